@@ -1,0 +1,70 @@
+"""Short ids: ``PREFIX_`` + the UUID's 128 bits in base62 (0-9A-Za-z), big-endian, 22 characters.
+
+``STO_2aUyqjCzEIiEcYMKj7TZtw`` is ``550e8400-e29b-41d4-a716-446655440000``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from pancake.api.errors import InvalidInput
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_INDEX = {c: i for i, c in enumerate(ALPHABET)}
+WIDTH = 22
+PREFIXES = {
+    "MER": "merchant",
+    "STO": "store",
+    "PROD": "product",
+    "ORD": "order",
+    "PAY": "payment",
+    "REF": "refund",
+    "TKT": "ticket",
+}
+_SHORT_RE = re.compile(r"^([A-Z]{2,5})_([0-9A-Za-z]+)$")
+MAX_VALUE = 1 << 128
+
+
+def encode(prefix: str, value: uuid.UUID | str) -> str:
+    n = (value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))).int
+    digits = []
+    while n:
+        n, r = divmod(n, 62)
+        digits.append(ALPHABET[r])
+    return f"{prefix}_{''.join(reversed(digits)).rjust(WIDTH, '0')}"
+
+
+def decode_short(value: str, prefix: str, *, field: str = "id") -> uuid.UUID:
+    match = _SHORT_RE.match(value)
+    if not match:
+        raise InvalidInput(f"Invalid {field}: {value!r} is not a valid id")
+    got, body = match.groups()
+    if got != prefix:
+        raise InvalidInput(f"Invalid {field}: expected {prefix}_ prefix, got {got}_")
+    if len(body) != WIDTH:
+        raise InvalidInput(f"Invalid {field}: a {prefix}_ id has {WIDTH} characters after the prefix")
+    n = 0
+    for char in body:
+        n = n * 62 + _INDEX[char]
+    if n >= MAX_VALUE:
+        raise InvalidInput(f"Invalid {field}: {value!r} is out of range")
+    return uuid.UUID(int=n)
+
+
+def parse_id(value, prefix: str | None, *, field: str = "id") -> uuid.UUID:
+    """Accept a UUID (any case, with or without dashes) or, when the field has a prefix, its
+    short form. Anything else is a 400 naming the field."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"Invalid {field}: expected an id string")
+    value = value.strip()
+    if "_" in value:
+        if prefix is None:
+            raise InvalidInput(f"Invalid {field}: expected a UUID")
+        return decode_short(value, prefix, field=field)
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidInput(f"Invalid {field}: {value!r} is not a valid id") from None

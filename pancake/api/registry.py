@@ -1,0 +1,237 @@
+"""The action route: ``POST /v1/actions/{domain}/{action}`` (SPEC 3).
+
+An action is a class with an ``Input`` serializer, an optional ``Output`` serializer and a
+``perform(actor, data)`` that calls one service. The view around it authenticates, picks the API
+version, rate-limits, parses and validates, runs the action under its idempotency key, and renders
+the envelope.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.http import HttpResponse
+from django.urls import path as url_path
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.views import APIView
+
+from pancake.api import auth, envelope, idempotency, ratelimit, versions
+from pancake.api.errors import InvalidInput, PancakeError
+
+logger = logging.getLogger("pancake.api")
+REGISTRY: dict[str, type[Action]] = {}
+
+
+class Action:
+    path: str = ""
+    auth: tuple[str, ...] = (auth.MERCHANT,)
+    layer: str = "gateway"
+    Input: type[serializers.Serializer] | None = None
+    Output: type[serializers.Serializer] | None = None
+
+    def __init__(self, request, actor: auth.Actor):
+        self.request = request
+        self.actor = actor
+        self.warnings: list[dict] = []
+
+    def warn(self, message: str, layer: str | None = None) -> None:
+        self.warnings.append({"message": message, "layer": layer or self.layer})
+
+    def perform(self, actor: auth.Actor, data: dict) -> dict:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def action(path: str, *, auth: tuple[str, ...] = (auth.MERCHANT,), layer: str = "gateway"):
+    def register(cls: type[Action]) -> type[Action]:
+        if path in REGISTRY:
+            raise RuntimeError(f"action {path} registered twice")
+        cls.path, cls.auth, cls.layer = path, auth, layer
+        REGISTRY[path] = cls
+        return cls
+
+    return register
+
+
+def dump_json(body: dict) -> bytes:
+    return json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def json_response(body: dict, status: int = 200, **headers) -> HttpResponse:
+    response = HttpResponse(dump_json(body), status=status, content_type="application/json")
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def error_response(exc: PancakeError) -> HttpResponse:
+    return envelope.error_response(exc)
+
+
+# --- validation messages ------------------------------------------------------------------------
+
+
+def _validation_message(errors, prefix: str = "") -> str:
+    if isinstance(errors, dict):
+        for name, detail in errors.items():
+            field = prefix if name == "non_field_errors" else (f"{prefix}.{name}" if prefix else name)
+            return _validation_message(detail, field)
+    if isinstance(errors, list) and errors:
+        first = errors[0]
+        if isinstance(first, dict | list):
+            return _validation_message(first, prefix)
+        errors = first
+    message = str(errors)
+    code = getattr(errors, "code", None)
+    if code in {"required", "null"} and prefix:
+        return f"Missing required field: {prefix}"
+    if message.startswith(("Invalid ", "Missing ")) or message.startswith(prefix + " ") or not prefix:
+        return message
+    return f"Invalid {prefix}: {message}"
+
+
+def validate(serializer_class, data: dict, layer: str, context: dict | None = None) -> dict:
+    serializer = serializer_class(data=data, context=context or {})
+    if not serializer.is_valid():
+        raise InvalidInput(_validation_message(serializer.errors), layer=layer)
+    return serializer.validated_data
+
+
+# --- the view -------------------------------------------------------------------------------------
+
+
+class ActionView(APIView):
+    action_class: type[Action]
+    http_method_names = ["post", "options"]
+
+    def options(self, request, *args, **kwargs):
+        return json_response({"data": {"methods": ["POST"]}})
+
+    def post(self, request, *args, **kwargs):
+        cls = self.action_class
+        django_request = request._request
+        raw = django_request.body
+        actor = auth.authenticate(django_request, raw)
+        auth.require_kind(actor, cls.auth)
+        version = versions.current() if django_request.headers.get(versions.HEADER) else None
+        version = version or actor.api_version or versions.LATEST
+        versions.activate(version)
+        ratelimit.check(django_request, actor)
+        data = parse_body(raw)
+        key = idempotency.parse_key(django_request)
+        context = {"api_version": version, "actor": actor, "request": django_request}
+        validated = validate(cls.Input, data, cls.layer, context) if cls.Input else data
+
+        record = None
+        if key:
+            claim = idempotency.begin(
+                principal=actor.principal,
+                environment=actor.environment,
+                path=django_request.path_info,
+                key=key,
+                body_hash=idempotency.request_hash(raw),
+            )
+            if isinstance(claim, idempotency.Replay):
+                response = HttpResponse(claim.body, status=claim.status, content_type="application/json")
+                response["Idempotent-Replayed"] = "true"
+                response[versions.HEADER] = claim.version
+                return response
+            record = claim
+
+        instance = cls(django_request, actor)
+        try:
+            with transaction.atomic():
+                result = instance.perform(actor, validated)
+                if cls.Output is not None:
+                    result = cls.Output(result, context=context).data
+                body = dump_json(envelope.success_body(result, instance.warnings))
+                if record is not None:
+                    idempotency.complete(record, status=200, body=body, version=version)
+        except BaseException:
+            if record is not None:
+                idempotency.release(record)
+            raise
+        response = HttpResponse(body, status=200, content_type="application/json")
+        response[versions.HEADER] = version
+        return response
+
+    def perform_content_negotiation(self, request, force=False):
+        # Always JSON, whatever the Accept header says.
+        renderer = self.get_renderers()[0]
+        return renderer, renderer.media_type
+
+
+def parse_body(raw: bytes) -> dict:
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("Invalid JSON body") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("Invalid JSON body: expected a JSON object")
+    return data
+
+
+# --- OpenAPI ------------------------------------------------------------------------------------
+
+_ERROR = inline_serializer(
+    name="ErrorEnvelope",
+    fields={
+        "data": serializers.JSONField(allow_null=True, default=None),
+        "errors": serializers.ListField(
+            child=inline_serializer(
+                name="ErrorItem",
+                fields={"message": serializers.CharField(), "layer": serializers.CharField()},
+            )
+        ),
+    },
+)
+_HEADERS = [
+    OpenApiParameter("X-Idempotency-Key", str, OpenApiParameter.HEADER, description="Optional; ≤ 256 of [A-Za-z0-9_-]"),
+    OpenApiParameter(versions.HEADER, str, OpenApiParameter.HEADER, description="Override the key's API version"),
+]
+
+
+def _operation_name(path: str) -> str:
+    return "".join(part.capitalize() for part in path.replace("/", "-").split("-"))
+
+
+def _view_for(cls: type[Action]):
+    name = _operation_name(cls.path)
+    data_field = cls.Output() if cls.Output else serializers.DictField()
+    ok = inline_serializer(
+        name=f"{name}Response",
+        fields={
+            "data": data_field,
+            "warnings": serializers.ListField(child=serializers.DictField(), required=False),
+        },
+    )
+    doc = (cls.__doc__ or cls.path).strip()
+    view = type(f"{name}View", (ActionView,), {"action_class": cls})
+    view.post = extend_schema(
+        operation_id=name[0].lower() + name[1:],
+        summary=doc.splitlines()[0],
+        description=doc + f"\n\nAuthentication: {', '.join(cls.auth)}.",
+        tags=[cls.path.split("/")[0]],
+        request=cls.Input,
+        responses={
+            200: ok,
+            400: OpenApiResponse(_ERROR),
+            401: OpenApiResponse(_ERROR),
+            403: OpenApiResponse(_ERROR),
+            404: OpenApiResponse(_ERROR),
+            409: OpenApiResponse(_ERROR),
+            422: OpenApiResponse(_ERROR),
+            429: OpenApiResponse(_ERROR),
+        },
+        parameters=_HEADERS,
+    )(ActionView.post)
+    return view.as_view()
+
+
+def urlpatterns():
+    return [url_path(f"v1/actions/{p}", _view_for(cls), name=f"action-{p.replace('/', '-')}") for p, cls in sorted(REGISTRY.items())]

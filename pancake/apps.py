@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PancakeConfig(AppConfig):
+    name = "pancake"
+    verbose_name = "Pancake platform"

@@ -1,0 +1,50 @@
+"""Project-wide models: the base every model extends, and durable idempotency keys."""
+
+import uuid
+
+from django.db import models
+
+
+class BaseModel(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Environment(models.TextChoices):
+    TEST = "test", "Test"
+    PROD = "prod", "Production"
+
+
+class IdempotencyKey(models.Model):
+    """One row per (principal, environment, path, key). In flight until the first answer is
+    written in the same transaction as the action's effect; only 2xx answers are kept."""
+
+    class State(models.TextChoices):
+        IN_FLIGHT = "in_flight"
+        DONE = "done"
+
+    principal = models.CharField(max_length=80)
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    path = models.CharField(max_length=200)
+    key = models.CharField(max_length=256)
+    request_hash = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.IN_FLIGHT)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.BinaryField(null=True, blank=True)
+    response_version = models.CharField(max_length=16, blank=True, default="")
+    created_at = models.DateTimeField(db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["principal", "environment", "path", "key"], name="idempotency_key_unique_per_scope"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.path} {self.key} ({self.state})"

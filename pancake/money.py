@@ -1,0 +1,71 @@
+"""Money: integers in the currency's minor unit inside; display strings and Babel formatting at
+the edges. Exponents come from Babel's ISO 4217 data (USD 2, JPY 0, BHD 3)."""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.core import Locale
+from babel.numbers import format_currency, get_currency_precision, list_currencies
+
+from pancake.api.errors import InvalidInput
+
+_AMOUNT_RE = re.compile(r"^\d+(\.\d+)?$")
+_CURRENCIES = frozenset(c for c in list_currencies() if re.fullmatch(r"[A-Z]{3}", c))
+
+
+def is_currency(code: object) -> bool:
+    return isinstance(code, str) and code in _CURRENCIES
+
+
+def check_currency(code: object, *, field: str = "currency") -> str:
+    if not is_currency(code):
+        raise InvalidInput(f"Invalid {field}: {code!r} is not an ISO 4217 currency code")
+    return code  # type: ignore[return-value]
+
+
+def exponent(currency: str) -> int:
+    return get_currency_precision(currency)
+
+
+def to_minor(value: object, currency: str, *, field: str = "amount") -> int:
+    """A JSON number is minor units; a string is a display amount in the currency's major unit.
+
+    '29.00' USD -> 2900, '4500' JPY -> 4500, '1.5' BHD -> 1500; 2900 (a number) -> 2900.
+    Negatives, floats with fractions, extra decimals and junk are a 400 naming the field.
+    """
+    check_currency(currency)
+    if isinstance(value, bool):
+        raise InvalidInput(f"Invalid {field}: expected an amount")
+    if isinstance(value, int):
+        if value < 0:
+            raise InvalidInput(f"Invalid {field}: amount must not be negative")
+        return value
+    if isinstance(value, float):
+        if value < 0 or not value.is_integer():
+            raise InvalidInput(f"Invalid {field}: a numeric amount is in minor units and must be a whole number")
+        return int(value)
+    if not isinstance(value, str) or not _AMOUNT_RE.match(value):
+        raise InvalidInput(f"Invalid {field}: {value!r} is not an amount like \"29.00\"")
+    places = exponent(currency)
+    amount = Decimal(value)
+    if -amount.as_tuple().exponent > places:
+        raise InvalidInput(f"Invalid {field}: {currency} amounts have at most {places} decimal places")
+    return int(amount.scaleb(places))
+
+
+def to_display(minor: int, currency: str) -> str:
+    """2900 USD -> '29.00', 4500 JPY -> '4500', 1500 BHD -> '1.500'."""
+    places = exponent(currency)
+    return f"{Decimal(minor).scaleb(-places):.{places}f}"
+
+
+def round_minor(value: Decimal) -> int:
+    """Round half up to a whole number of minor units."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def format_money(minor: int, currency: str, locale: str | Locale = "en") -> str:
+    places = exponent(currency)
+    return format_currency(Decimal(minor).scaleb(-places), currency, locale=locale)

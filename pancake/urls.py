@@ -1,0 +1,37 @@
+from django.conf import settings
+from django.contrib import admin
+from django.http import HttpResponse
+from django.urls import include, path, re_path
+from django.utils.module_loading import autodiscover_modules
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from pancake.api import envelope
+from pancake.api.registry import urlpatterns as action_urlpatterns
+
+autodiscover_modules("api")
+
+
+def api_not_found(request, rest=""):
+    return envelope.generic_error_response(404, f"Unknown endpoint: {request.method} {request.path_info}")
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    *action_urlpatterns(),
+    path("v1/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    re_path(r"^v1(?:/(?P<rest>.*))?$", api_not_found),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="openapi"), name="api-redoc"),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("stores.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

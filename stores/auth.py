@@ -1,0 +1,88 @@
+"""Merchant sign-in: passwordless magic links (single use, 15 minutes, no account enumeration)
+beside django-allauth's Google and GitHub providers."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from stores.models import MagicLink, Merchant, normalize_email
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def magic_link_request(*, email: str, next_url: str = "") -> None:
+    """Email a sign-in link. The answer is the same whether or not the address has an account
+    (the account is created when the link is used), and the rate is capped per address."""
+    email = normalize_email(email)
+    bucket = f"magic-link:{_hash(email)}"
+    cache.add(bucket, 0, timeout=3600)
+    try:
+        sent = cache.incr(bucket)
+    except ValueError:
+        sent = 1
+    if sent > settings.MAGIC_LINK_RATE_PER_HOUR:
+        return
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    MagicLink.objects.create(
+        email=email,
+        token_hash=_hash(token),
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.MAGIC_LINK_MAX_AGE_SECONDS),
+        next_url=next_url if next_url.startswith("/") and not next_url.startswith("//") else "",
+    )
+    url = settings.BASE_URL + reverse("dashboard:magic-link", args=[token])
+    from stores.tasks import send_magic_link
+
+    transaction.on_commit(lambda: send_magic_link.delay(email, url))
+
+
+def magic_link_consume(token: str) -> tuple[Merchant, str] | None:
+    """The merchant the link signs in (created on first use), or None if the link is unknown,
+    used or expired. The conditional UPDATE makes the link work exactly once."""
+    now = timezone.now()
+    with transaction.atomic():
+        link = MagicLink.objects.select_for_update().filter(token_hash=_hash(token)).first()
+        if link is None or link.used_at is not None or link.expires_at <= now:
+            return None
+        claimed = MagicLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=now)
+        if not claimed:
+            return None
+        merchant, _ = Merchant.objects.get_or_create(email=link.email)
+        if not merchant.is_active:
+            return None
+    return merchant, link.next_url
+
+
+def safe_next(request, url: str | None) -> str | None:
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return url
+    return None
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """Sign-up happens through magic links and social providers, never a password form."""
+
+    def is_open_for_signup(self, request):
+        return True
+
+    def get_login_redirect_url(self, request):
+        return reverse("dashboard:home")
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def is_open_for_signup(self, request, sociallogin):
+        return True

@@ -1,0 +1,109 @@
+"""Checkout branding in the SDK's ``checkoutSettings`` shape (SPEC 11):
+``{defaultDarkMode, light: Theme, dark: Theme}``, Theme = ``{checkoutLogo, checkoutColorPrimary,
+checkoutColorBackground, checkoutColorCard, checkoutColorText, checkoutBorderRadius}``."""
+
+from __future__ import annotations
+
+import copy
+import re
+from urllib.parse import urlsplit
+
+from pancake.api.errors import InvalidInput
+
+THEME_KEYS = (
+    "checkoutLogo",
+    "checkoutColorPrimary",
+    "checkoutColorBackground",
+    "checkoutColorCard",
+    "checkoutColorText",
+    "checkoutBorderRadius",
+)
+COLOR_KEYS = THEME_KEYS[1:5]
+DEFAULTS = {
+    "defaultDarkMode": False,
+    "light": {
+        "checkoutLogo": None,
+        "checkoutColorPrimary": "#7CCB02",
+        "checkoutColorBackground": "#FFFFFF",
+        "checkoutColorCard": "#F3F4F6",
+        "checkoutColorText": "#111827",
+        "checkoutBorderRadius": "8px",
+    },
+    "dark": {
+        "checkoutLogo": None,
+        "checkoutColorPrimary": "#ADFF85",
+        "checkoutColorBackground": "#0A1A1F",
+        "checkoutColorCard": "#0A1A1F",
+        "checkoutColorText": "#FFFFFF",
+        "checkoutBorderRadius": "8px",
+    },
+}
+SECONDARY_TEXT = "#8C8C8C"
+_COLOR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+_RADIUS_RE = re.compile(r"^(\d+(?:\.\d+)?)(px|rem|em)?$")
+_PX_PER = {"px": 1.0, "rem": 16.0, "em": 16.0}
+
+
+def defaults() -> dict:
+    return copy.deepcopy(DEFAULTS)
+
+
+def _radius(value, field: str) -> str:
+    if isinstance(value, bool):
+        raise InvalidInput(f"Invalid {field}: expected a CSS length such as \"8px\"", layer="store")
+    if isinstance(value, int | float):
+        value = f"{value:g}px"
+    match = _RADIUS_RE.match(value.strip()) if isinstance(value, str) else None
+    if not match:
+        raise InvalidInput(f"Invalid {field}: expected a CSS length such as \"8px\"", layer="store")
+    number, unit = float(match.group(1)), match.group(2) or "px"
+    if not 0 <= number * _PX_PER[unit] <= 16:
+        raise InvalidInput(f"Invalid {field}: must be between 0 and 16px", layer="store")
+    return f"{match.group(1)}{unit}"
+
+
+def _logo(value, field: str):
+    if value is None:
+        return None
+    if not isinstance(value, str) or urlsplit(value).scheme not in {"http", "https"} or len(value) > 2000:
+        raise InvalidInput(f"Invalid {field}: expected an http(s) URL or null", layer="store")
+    return value
+
+
+def merge(current: dict | None, patch: dict | None) -> dict | None:
+    """Apply a partial update to the stored settings. ``None`` resets to the defaults."""
+    if patch is None:
+        return None
+    if not isinstance(patch, dict):
+        raise InvalidInput("Invalid checkoutSettings: expected an object or null", layer="store")
+    result = copy.deepcopy(current) if current else defaults()
+    for key, value in patch.items():
+        if key == "defaultDarkMode":
+            if not isinstance(value, bool):
+                raise InvalidInput("Invalid checkoutSettings.defaultDarkMode: expected a boolean", layer="store")
+            result["defaultDarkMode"] = value
+        elif key in ("light", "dark"):
+            if value is None:
+                result[key] = copy.deepcopy(DEFAULTS[key])
+                continue
+            if not isinstance(value, dict):
+                raise InvalidInput(f"Invalid checkoutSettings.{key}: expected an object", layer="store")
+            for theme_key, theme_value in value.items():
+                field = f"checkoutSettings.{key}.{theme_key}"
+                if theme_key not in THEME_KEYS:
+                    continue
+                if theme_value is None and theme_key != "checkoutLogo":
+                    result[key][theme_key] = DEFAULTS[key][theme_key]
+                elif theme_key == "checkoutLogo":
+                    result[key][theme_key] = _logo(theme_value, field)
+                elif theme_key == "checkoutBorderRadius":
+                    result[key][theme_key] = _radius(theme_value, field)
+                elif isinstance(theme_value, str) and _COLOR_RE.match(theme_value):
+                    result[key][theme_key] = theme_value.upper()
+                else:
+                    raise InvalidInput(f"Invalid {field}: expected a hex colour such as \"#7CCB02\"", layer="store")
+    return result
+
+
+def effective(settings: dict | None) -> dict:
+    return settings or defaults()

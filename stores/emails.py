@@ -1,0 +1,37 @@
+"""Merchant-facing emails (HTML + text), rendered from templates."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from stores.models import MembershipStatus, StoreMembership
+
+
+def _send(to: str, subject: str, template: str, context: dict) -> None:
+    context = {"platform_name": settings.PLATFORM_NAME, **context}
+    text = render_to_string(f"emails/{template}.txt", context)
+    html = render_to_string(f"emails/{template}.html", context)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def send_magic_link(email: str, url: str) -> None:
+    _send(email, f"Sign in to {settings.PLATFORM_NAME}", "magic_link", {"url": url, "minutes": 15})
+
+
+def send_team_invite(membership_id: str) -> None:
+    from django.urls import reverse
+
+    from stores.services import invite_token
+
+    membership = StoreMembership.objects.select_related("store", "merchant", "invited_by").filter(pk=membership_id).first()
+    if membership is None or membership.status != MembershipStatus.INVITED:
+        return
+    url = settings.BASE_URL + reverse("dashboard:invite-accept", args=[invite_token(membership)])
+    _send(
+        membership.merchant.email,
+        f"You're invited to {membership.store.name} on {settings.PLATFORM_NAME}",
+        "team_invite",
+        {"membership": membership, "url": url},
+    )

@@ -1,0 +1,216 @@
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from pancake.api.versions import LATEST, ApiVersion
+from pancake.models import BaseModel, Environment
+
+# The SDK's 21 notification switches (CONTRACT 3.3), all on by default.
+NOTIFICATION_KEYS = (
+    "emailOrderConfirmation",
+    "emailSubscriptionConfirmation",
+    "emailSubscriptionCycled",
+    "emailSubscriptionCanceled",
+    "emailSubscriptionRevoked",
+    "emailSubscriptionPastDue",
+    "emailTrialStarted",
+    "emailTrialEnding",
+    "emailUpcomingCharge",
+    "emailSubscriptionPlanChanged",
+    "emailRefundSucceeded",
+    "notifyNewOrders",
+    "notifyNewSubscriptions",
+    "notifySubscriptionCanceled",
+    "notifySubscriptionEnded",
+    "notifySubscriptionPastDue",
+    "notifySubscriptionRenewed",
+    "notifySubscriptionUncanceled",
+    "notifySubscriptionPlanChanged",
+    "notifyChargeback",
+    "notifyRefundSucceeded",
+)
+MERCHANT_WRITABLE_NOTIFICATION_KEYS = frozenset(
+    [k for k in NOTIFICATION_KEYS if k.startswith("notify")] + ["emailUpcomingCharge", "emailTrialEnding"]
+)
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+class MerchantManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        merchant = self.model(email=normalize_email(email), **extra)
+        if password:
+            merchant.set_password(password)
+        else:
+            merchant.set_unusable_password()
+        merchant.save(using=self._db)
+        return merchant
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class Merchant(AbstractBaseUser, PermissionsMixin):
+    """A person who sells: signs in to the dashboard, owns API keys, belongs to stores."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=150, blank=True)
+    locale = models.CharField(max_length=16, default="en")
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MerchantManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def short_id(self) -> str:
+        from pancake.api.ids import encode
+
+        return encode("MER", self.id)
+
+
+class StoreStatus(models.TextChoices):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    SUSPENDED = "suspended"
+
+
+class Store(BaseModel):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=80, unique=True)
+    status = models.CharField(max_length=16, choices=StoreStatus.choices, default=StoreStatus.ACTIVE)
+    logo = models.URLField(max_length=2000, null=True, blank=True)
+    description = models.TextField(blank=True, default="")
+    support_email = models.EmailField(null=True, blank=True)
+    website = models.URLField(max_length=500, null=True, blank=True)
+    default_currency = models.CharField(max_length=3, default="USD")
+    country = models.CharField(max_length=2, blank=True, default="")
+    timezone = models.CharField(max_length=64, default="UTC")
+    notification_settings = models.JSONField(default=dict, blank=True)
+    checkout_settings = models.JSONField(null=True, blank=True)
+    prod_enabled = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["deleted_at"], name="store_deleted_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def notifications(self) -> dict[str, bool]:
+        stored = self.notification_settings or {}
+        return {key: bool(stored.get(key, True)) for key in NOTIFICATION_KEYS}
+
+
+class Role(models.TextChoices):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+ROLE_RANK = {Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+
+class MembershipStatus(models.TextChoices):
+    INVITED = "invited"
+    ACTIVE = "active"
+
+
+class StoreMembership(BaseModel):
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="memberships")
+    merchant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    status = models.CharField(max_length=16, choices=MembershipStatus.choices, default=MembershipStatus.ACTIVE)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "merchant"], name="membership_unique_per_store"),
+            models.UniqueConstraint(fields=["store"], condition=Q(role="owner"), name="one_owner_per_store"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} {self.role} of {self.store_id}"
+
+
+class ApiKey(BaseModel):
+    """A merchant's RSA public key. The private key never reaches the server."""
+
+    merchant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    api_version = models.CharField(max_length=16, choices=ApiVersion.choices, default=LATEST)
+    public_key_pem = models.TextField()
+    fingerprint = models.CharField(max_length=64)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "fingerprint"], name="api_key_unique_per_merchant")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.environment})"
+
+
+class MagicLink(models.Model):
+    """A single-use sign-in link. Only the token's hash is stored."""
+
+    id = models.BigAutoField(primary_key=True)
+    email = models.EmailField(db_index=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    next_url = models.CharField(max_length=500, blank=True, default="")
+
+
+class BuyerSession(models.Model):
+    """The server side of a buyer session token: 5 minutes, extended at each use, capped at
+    60 minutes from issue. ``id`` is the token's ``jti``."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="buyer_sessions")
+    product_id = models.UUIDField(null=True, blank=True)
+    buyer_identity = models.CharField(max_length=320)
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    max_expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["max_expires_at"], name="buyer_session_expiry_idx")]

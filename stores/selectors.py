@@ -1,0 +1,59 @@
+"""Reads scoped to the caller. ``access_store`` is the only way from a caller's store id to a
+store: absent, deleted and not-yours all answer the same 404."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+
+from pancake.api.auth import Actor
+from pancake.api.errors import Forbidden, NotFound
+from stores.models import ROLE_RANK, ApiKey, MembershipStatus, Role, Store, StoreMembership
+
+
+def active_stores_for(merchant) -> QuerySet[Store]:
+    return Store.objects.filter(
+        deleted_at__isnull=True,
+        memberships__merchant=merchant,
+        memberships__status=MembershipStatus.ACTIVE,
+    ).order_by("created_at")
+
+
+def membership_for(merchant, store_id: uuid.UUID) -> StoreMembership | None:
+    return (
+        StoreMembership.objects.select_related("store")
+        .filter(
+            merchant=merchant,
+            store_id=store_id,
+            status=MembershipStatus.ACTIVE,
+            store__deleted_at__isnull=True,
+        )
+        .first()
+    )
+
+
+def has_role(role: str, min_role: str) -> bool:
+    return ROLE_RANK[Role(role)] >= ROLE_RANK[Role(min_role)]
+
+
+def access_store(actor: Actor, store_id: uuid.UUID, *, min_role: str = Role.MEMBER) -> Store:
+    """The store if the caller may see it; 404 otherwise; 403 if their role is too low."""
+    if actor.merchant is None:
+        raise NotFound("Store not found", layer="store")
+    membership = membership_for(actor.merchant, store_id)
+    if membership is None:
+        raise NotFound("Store not found", layer="store")
+    if not has_role(membership.role, min_role):
+        raise Forbidden("Insufficient permissions", layer="store")
+    store = membership.store
+    store.caller_role = membership.role
+    return store
+
+
+def store_members(store: Store) -> QuerySet[StoreMembership]:
+    return store.memberships.select_related("merchant").order_by("created_at")
+
+
+def api_keys_for(merchant) -> QuerySet[ApiKey]:
+    return ApiKey.objects.filter(merchant=merchant).order_by("-created_at")

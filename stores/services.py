@@ -1,0 +1,392 @@
+"""Writes for merchants, stores, team, API keys and buyer session tokens (SPEC 4, 3.1).
+
+Services raise PancakeErrors with the spec's messages and own their transactions.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from pancake.api import auth as api_auth
+from pancake.api import signatures
+from pancake.api.auth import Actor
+from pancake.api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from stores import branding
+from stores.models import (
+    MERCHANT_WRITABLE_NOTIFICATION_KEYS,
+    NOTIFICATION_KEYS,
+    ApiKey,
+    BuyerSession,
+    Merchant,
+    MembershipStatus,
+    Role,
+    Store,
+    StoreMembership,
+    normalize_email,
+)
+from stores.selectors import access_store
+
+INVITE_SALT = "pancake.team-invite"
+INVITE_MAX_AGE = 7 * 24 * 3600
+
+
+# --- merchants -------------------------------------------------------------------------------
+
+
+def merchant_get_or_create(*, email: str) -> tuple[Merchant, bool]:
+    email = normalize_email(email)
+    try:
+        with transaction.atomic():
+            return Merchant.objects.get_or_create(email=email)
+    except IntegrityError:
+        return Merchant.objects.get(email=email), False
+
+
+def lock_merchant(merchant_id: uuid.UUID) -> Merchant:
+    return Merchant.objects.select_for_update().get(pk=merchant_id)
+
+
+def lock_store(store_id: uuid.UUID) -> Store:
+    return Store.objects.select_for_update().get(pk=store_id)
+
+
+# --- stores ------------------------------------------------------------------------------------
+
+
+def _check_name(name) -> str:
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100:
+        raise InvalidInput("Store name must be between 1 and 100 characters", layer="store")
+    return name.strip()
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:60].strip("-") or "store"
+    while True:
+        slug = f"{base}-{secrets.token_hex(3)}"
+        if not Store.objects.filter(slug=slug).exists():
+            return slug
+
+
+def store_create(
+    *, merchant: Merchant, name: str, default_currency: str = "USD", country: str = "", **fields
+) -> Store:
+    """Create a store owned by ``merchant``. At most MAX_STORES_PER_MERCHANT live stores owned;
+    racing creates queue on the merchant row so the limit holds."""
+    name = _check_name(name)
+    with transaction.atomic():
+        lock_merchant(merchant.pk)
+        owned = StoreMembership.objects.filter(
+            merchant=merchant, role=Role.OWNER, store__deleted_at__isnull=True
+        ).count()
+        if owned >= settings.MAX_STORES_PER_MERCHANT:
+            raise Forbidden(
+                f"Store limit reached: a merchant can own at most {settings.MAX_STORES_PER_MERCHANT} stores",
+                layer="store",
+            )
+        store = Store.objects.create(
+            name=name,
+            slug=_unique_slug(name),
+            default_currency=default_currency,
+            country=country,
+            created_by=merchant,
+            **fields,
+        )
+        StoreMembership.objects.create(
+            store=store, merchant=merchant, role=Role.OWNER, status=MembershipStatus.ACTIVE, accepted_at=timezone.now()
+        )
+    return store
+
+
+def notification_settings_merge(current: dict, patch: dict | None) -> tuple[dict, list[str]]:
+    """Returns the new settings and the keys that were dropped (not merchant-writable)."""
+    if patch is None:
+        return {}, []
+    if not isinstance(patch, dict):
+        raise InvalidInput("Invalid notificationSettings: expected an object or null", layer="store")
+    result = dict(current or {})
+    dropped = []
+    for key, value in patch.items():
+        if key not in MERCHANT_WRITABLE_NOTIFICATION_KEYS:
+            dropped.append(key)
+            continue
+        if not isinstance(value, bool):
+            raise InvalidInput(f"Invalid notificationSettings.{key}: expected a boolean", layer="store")
+        result[key] = value
+    return {k: v for k, v in result.items() if k in NOTIFICATION_KEYS}, dropped
+
+
+UNSET = object()
+
+
+def store_update(
+    *,
+    actor: Actor,
+    store_id: uuid.UUID,
+    name=UNSET,
+    status=UNSET,
+    logo=UNSET,
+    support_email=UNSET,
+    website=UNSET,
+    description=UNSET,
+    default_currency=UNSET,
+    timezone_name=UNSET,
+    notification_settings=UNSET,
+    checkout_settings=UNSET,
+) -> tuple[Store, list[str]]:
+    """Partial update by an owner or admin. Returns the store and the notification keys dropped
+    because the merchant may not write them. ``suspended`` is set by staff only."""
+    with transaction.atomic():
+        access_store(actor, store_id, min_role=Role.ADMIN)
+        store = lock_store(store_id)
+        dropped: list[str] = []
+        if name is not UNSET:
+            store.name = _check_name(name)
+        if status is not UNSET:
+            if status == "suspended" and store.status != "suspended":
+                raise Forbidden("Only platform staff can suspend a store", layer="store")
+            if store.status == "suspended" and status != "suspended":
+                raise Forbidden("A suspended store can only be reinstated by platform staff", layer="store")
+            store.status = status
+        if logo is not UNSET:
+            store.logo = logo
+        if support_email is not UNSET:
+            store.support_email = normalize_email(support_email) if support_email else None
+        if website is not UNSET:
+            store.website = website or None
+        if description is not UNSET:
+            store.description = description or ""
+        if default_currency is not UNSET:
+            store.default_currency = default_currency
+        if timezone_name is not UNSET:
+            store.timezone = timezone_name
+        if notification_settings is not UNSET:
+            store.notification_settings, dropped = notification_settings_merge(
+                store.notification_settings, notification_settings
+            )
+        if checkout_settings is not UNSET:
+            store.checkout_settings = branding.merge(store.checkout_settings, checkout_settings)
+        store.save()
+    return store, dropped
+
+
+def store_delete(*, actor: Actor, store_id: uuid.UUID) -> Store:
+    """Soft delete (owner only): the store leaves every API and page; its data stays."""
+    with transaction.atomic():
+        store = access_store(actor, store_id, min_role=Role.MEMBER)
+        if store.caller_role != Role.OWNER:
+            raise Forbidden("Only store owner can delete store", layer="store")
+        store = lock_store(store_id)
+        store.deleted_at = timezone.now()
+        store.save(update_fields=["deleted_at", "updated_at"])
+    return store
+
+
+# --- team --------------------------------------------------------------------------------------
+
+
+def _check_assignable_role(role: str) -> None:
+    if role not in (Role.ADMIN, Role.MEMBER):
+        raise InvalidInput("Invalid role: expected admin or member", layer="store")
+
+
+def invite_token(membership: StoreMembership) -> str:
+    return signing.dumps({"m": str(membership.pk)}, salt=INVITE_SALT)
+
+
+def member_add(*, actor: Actor, store_id: uuid.UUID, email: str, role: str) -> StoreMembership:
+    """Invite someone by email (owner or admin). A new address gets a merchant account that
+    becomes usable when they sign in; the membership is ``invited`` until they accept."""
+    _check_assignable_role(role)
+    email = normalize_email(email)
+    with transaction.atomic():
+        store = access_store(actor, store_id, min_role=Role.ADMIN)
+        lock_store(store.pk)
+        merchant, _ = merchant_get_or_create(email=email)
+        if StoreMembership.objects.filter(store=store, merchant=merchant).exists():
+            raise Conflict("This merchant is already a member of the store", layer="store")
+        membership = StoreMembership.objects.create(
+            store=store, merchant=merchant, role=role, status=MembershipStatus.INVITED, invited_by=actor.merchant
+        )
+        transaction.on_commit(lambda: _send_invite(membership.pk))
+    return membership
+
+
+def _send_invite(membership_id) -> None:
+    from stores.tasks import send_team_invite
+
+    send_team_invite.delay(str(membership_id))
+
+
+def member_accept(*, merchant: Merchant, token: str) -> StoreMembership:
+    try:
+        payload = signing.loads(token, salt=INVITE_SALT, max_age=INVITE_MAX_AGE)
+    except signing.BadSignature:
+        raise InvalidInput("This invitation link is invalid or has expired", layer="store") from None
+    with transaction.atomic():
+        membership = (
+            StoreMembership.objects.select_for_update()
+            .select_related("store", "merchant")
+            .filter(pk=payload["m"], store__deleted_at__isnull=True)
+            .first()
+        )
+        if membership is None:
+            raise NotFound("This invitation no longer exists", layer="store")
+        if membership.merchant_id != merchant.pk:
+            raise Forbidden(f"This invitation was sent to {membership.merchant.email}", layer="store")
+        if membership.status != MembershipStatus.ACTIVE:
+            membership.status = MembershipStatus.ACTIVE
+            membership.accepted_at = timezone.now()
+            membership.save(update_fields=["status", "accepted_at", "updated_at"])
+    return membership
+
+
+def _target_membership(store: Store, merchant_id: uuid.UUID) -> StoreMembership:
+    membership = StoreMembership.objects.select_for_update().filter(store=store, merchant_id=merchant_id).first()
+    if membership is None:
+        raise NotFound("Merchant is not a member of this store", layer="store")
+    return membership
+
+
+def member_remove(*, actor: Actor, store_id: uuid.UUID, merchant_id: uuid.UUID) -> StoreMembership:
+    """Owner or admin removes a member; the owner cannot be removed, an admin cannot remove
+    another admin. Anyone may leave a store they do not own."""
+    with transaction.atomic():
+        store = access_store(actor, store_id, min_role=Role.MEMBER)
+        lock_store(store.pk)
+        target = _target_membership(store, merchant_id)
+        if target.role == Role.OWNER:
+            raise Forbidden("The store owner cannot be removed", layer="store")
+        leaving = target.merchant_id == actor.merchant.pk
+        if not leaving:
+            if store.caller_role == Role.MEMBER:
+                raise Forbidden("Insufficient permissions", layer="store")
+            if store.caller_role == Role.ADMIN and target.role == Role.ADMIN:
+                raise Forbidden("Only the store owner can remove an admin", layer="store")
+        target.delete()
+    return target
+
+
+def member_update_role(*, actor: Actor, store_id: uuid.UUID, merchant_id: uuid.UUID, role: str) -> StoreMembership:
+    _check_assignable_role(role)
+    with transaction.atomic():
+        store = access_store(actor, store_id, min_role=Role.ADMIN)
+        lock_store(store.pk)
+        target = _target_membership(store, merchant_id)
+        if target.role == Role.OWNER:
+            raise Forbidden("The store owner's role cannot be changed; transfer ownership instead", layer="store")
+        if store.caller_role == Role.ADMIN and (target.role == Role.ADMIN or role == Role.ADMIN):
+            if target.merchant_id != actor.merchant.pk or role == Role.ADMIN:
+                raise Forbidden("Only the store owner can grant or change the admin role", layer="store")
+        target.role = role
+        target.save(update_fields=["role", "updated_at"])
+    return target
+
+
+def ownership_transfer(*, actor: Actor, store_id: uuid.UUID, merchant_id: uuid.UUID) -> StoreMembership:
+    """The owner hands the store to an active member, and stays on as admin."""
+    with transaction.atomic():
+        store = access_store(actor, store_id, min_role=Role.OWNER)
+        lock_store(store.pk)
+        target = _target_membership(store, merchant_id)
+        if target.status != MembershipStatus.ACTIVE:
+            raise InvalidInput("Ownership can only go to a member who has accepted the invitation", layer="store")
+        if target.role == Role.OWNER:
+            return target
+        current = _target_membership(store, actor.merchant.pk)
+        current.role = Role.ADMIN
+        current.save(update_fields=["role", "updated_at"])
+        target.role = Role.OWNER
+        target.save(update_fields=["role", "updated_at"])
+    return target
+
+
+# --- API keys ------------------------------------------------------------------------------------
+
+
+def api_key_create(*, merchant: Merchant, name: str, environment: str, public_key_pem: str, api_version: str) -> ApiKey:
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 100:
+        raise InvalidInput("API key name must be between 1 and 100 characters", layer="user")
+    pem, fingerprint = signatures.parse_public_key(public_key_pem)
+    try:
+        with transaction.atomic():
+            return ApiKey.objects.create(
+                merchant=merchant,
+                name=name,
+                environment=environment,
+                api_version=api_version,
+                public_key_pem=pem,
+                fingerprint=fingerprint,
+            )
+    except IntegrityError:
+        raise Conflict("This public key is already registered", layer="user") from None
+
+
+def api_key_update_version(*, merchant: Merchant, key_id: uuid.UUID, api_version: str) -> ApiKey:
+    key = ApiKey.objects.filter(merchant=merchant, pk=key_id).first()
+    if key is None:
+        raise NotFound("API key not found", layer="user")
+    key.api_version = api_version
+    key.save(update_fields=["api_version", "updated_at"])
+    return key
+
+
+def api_key_delete(*, merchant: Merchant, key_id: uuid.UUID) -> None:
+    """Immediate: the next request signed with it fails with 401."""
+    deleted, _ = ApiKey.objects.filter(merchant=merchant, pk=key_id).delete()
+    if not deleted:
+        raise NotFound("API key not found", layer="user")
+
+
+# --- buyer session tokens --------------------------------------------------------------------------
+
+
+def buyer_session_issue(
+    *,
+    actor: Actor,
+    buyer_identity: str,
+    store_id: uuid.UUID | None = None,
+    product_id: uuid.UUID | None = None,
+) -> tuple[str, BuyerSession]:
+    """A token for one buyer in one store and environment: 5 minutes, extended at each use up to
+    60 minutes from issue. An email identity is normalized."""
+    from products.models import Product
+
+    identity = (buyer_identity or "").strip()
+    if not identity or len(identity) > 320:
+        raise InvalidInput("Invalid buyerIdentity: expected 1 to 320 characters", layer="user")
+    if "@" in identity:
+        identity = normalize_email(identity)
+    if product_id is not None:
+        product = Product.objects.filter(pk=product_id).only("id", "store_id").first()
+        if product is None or (store_id is not None and product.store_id != store_id):
+            raise NotFound("Product not found", layer="product")
+        store_id = product.store_id
+    if store_id is None:
+        raise InvalidInput("Missing required field: storeId or productId", layer="user")
+    store = access_store(actor, store_id)
+    now = timezone.now()
+    session = BuyerSession.objects.create(
+        issued_by=actor.merchant,
+        store=store,
+        product_id=product_id,
+        buyer_identity=identity,
+        environment=actor.environment,
+        issued_at=now,
+        expires_at=now + timedelta(seconds=settings.BUYER_SESSION_TTL_SECONDS),
+        max_expires_at=now + timedelta(seconds=settings.BUYER_SESSION_MAX_SECONDS),
+    )
+    return api_auth.issue_buyer_token(session), session
+
+
+def buyer_sessions_purge() -> int:
+    deleted, _ = BuyerSession.objects.filter(max_expires_at__lt=timezone.now()).delete()
+    return deleted

@@ -88,7 +88,8 @@ def _validation_message(errors, prefix: str = "") -> str:
     code = getattr(errors, "code", None)
     if code in {"required", "null"} and prefix:
         return f"Missing required field: {prefix}"
-    if message.startswith(("Invalid ", "Missing ")) or message.startswith(prefix + " ") or not prefix:
+    field = prefix.rsplit(".", 1)[-1].lower()
+    if not prefix or message.startswith(("Invalid ", "Missing ")) or field in message.lower():
         return message
     return f"Invalid {prefix}: {message}"
 
@@ -211,6 +212,9 @@ def _view_for(cls: type[Action]):
         },
     )
     doc = (cls.__doc__ or cls.path).strip()
+    def post(self, request, *args, **kwargs):
+        return ActionView.post(self, request, *args, **kwargs)
+
     view = type(f"{name}View", (ActionView,), {"action_class": cls})
     view.post = extend_schema(
         operation_id=name[0].lower() + name[1:],
@@ -229,7 +233,7 @@ def _view_for(cls: type[Action]):
             429: OpenApiResponse(_ERROR),
         },
         parameters=_HEADERS,
-    )(ActionView.post)
+    )(post)
     return view.as_view()
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pancake import money
@@ -43,6 +45,7 @@ def render_amount(minor: int | None, currency: str, version: str | None = None):
     return money.to_display(minor, currency) if versions.uses_display_amounts(version) else minor
 
 
+@extend_schema_field({"type": "string", "description": "A UUID, or PREFIX_base62 short id (by API version)"})
 class IdField(serializers.Field):
     """Accepts both id forms; renders short or UUID by version. ``prefix=None`` = plain UUID."""
 
@@ -66,6 +69,7 @@ class IdListField(serializers.ListField):
         super().__init__(**kwargs)
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class TimestampField(serializers.Field):
     def __init__(self, **kwargs):
         kwargs.setdefault("read_only", True)
@@ -75,6 +79,9 @@ class TimestampField(serializers.Field):
         return format_timestamp(value)
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string", "example": "29.00"}, {"type": "integer", "example": 2900}]}
+)
 class AmountField(serializers.Field):
     """Money in minor units inside. Output: display string or integer by version.
 
@@ -101,6 +108,9 @@ class AmountField(serializers.Field):
         return render_amount(amount, currency, _version(self))
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string", "example": "29.00"}, {"type": "integer", "example": 2900}]}
+)
 class RawAmountField(serializers.Field):
     """An incoming amount kept as given (JSON number or string) for ``money.to_minor``."""
 

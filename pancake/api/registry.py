@@ -17,6 +17,7 @@ from django.http import HttpResponse
 from django.urls import path as url_path
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
 from pancake.api import auth, envelope, idempotency, ratelimit, versions
@@ -50,6 +51,9 @@ def action(path: str, *, auth: tuple[str, ...] = (auth.MERCHANT,), layer: str = 
         if path in REGISTRY:
             raise RuntimeError(f"action {path} registered twice")
         cls.path, cls.auth, cls.layer = path, auth, layer
+        if cls.Input is not None and cls.Input.__name__ == "Input":
+            # Unique OpenAPI component names: StoreUpdateStoreInput, …
+            cls.Input.__name__ = cls.Input.__qualname__ = f"{_operation_name(path)}Input"
         REGISTRY[path] = cls
         return cls
 
@@ -106,6 +110,9 @@ def validate(serializer_class, data: dict, layer: str, context: dict | None = No
 
 class ActionView(APIView):
     action_class: type[Action]
+    # Declared for the OpenAPI document only: the view reads the raw body itself (the signature
+    # covers the exact bytes), so DRF never parses it.
+    parser_classes = [JSONParser]
     http_method_names = ["post", "options"]
 
     def options(self, request, *args, **kwargs):

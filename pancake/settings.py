@@ -267,7 +267,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        # 4xx answers are the caller's business (and a flood under attack); 5xx are still logged.
+        "django.request": {"level": "ERROR"},
+    },
 }
 
 # --- Production hardening --------------------------------------------------------------------------

@@ -48,7 +48,12 @@ ENV = {
 def setup_database() -> None:
     subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB], check=True)
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, **ENV}, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, **ENV},
+        check=True,
+    )
 
 
 def seed():
@@ -85,7 +90,11 @@ class Signer:
         if cache_key not in self.cache:
             digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
             canonical = f"POST\n{path}\n{ts}\n{digest}".encode()
-            self.cache = {cache_key: base64.b64encode(self.key.sign(canonical, padding.PKCS1v15(), hashes.SHA256())).decode()}
+            self.cache = {
+                cache_key: base64.b64encode(
+                    self.key.sign(canonical, padding.PKCS1v15(), hashes.SHA256())
+                ).decode()
+            }
         signature = self.cache[cache_key]
         if bad:
             signature = "A" + signature[1:]
@@ -97,7 +106,17 @@ class Signer:
         }
 
 
-def load(name: str, signer_factory, path: str, body, seconds: float, concurrency: int, expect: int, extra=None, bad=False):
+def load(
+    name: str,
+    signer_factory,
+    path: str,
+    body,
+    seconds: float,
+    concurrency: int,
+    expect: int,
+    extra=None,
+    bad=False,
+):
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -151,13 +170,29 @@ def queries_per_request(key, merchant_id: str, store_id: str) -> dict:
     signer = Signer(key, merchant_id)
     counts = {}
     for name, path, body, extra in [
-        ("store/update-store", "/v1/actions/store/update-store", json.dumps({"id": store_id, "name": "Bench"}).encode(), {}),
-        ("store/create-store (replay)", "/v1/actions/store/create-store", b'{"name":"Replay"}', {"HTTP_X_IDEMPOTENCY_KEY": "bench-replay"}),
+        (
+            "store/update-store",
+            "/v1/actions/store/update-store",
+            json.dumps({"id": store_id, "name": "Bench"}).encode(),
+            {},
+        ),
+        (
+            "store/create-store (replay)",
+            "/v1/actions/store/create-store",
+            b'{"name":"Replay"}',
+            {"HTTP_X_IDEMPOTENCY_KEY": "bench-replay"},
+        ),
     ]:
-        headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in signer.headers(path, body).items() if k != "Content-Type"}
+        headers = {
+            f"HTTP_{k.upper().replace('-', '_')}": v
+            for k, v in signer.headers(path, body).items()
+            if k != "Content-Type"
+        }
         client.post(path, data=body, content_type="application/json", **headers, **extra)  # warm-up
         with CaptureQueriesContext(connection) as ctx:
-            response = client.post(path, data=body, content_type="application/json", **headers, **extra)
+            response = client.post(
+                path, data=body, content_type="application/json", **headers, **extra
+            )
         assert response.status_code == 200, response.content
         counts[name] = len(ctx.captured_queries)
     return counts
@@ -165,7 +200,15 @@ def queries_per_request(key, merchant_id: str, store_id: str) -> dict:
 
 def rss_mb(pid: int) -> float:
     total = 0
-    for p in [pid, *map(int, subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split())]:
+    for p in [
+        pid,
+        *map(
+            int,
+            subprocess.run(
+                ["pgrep", "-P", str(pid)], capture_output=True, text=True
+            ).stdout.split(),
+        ),
+    ]:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -185,9 +228,22 @@ def main() -> None:
     key, merchant_id, store_ids = seed()
     store_id = store_ids[0]
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "pancake.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
-         "--workers", "2", "--threads", "4", "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, **ENV},
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "pancake.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **ENV},
     )
     try:
         for _ in range(100):
@@ -198,29 +254,67 @@ def main() -> None:
                 time.sleep(0.1)
         warm = Signer(key, merchant_id)
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
-        conn.request("POST", "/v1/actions/store/create-store", body=b'{"name":"Replay"}',
-                     headers={**warm.headers("/v1/actions/store/create-store", b'{"name":"Replay"}'),
-                              "X-Idempotency-Key": "bench-replay"})
+        conn.request(
+            "POST",
+            "/v1/actions/store/create-store",
+            body=b'{"name":"Replay"}',
+            headers={
+                **warm.headers("/v1/actions/store/create-store", b'{"name":"Replay"}'),
+                "X-Idempotency-Key": "bench-replay",
+            },
+        )
         assert conn.getresponse().status == 200
         results = [
             # One store per client thread: concurrent writers to one store queue on its row lock.
-            load("store/update-store (signed write)", lambda: Signer(key, merchant_id),
-                 "/v1/actions/store/update-store",
-                 lambda i: json.dumps({"id": store_ids[i % len(store_ids)], "name": "Bench"}).encode(),
-                 args.seconds, args.concurrency, 200),
-            load("store/create-store (idempotent replay)", lambda: Signer(key, merchant_id),
-                 "/v1/actions/store/create-store", b'{"name":"Replay"}', args.seconds, args.concurrency, 200,
-                 extra={"X-Idempotency-Key": "bench-replay"}),
-            load("bad signature (401)", lambda: Signer(key, merchant_id),
-                 "/v1/actions/store/update-store", b'{"id":"x"}', args.seconds, args.concurrency, 401, bad=True),
+            load(
+                "store/update-store (signed write)",
+                lambda: Signer(key, merchant_id),
+                "/v1/actions/store/update-store",
+                lambda i: json.dumps(
+                    {"id": store_ids[i % len(store_ids)], "name": "Bench"}
+                ).encode(),
+                args.seconds,
+                args.concurrency,
+                200,
+            ),
+            load(
+                "store/create-store (idempotent replay)",
+                lambda: Signer(key, merchant_id),
+                "/v1/actions/store/create-store",
+                b'{"name":"Replay"}',
+                args.seconds,
+                args.concurrency,
+                200,
+                extra={"X-Idempotency-Key": "bench-replay"},
+            ),
+            load(
+                "bad signature (401)",
+                lambda: Signer(key, merchant_id),
+                "/v1/actions/store/update-store",
+                b'{"id":"x"}',
+                args.seconds,
+                args.concurrency,
+                401,
+                bad=True,
+            ),
         ]
         memory = rss_mb(server.pid)
         queries = queries_per_request(key, merchant_id, store_id)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
-    print(json.dumps({"results": results, "sql_queries_per_request": queries, "gunicorn_rss_mb": memory,
-                      "concurrency": args.concurrency, "seconds": args.seconds}, indent=2))
+    print(
+        json.dumps(
+            {
+                "results": results,
+                "sql_queries_per_request": queries,
+                "gunicorn_rss_mb": memory,
+                "concurrency": args.concurrency,
+                "seconds": args.seconds,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The Celery app. Without REDIS_URL tasks run in-process (eager), so a first run needs no services."""
+"""The Celery app. Without REDIS_URL, tasks run in-process (eager): no services needed."""
 
 import os
 

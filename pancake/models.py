@@ -42,7 +42,8 @@ class IdempotencyKey(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["principal", "environment", "path", "key"], name="idempotency_key_unique_per_scope"
+                fields=["principal", "environment", "path", "key"],
+                name="idempotency_key_unique_per_scope",
             )
         ]
 

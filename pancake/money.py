@@ -44,14 +44,18 @@ def to_minor(value: object, currency: str, *, field: str = "amount") -> int:
         return value
     if isinstance(value, float):
         if value < 0 or not value.is_integer():
-            raise InvalidInput(f"Invalid {field}: a numeric amount is in minor units and must be a whole number")
+            raise InvalidInput(
+                f"Invalid {field}: a numeric amount is in minor units and must be a whole number"
+            )
         return int(value)
     if not isinstance(value, str) or not _AMOUNT_RE.match(value):
-        raise InvalidInput(f"Invalid {field}: {value!r} is not an amount like \"29.00\"")
+        raise InvalidInput(f'Invalid {field}: {value!r} is not an amount like "29.00"')
     places = exponent(currency)
     amount = Decimal(value)
     if -amount.as_tuple().exponent > places:
-        raise InvalidInput(f"Invalid {field}: {currency} amounts have at most {places} decimal places")
+        raise InvalidInput(
+            f"Invalid {field}: {currency} amounts have at most {places} decimal places"
+        )
     return int(amount.scaleb(places))
 
 

@@ -51,7 +51,8 @@ BASE_URL = (env("BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
 _base = urlsplit(BASE_URL)
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS",
-    [_base.hostname or "127.0.0.1"] + ([] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]),
+    [_base.hostname or "127.0.0.1"]
+    + ([] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]),
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [f"{_base.scheme}://{_base.netloc}"])
 PLATFORM_NAME = env("PLATFORM_NAME", "Pancake")
@@ -135,7 +136,9 @@ AUTH_USER_MODEL = "stores.Merchant"
 
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -149,8 +152,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
-    "purge-idempotency-keys": {"task": "pancake.tasks.purge_expired_idempotency_keys", "schedule": 3600.0},
-    "purge-buyer-sessions": {"task": "stores.tasks.purge_expired_buyer_sessions", "schedule": 3600.0},
+    "purge-idempotency-keys": {
+        "task": "pancake.tasks.purge_expired_idempotency_keys",
+        "schedule": 3600.0,
+    },
+    "purge-buyer-sessions": {
+        "task": "stores.tasks.purge_expired_buyer_sessions",
+        "schedule": 3600.0,
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -219,7 +228,13 @@ for _provider in ("google", "github"):
     _client_id = env(f"{_provider.upper()}_CLIENT_ID")
     if _client_id:
         SOCIALACCOUNT_PROVIDERS[_provider] = {
-            "APPS": [{"client_id": _client_id, "secret": env(f"{_provider.upper()}_CLIENT_SECRET", ""), "key": ""}],
+            "APPS": [
+                {
+                    "client_id": _client_id,
+                    "secret": env(f"{_provider.upper()}_CLIENT_SECRET", ""),
+                    "key": "",
+                }
+            ],
             "SCOPE": ["email"] if _provider == "github" else ["profile", "email"],
         }
 MAGIC_LINK_MAX_AGE_SECONDS = 15 * 60
@@ -259,7 +274,10 @@ BUYER_SESSION_TTL_SECONDS = 5 * 60
 BUYER_SESSION_MAX_SECONDS = 60 * 60
 # (requests, seconds) per credential, and per client IP for the public store-slug actions.
 API_RATE_LIMIT = (env_int("API_RATE_LIMIT", 600), env_int("API_RATE_WINDOW", 60))
-API_PUBLIC_RATE_LIMIT = (env_int("API_PUBLIC_RATE_LIMIT", 120), env_int("API_PUBLIC_RATE_WINDOW", 60))
+API_PUBLIC_RATE_LIMIT = (
+    env_int("API_PUBLIC_RATE_LIMIT", 120),
+    env_int("API_PUBLIC_RATE_WINDOW", 60),
+)
 MAX_STORES_PER_MERCHANT = 20
 
 LOGGING = {
@@ -274,7 +292,7 @@ LOGGING = {
     },
 }
 
-# --- Production hardening --------------------------------------------------------------------------
+# --- Production hardening ---------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the API-key page reads it for its fetch()
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -3,7 +3,11 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path, re_path
 from django.utils.module_loading import autodiscover_modules
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularJSONAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 
 from pancake.api import envelope
 from pancake.api.registry import urlpatterns as action_urlpatterns
@@ -12,7 +16,9 @@ autodiscover_modules("api")
 
 
 def api_not_found(request, rest=""):
-    return envelope.generic_error_response(404, f"Unknown endpoint: {request.method} {request.path_info}")
+    return envelope.generic_error_response(
+        404, f"Unknown endpoint: {request.method} {request.path_info}"
+    )
 
 
 def healthz(request):

@@ -32,14 +32,20 @@ class Product(BaseModel):
     test_version = models.ForeignKey(
         "products.ProductVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    test_status = models.CharField(max_length=16, choices=ProductStatus.choices, default=ProductStatus.ACTIVE)
+    test_status = models.CharField(
+        max_length=16, choices=ProductStatus.choices, default=ProductStatus.ACTIVE
+    )
     prod_version = models.ForeignKey(
         "products.ProductVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    prod_status = models.CharField(max_length=16, choices=ProductStatus.choices, default=ProductStatus.INACTIVE)
+    prod_status = models.CharField(
+        max_length=16, choices=ProductStatus.choices, default=ProductStatus.INACTIVE
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["store", "slug"], name="product_slug_unique_per_store")]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "slug"], name="product_slug_unique_per_store")
+        ]
 
     def __str__(self) -> str:
         return self.slug
@@ -57,10 +63,16 @@ class ProductVersion(BaseModel):
     media = models.JSONField(default=list, blank=True)
     success_url = models.URLField(max_length=2000, null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
-    billing_period = models.CharField(max_length=16, choices=BillingPeriod.choices, null=True, blank=True)
+    billing_period = models.CharField(
+        max_length=16, choices=BillingPeriod.choices, null=True, blank=True
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["product", "number"], name="product_version_number_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "number"], name="product_version_number_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} v{self.number}"

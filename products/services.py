@@ -33,7 +33,9 @@ def product_create(
     if kind == ProductKind.SUBSCRIPTION and not billing_period:
         raise ValueError("subscription products need a billing period")
     with transaction.atomic():
-        product = Product.objects.create(store=store, kind=kind, slug=_unique_product_slug(store, name))
+        product = Product.objects.create(
+            store=store, kind=kind, slug=_unique_product_slug(store, name)
+        )
         version = ProductVersion.objects.create(
             product=product,
             number=1,

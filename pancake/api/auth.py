@@ -3,6 +3,7 @@ token or a store slug (SPEC 3.1). Every path ends in an Actor or a PancakeError.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -51,7 +52,10 @@ class Actor:
         if self.kind == MERCHANT:
             return f"mer:{self.merchant.pk}"
         if self.kind == BUYER:
-            return f"buy:{self.buyer_session.pk}"
+            # The buyer, not the token: a fresh token for the same buyer shares their keys.
+            session = self.buyer_session
+            digest = hashlib.sha256(f"{session.store_id}:{session.buyer_identity}".encode()).hexdigest()
+            return f"buy:{digest[:60]}"
         return f"sto:{self.store.pk}"
 
     @property

@@ -4,6 +4,7 @@ token or a store slug (SPEC 3.1). Every path ends in an Actor or a PancakeError.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ BUYER = "buyer"
 STORE_SLUG = "store"
 
 BUYER_TOKEN_TYP = "pancake+buyer"
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 ENVIRONMENTS = {Environment.TEST.value, Environment.PROD.value}
 
 
@@ -253,6 +255,8 @@ def _authenticate_store_slug(request) -> Actor:
 
     slug = _header(request, "X-Store-Slug")
     environment = request_environment(request, required=True)
+    if not SLUG_RE.match(slug):
+        raise Unauthenticated("Invalid store slug")
     store = Store.objects.filter(slug=slug, deleted_at__isnull=True).first()
     if store is None:
         raise Unauthenticated("Invalid store slug")

@@ -177,7 +177,7 @@ def parse_body(raw: bytes) -> dict:
         return {}
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidInput("Invalid JSON body") from None
     if not isinstance(data, dict):
         raise InvalidInput("Invalid JSON body: expected a JSON object")

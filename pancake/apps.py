@@ -1,6 +1,11 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class PancakeConfig(AppConfig):
     name = "pancake"
     verbose_name = "Pancake platform"
+
+    def ready(self) -> None:
+        # Every app's api.py registers its actions with pancake.api.registry.
+        autodiscover_modules("api")

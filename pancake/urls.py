@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path, re_path
-from django.utils.module_loading import autodiscover_modules
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import (
     SpectacularJSONAPIView,
@@ -12,8 +11,6 @@ from drf_spectacular.views import (
 
 from pancake.api import envelope
 from pancake.api.registry import urlpatterns as action_urlpatterns
-
-autodiscover_modules("api")
 
 
 @csrf_exempt  # /v1/ authenticates by signature: an unknown path is a 404, never a CSRF 403

@@ -203,7 +203,7 @@ def _authenticate_merchant_jwt(token: str, header: dict, claims: dict) -> Actor:
 def _buyer_secret() -> bytes:
     from django.utils.crypto import salted_hmac
 
-    return salted_hmac("pancake.buyer-session-token", "v1").digest()
+    return salted_hmac("pancake.buyer-session-token", "v1", algorithm="sha256").digest()
 
 
 def issue_buyer_token(session) -> str:

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import RedirectView
 from drf_spectacular.views import (
     SpectacularJSONAPIView,
     SpectacularRedocView,
@@ -32,6 +33,9 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="openapi"), name="api-redoc"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # Merchants sign in by magic link or a social provider: allauth's password forms are not offered.
+    path("accounts/login/", RedirectView.as_view(pattern_name="dashboard:login", query_string=True)),
+    path("accounts/signup/", RedirectView.as_view(pattern_name="dashboard:login", query_string=True)),
     path("accounts/", include("allauth.urls")),
     path("", include("stores.urls")),
 ]

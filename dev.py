@@ -56,8 +56,11 @@ def install_fingerprint() -> str:
 def venv_works() -> bool:
     if not PYTHON.exists():
         return False
-    probe = subprocess.run([str(PYTHON), "-c", "import sys; print(sys.version_info[:2])"],
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        [str(PYTHON), "-c", "import sys; print(sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+    )
     return probe.returncode == 0 and probe.stdout.strip() == "(3, 11)"
 
 
@@ -73,8 +76,17 @@ def ensure_venv() -> None:
         return
     say("installing Pancake and its dev dependencies (pip install -e '.[dev]')")
     quiet = ["--quiet"] if os.environ.get("CI") else []
-    run(PYTHON, "-m", "pip", "install", *quiet, "--disable-pip-version-check", "-e", ".[dev]",
-        cwd=ROOT)
+    run(
+        PYTHON,
+        "-m",
+        "pip",
+        "install",
+        *quiet,
+        "--disable-pip-version-check",
+        "-e",
+        ".[dev]",
+        cwd=ROOT,
+    )
     STAMP.write_text(fingerprint + "\n")
 
 
@@ -92,8 +104,10 @@ def ensure_browser() -> bool:
             say(f"apt-get failed ({exc.returncode})")
     if CHROMIUM.exists():
         return True
-    say(f"{CHROMIUM} is missing: browser tests will be skipped (they fail under "
-        "PANCAKE_REQUIRE_BROWSER=1)")
+    say(
+        f"{CHROMIUM} is missing: browser tests will be skipped (they fail under "
+        "PANCAKE_REQUIRE_BROWSER=1)"
+    )
     return False
 
 

@@ -11,7 +11,9 @@ from babel.numbers import format_currency, get_currency_precision, list_currenci
 
 from pancake.api.errors import InvalidInput
 
-_AMOUNT_RE = re.compile(r"^\d+(\.\d+)?$")
+# ASCII digits only, nothing before or after (``\d`` would take other scripts' digits and ``$`` a
+# trailing newline): the SDK's own check is the JavaScript regex /^\d+(\.\d+)?$/.
+_AMOUNT_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _CURRENCIES = frozenset(c for c in list_currencies() if re.fullmatch(r"[A-Z]{3}", c))
 
 
@@ -48,21 +50,27 @@ def to_minor(value: object, currency: str, *, field: str = "amount") -> int:
                 f"Invalid {field}: a numeric amount is in minor units and must be a whole number"
             )
         return int(value)
-    if not isinstance(value, str) or not _AMOUNT_RE.match(value):
+    if not isinstance(value, str) or not _AMOUNT_RE.fullmatch(value):
         raise InvalidInput(f'Invalid {field}: {value!r} is not an amount like "29.00"')
     places = exponent(currency)
-    amount = Decimal(value)
-    if -amount.as_tuple().exponent > places:
+    whole, _, fraction = value.partition(".")
+    if len(fraction) > places:
         raise InvalidInput(
             f"Invalid {field}: {currency} amounts have at most {places} decimal places"
         )
-    return int(amount.scaleb(places))
+    # Integer arithmetic: exact whatever the number of digits (Decimal rounds past 28).
+    try:
+        return int(whole + fraction.ljust(places, "0"))
+    except ValueError:  # beyond the digits Python converts from a string (4300)
+        raise InvalidInput(f"Invalid {field}: amount is too large") from None
 
 
 def to_display(minor: int, currency: str) -> str:
     """2900 USD -> '29.00', 4500 JPY -> '4500', 1500 BHD -> '1.500'."""
     places = exponent(currency)
-    return f"{Decimal(minor).scaleb(-places):.{places}f}"
+    whole, fraction = divmod(abs(minor), 10**places)
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{whole}.{fraction:0{places}d}" if places else f"{sign}{whole}"
 
 
 def round_minor(value: Decimal) -> int:

@@ -211,7 +211,7 @@ else:
 
 # --- Merchant sign-in (django-allauth) -----------------------------------------------------------
 SITE_ID = 1
-LOGIN_URL = "account_login"
+LOGIN_URL = "dashboard:login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}

@@ -57,3 +57,25 @@ def store_members(store: Store) -> QuerySet[StoreMembership]:
 
 def api_keys_for(merchant) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(merchant=merchant).order_by("-created_at")
+
+
+# --- dashboard pages (stores/views.py) ----------------------------------------------------------
+
+
+def invitation_for_token(token: str) -> StoreMembership | None:
+    """The membership an invitation link points at, without accepting it; None when the link is
+    invalid, expired, or its store is gone. Accepting stays with ``services.member_accept``."""
+    from django.core import signing
+
+    from stores.services import INVITE_MAX_AGE, INVITE_SALT
+
+    try:
+        payload = signing.loads(token, salt=INVITE_SALT, max_age=INVITE_MAX_AGE)
+        membership_id = uuid.UUID(str(payload["m"]))
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    return (
+        StoreMembership.objects.select_related("store", "merchant", "invited_by")
+        .filter(pk=membership_id, store__deleted_at__isnull=True)
+        .first()
+    )

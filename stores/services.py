@@ -208,6 +208,11 @@ def member_add(*, actor: Actor, store_id: uuid.UUID, email: str, role: str) -> S
     email = normalize_email(email)
     with transaction.atomic():
         store = access_store(actor, store_id, min_role=Role.ADMIN)
+        if store.caller_role == Role.ADMIN and role == Role.ADMIN:
+            # As in member_update_role: else an admin promotes anyone by remove + add.
+            raise Forbidden(
+                "Only the store owner can grant or change the admin role", layer="store"
+            )
         lock_store(store.pk)
         merchant, _ = merchant_get_or_create(email=email)
         if StoreMembership.objects.filter(store=store, merchant=merchant).exists():

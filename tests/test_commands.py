@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import stat
+import subprocess
+from pathlib import Path
 
 import jwt
 import pytest
@@ -19,6 +22,7 @@ from tests.conftest import sign_headers
 from tests.factories import MerchantFactory, make_api_key, private_pem, public_pem, rsa_key
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args, **options) -> str:
@@ -285,3 +289,50 @@ def test_demo_uses_the_configured_base_url_in_its_instructions(tmp_path, setting
     out = run("demo", key_file=str(tmp_path / "k.pem"))
     assert "Open https://pay.example.com/login/" in out
     assert 'baseUrl: "https://pay.example.com"' in out
+
+
+# --- dev.py --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dev_script(monkeypatch):
+    """dev.py as a module, with the venv and browser steps stubbed and pytest's exit code faked."""
+    spec = importlib.util.spec_from_file_location("pancake_dev", ROOT / "dev.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "ensure_venv", lambda: None)
+    monkeypatch.setattr(module, "ensure_browser", lambda: True)
+    calls = []
+
+    def fake_run(cmd, **kwargs):
+        calls.append((cmd, kwargs.get("env") or {}))
+        return subprocess.CompletedProcess(cmd, module.FAKE_CODE)
+
+    monkeypatch.setattr(module.subprocess, "run", fake_run)
+    module.calls = calls
+    return module
+
+
+@pytest.mark.parametrize(("pytest_code", "expected"), [(0, 0), (1, 1), (2, 2), (5, 1)])
+def test_dev_test_exits_with_pytests_code_but_no_tests_is_a_failure(
+    dev_script, pytest_code, expected
+):
+    dev_script.FAKE_CODE = pytest_code
+    assert dev_script.main(["test"]) == expected
+
+
+def test_dev_test_runs_the_whole_suite_on_two_workers_or_the_given_args(dev_script, monkeypatch):
+    monkeypatch.delenv("PANCAKE_TEST_WORKERS", raising=False)
+    monkeypatch.delenv("CELERY_TASK_ALWAYS_EAGER", raising=False)
+    dev_script.FAKE_CODE = 0
+    dev_script.main(["test"])
+    dev_script.main(["test", "tests/sdk", "-x"])
+    (whole, env), (some, _) = dev_script.calls
+    assert whole[1:] == ["-m", "pytest", "--create-db", "-p", "xdist", "-n", "2"]
+    assert some[1:] == ["-m", "pytest", "--create-db", "tests/sdk", "-x"]
+    assert env["CELERY_TASK_ALWAYS_EAGER"] == "1"
+
+
+def test_dev_without_a_known_command_prints_usage(dev_script, capsys):
+    assert dev_script.main([]) == 2
+    assert "python3.11 dev.py demo" in capsys.readouterr().out

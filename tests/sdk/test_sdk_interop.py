@@ -7,10 +7,13 @@ chain. The script prints what it collected as one JSON line; we assert on it and
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import shutil
 
 import pytest
+from django.core.management import call_command
 
 from pancake.api import ids
 from stores.models import BuyerSession, Merchant, Role, Store, StoreMembership
@@ -234,3 +237,41 @@ def test_sdk_content_safety_scan_is_not_offered(live_server, merchant_key):
     assert scan["status"] == 501
     assert scan["errors"][0]["layer"] != "sdk"
     assert scan["message"]
+
+
+def test_the_snippet_printed_by_demo_works_with_the_sdk(live_server, tmp_path, settings):
+    """`manage.py demo` prints a merchant id, a key file and a store id; the SDK takes them."""
+    settings.BASE_URL = live_server.url
+    key_file = tmp_path / "demo-api-key.pem"
+    out = io.StringIO()
+    call_command("demo", key_file=str(key_file), stdout=out)
+    printed = out.getvalue()
+    merchant_id = re.search(r'merchantId: "(MER_\w{22})"', printed).group(1)
+    store_id = re.search(r"Demo Store  (STO_\w{22})", printed).group(1)
+    assert f'baseUrl: "{live_server.url}"' in printed
+
+    body = """
+const fs = await import("node:fs");
+const demo = new WaffoPancake({
+  merchantId: process.env.PANCAKE_MERCHANT_ID,
+  privateKey: fs.readFileSync(process.env.DEMO_KEY_FILE, "utf8"),
+  baseUrl: process.env.PANCAKE_BASE_URL,
+});
+out.session = await demo.auth.issueSessionToken({
+  storeId: process.env.DEMO_STORE_ID,
+  buyerIdentity: "buyer@example.com",
+});
+out.store = (await demo.stores.create({ name: "Made from the demo snippet" })).store;
+"""
+    env = {
+        "PANCAKE_MERCHANT_ID": merchant_id,
+        "PANCAKE_PRIVATE_KEY": key_file.read_text(),
+        "PANCAKE_BASE_URL": live_server.url,
+        "DEMO_KEY_FILE": str(key_file),
+        "DEMO_STORE_ID": store_id,
+    }
+    result = run_sdk(body, env)
+    assert result["session"]["token"]
+    assert BuyerSession.objects.get().store_id == ids.parse_id(store_id, "STO")
+    store = Store.objects.get(pk=ids.parse_id(result["store"]["id"], "STO"))
+    assert StoreMembership.objects.get(store=store).merchant.email == "demo@pancake.local"

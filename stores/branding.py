@@ -52,6 +52,8 @@ def _radius(value, field: str) -> str:
     if isinstance(value, bool):
         raise InvalidInput(f"Invalid {field}: expected a CSS length such as \"8px\"", layer="store")
     if isinstance(value, int | float):
+        if not 0 <= value <= 16:  # before formatting: a huge int does not convert to float
+            raise InvalidInput(f"Invalid {field}: must be between 0 and 16px", layer="store")
         value = f"{value:g}px"
     match = _RADIUS_RE.match(value.strip()) if isinstance(value, str) else None
     if not match:

@@ -363,13 +363,23 @@ def test_border_radius_is_a_css_length_up_to_16px_and_integers_are_px(api, store
     assert settings["light"]["checkoutBorderRadius"] == stored
 
 
-@pytest.mark.parametrize("radius", ["17px", 17, "1.5rem", "abc", "-1px", "8pt", True, "8 px"])
+@pytest.mark.parametrize(
+    "radius", ["17px", 17, -1, 10**400, "1.5rem", "abc", "-1px", "8pt", True, "8 px", []]
+)
 def test_invalid_border_radius_is_400_naming_the_field(api, store, radius):
     response = _update(api, store, checkoutSettings={"dark": {"checkoutBorderRadius": radius}})
     error = assert_error(response, 400, layer="store")
     assert "checkoutSettings.dark.checkoutBorderRadius" in error["message"]
     store.refresh_from_db()
     assert store.checkout_settings is None
+
+
+def test_null_theme_value_resets_that_value_to_its_default(api, store):
+    _update(api, store, checkoutSettings={"dark": {"checkoutBorderRadius": "2px"}})
+    settings = _store(
+        _update(api, store, checkoutSettings={"dark": {"checkoutBorderRadius": None}})
+    )["checkoutSettings"]
+    assert settings["dark"]["checkoutBorderRadius"] == "8px"
 
 
 @pytest.mark.parametrize("colour", ["red", "#12345", "#GGGGGG", "123456", "", 123])

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import copy
 import re
-from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 
 from pancake.api.errors import InvalidInput
 
@@ -64,11 +66,21 @@ def _radius(value, field: str) -> str:
     return f"{match.group(1)}{unit}"
 
 
+_HTTP_URL = URLValidator(schemes=["http", "https"])
+
+
 def _logo(value, field: str):
     if value is None:
         return None
-    if not isinstance(value, str) or urlsplit(value).scheme not in {"http", "https"} or len(value) > 2000:
-        raise InvalidInput(f"Invalid {field}: expected an http(s) URL or null", layer="store")
+    # The URL validator the store's own logo field uses: a host is required, a malformed URL is
+    # refused rather than crashing urlsplit, and NUL (which PostgreSQL's jsonb refuses) is out.
+    try:
+        if not isinstance(value, str) or len(value) > 2000 or "\x00" in value:
+            raise ValidationError("not a URL")
+        _HTTP_URL(value)
+    except ValidationError:
+        message = f"Invalid {field}: expected an http(s) URL or null"
+        raise InvalidInput(message, layer="store") from None
     return value
 
 

@@ -389,6 +389,25 @@ def test_invalid_colour_is_400_naming_the_field(api, store, colour):
     assert "checkoutSettings.light.checkoutColorText" in error["message"]
 
 
+@pytest.mark.parametrize(
+    "logo",
+    [
+        "javascript:alert(1)",
+        "ftp://files.example.com/logo.png",
+        "https://",
+        "https://[oops/logo.png",
+        "https://cdn.example.com/\u0000.png",
+        "https://cdn.example.com/" + "a" * 2000,
+        5,
+        ["https://cdn.example.com/logo.png"],
+    ],
+)
+def test_invalid_checkout_logo_is_400_on_every_database(api, store, logo):
+    response = _update(api, store, checkoutSettings={"dark": {"checkoutLogo": logo}})
+    error = assert_error(response, 400, layer="store")
+    assert "checkoutSettings.dark.checkoutLogo" in error["message"]
+
+
 def test_checkout_logo_must_be_an_http_url_or_null(api, store):
     error = assert_error(
         _update(api, store, checkoutSettings={"light": {"checkoutLogo": "javascript:alert(1)"}}),

@@ -172,11 +172,16 @@ class ActionView(APIView):
         return renderer, renderer.media_type
 
 
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")
+
+
 def parse_body(raw: bytes) -> dict:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
+        # Python's json takes NaN and Infinity, which JSON (and JSON.stringify) never produce.
+        data = json.loads(raw, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidInput("Invalid JSON body") from None
     if not isinstance(data, dict):

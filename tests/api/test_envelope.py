@@ -106,6 +106,18 @@ def test_malformed_json_is_400_invalid_json_body(api):
     assert_error(response, 400, "Invalid JSON body")
 
 
+@pytest.mark.parametrize(
+    "raw", [b'{"name": NaN}', b'{"name": "x", "n": Infinity}', b'{"name": "x", "n": -Infinity}']
+)
+def test_python_only_json_constants_are_400_invalid_json_body(api, raw):
+    assert_error(api.raw(CREATE, raw), 400, "Invalid JSON body")
+    assert not Store.objects.exists()
+
+
+def test_absurdly_nested_json_is_400_not_500(api):
+    assert_error(api.raw(CREATE, b"[" * 100_000 + b"]" * 100_000), 400, "Invalid JSON body")
+
+
 def test_body_that_is_not_utf8_is_400_invalid_json_body(api):
     assert_error(api.raw(CREATE, b'{"name": "\xff\xfe"}'), 400, "Invalid JSON body")
 

@@ -102,6 +102,22 @@ def test_valid_signature_is_accepted_and_records_key_use(api):
     assert ApiKey.objects.get(merchant=api.merchant).last_used_at is not None
 
 
+def test_raw_utf8_body_is_hashed_as_received(api):
+    """The SDK sends JSON.stringify output: non-ASCII as raw UTF-8, not \\u escapes."""
+    body = '{"name":"Café ☕ 店"}'.encode()
+    store = assert_ok(api.raw(CREATE, body))["data"]["store"]
+    assert store["name"] == "Café ☕ 店"
+
+
+def test_query_string_is_not_part_of_the_signed_path(api):
+    body = b'{"name":"Query"}'
+    headers = sign_headers(api.private_key, api.merchant_id, CREATE, body)
+    response = api.client.post(
+        CREATE + "?utm=x", data=body, content_type="application/json", **headers
+    )
+    assert_ok(response)
+
+
 def test_merchant_id_may_be_sent_as_a_uuid(api):
     body = json.dumps({"name": "By UUID"}).encode()
     headers = sign_headers(api.private_key, str(api.merchant.pk), CREATE, body)

@@ -123,12 +123,14 @@ def login(request):
 @require_http_methods(["GET", "POST"])
 def magic_link(request, token):
     # GET only shows a button: mail scanners that open links must not burn the single use.
-    no_referrer = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+    # (No "no-referrer" policy here: Chrome would then send "Origin: null" with the POST and
+    # fail the CSRF origin check. The project's "same-origin" policy keeps the token in-house.)
+    no_store = {"Cache-Control": "no-store"}
     if request.method == "GET":
-        return page(request, "dashboard/magic_link.html", headers=no_referrer)
+        return page(request, "dashboard/magic_link.html", headers=no_store)
     result = magic_link_consume(token)
     if result is None:
-        return page(request, "dashboard/magic_link_invalid.html", status=400, headers=no_referrer)
+        return page(request, "dashboard/magic_link_invalid.html", status=400, headers=no_store)
     merchant, next_url = result
     auth_login(request, merchant, backend="django.contrib.auth.backends.ModelBackend")
     return redirect(safe_next(request, next_url) or "dashboard:home")
@@ -566,6 +568,7 @@ def _developers_page(request, store, *, status: int = 200, error: str = "", form
         ],
         form=form,
         error=error,
+        new_key=request.GET.get("new", ""),
     )
     return page(request, "dashboard/developers.html", context, status)
 

@@ -17,6 +17,7 @@
   var result = document.getElementById("key-result");
   var resultMessage = document.getElementById("key-result-message");
   var download = document.getElementById("download-key");
+  var done = document.getElementById("key-saved");
   var text = form.dataset;
   var busy = false;
 
@@ -131,6 +132,12 @@
       }
       status.textContent = "";
       resultMessage.textContent = payload.message || "";
+      if (payload.key) {
+        // A real navigation (not just a fragment jump), so the list shows the new key.
+        var url = new URL(done.href, window.location.href);
+        url.search = "?new=" + encodeURIComponent(payload.key.id);
+        done.href = url.toString();
+      }
       offerDownload(toPem(pkcs8, "PRIVATE KEY"), name, environment);
     } catch (error) {
       status.textContent = "";

@@ -173,7 +173,7 @@ def test_magic_link_page_needs_a_click_and_works_exactly_once(
         response = client.get(path)
         assert response.status_code == 200
         assert "Sign in" in response.content.decode()
-        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Cache-Control"] == "no-store"
     assert "_auth_user_id" not in client.session
 
     response = client.post(path)

@@ -12,8 +12,6 @@ from stores.models import ApiKey, MembershipStatus, Merchant, Role, Store, Store
 from tests.browser.conftest import emailed_link
 from tests.node_sdk import run_node
 
-pytestmark = pytest.mark.browser
-
 MAGIC = r"http://[^\s]+/login/magic/[^/\s]+/"
 INVITE = r"http://[^\s]+/invite/[^/\s]+/"
 
@@ -32,6 +30,7 @@ def sign_in(page, live, email: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+@pytest.mark.browser
 def test_magic_link_sign_in_from_the_emailed_link_lands_on_onboarding(pages, live):
     page = pages.new()
     sign_in(page, live, "first.timer@example.com")
@@ -52,6 +51,7 @@ def test_magic_link_sign_in_from_the_emailed_link_lands_on_onboarding(pages, liv
     )
 
 
+@pytest.mark.browser
 def test_onboarding_creates_a_store_and_lands_on_its_dashboard(pages, live):
     page = pages.new()
     sign_in(page, live, "maker@example.com")
@@ -95,6 +95,7 @@ def test_onboarding_creates_a_store_and_lands_on_its_dashboard(pages, live):
     expect(page.get_by_role("button", name="Live")).to_have_attribute("aria-pressed", "true")
 
 
+@pytest.mark.browser
 def test_api_key_made_in_the_browser_signs_requests_from_the_unmodified_sdk(pages, live):
     page = pages.new()
     sign_in(page, live, "dev@example.com")
@@ -159,6 +160,7 @@ def test_api_key_made_in_the_browser_signs_requests_from_the_unmodified_sdk(page
     expect(row).not_to_contain_text("never")
 
 
+@pytest.mark.browser
 def test_inviting_a_teammate_who_signs_in_and_accepts(pages, live):
     owner_page = pages.new()
     sign_in(owner_page, live, "boss@example.com")
@@ -198,3 +200,43 @@ def test_inviting_a_teammate_who_signs_in_and_accepts(pages, live):
     row = owner_page.get_by_role("row", name=re.compile("helper@example.com"))
     expect(row).to_contain_text("Active")
     expect(row.get_by_label("Role of helper@example.com")).to_have_value("admin")
+
+
+@pytest.mark.browser
+def test_checkout_branding_preview_follows_the_inputs_and_resets(pages, live):
+    page = pages.new(viewport={"width": 1280, "height": 900})
+    sign_in(page, live, "designer@example.com")
+    merchant = Merchant.objects.get(email="designer@example.com")
+    store = services.store_create(merchant=merchant, name="Colour Shop")
+    page.goto(f"/dashboard/{store.pk}/settings/#branding")
+
+    light = page.get_by_role("group", name="Light theme")
+    preview = page.locator('[data-preview="light"]')
+
+    def preview_var(name):
+        return preview.evaluate(f"el => getComputedStyle(el).getPropertyValue('{name}').trim()")
+
+    assert preview_var("--brand-primary").lower() == "#7ccb02"
+    light.get_by_label("Primary colour").fill("#123456")
+    assert preview_var("--brand-primary") == "#123456"
+    radius = light.get_by_label("Corner radius (px)")
+    radius.fill("3")
+    assert preview_var("--brand-radius") == "3px"
+    page.get_by_label("Use the dark theme by default").check()
+    expect(page.locator('[data-preview="dark"]')).to_have_class(re.compile("is-default"))
+
+    page.get_by_role("button", name="Save branding").click()
+    expect(page.get_by_text("Checkout branding saved.")).to_be_visible()
+    store.refresh_from_db()
+    assert store.checkout_settings["defaultDarkMode"] is True
+    assert store.checkout_settings["light"]["checkoutColorPrimary"] == "#123456"
+    assert store.checkout_settings["light"]["checkoutBorderRadius"] == "3px"
+    assert preview_var("--brand-primary") == "#123456"
+
+    page.get_by_role("button", name="Reset to default").click()
+    expect(page.get_by_text("Checkout branding reset to the default.")).to_be_visible()
+    store.refresh_from_db()
+    assert store.checkout_settings is None
+    expect(
+        page.get_by_role("group", name="Light theme").get_by_label("Primary colour")
+    ).to_have_value("#7ccb02")

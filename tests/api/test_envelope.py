@@ -230,3 +230,67 @@ def test_every_failure_kind_carries_pancake_version(api, store):
     for response in responses:
         assert response["Pancake-Version"] == "2026-09-23", response.content
         assert json.loads(response.content)["data"] is None
+
+
+# --- the middleware keeps whatever a view produced inside the envelope ----------------------------
+
+
+def _through_middleware(response, path="/v1/actions/store/create-store"):
+    from pancake.api.middleware import ApiEnvelopeMiddleware
+
+    request = RequestFactory().post(path)
+    return ApiEnvelopeMiddleware(lambda r: response)(request)
+
+
+def test_redirect_under_v1_becomes_a_404_envelope():
+    from django.http import HttpResponsePermanentRedirect
+
+    response = _through_middleware(HttpResponsePermanentRedirect("/v1/actions/store/create-store/"))
+    assert_error(response, 404)
+    assert "Location" not in response
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 500, 502])
+def test_html_error_pages_under_v1_become_envelopes(status):
+    from django.http import HttpResponse
+
+    response = _through_middleware(HttpResponse("<h1>Oops</h1>", status=status))
+    assert_error(response, status)
+    assert b"<h1>" not in response.content
+
+
+def test_csrf_failure_page_becomes_a_403_envelope():
+    from django.http import HttpResponseForbidden
+
+    page = HttpResponseForbidden("<h1>Forbidden (403)</h1><p>CSRF verification failed.</p>")
+    assert_error(_through_middleware(page), 403, "Forbidden: CSRF check failed")
+
+
+def test_json_error_without_errors_array_is_rewritten_as_an_envelope():
+    from django.http import JsonResponse
+
+    response = _through_middleware(JsonResponse({"data": None}, status=500))
+    assert_error(response, 500, "Internal server error")
+
+
+def test_pages_outside_v1_are_left_alone():
+    from django.http import HttpResponse
+
+    page = HttpResponse("<h1>Oops</h1>", status=500)
+    assert _through_middleware(page, path="/dashboard/") is page
+
+
+def test_exception_under_v1_is_a_500_envelope_and_oversize_a_413():
+    from django.core.exceptions import RequestDataTooBig
+
+    from pancake.api.middleware import ApiEnvelopeMiddleware
+
+    middleware = ApiEnvelopeMiddleware(lambda r: None)
+    request = RequestFactory().post(CREATE)
+    crashed = middleware.process_exception(request, RuntimeError("secret"))
+    assert_error(crashed, 500, "Internal server error")
+    assert b"secret" not in crashed.content
+    assert_error(middleware.process_exception(request, RequestDataTooBig()), 413)
+    assert (
+        middleware.process_exception(RequestFactory().post("/dashboard/"), RuntimeError()) is None
+    )

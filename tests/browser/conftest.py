@@ -1,8 +1,9 @@
 """Playwright (sync API) driving Debian's chromium against pytest-django's live server.
 
-Playwright's sync API runs an asyncio loop in this thread, so Django's async-safety check has
-to be relaxed for these tests. Chromium is never downloaded by Playwright: the system package
-is used. Without it these tests skip, unless PANCAKE_REQUIRE_BROWSER=1 (CI), where they fail.
+Playwright's sync API runs an asyncio loop in this thread, so Django's async-safety check is
+relaxed (DJANGO_ALLOW_ASYNC_UNSAFE) while the browser runs. Playwright never downloads a
+browser here: the system chromium is used. Without it these tests skip, unless
+PANCAKE_REQUIRE_BROWSER=1 (CI), where they fail.
 """
 
 import os
@@ -12,8 +13,6 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.core.cache import cache
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -34,10 +33,20 @@ def browser():
     _require_chromium()
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    # Only while Playwright's loop runs: a session-wide setting would leak into subprocesses
+    # of other tests (``check --deploy`` warns about it).
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

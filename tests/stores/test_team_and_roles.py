@@ -277,6 +277,7 @@ def test_add_merchant_answers_the_flat_membership(team, django_capture_on_commit
     assert TIMESTAMP_RE.match(data["addedAt"])
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["new.person@example.com"]
+    assert "/invite/" in mail.outbox[0].body
 
 
 def test_add_merchant_for_an_existing_member_is_409(team):
@@ -285,6 +286,14 @@ def test_add_merchant_for_an_existing_member_is_409(team):
     assert _role(team, team.member) == "member"
     assert_error(_add(team, team.owner, team.owner.merchant.email, "member"), 409)
     assert _role(team, team.owner) == "owner"
+
+
+def test_refused_add_merchant_sends_no_invitation(team, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert_error(_add(team, team.owner, team.member.merchant.email, "admin"), 409)
+        assert_error(_add(team, team.member, "someone@example.com", "member"), 403)
+        assert_error(_add(team, team.outsider, "someone@example.com", "member"), 404)
+    assert mail.outbox == []
 
 
 def test_add_merchant_twice_is_409(team):

@@ -263,7 +263,20 @@ def test_only_admin_and_member_can_be_assigned(team, role):
 # --- answers ----------------------------------------------------------------------------------
 
 
-def test_add_merchant_answers_the_flat_membership(team, django_capture_on_commit_callbacks):
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in-process even when REDIS_URL points at a real broker."""
+    from pancake.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+def test_add_merchant_answers_the_flat_membership(
+    team, django_capture_on_commit_callbacks, eager_tasks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = _add(team, team.owner, "  New.Person@Example.COM ", "admin")
     data = assert_ok(response)["data"]
@@ -288,7 +301,9 @@ def test_add_merchant_for_an_existing_member_is_409(team):
     assert _role(team, team.owner) == "owner"
 
 
-def test_refused_add_merchant_sends_no_invitation(team, django_capture_on_commit_callbacks):
+def test_refused_add_merchant_sends_no_invitation(
+    team, django_capture_on_commit_callbacks, eager_tasks
+):
     with django_capture_on_commit_callbacks(execute=True):
         assert_error(_add(team, team.owner, team.member.merchant.email, "admin"), 409)
         assert_error(_add(team, team.member, "someone@example.com", "member"), 403)

@@ -215,6 +215,24 @@ def test_merchants_cannot_reinstate_a_suspended_store(api, store):
     assert _store(_update(api, store, name="Still suspended"))["status"] == "suspended"
 
 
+def test_read_only_store_fields_are_ignored(api, store):
+    before = _store(_update(api, store))
+    after = _store(
+        _update(
+            api,
+            store,
+            slug="stolen-slug",
+            prodEnabled=True,
+            deletedAt="2026-01-01T00:00:00.000Z",
+            createdAt="2020-01-01T00:00:00.000Z",
+        )
+    )
+    for key in ("slug", "prodEnabled", "deletedAt", "createdAt"):
+        assert after[key] == before[key], key
+    store.refresh_from_db()
+    assert store.deleted_at is None and store.prod_enabled is False
+
+
 def test_update_store_needs_an_id(api):
     assert_error(api.post("store/update-store", {"name": "x"}), 400, "Missing required field: id")
 

@@ -53,9 +53,13 @@ class UpdateStore(Action):
         id = IdField("STO")
         name = StoreNameField(required=False)
         status = serializers.ChoiceField(choices=StoreStatus.choices, required=False)
-        logo = serializers.URLField(max_length=2000, required=False, allow_null=True, allow_blank=True)
+        logo = serializers.URLField(
+            max_length=2000, required=False, allow_null=True, allow_blank=True
+        )
         supportEmail = serializers.EmailField(required=False, allow_null=True, allow_blank=True)
-        website = serializers.URLField(max_length=500, required=False, allow_null=True, allow_blank=True)
+        website = serializers.URLField(
+            max_length=500, required=False, allow_null=True, allow_blank=True
+        )
         notificationSettings = serializers.JSONField(required=False, allow_null=True)
         checkoutSettings = serializers.JSONField(required=False, allow_null=True)
         webhookSettings = serializers.JSONField(required=False, allow_null=True)
@@ -76,11 +80,14 @@ class UpdateStore(Action):
         if "logo" in changes and changes["logo"] == "":
             changes["logo"] = None
         if "webhookSettings" in data:
-            self.warn("webhookSettings field ignored: manage endpoints with store/add-webhook", "store")
+            self.warn(
+                "webhookSettings field ignored: manage endpoints with store/add-webhook", "store"
+            )
         store, dropped = services.store_update(actor=actor, store_id=data["id"], **changes)
         if dropped:
             self.warn(
-                "notificationSettings keys not writable by merchants were dropped: " + ", ".join(sorted(dropped)),
+                "notificationSettings keys not writable by merchants were dropped: "
+                + ", ".join(sorted(dropped)),
                 "store",
             )
         return {"store": store}
@@ -120,7 +127,9 @@ class AddMerchant(Action):
     Output = MemberAddedSerializer
 
     def perform(self, actor, data):
-        return services.member_add(actor=actor, store_id=data["storeId"], email=data["email"], role=data["role"])
+        return services.member_add(
+            actor=actor, store_id=data["storeId"], email=data["email"], role=data["role"]
+        )
 
 
 @action("store-merchant/remove-merchant", auth=(MERCHANT,), layer="store")
@@ -134,7 +143,9 @@ class RemoveMerchant(Action):
     Output = MemberRemovedSerializer
 
     def perform(self, actor, data):
-        services.member_remove(actor=actor, store_id=data["storeId"], merchant_id=data["merchantId"])
+        services.member_remove(
+            actor=actor, store_id=data["storeId"], merchant_id=data["merchantId"]
+        )
         return {"message": "Merchant removed from store", "removedAt": timezone.now()}
 
 

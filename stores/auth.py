@@ -23,6 +23,15 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _is_local_path(url: str) -> bool:
+    """A path on this site only: '/x' yes; '//evil', '/\\evil', 'https://evil' no."""
+    return (
+        bool(url)
+        and url.startswith("/")
+        and url_has_allowed_host_and_scheme(url, allowed_hosts=set())
+    )
+
+
 def magic_link_request(*, email: str, next_url: str = "") -> None:
     """Email a sign-in link. The answer is the same whether or not the address has an account
     (the account is created when the link is used), and the rate is capped per address."""
@@ -42,7 +51,7 @@ def magic_link_request(*, email: str, next_url: str = "") -> None:
         token_hash=_hash(token),
         created_at=now,
         expires_at=now + timedelta(seconds=settings.MAGIC_LINK_MAX_AGE_SECONDS),
-        next_url=next_url if next_url.startswith("/") and not next_url.startswith("//") else "",
+        next_url=next_url if _is_local_path(next_url) else "",
     )
     url = settings.BASE_URL + reverse("dashboard:magic-link", args=[token])
     from stores.tasks import send_magic_link
@@ -68,7 +77,9 @@ def magic_link_consume(token: str) -> tuple[Merchant, str] | None:
 
 
 def safe_next(request, url: str | None) -> str | None:
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return url
     return None
 

@@ -52,14 +52,14 @@ def defaults() -> dict:
 
 def _radius(value, field: str) -> str:
     if isinstance(value, bool):
-        raise InvalidInput(f"Invalid {field}: expected a CSS length such as \"8px\"", layer="store")
+        raise InvalidInput(f'Invalid {field}: expected a CSS length such as "8px"', layer="store")
     if isinstance(value, int | float):
         if not 0 <= value <= 16:  # before formatting: a huge int does not convert to float
             raise InvalidInput(f"Invalid {field}: must be between 0 and 16px", layer="store")
         value = f"{value:g}px"
     match = _RADIUS_RE.match(value.strip()) if isinstance(value, str) else None
     if not match:
-        raise InvalidInput(f"Invalid {field}: expected a CSS length such as \"8px\"", layer="store")
+        raise InvalidInput(f'Invalid {field}: expected a CSS length such as "8px"', layer="store")
     number, unit = float(match.group(1)), match.group(2) or "px"
     if not 0 <= number * _PX_PER[unit] <= 16:
         raise InvalidInput(f"Invalid {field}: must be between 0 and 16px", layer="store")
@@ -94,14 +94,18 @@ def merge(current: dict | None, patch: dict | None) -> dict | None:
     for key, value in patch.items():
         if key == "defaultDarkMode":
             if not isinstance(value, bool):
-                raise InvalidInput("Invalid checkoutSettings.defaultDarkMode: expected a boolean", layer="store")
+                raise InvalidInput(
+                    "Invalid checkoutSettings.defaultDarkMode: expected a boolean", layer="store"
+                )
             result["defaultDarkMode"] = value
         elif key in ("light", "dark"):
             if value is None:
                 result[key] = copy.deepcopy(DEFAULTS[key])
                 continue
             if not isinstance(value, dict):
-                raise InvalidInput(f"Invalid checkoutSettings.{key}: expected an object", layer="store")
+                raise InvalidInput(
+                    f"Invalid checkoutSettings.{key}: expected an object", layer="store"
+                )
             for theme_key, theme_value in value.items():
                 field = f"checkoutSettings.{key}.{theme_key}"
                 if theme_key not in THEME_KEYS:
@@ -115,7 +119,9 @@ def merge(current: dict | None, patch: dict | None) -> dict | None:
                 elif isinstance(theme_value, str) and _COLOR_RE.match(theme_value):
                     result[key][theme_key] = theme_value.upper()
                 else:
-                    raise InvalidInput(f"Invalid {field}: expected a hex colour such as \"#7CCB02\"", layer="store")
+                    raise InvalidInput(
+                        f'Invalid {field}: expected a hex colour such as "#7CCB02"', layer="store"
+                    )
     return result
 
 

@@ -25,7 +25,11 @@ def send_team_invite(membership_id: str) -> None:
 
     from stores.services import invite_token
 
-    membership = StoreMembership.objects.select_related("store", "merchant", "invited_by").filter(pk=membership_id).first()
+    membership = (
+        StoreMembership.objects.select_related("store", "merchant", "invited_by")
+        .filter(pk=membership_id)
+        .first()
+    )
     if membership is None or membership.status != MembershipStatus.INVITED:
         return
     url = settings.BASE_URL + reverse("dashboard:invite-accept", args=[invite_token(membership)])

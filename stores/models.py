@@ -35,7 +35,8 @@ NOTIFICATION_KEYS = (
     "notifyRefundSucceeded",
 )
 MERCHANT_WRITABLE_NOTIFICATION_KEYS = frozenset(
-    [k for k in NOTIFICATION_KEYS if k.startswith("notify")] + ["emailUpcomingCharge", "emailTrialEnding"]
+    [k for k in NOTIFICATION_KEYS if k.startswith("notify")]
+    + ["emailUpcomingCharge", "emailTrialEnding"]
 )
 
 
@@ -98,7 +99,9 @@ class StoreStatus(models.TextChoices):
 class Store(BaseModel):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=80, unique=True)
-    status = models.CharField(max_length=16, choices=StoreStatus.choices, default=StoreStatus.ACTIVE)
+    status = models.CharField(
+        max_length=16, choices=StoreStatus.choices, default=StoreStatus.ACTIVE
+    )
     logo = models.URLField(max_length=2000, null=True, blank=True)
     description = models.TextField(blank=True, default="")
     support_email = models.EmailField(null=True, blank=True)
@@ -146,9 +149,13 @@ class MembershipStatus(models.TextChoices):
 
 class StoreMembership(BaseModel):
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="memberships")
-    merchant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    merchant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=16, choices=Role.choices)
-    status = models.CharField(max_length=16, choices=MembershipStatus.choices, default=MembershipStatus.ACTIVE)
+    status = models.CharField(
+        max_length=16, choices=MembershipStatus.choices, default=MembershipStatus.ACTIVE
+    )
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -156,8 +163,12 @@ class StoreMembership(BaseModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["store", "merchant"], name="membership_unique_per_store"),
-            models.UniqueConstraint(fields=["store"], condition=Q(role="owner"), name="one_owner_per_store"),
+            models.UniqueConstraint(
+                fields=["store", "merchant"], name="membership_unique_per_store"
+            ),
+            models.UniqueConstraint(
+                fields=["store"], condition=Q(role="owner"), name="one_owner_per_store"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -167,7 +178,9 @@ class StoreMembership(BaseModel):
 class ApiKey(BaseModel):
     """A merchant's RSA public key. The private key never reaches the server."""
 
-    merchant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    merchant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
     name = models.CharField(max_length=100)
     environment = models.CharField(max_length=8, choices=Environment.choices)
     api_version = models.CharField(max_length=16, choices=ApiVersion.choices, default=LATEST)
@@ -177,7 +190,9 @@ class ApiKey(BaseModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["merchant", "fingerprint"], name="api_key_unique_per_merchant")
+            models.UniqueConstraint(
+                fields=["merchant", "fingerprint"], name="api_key_unique_per_merchant"
+            )
         ]
 
     def __str__(self) -> str:
@@ -194,6 +209,9 @@ class MagicLink(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     next_url = models.CharField(max_length=500, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"sign-in link for {self.email}"
 
 
 class BuyerSession(models.Model):
@@ -214,3 +232,6 @@ class BuyerSession(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["max_expires_at"], name="buyer_session_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"buyer session of {self.buyer_identity} ({self.environment})"

@@ -14,7 +14,9 @@ class StoreSerializer(serializers.Serializer):
     website = serializers.CharField(allow_null=True)
     slug = serializers.CharField()
     prodEnabled = serializers.BooleanField(source="prod_enabled")
-    notificationSettings = serializers.DictField(source="notifications", child=serializers.BooleanField())
+    notificationSettings = serializers.DictField(
+        source="notifications", child=serializers.BooleanField()
+    )
     checkoutSettings = serializers.JSONField(source="checkout_settings", allow_null=True)
     deletedAt = TimestampField(source="deleted_at")
     createdAt = TimestampField(source="created_at")

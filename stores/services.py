@@ -19,14 +19,16 @@ from pancake.api import auth as api_auth
 from pancake.api import signatures
 from pancake.api.auth import Actor
 from pancake.api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from pancake.api.versions import ApiVersion
+from pancake.models import Environment
 from stores import branding
 from stores.models import (
     MERCHANT_WRITABLE_NOTIFICATION_KEYS,
     NOTIFICATION_KEYS,
     ApiKey,
     BuyerSession,
-    Merchant,
     MembershipStatus,
+    Merchant,
     Role,
     Store,
     StoreMembership,
@@ -87,9 +89,9 @@ def store_create(
             merchant=merchant, role=Role.OWNER, store__deleted_at__isnull=True
         ).count()
         if owned >= settings.MAX_STORES_PER_MERCHANT:
+            limit = settings.MAX_STORES_PER_MERCHANT
             raise Forbidden(
-                f"Store limit reached: a merchant can own at most {settings.MAX_STORES_PER_MERCHANT} stores",
-                layer="store",
+                f"Store limit reached: a merchant can own at most {limit} stores", layer="store"
             )
         store = Store.objects.create(
             name=name,
@@ -100,7 +102,11 @@ def store_create(
             **fields,
         )
         StoreMembership.objects.create(
-            store=store, merchant=merchant, role=Role.OWNER, status=MembershipStatus.ACTIVE, accepted_at=timezone.now()
+            store=store,
+            merchant=merchant,
+            role=Role.OWNER,
+            status=MembershipStatus.ACTIVE,
+            accepted_at=timezone.now(),
         )
     return store
 
@@ -110,7 +116,9 @@ def notification_settings_merge(current: dict, patch: dict | None) -> tuple[dict
     if patch is None:
         return {}, []
     if not isinstance(patch, dict):
-        raise InvalidInput("Invalid notificationSettings: expected an object or null", layer="store")
+        raise InvalidInput(
+            "Invalid notificationSettings: expected an object or null", layer="store"
+        )
     result = dict(current or {})
     dropped = []
     for key, value in patch.items():
@@ -118,7 +126,9 @@ def notification_settings_merge(current: dict, patch: dict | None) -> tuple[dict
             dropped.append(key)
             continue
         if not isinstance(value, bool):
-            raise InvalidInput(f"Invalid notificationSettings.{key}: expected a boolean", layer="store")
+            raise InvalidInput(
+                f"Invalid notificationSettings.{key}: expected a boolean", layer="store"
+            )
         result[key] = value
     return {k: v for k, v in result.items() if k in NOTIFICATION_KEYS}, dropped
 
@@ -153,7 +163,9 @@ def store_update(
             if status == "suspended" and store.status != "suspended":
                 raise Forbidden("Only platform staff can suspend a store", layer="store")
             if store.status == "suspended" and status != "suspended":
-                raise Forbidden("A suspended store can only be reinstated by platform staff", layer="store")
+                raise Forbidden(
+                    "A suspended store can only be reinstated by platform staff", layer="store"
+                )
             store.status = status
         if logo is not UNSET:
             store.logo = logo
@@ -218,7 +230,11 @@ def member_add(*, actor: Actor, store_id: uuid.UUID, email: str, role: str) -> S
         if StoreMembership.objects.filter(store=store, merchant=merchant).exists():
             raise Conflict("This merchant is already a member of the store", layer="store")
         membership = StoreMembership.objects.create(
-            store=store, merchant=merchant, role=role, status=MembershipStatus.INVITED, invited_by=actor.merchant
+            store=store,
+            merchant=merchant,
+            role=role,
+            status=MembershipStatus.INVITED,
+            invited_by=actor.merchant,
         )
         transaction.on_commit(lambda: _send_invite(membership.pk))
     return membership
@@ -234,7 +250,9 @@ def member_accept(*, merchant: Merchant, token: str) -> StoreMembership:
     try:
         payload = signing.loads(token, salt=INVITE_SALT, max_age=INVITE_MAX_AGE)
     except signing.BadSignature:
-        raise InvalidInput("This invitation link is invalid or has expired", layer="store") from None
+        raise InvalidInput(
+            "This invitation link is invalid or has expired", layer="store"
+        ) from None
     with transaction.atomic():
         membership = (
             StoreMembership.objects.select_for_update()
@@ -245,7 +263,9 @@ def member_accept(*, merchant: Merchant, token: str) -> StoreMembership:
         if membership is None:
             raise NotFound("This invitation no longer exists", layer="store")
         if membership.merchant_id != merchant.pk:
-            raise Forbidden(f"This invitation was sent to {membership.merchant.email}", layer="store")
+            raise Forbidden(
+                f"This invitation was sent to {membership.merchant.email}", layer="store"
+            )
         if membership.status != MembershipStatus.ACTIVE:
             membership.status = MembershipStatus.ACTIVE
             membership.accepted_at = timezone.now()
@@ -254,7 +274,11 @@ def member_accept(*, merchant: Merchant, token: str) -> StoreMembership:
 
 
 def _target_membership(store: Store, merchant_id: uuid.UUID) -> StoreMembership:
-    membership = StoreMembership.objects.select_for_update().filter(store=store, merchant_id=merchant_id).first()
+    membership = (
+        StoreMembership.objects.select_for_update()
+        .filter(store=store, merchant_id=merchant_id)
+        .first()
+    )
     if membership is None:
         raise NotFound("Merchant is not a member of this store", layer="store")
     return membership
@@ -279,30 +303,41 @@ def member_remove(*, actor: Actor, store_id: uuid.UUID, merchant_id: uuid.UUID) 
     return target
 
 
-def member_update_role(*, actor: Actor, store_id: uuid.UUID, merchant_id: uuid.UUID, role: str) -> StoreMembership:
+def member_update_role(
+    *, actor: Actor, store_id: uuid.UUID, merchant_id: uuid.UUID, role: str
+) -> StoreMembership:
     _check_assignable_role(role)
     with transaction.atomic():
         store = access_store(actor, store_id, min_role=Role.ADMIN)
         lock_store(store.pk)
         target = _target_membership(store, merchant_id)
         if target.role == Role.OWNER:
-            raise Forbidden("The store owner's role cannot be changed; transfer ownership instead", layer="store")
+            raise Forbidden(
+                "The store owner's role cannot be changed; transfer ownership instead",
+                layer="store",
+            )
         if store.caller_role == Role.ADMIN and (target.role == Role.ADMIN or role == Role.ADMIN):
             if target.merchant_id != actor.merchant.pk or role == Role.ADMIN:
-                raise Forbidden("Only the store owner can grant or change the admin role", layer="store")
+                raise Forbidden(
+                    "Only the store owner can grant or change the admin role", layer="store"
+                )
         target.role = role
         target.save(update_fields=["role", "updated_at"])
     return target
 
 
-def ownership_transfer(*, actor: Actor, store_id: uuid.UUID, merchant_id: uuid.UUID) -> StoreMembership:
+def ownership_transfer(
+    *, actor: Actor, store_id: uuid.UUID, merchant_id: uuid.UUID
+) -> StoreMembership:
     """The owner hands the store to an active member, and stays on as admin."""
     with transaction.atomic():
         store = access_store(actor, store_id, min_role=Role.OWNER)
         lock_store(store.pk)
         target = _target_membership(store, merchant_id)
         if target.status != MembershipStatus.ACTIVE:
-            raise InvalidInput("Ownership can only go to a member who has accepted the invitation", layer="store")
+            raise InvalidInput(
+                "Ownership can only go to a member who has accepted the invitation", layer="store"
+            )
         if target.role == Role.OWNER:
             return target
         current = _target_membership(store, actor.merchant.pk)
@@ -316,10 +351,13 @@ def ownership_transfer(*, actor: Actor, store_id: uuid.UUID, merchant_id: uuid.U
 # --- API keys ------------------------------------------------------------------------------------
 
 
-def api_key_create(*, merchant: Merchant, name: str, environment: str, public_key_pem: str, api_version: str) -> ApiKey:
+def api_key_create(
+    *, merchant: Merchant, name: str, environment: str, public_key_pem: str, api_version: str
+) -> ApiKey:
     name = (name or "").strip()
     if not 1 <= len(name) <= 100:
         raise InvalidInput("API key name must be between 1 and 100 characters", layer="user")
+    _check_key_settings(environment=environment, api_version=api_version)
     pem, fingerprint = signatures.parse_public_key(public_key_pem)
     try:
         with transaction.atomic():
@@ -335,7 +373,17 @@ def api_key_create(*, merchant: Merchant, name: str, environment: str, public_ke
         raise Conflict("This public key is already registered", layer="user") from None
 
 
+def _check_key_settings(*, environment: str | None = None, api_version: str | None = None) -> None:
+    if environment is not None and environment not in Environment.values:
+        raise InvalidInput("Invalid environment: expected test or prod", layer="user")
+    if api_version is not None and api_version not in ApiVersion.values:
+        raise InvalidInput(
+            f"Invalid API version: expected one of {', '.join(ApiVersion.values)}", layer="user"
+        )
+
+
 def api_key_update_version(*, merchant: Merchant, key_id: uuid.UUID, api_version: str) -> ApiKey:
+    _check_key_settings(api_version=api_version)
     key = ApiKey.objects.filter(merchant=merchant, pk=key_id).first()
     if key is None:
         raise NotFound("API key not found", layer="user")
@@ -351,7 +399,7 @@ def api_key_delete(*, merchant: Merchant, key_id: uuid.UUID) -> None:
         raise NotFound("API key not found", layer="user")
 
 
-# --- buyer session tokens --------------------------------------------------------------------------
+# --- buyer session tokens ---------------------------------------------------------------------
 
 
 def buyer_session_issue(
@@ -377,7 +425,14 @@ def buyer_session_issue(
         store_id = product.store_id
     if store_id is None:
         raise InvalidInput("Missing required field: storeId or productId", layer="user")
-    store = access_store(actor, store_id)
+    try:
+        store = access_store(actor, store_id)
+    except NotFound:
+        # Another merchant's product is as absent as a product that does not exist.
+        raise NotFound(
+            "Product not found" if product_id else "Store not found",
+            layer="product" if product_id else "store",
+        ) from None
     now = timezone.now()
     session = BuyerSession.objects.create(
         issued_by=actor.merchant,

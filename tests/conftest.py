@@ -14,9 +14,15 @@ from django.db import connection
 from django.test import Client
 
 from pancake.api import ids
+from pancake.celery import app as celery_app
 from tests.factories import MembershipFactory, MerchantFactory, make_api_key, private_pem, rsa_key
 
 _POOL: list = []
+
+# Tasks run in-process in tests unless a test starts a real worker (REDIS_URL only brings Redis
+# in as the cache); such tests switch this off themselves.
+celery_app.conf.task_always_eager = True
+celery_app.conf.task_eager_propagates = True
 
 
 @pytest.fixture(scope="session")
@@ -32,11 +38,15 @@ def rsa_private_key(key_pool):
     return key_pool[0]
 
 
-def sign_headers(private_key, merchant_id: str, path: str, body: bytes, timestamp: int | None = None) -> dict:
+def sign_headers(
+    private_key, merchant_id: str, path: str, body: bytes, timestamp: int | None = None
+) -> dict:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
     canonical = f"POST\n{path}\n{ts}\n{digest}".encode()
-    signature = base64.b64encode(private_key.sign(canonical, padding.PKCS1v15(), hashes.SHA256())).decode()
+    signature = base64.b64encode(
+        private_key.sign(canonical, padding.PKCS1v15(), hashes.SHA256())
+    ).decode()
     return {
         "HTTP_X_MERCHANT_ID": merchant_id,
         "HTTP_X_TIMESTAMP": ts,
@@ -59,8 +69,17 @@ class ApiClient:
         self.client = client or Client()
         self.merchant_id = ids.encode("MER", merchant.pk)
 
-    def raw(self, path: str, body: bytes, headers: dict | None = None, sign_path: str | None = None, **kw):
-        h = sign_headers(self.private_key, self.merchant_id, sign_path or path, body, kw.pop("timestamp", None))
+    def raw(
+        self,
+        path: str,
+        body: bytes,
+        headers: dict | None = None,
+        sign_path: str | None = None,
+        **kw,
+    ):
+        h = sign_headers(
+            self.private_key, self.merchant_id, sign_path or path, body, kw.pop("timestamp", None)
+        )
         h.update(headers or {})
         return self.client.post(path, data=body, content_type="application/json", **h)
 
@@ -68,7 +87,13 @@ class ApiClient:
         body = json.dumps(payload or {}).encode()
         return self.raw(f"/v1/actions/{action}", body, headers, **kw)
 
-    def call(self, action: str, payload: dict | None = None, headers: dict | None = None, expect: int = 200):
+    def call(
+        self,
+        action: str,
+        payload: dict | None = None,
+        headers: dict | None = None,
+        expect: int = 200,
+    ):
         response = self.post(action, payload, headers)
         assert response.status_code == expect, response.content
         return response.json()

@@ -3,7 +3,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pancake.api import signatures
-from stores.models import ApiKey, Merchant, MembershipStatus, Role, Store, StoreMembership
+from stores.models import ApiKey, MembershipStatus, Merchant, Role, Store, StoreMembership
 
 _KEY_CACHE: list = []
 
@@ -17,9 +17,11 @@ def rsa_key(bits: int = 2048):
 
 
 def public_pem(key) -> str:
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def private_pem(key) -> str:
@@ -53,7 +55,9 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     status = MembershipStatus.ACTIVE
 
 
-def make_api_key(merchant, key, environment="test", api_version="2026-09-23", name="test key") -> ApiKey:
+def make_api_key(
+    merchant, key, environment="test", api_version="2026-09-23", name="test key"
+) -> ApiKey:
     pem, fingerprint = signatures.parse_public_key(public_pem(key))
     return ApiKey.objects.create(
         merchant=merchant,

@@ -25,7 +25,9 @@ def sdk_dir() -> Path:
     with open(directory / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # several xdist workers may get here at once
         if not marker.exists():
-            (directory / "package.json").write_text('{"name":"pancake-sdk-interop","private":true,"type":"module"}\n')
+            (directory / "package.json").write_text(
+                '{"name":"pancake-sdk-interop","private":true,"type":"module"}\n'
+            )
             subprocess.run(
                 ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", SDK_PACKAGE],
                 cwd=directory,
@@ -56,5 +58,7 @@ def run_node(script: str, env: dict | None = None, timeout: int = 60) -> dict:
         os.unlink(path)
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     if result.returncode != 0 or not lines:
-        raise AssertionError(f"node failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"node failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return json.loads(lines[-1])

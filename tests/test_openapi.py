@@ -28,7 +28,7 @@ def test_every_action_is_documented_with_its_request_and_error_envelope(tmp_path
 
 
 def test_committed_openapi_document_is_current(tmp_path):
-    """Regenerate with: python manage.py spectacular --format openapi-json --file docs/openapi.json"""
+    """Regenerate: python manage.py spectacular --format openapi-json --file docs/openapi.json"""
     assert _generate(tmp_path) == json.loads(COMMITTED.read_text())
 
 

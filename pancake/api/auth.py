@@ -56,7 +56,9 @@ class Actor:
         if self.kind == BUYER:
             # The buyer, not the token: a fresh token for the same buyer shares their keys.
             session = self.buyer_session
-            digest = hashlib.sha256(f"{session.store_id}:{session.buyer_identity}".encode()).hexdigest()
+            digest = hashlib.sha256(
+                f"{session.store_id}:{session.buyer_identity}".encode()
+            ).hexdigest()
             return f"buy:{digest[:60]}"
         return f"sto:{self.store.pk}"
 
@@ -111,7 +113,9 @@ def _merchant_keys(merchant_id_value: str):
     except InvalidInput:
         raise Unauthenticated("Invalid API key") from None
     return list(
-        ApiKey.objects.select_related("merchant").filter(merchant_id=merchant_id, merchant__is_active=True)
+        ApiKey.objects.select_related("merchant").filter(
+            merchant_id=merchant_id, merchant__is_active=True
+        )
     )
 
 
@@ -184,13 +188,15 @@ def _authenticate_merchant_jwt(token: str, header: dict, claims: dict) -> Actor:
                 signatures.load_public_key(key.public_key_pem),
                 algorithms=["RS256"],
                 options={"require": ["exp", "iat", "sub"]},
-                leeway=settings.API_SIGNATURE_MAX_FUTURE_SECONDS,
+                leeway=5,  # clock skew; issue time is checked separately below
             )
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("Token has expired") from None
         except jwt.PyJWTError:
             continue
-        if not isinstance(verified["iat"], int | float) or not isinstance(verified["exp"], int | float):
+        if not isinstance(verified["iat"], int | float) or not isinstance(
+            verified["exp"], int | float
+        ):
             raise Unauthenticated("Invalid token")
         if verified["exp"] - verified["iat"] > settings.API_JWT_MAX_LIFETIME_SECONDS:
             raise Unauthenticated("Invalid token: lifetime exceeds 15 minutes")
@@ -222,7 +228,9 @@ def _authenticate_buyer(request, token: str) -> Actor:
     from stores.models import BuyerSession
 
     try:
-        claims = jwt.decode(token, _buyer_secret(), algorithms=["HS256"], options={"require": ["jti", "exp"]})
+        claims = jwt.decode(
+            token, _buyer_secret(), algorithms=["HS256"], options={"require": ["jti", "exp"]}
+        )
         session_id = uuid.UUID(claims["jti"])
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("Session token has expired") from None
@@ -240,11 +248,21 @@ def _authenticate_buyer(request, token: str) -> Actor:
     if session.environment != environment:
         raise InvalidInput("Environment mismatch between request and session", layer="gateway")
     # Sliding lifetime: each use extends it by the TTL, never past the cap.
-    new_expiry = min(now + timedelta(seconds=settings.BUYER_SESSION_TTL_SECONDS), session.max_expires_at)
+    new_expiry = min(
+        now + timedelta(seconds=settings.BUYER_SESSION_TTL_SECONDS), session.max_expires_at
+    )
     if new_expiry > session.expires_at:
-        BuyerSession.objects.filter(pk=session.pk, expires_at__lt=new_expiry).update(expires_at=new_expiry)
+        BuyerSession.objects.filter(pk=session.pk, expires_at__lt=new_expiry).update(
+            expires_at=new_expiry
+        )
         session.expires_at = new_expiry
-    return Actor(kind=BUYER, environment=environment, buyer_session=session, store=session.store, via="session")
+    return Actor(
+        kind=BUYER,
+        environment=environment,
+        buyer_session=session,
+        store=session.store,
+        via="session",
+    )
 
 
 # --- Store slug (public checkout) ---------------------------------------------------------------

@@ -51,7 +51,9 @@ def error_response(exc: errors.PancakeError) -> JsonResponse:
     return response
 
 
-def generic_error_response(status: int, message: str | None = None, layer: str = "gateway") -> JsonResponse:
+def generic_error_response(
+    status: int, message: str | None = None, layer: str = "gateway"
+) -> JsonResponse:
     return error_response(
         type("HttpError", (errors.PancakeError,), {"status": status})(
             message or GENERIC_MESSAGES.get(status, "Error"), layer=layer

@@ -45,7 +45,9 @@ def render_amount(minor: int | None, currency: str, version: str | None = None):
     return money.to_display(minor, currency) if versions.uses_display_amounts(version) else minor
 
 
-@extend_schema_field({"type": "string", "description": "A UUID, or PREFIX_base62 short id (by API version)"})
+@extend_schema_field(
+    {"type": "string", "description": "A UUID, or PREFIX_base62 short id (by API version)"}
+)
 class IdField(serializers.Field):
     """Accepts both id forms; renders short or UUID by version. ``prefix=None`` = plain UUID."""
 
@@ -116,7 +118,7 @@ class RawAmountField(serializers.Field):
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | float | str):
-            raise serializers.ValidationError("expected an amount like \"29.00\"")
+            raise serializers.ValidationError('expected an amount like "29.00"')
         return data
 
     def to_representation(self, value):

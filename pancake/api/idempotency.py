@@ -45,7 +45,9 @@ def request_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def begin(*, principal: str, environment: str, path: str, key: str, body_hash: str) -> IdempotencyKey | Replay:
+def begin(
+    *, principal: str, environment: str, path: str, key: str, body_hash: str
+) -> IdempotencyKey | Replay:
     """Claim the key, or explain why not: a Replay of the first answer, 409 while in flight,
     422 for a different body."""
     now = timezone.now()
@@ -53,26 +55,36 @@ def begin(*, principal: str, environment: str, path: str, key: str, body_hash: s
     for _ in range(3):
         try:
             with transaction.atomic():
-                return IdempotencyKey.objects.create(**scope, request_hash=body_hash, created_at=now)
+                return IdempotencyKey.objects.create(
+                    **scope, request_hash=body_hash, created_at=now
+                )
         except IntegrityError:
             pass
         existing = IdempotencyKey.objects.filter(**scope).first()
         if existing is None:
             continue  # released between our insert and read: try again
-        expired = existing.created_at < now - timedelta(seconds=settings.API_IDEMPOTENCY_TTL_SECONDS)
-        stale = existing.state == IdempotencyKey.State.IN_FLIGHT and existing.created_at < now - timedelta(
-            seconds=settings.API_IDEMPOTENCY_STALE_SECONDS
+        expired = existing.created_at < now - timedelta(
+            seconds=settings.API_IDEMPOTENCY_TTL_SECONDS
+        )
+        stale = (
+            existing.state == IdempotencyKey.State.IN_FLIGHT
+            and existing.created_at
+            < now - timedelta(seconds=settings.API_IDEMPOTENCY_STALE_SECONDS)
         )
         if expired or stale:
             # Take the key over; the conditional delete lets exactly one claimant win.
             IdempotencyKey.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
             continue
         if existing.request_hash != body_hash:
-            raise IdempotencyMismatch("This idempotency key was already used with different request parameters")
+            raise IdempotencyMismatch(
+                "This idempotency key was already used with different request parameters"
+            )
         if existing.state == IdempotencyKey.State.IN_FLIGHT:
             raise Conflict("Request with this idempotency key is already being processed")
         return Replay(
-            status=existing.response_status, body=bytes(existing.response_body), version=existing.response_version
+            status=existing.response_status,
+            body=bytes(existing.response_body),
+            version=existing.response_version,
         )
     raise Conflict("Request with this idempotency key is already being processed")
 

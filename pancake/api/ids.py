@@ -43,7 +43,9 @@ def decode_short(value: str, prefix: str, *, field: str = "id") -> uuid.UUID:
     if got != prefix:
         raise InvalidInput(f"Invalid {field}: expected {prefix}_ prefix, got {got}_")
     if len(body) != WIDTH:
-        raise InvalidInput(f"Invalid {field}: a {prefix}_ id has {WIDTH} characters after the prefix")
+        raise InvalidInput(
+            f"Invalid {field}: a {prefix}_ id has {WIDTH} characters after the prefix"
+        )
     n = 0
     for char in body:
         n = n * 62 + _INDEX[char]

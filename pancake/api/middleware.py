@@ -61,7 +61,9 @@ class ApiEnvelopeMiddleware:
         if request.path_info in PASSTHROUGH:
             return response
         content_type = response.get("Content-Type", "")
-        if content_type.startswith("application/json") and not getattr(response, "streaming", False):
+        if content_type.startswith("application/json") and not getattr(
+            response, "streaming", False
+        ):
             if response.status_code >= 400:
                 try:
                     body = json.loads(response.content or b"null")
@@ -78,5 +80,9 @@ class ApiEnvelopeMiddleware:
             status = 404 if 300 <= status < 400 else status
             if status < 400:
                 return response
-        message = "Forbidden: CSRF check failed" if status == 403 and b"CSRF" in (response.content or b"") else None
+        message = (
+            "Forbidden: CSRF check failed"
+            if status == 403 and b"CSRF" in (response.content or b"")
+            else None
+        )
         return envelope.generic_error_response(status, message)

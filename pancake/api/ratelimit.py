@@ -12,7 +12,11 @@ from pancake.api.errors import RateLimited
 
 
 def client_ip(request) -> str:
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR") if getattr(settings, "BEHIND_PROXY_IPS", 0) else None
+    forwarded = (
+        request.META.get("HTTP_X_FORWARDED_FOR")
+        if getattr(settings, "BEHIND_PROXY_IPS", 0)
+        else None
+    )
     if forwarded:
         return forwarded.split(",")[0].strip()
     return request.META.get("REMOTE_ADDR", "unknown")

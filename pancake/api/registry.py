@@ -15,7 +15,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import HttpResponse
 from django.urls import path as url_path
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
@@ -61,7 +66,9 @@ def action(path: str, *, auth: tuple[str, ...] = (auth.MERCHANT,), layer: str = 
 
 
 def dump_json(body: dict) -> bytes:
-    return json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(
+        body, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")
+    ).encode()
 
 
 def json_response(body: dict, status: int = 200, **headers) -> HttpResponse:
@@ -81,7 +88,9 @@ def error_response(exc: PancakeError) -> HttpResponse:
 def _validation_message(errors, prefix: str = "") -> str:
     if isinstance(errors, dict):
         for name, detail in errors.items():
-            field = prefix if name == "non_field_errors" else (f"{prefix}.{name}" if prefix else name)
+            field = (
+                prefix if name == "non_field_errors" else (f"{prefix}.{name}" if prefix else name)
+            )
             return _validation_message(detail, field)
     if isinstance(errors, list) and errors:
         first = errors[0]
@@ -143,7 +152,9 @@ class ActionView(APIView):
                 body_hash=idempotency.request_hash(raw),
             )
             if isinstance(claim, idempotency.Replay):
-                response = HttpResponse(claim.body, status=claim.status, content_type="application/json")
+                response = HttpResponse(
+                    claim.body, status=claim.status, content_type="application/json"
+                )
                 response["Idempotent-Replayed"] = "true"
                 response[versions.HEADER] = claim.version
                 return response
@@ -204,8 +215,15 @@ _ERROR = inline_serializer(
     },
 )
 _HEADERS = [
-    OpenApiParameter("X-Idempotency-Key", str, OpenApiParameter.HEADER, description="Optional; ≤ 256 of [A-Za-z0-9_-]"),
-    OpenApiParameter(versions.HEADER, str, OpenApiParameter.HEADER, description="Override the key's API version"),
+    OpenApiParameter(
+        "X-Idempotency-Key",
+        str,
+        OpenApiParameter.HEADER,
+        description="Optional; ≤ 256 of [A-Za-z0-9_-]",
+    ),
+    OpenApiParameter(
+        versions.HEADER, str, OpenApiParameter.HEADER, description="Override the key's API version"
+    ),
 ]
 
 
@@ -224,6 +242,7 @@ def _view_for(cls: type[Action]):
         },
     )
     doc = (cls.__doc__ or cls.path).strip()
+
     def post(self, request, *args, **kwargs):
         return ActionView.post(self, request, *args, **kwargs)
 
@@ -250,4 +269,7 @@ def _view_for(cls: type[Action]):
 
 
 def urlpatterns():
-    return [url_path(f"v1/actions/{p}", _view_for(cls), name=f"action-{p.replace('/', '-')}") for p, cls in sorted(REGISTRY.items())]
+    return [
+        url_path(f"v1/actions/{p}", _view_for(cls), name=f"action-{p.replace('/', '-')}")
+        for p, cls in sorted(REGISTRY.items())
+    ]

@@ -44,7 +44,9 @@ def parse_public_key(pem: str) -> tuple[str, str]:
         raise InvalidInput("Invalid public key: only RSA keys are accepted")
     if key.key_size < MIN_RSA_BITS:
         raise InvalidInput(f"Invalid public key: RSA keys must have at least {MIN_RSA_BITS} bits")
-    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     normalized = key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()

@@ -20,7 +20,9 @@ class ApiVersion(models.TextChoices):
 
 
 SUPPORTED = {SDK, DOCS}
-_current: contextvars.ContextVar[str] = contextvars.ContextVar("pancake_api_version", default=LATEST)
+_current: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "pancake_api_version", default=LATEST
+)
 
 
 def current() -> str:

@@ -37,6 +37,7 @@ urlpatterns = [
     path("accounts/login/", RedirectView.as_view(pattern_name="dashboard:login", query_string=True)),
     path("accounts/signup/", RedirectView.as_view(pattern_name="dashboard:login", query_string=True)),
     path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("stores.urls")),
 ]
 

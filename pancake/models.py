@@ -3,6 +3,7 @@
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class BaseModel(models.Model):
@@ -15,8 +16,8 @@ class BaseModel(models.Model):
 
 
 class Environment(models.TextChoices):
-    TEST = "test", "Test"
-    PROD = "prod", "Production"
+    TEST = "test", _("Test")
+    PROD = "prod", _("Production")
 
 
 class IdempotencyKey(models.Model):

@@ -25,6 +25,8 @@ def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+to_sign_in = RedirectView.as_view(pattern_name="dashboard:login", query_string=True)
+
 urlpatterns = [
     *action_urlpatterns(),
     path("v1/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
@@ -33,9 +35,9 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="openapi"), name="api-redoc"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    # Merchants sign in by magic link or a social provider: allauth's password forms are not offered.
-    path("accounts/login/", RedirectView.as_view(pattern_name="dashboard:login", query_string=True)),
-    path("accounts/signup/", RedirectView.as_view(pattern_name="dashboard:login", query_string=True)),
+    # Merchants sign in by magic link or a social provider: no allauth password forms.
+    path("accounts/login/", to_sign_in),
+    path("accounts/signup/", to_sign_in),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("stores.urls")),

@@ -6,6 +6,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from pancake.api.versions import LATEST, ApiVersion
 from pancake.models import BaseModel, Environment
@@ -91,9 +92,9 @@ class Merchant(AbstractBaseUser, PermissionsMixin):
 
 
 class StoreStatus(models.TextChoices):
-    ACTIVE = "active"
-    INACTIVE = "inactive"
-    SUSPENDED = "suspended"
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
+    SUSPENDED = "suspended", _("Suspended")
 
 
 class Store(BaseModel):
@@ -134,17 +135,17 @@ class Store(BaseModel):
 
 
 class Role(models.TextChoices):
-    OWNER = "owner"
-    ADMIN = "admin"
-    MEMBER = "member"
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
+    MEMBER = "member", _("Member")
 
 
 ROLE_RANK = {Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
 
 
 class MembershipStatus(models.TextChoices):
-    INVITED = "invited"
-    ACTIVE = "active"
+    INVITED = "invited", _("Invited")
+    ACTIVE = "active", _("Active")
 
 
 class StoreMembership(BaseModel):

@@ -71,7 +71,7 @@ class Pages:
 
     def new(self, viewport=PHONE):
         context = self.browser.new_context(
-            viewport=viewport, accept_downloads=True, base_url=self.base_url
+            locale="en-US", viewport=viewport, accept_downloads=True, base_url=self.base_url
         )
         self.contexts.append(context)
         page = context.new_page()

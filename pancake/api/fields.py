@@ -64,6 +64,10 @@ class IdField(serializers.Field):
     def to_representation(self, value):
         return render_id(value, self.prefix, _version(self))
 
+    def bind_and_render(self, value, context: dict):
+        """Render one id outside a serializer, with the request's context."""
+        return render_id(value, self.prefix, context.get("api_version"))
+
 
 class IdListField(serializers.ListField):
     def __init__(self, prefix: str | None = None, **kwargs):

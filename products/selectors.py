@@ -1,0 +1,104 @@
+"""Catalog reads scoped to the caller. ``access_product`` / ``access_group`` are the only ways
+from a caller's id to an object: absent, another store's, deleted store and wrong kind all answer
+the same 404."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Prefetch, QuerySet
+
+from pancake.api.auth import Actor
+from pancake.api.errors import Forbidden, NotFound
+from products.models import Product, ProductGroup, ProductGroupMembership, ProductStatus
+from stores.models import MembershipStatus, Role, Store
+from stores.selectors import has_role
+
+_KIND_NAMES = {"onetime": "One-time product", "subscription": "Subscription product"}
+
+
+def _role_in(actor: Actor, store_id) -> str | None:
+    if actor.merchant is None:
+        return None
+    membership = (
+        actor.merchant.memberships.filter(
+            store_id=store_id, status=MembershipStatus.ACTIVE, store__deleted_at__isnull=True
+        )
+        .only("role")
+        .first()
+    )
+    return membership.role if membership else None
+
+
+def _check_role(role: str, min_role: str) -> None:
+    if not has_role(role, min_role):
+        raise Forbidden("Insufficient permissions", layer="product")
+
+
+def product_queryset() -> QuerySet[Product]:
+    return Product.objects.select_related("store", "test_version", "prod_version")
+
+
+def access_product(
+    actor: Actor, product_id: uuid.UUID, *, kind: str | None = None, min_role: str = Role.MEMBER
+) -> Product:
+    product = product_queryset().filter(pk=product_id, store__deleted_at__isnull=True).first()
+    role = _role_in(actor, product.store_id) if product else None
+    if product is None or role is None or (kind and product.kind != kind):
+        raise NotFound(f"{_KIND_NAMES.get(kind or '', 'Product')} not found", layer="product")
+    _check_role(role, min_role)
+    return product
+
+
+def group_queryset() -> QuerySet[ProductGroup]:
+    return ProductGroup.objects.select_related("store").prefetch_related(
+        Prefetch("memberships", queryset=ProductGroupMembership.objects.order_by("position"))
+    )
+
+
+def access_group(
+    actor: Actor,
+    group_id: uuid.UUID,
+    *,
+    min_role: str = Role.MEMBER,
+    environment: str | None = None,
+) -> ProductGroup:
+    """A group of the caller's stores; with ``environment``, only a group of that environment."""
+    group = group_queryset().filter(pk=group_id, store__deleted_at__isnull=True).first()
+    role = _role_in(actor, group.store_id) if group else None
+    if group is None or role is None or (environment and group.environment != environment):
+        raise NotFound("Product group not found", layer="product")
+    _check_role(role, min_role)
+    return group
+
+
+def product_list(*, store: Store, environment: str, kind: str | None = None) -> QuerySet[Product]:
+    products = product_queryset().filter(store=store).order_by("-created_at")
+    return products.filter(kind=kind) if kind else products
+
+
+def group_list(*, store: Store, environment: str) -> QuerySet[ProductGroup]:
+    return group_queryset().filter(store=store, environment=environment).order_by("created_at")
+
+
+def purchasable_product(*, store_slug: str, product_slug: str, environment: str) -> Product | None:
+    """The product behind a permanent purchase link, if it can be bought in ``environment``:
+    active there, with a version there, in a live store."""
+    product = (
+        product_queryset()
+        .filter(
+            store__slug=store_slug,
+            slug=product_slug,
+            store__deleted_at__isnull=True,
+            store__status="active",
+        )
+        .first()
+    )
+    if product is None:
+        return None
+    if (
+        product.status_for(environment) != ProductStatus.ACTIVE
+        or product.version_for(environment) is None
+    ):
+        return None
+    return product

@@ -1,0 +1,171 @@
+"""Checks for catalog input (SPEC 5). Every failure is a 400 naming the field, layer ``product``.
+
+Amounts come in as a JSON number (minor units) or a display string ("29.00") and leave as
+integers in minor units.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+from pancake import money
+from pancake.api.errors import InvalidInput
+from products.models import BillingPeriod, ProductKind, TaxCategory
+
+NAME_MAX = 64
+DESCRIPTION_MAX = 20_000
+MEDIA_MAX = 20
+METADATA_MAX_BYTES = 16_384
+PRICES_MAX = 50
+AMOUNT_MAX = 10**12  # minor units; far above any real price, far below a BIGINT
+TRIAL_DAYS_MAX = 730
+_url = URLValidator(schemes=["http", "https"])
+
+
+def bad(message: str) -> InvalidInput:
+    return InvalidInput(message, layer="product")
+
+
+def check_name(value) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise bad("Missing required field: name")
+    value = value.strip()
+    if len(value) > NAME_MAX:
+        raise bad(f"name must not exceed {NAME_MAX} characters")
+    return value
+
+
+def check_description(value) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise bad("Invalid description: expected a Markdown string or null")
+    if len(value) > DESCRIPTION_MAX:
+        raise bad(f"description must not exceed {DESCRIPTION_MAX} characters")
+    return value
+
+
+def check_url(value, field: str, *, nullable: bool = True) -> str | None:
+    if value is None or value == "":
+        if nullable:
+            return None
+        raise bad(f"Missing required field: {field}")
+    if not isinstance(value, str) or len(value) > 2000 or "\x00" in value:
+        raise bad(f"Invalid {field}: expected an http(s) URL")
+    try:
+        _url(value)
+    except ValidationError:
+        raise bad(f"Invalid {field}: expected an http(s) URL") from None
+    return value
+
+
+def check_metadata(value) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise bad("Invalid metadata: expected a JSON object")
+    encoded = json.dumps(value, ensure_ascii=False)
+    if len(encoded.encode()) > METADATA_MAX_BYTES:
+        raise bad(f"Invalid metadata: at most {METADATA_MAX_BYTES} bytes")
+    if "\\u0000" in encoded:
+        raise bad("Invalid metadata: NUL characters are not allowed")
+    if "trialDays" in value:
+        days = value["trialDays"]
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= TRIAL_DAYS_MAX:
+            raise bad(
+                "Invalid metadata.trialDays: expected a whole number of days "
+                f"from 1 to {TRIAL_DAYS_MAX}"
+            )
+    return value
+
+
+def check_media(value) -> list[dict]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise bad("Invalid media: expected a list of {type, url, alt, thumbnail}")
+    if len(value) > MEDIA_MAX:
+        raise bad(f"Invalid media: at most {MEDIA_MAX} items")
+    items = []
+    for index, item in enumerate(value):
+        field = f"media[{index}]"
+        if not isinstance(item, dict):
+            raise bad(f"Invalid {field}: expected an object")
+        kind = item.get("type")
+        if kind not in ("image", "video"):
+            raise bad(f"Invalid {field}.type: expected image or video")
+        clean = {"type": kind, "url": check_url(item.get("url"), f"{field}.url", nullable=False)}
+        alt = item.get("alt")
+        if alt is not None:
+            if not isinstance(alt, str) or len(alt) > 300 or "\x00" in alt:
+                raise bad(f"Invalid {field}.alt: expected text of at most 300 characters")
+            clean["alt"] = alt
+        if item.get("thumbnail") is not None:
+            clean["thumbnail"] = check_url(item["thumbnail"], f"{field}.thumbnail")
+        items.append(clean)
+    return items
+
+
+def check_billing_period(value) -> str:
+    if value not in BillingPeriod.values:
+        raise bad("Invalid billingPeriod: expected weekly, monthly, quarterly or yearly")
+    return value
+
+
+def _amount(value, currency: str, field: str) -> int:
+    try:
+        minor = money.to_minor(value, currency, field=field)
+    except InvalidInput as exc:
+        raise bad(str(exc)) from None
+    if minor > AMOUNT_MAX:
+        raise bad(f"Invalid {field}: amount is too large")
+    return minor
+
+
+def check_prices(value, *, kind: str, metadata: dict) -> dict:
+    """``{"USD": {"amount": "29.00", "taxCategory": "saas", "taxIncluded": false}}`` → minor units.
+
+    ``trialAmount`` (subscriptions only) makes the trial paid: it needs ``metadata.trialDays``
+    and must be below ``amount``."""
+    if not isinstance(value, dict) or not value:
+        raise bad("Invalid prices: expected an object with at least one currency")
+    if len(value) > PRICES_MAX:
+        raise bad(f"Invalid prices: at most {PRICES_MAX} currencies")
+    prices = {}
+    for currency, info in value.items():
+        field = f"prices.{currency}"
+        if not money.is_currency(currency):
+            raise bad(f"Invalid prices: {currency!r} is not an ISO 4217 currency code")
+        if not isinstance(info, dict):
+            raise bad(f"Invalid {field}: expected an object with amount and taxCategory")
+        if info.get("amount") is None:
+            raise bad(f"Missing required field: {field}.amount")
+        amount = _amount(info["amount"], currency, f"{field}.amount")
+        category = info.get("taxCategory")
+        if category is None:
+            raise bad(f"Missing required field: {field}.taxCategory")
+        if category not in TaxCategory.values:
+            raise bad(
+                f"Invalid {field}.taxCategory: expected one of {', '.join(TaxCategory.values)}"
+            )
+        included = info.get("taxIncluded", False)
+        if included is None:
+            included = False
+        if not isinstance(included, bool):
+            raise bad(f"Invalid {field}.taxIncluded: expected true or false")
+        price = {"amount": amount, "taxCategory": category, "taxIncluded": included}
+        trial = info.get("trialAmount")
+        if trial is not None:
+            if kind != ProductKind.SUBSCRIPTION:
+                raise bad(f"Invalid {field}.trialAmount: only subscription products have trials")
+            if "trialDays" not in (metadata or {}):
+                raise bad(f"Invalid {field}.trialAmount: a paid trial needs metadata.trialDays")
+            trial_minor = _amount(trial, currency, f"{field}.trialAmount")
+            if trial_minor >= amount:
+                raise bad(f"Invalid {field}.trialAmount: must be lower than amount")
+            price["trialAmount"] = trial_minor
+        prices[currency] = price
+    return prices

@@ -1,9 +1,9 @@
 """The OpenAPI document covers every action and the committed copy is current."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
-
-from django.core.management import call_command
 
 from pancake.api.registry import REGISTRY
 
@@ -11,8 +11,14 @@ COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 
 
 def _generate(tmp_path) -> dict:
+    """Generated in a fresh process, exactly as the committed copy is made."""
     out = tmp_path / "openapi.json"
-    call_command("spectacular", "--format", "openapi-json", "--file", str(out))
+    subprocess.run(
+        [sys.executable, "manage.py", "spectacular", "--format", "openapi-json", "--file", out],
+        cwd=COMMITTED.parent.parent,
+        check=True,
+        capture_output=True,
+    )
     return json.loads(out.read_text())
 
 

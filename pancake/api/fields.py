@@ -112,18 +112,3 @@ class AmountField(serializers.Field):
     def to_representation(self, value):
         amount, currency = value
         return render_amount(amount, currency, _version(self))
-
-
-@extend_schema_field(
-    {"oneOf": [{"type": "string", "example": "29.00"}, {"type": "integer", "example": 2900}]}
-)
-class RawAmountField(serializers.Field):
-    """An incoming amount kept as given (JSON number or string) for ``money.to_minor``."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | float | str):
-            raise serializers.ValidationError('expected an amount like "29.00"')
-        return data
-
-    def to_representation(self, value):
-        return value

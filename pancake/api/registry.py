@@ -26,7 +26,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
 from pancake.api import auth, envelope, idempotency, ratelimit, versions
-from pancake.api.errors import InvalidInput, PancakeError
+from pancake.api.errors import InvalidInput
 
 logger = logging.getLogger("pancake.api")
 REGISTRY: dict[str, type[Action]] = {}
@@ -69,17 +69,6 @@ def dump_json(body: dict) -> bytes:
     return json.dumps(
         body, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")
     ).encode()
-
-
-def json_response(body: dict, status: int = 200, **headers) -> HttpResponse:
-    response = HttpResponse(dump_json(body), status=status, content_type="application/json")
-    for name, value in headers.items():
-        response[name.replace("_", "-")] = value
-    return response
-
-
-def error_response(exc: PancakeError) -> HttpResponse:
-    return envelope.error_response(exc)
 
 
 # --- validation messages ------------------------------------------------------------------------
@@ -125,7 +114,11 @@ class ActionView(APIView):
     http_method_names = ["post", "options"]
 
     def options(self, request, *args, **kwargs):
-        return json_response({"data": {"methods": ["POST"]}})
+        response = HttpResponse(
+            dump_json({"data": {"methods": ["POST"]}}), content_type="application/json"
+        )
+        response[versions.HEADER] = versions.current()
+        return response
 
     def post(self, request, *args, **kwargs):
         cls = self.action_class

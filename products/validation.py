@@ -35,6 +35,8 @@ def check_name(value) -> str:
     value = value.strip()
     if len(value) > NAME_MAX:
         raise bad(f"name must not exceed {NAME_MAX} characters")
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL
+        raise bad("Invalid name: NUL characters are not allowed")
     return value
 
 
@@ -45,6 +47,8 @@ def check_description(value) -> str | None:
         raise bad("Invalid description: expected a Markdown string or null")
     if len(value) > DESCRIPTION_MAX:
         raise bad(f"description must not exceed {DESCRIPTION_MAX} characters")
+    if "\x00" in value:
+        raise bad("Invalid description: NUL characters are not allowed")
     return value
 
 

@@ -16,6 +16,29 @@ OLD = "2026-01-15"  # the documentation pages: UUIDs and integer amounts
 NEW = "2026-09-23"  # the SDK's: short ids and display strings
 OLD_VERSION = {"HTTP_PANCAKE_VERSION": OLD}
 
+# Every content field set, for each kind.
+FULL_ONETIME = {
+    "name": "E-Book",
+    "description": "Complete **guide**",
+    "prices": {
+        "USD": {"amount": "29.00", "taxCategory": "ebook"},
+        "JPY": {"amount": "4500", "taxCategory": "ebook", "taxIncluded": True},
+    },
+    "media": [{"type": "image", "url": "https://example.com/cover.jpg", "alt": "Cover"}],
+    "successUrl": "https://example.com/thanks",
+    "metadata": {"sku": "ebook-001"},
+}
+FULL_SUBSCRIPTION = {
+    "name": "Pro Plan",
+    "billingPeriod": "monthly",
+    "description": "All features",
+    "prices": {"USD": {"amount": "9.99", "taxCategory": "saas", "trialAmount": "1.00"}},
+    "media": [{"type": "video", "url": "https://example.com/tour.mp4"}],
+    "successUrl": "https://example.com/welcome",
+    "metadata": {"trialDays": 7, "tier": "pro"},
+}
+FULL = {ONETIME: FULL_ONETIME, SUBSCRIPTION: FULL_SUBSCRIPTION}
+
 
 def product_body(prefix: str, store, **fields) -> dict:
     """A valid create body for either kind; ``fields`` override or add (None removes)."""

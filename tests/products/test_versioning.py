@@ -7,6 +7,7 @@ from django.db.models import ProtectedError
 from products.models import ProductVersion
 from tests.api.helpers import assert_ok
 from tests.products.helpers import (
+    FULL,
     ONETIME,
     SUBSCRIPTION,
     create_product,
@@ -19,27 +20,6 @@ from tests.products.helpers import (
     version_snapshot,
 )
 
-FULL_ONETIME = {
-    "name": "E-Book",
-    "description": "Complete **guide**",
-    "prices": {
-        "USD": {"amount": "29.00", "taxCategory": "ebook"},
-        "JPY": {"amount": "4500", "taxCategory": "ebook", "taxIncluded": True},
-    },
-    "media": [{"type": "image", "url": "https://example.com/cover.jpg", "alt": "Cover"}],
-    "successUrl": "https://example.com/thanks",
-    "metadata": {"sku": "ebook-001"},
-}
-FULL_SUBSCRIPTION = {
-    "name": "Pro Plan",
-    "billingPeriod": "monthly",
-    "description": "All features",
-    "prices": {"USD": {"amount": "9.99", "taxCategory": "saas", "trialAmount": "1.00"}},
-    "media": [{"type": "video", "url": "https://example.com/tour.mp4"}],
-    "successUrl": "https://example.com/welcome",
-    "metadata": {"trialDays": 7, "tier": "pro"},
-}
-FULL = {ONETIME: FULL_ONETIME, SUBSCRIPTION: FULL_SUBSCRIPTION}
 BOTH = pytest.mark.parametrize("prefix", [ONETIME, SUBSCRIPTION])
 
 
@@ -59,7 +39,7 @@ def test_create_writes_version_one_and_points_the_test_version_at_it(api, store,
     assert str(version.pk) == data["testVersionId"]
     assert version.name == FULL[prefix]["name"]
     assert version.description == FULL[prefix]["description"]
-    assert version.media == [{k: v for k, v in item.items()} for item in FULL[prefix]["media"]]
+    assert version.media == FULL[prefix]["media"]
     assert version.success_url == FULL[prefix]["successUrl"]
     assert version.metadata == FULL[prefix]["metadata"]
     if prefix == SUBSCRIPTION:

@@ -20,14 +20,15 @@ _KIND_NAMES = {"onetime": "One-time product", "subscription": "Subscription prod
 def _role_in(actor: Actor, store_id) -> str | None:
     if actor.merchant is None:
         return None
-    membership = (
+    # values_list, not .only("role"): a model instance from the related manager would fetch its
+    # deferred merchant_id back in a second query.
+    return (
         actor.merchant.memberships.filter(
             store_id=store_id, status=MembershipStatus.ACTIVE, store__deleted_at__isnull=True
         )
-        .only("role")
+        .values_list("role", flat=True)
         .first()
     )
-    return membership.role if membership else None
 
 
 def _check_role(role: str, min_role: str) -> None:

@@ -64,6 +64,13 @@ XSS = [
     '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>',
     "<textarea><img src=x onerror=alert(1)></textarea>",
     "<link rel=stylesheet href=https://evil.example/x.css>",
+    "<javascript:alert(1)>",
+    "[ref][1]\n\n[1]: javascript:alert(1)",
+    '<img srcset="javascript:alert(1)">',
+    '<a href="jav&#x09;ascript:alert(1)">entity tab</a>',
+    '<IMG SRC="jav&#x0A;ascript:alert(1);">',
+    '<div style="x:expression(alert(1))">d</div>',
+    '<a href="javascript:alert(1)" title="&quot; onmouseover=&quot;alert(1)">quote break</a>',
 ]
 FORBIDDEN_TAGS = {
     "script",

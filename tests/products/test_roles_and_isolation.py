@@ -188,3 +188,25 @@ def test_an_unknown_product_is_not_found(api, catalog):
         for action in ("update-product", "publish-product", "update-status"):
             response = api.post(f"{prefix}/{action}", {"id": ghost, "status": "active"})
             assert_error(response, 404, message, layer="product")
+
+
+def test_an_update_cannot_move_a_product_to_another_store(api, catalog, outsider):
+    theirs = assert_ok(outsider.post("store/create-store", {"name": "Theirs"}))["data"]["store"]
+
+    answer = assert_ok(
+        api.post(
+            f"{ONETIME}/update-product",
+            {"id": catalog.onetime, "storeId": theirs["id"], "name": "Still mine"},
+        )
+    )["data"]["product"]
+
+    assert answer["storeId"] == catalog.store_id
+    assert short("STO", product_row(catalog.onetime).store_id) == catalog.store_id
+
+
+def test_a_group_body_cannot_choose_its_environment_or_store_fields(api, store):
+    group = create_group(api, store, environment="prod", source=None, id="x")
+
+    assert group["environment"] == "test"
+    row = group_row(group["id"])
+    assert row.environment == "test" and row.source_id is None

@@ -4,7 +4,7 @@ one, a no-op writes none, and a version row is never edited."""
 import pytest
 from django.db.models import ProtectedError
 
-from products.models import ProductVersion
+from products.models import Product, ProductVersion
 from tests.api.helpers import assert_ok
 from tests.products.helpers import (
     FULL,
@@ -329,3 +329,28 @@ def test_update_of_a_product_answers_its_current_test_version(api, store):
     product = assert_ok(response)["data"]["product"]
     assert product["name"] == product["version"]["name"] == "Changed"
     assert product["version"]["id"] == str(product_row(data).test_version_id)
+
+
+def test_a_create_replayed_with_its_idempotency_key_makes_one_product(api, store):
+    body = product_body(ONETIME, store)
+    headers = {"HTTP_X_IDEMPOTENCY_KEY": "create-ebook-1"}
+
+    first = api.post(f"{ONETIME}/create-product", body, headers)
+    again = api.post(f"{ONETIME}/create-product", body, headers)
+
+    assert assert_ok(first)["data"] == assert_ok(again)["data"]
+    assert again["Idempotent-Replayed"] == "true"
+    assert Product.objects.filter(store=store).count() == 1
+    assert ProductVersion.objects.filter(product__store=store).count() == 1
+
+
+def test_an_update_replayed_with_its_idempotency_key_makes_one_version(api, store):
+    data = create_product(api, ONETIME, store)
+    headers = {"HTTP_X_IDEMPOTENCY_KEY": "rename-1"}
+    body = {"id": data["id"], "name": "Renamed once"}
+
+    first = assert_ok(api.post(f"{ONETIME}/update-product", body, headers))["data"]
+    again = assert_ok(api.post(f"{ONETIME}/update-product", body, headers))["data"]
+
+    assert first == again
+    assert version_numbers(product_row(data)) == [1, 2]

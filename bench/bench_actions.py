@@ -72,7 +72,21 @@ def seed():
     merchant, _ = services.merchant_get_or_create(email="bench@example.com")
     make_api_key(merchant, key)
     stores = [services.store_create(merchant=merchant, name=f"Bench Store {i}") for i in range(16)]
-    return key, ids.encode("MER", merchant.pk), [ids.encode("STO", s.pk) for s in stores]
+    from products.services import product_create
+
+    prices = {
+        "USD": {"amount": 2900, "taxCategory": "ebook"},
+        "JPY": {"amount": 4500, "taxCategory": "ebook"},
+    }
+    products = [
+        product_create(store=s, kind="onetime", name="Bench E-Book", prices=prices) for s in stores
+    ]
+    return (
+        key,
+        ids.encode("MER", merchant.pk),
+        [ids.encode("STO", s.pk) for s in stores],
+        [ids.encode("PROD", p.pk) for p in products],
+    )
 
 
 class Signer:
@@ -160,7 +174,7 @@ def load(
     }
 
 
-def queries_per_request(key, merchant_id: str, store_id: str) -> dict:
+def queries_per_request(key, merchant_id: str, store_id: str, product_id: str) -> dict:
     """SQL statements per request, counted in-process on the same database and code path."""
     from django.db import connection
     from django.test import Client
@@ -181,6 +195,12 @@ def queries_per_request(key, merchant_id: str, store_id: str) -> dict:
             "/v1/actions/store/create-store",
             b'{"name":"Replay"}',
             {"HTTP_X_IDEMPOTENCY_KEY": "bench-replay"},
+        ),
+        (
+            "onetime-product/update-product (unchanged)",
+            "/v1/actions/onetime-product/update-product",
+            json.dumps({"id": product_id, "name": "Bench E-Book"}).encode(),
+            {},
         ),
     ]:
         headers = {
@@ -225,7 +245,7 @@ def main() -> None:
     args = parser.parse_args()
 
     setup_database()
-    key, merchant_id, store_ids = seed()
+    key, merchant_id, store_ids, product_ids = seed()
     store_id = store_ids[0]
     server = subprocess.Popen(
         [
@@ -278,6 +298,17 @@ def main() -> None:
                 200,
             ),
             load(
+                "onetime-product/update-product (unchanged: no new version)",
+                lambda: Signer(key, merchant_id),
+                "/v1/actions/onetime-product/update-product",
+                lambda i: json.dumps(
+                    {"id": product_ids[i % len(product_ids)], "name": "Bench E-Book"}
+                ).encode(),
+                args.seconds,
+                args.concurrency,
+                200,
+            ),
+            load(
                 "store/create-store (idempotent replay)",
                 lambda: Signer(key, merchant_id),
                 "/v1/actions/store/create-store",
@@ -299,7 +330,7 @@ def main() -> None:
             ),
         ]
         memory = rss_mb(server.pid)
-        queries = queries_per_request(key, merchant_id, store_id)
+        queries = queries_per_request(key, merchant_id, store_id, product_ids[0])
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)

@@ -12,6 +12,7 @@ from drf_spectacular.views import (
 
 from pancake.api import envelope
 from pancake.api.registry import urlpatterns as action_urlpatterns
+from products.urls import purchase_patterns
 
 
 @csrf_exempt  # /v1/ authenticates by signature: an unknown path is a 404, never a CSRF 403
@@ -40,6 +41,7 @@ urlpatterns = [
     path("accounts/signup/", to_sign_in),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("products.urls")),
     path("", include("stores.urls")),
 ]
 
@@ -47,3 +49,7 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Last of all: /<store-slug>/<product-slug>, the permanent purchase link, matches any two path
+# segments, so every specific route above (and the media files) must win over it.
+urlpatterns += [path("", include(purchase_patterns))]

@@ -103,3 +103,22 @@ def purchasable_product(*, store_slug: str, product_slug: str, environment: str)
     ):
         return None
     return product
+
+
+# --- dashboard pages (products/views.py) --------------------------------------------------------
+# Reads added for the dashboard's product pages; the functions above are unchanged.
+
+
+def product_versions(*, product: Product):
+    """A product's version history, newest first, with only the columns the history shows."""
+    from products.models import ProductVersion
+
+    return (
+        ProductVersion.objects.filter(product=product)
+        .only("id", "product_id", "number", "name", "created_at")
+        .order_by("-number")
+    )
+
+
+# Subscriber counts per product (SPEC 13's "subscribers" column) belong here once subscriptions
+# exist (app ``billing``): one aggregate query for the whole list page, never one per row.

@@ -1,0 +1,617 @@
+"""Catalog pages (SPEC 5, 13): the dashboard's products and groups, and the public permanent
+purchase link ``/{store-slug}/{product-slug}``.
+
+Views are adapters: parse a form, call one service or selector, render. The dashboard acts in
+the environment of the header's Test/Live toggle. Services enforce roles: a member sees every
+page read-only, and a forced POST shows the service's refusal with its status.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from pancake.api import ids
+from pancake.api.errors import PancakeError
+from pancake.models import Environment
+from pancake.templatetags.money import money_filter
+from products import forms, markdown, selectors, services
+from products.models import BillingPeriod, ProductKind, ProductStatus
+from products.validation import DESCRIPTION_MAX
+from stores import branding
+from stores.auth import safe_next
+from stores.context_processors import current_environment
+from stores.models import Role
+from stores.selectors import has_role
+from stores.views import _actor, _store_context, page, store_page
+
+# The dashboard's policy, except that product images may come from any http(s) host.
+PRODUCT_PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data: https: http:; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors 'none'"
+)
+_HEX = re.compile(r"^#[0-9A-Fa-f]{3}(?:[0-9A-Fa-f]{3})?$")
+_RADIUS = re.compile(r"^\d+(?:\.\d+)?(?:px|rem|em)$")
+_IMAGE_EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
+
+
+def price_label(amount: int, currency: str, period: str | None) -> str:
+    """'$29.00 / month' in the viewer's locale; a one-time price is just the amount."""
+    price = money_filter(amount, currency)
+    labels = {
+        BillingPeriod.WEEKLY: _("%(price)s / week"),
+        BillingPeriod.MONTHLY: _("%(price)s / month"),
+        BillingPeriod.QUARTERLY: _("%(price)s / 3 months"),
+        BillingPeriod.YEARLY: _("%(price)s / year"),
+    }
+    return labels[period] % {"price": price} if period in labels else price
+
+
+def _prices(version) -> list[dict]:
+    period = version.billing_period
+    return [
+        {
+            "currency": currency,
+            "label": price_label(info["amount"], currency, period),
+            "trial": (
+                money_filter(info["trialAmount"], currency)
+                if info.get("trialAmount") is not None
+                else None
+            ),
+            "tax_included": bool(info.get("taxIncluded")),
+        }
+        for currency, info in (version.prices or {}).items()
+    ]
+
+
+def _image(version) -> dict | None:
+    return next((m for m in version.media or [] if m.get("type") == "image"), None)
+
+
+def _origin(request) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def purchase_url(request, store, product, environment: str) -> str:
+    """The permanent purchase link, for test with ``?env=test``."""
+    url = _origin(request) + reverse("purchase:link", args=[store.slug, product.slug])
+    return url + ("?env=test" if environment == Environment.TEST else "")
+
+
+def _publish_label(product) -> str | None:
+    """None when prod already shows the current test version."""
+    if product.prod_version_id is None:
+        return _("Publish to production")
+    if product.prod_version_id != product.test_version_id:
+        return _("Publish again")
+    return None
+
+
+def _product_or_404(request, store, product_id: uuid.UUID, *, min_role: str = Role.MEMBER):
+    try:
+        product = selectors.access_product(_actor(request), product_id, min_role=min_role)
+    except PancakeError:
+        raise Http404("Product not found") from None
+    if product.store_id != store.pk:
+        raise Http404("Product not found")
+    return product
+
+
+def _can_manage(store) -> bool:
+    return has_role(store.caller_role, Role.ADMIN)
+
+
+def _back(request, store, default: str | None = None):
+    target = safe_next(request, request.POST.get("next"))
+    return redirect(target or default or reverse("products:list", args=[store.pk]))
+
+
+def _save_upload(request, store, upload) -> str:
+    """Store an uploaded image with the default storage (MEDIA_ROOT) and answer its absolute
+    URL, on the platform's public address (BASE_URL) as emailed links are."""
+    extension = _IMAGE_EXTENSIONS[upload.image.format.upper()]
+    name = default_storage.save(f"products/{store.pk}/{uuid.uuid4().hex}.{extension}", upload)
+    url = default_storage.url(name)
+    return url if "://" in url else settings.BASE_URL + url
+
+
+# --- product list ------------------------------------------------------------------------------
+
+
+def _product_row(request, store, product, environment: str) -> dict:
+    version = product.version_for(environment) or product.test_version
+    return {
+        "product": product,
+        "version": version,
+        "image": _image(version),
+        "prices": _prices(version),
+        "status": product.status_for(environment),
+        "is_active": product.status_for(environment) == ProductStatus.ACTIVE,
+        # Activating in prod needs a prod version: unpublished products offer Publish instead.
+        "can_toggle": environment == Environment.TEST or product.prod_version_id is not None,
+        "prod_number": product.prod_version.number if product.prod_version_id else None,
+        "test_number": product.test_version.number,
+        "publish_label": _publish_label(product),
+        "link": purchase_url(request, store, product, environment),
+    }
+
+
+def _list_page(request, store, *, status: int = 200, error: str = ""):
+    environment = current_environment(request)
+    products = selectors.product_list(store=store, environment=environment)
+    # No "subscribers" column yet: it comes with subscriptions (see selectors.py).
+    rows = [_product_row(request, store, p, environment) for p in products]
+    context = _store_context(
+        request,
+        store,
+        "products",
+        rows=rows,
+        error=error,
+        new_product=request.GET.get("new", ""),
+    )
+    return page(
+        request,
+        "products/list.html",
+        context,
+        status,
+        headers={"Content-Security-Policy": PRODUCT_PAGE_CSP},
+    )
+
+
+@store_page
+@require_http_methods(["GET"])
+def product_list(request, store):
+    return _list_page(request, store)
+
+
+@store_page
+@require_POST
+def product_status(request, store, product_id):
+    product = _product_or_404(request, store, product_id)
+    try:
+        product = services.product_update_status(
+            actor=_actor(request),
+            product_id=product.pk,
+            kind=product.kind,
+            status=request.POST.get("status", ""),
+        )
+    except PancakeError as exc:
+        return _list_page(request, store, status=exc.status, error=str(exc))
+    environment = current_environment(request)
+    version = product.version_for(environment) or product.test_version
+    if product.status_for(environment) == ProductStatus.ACTIVE:
+        text = _("“%(name)s” is now active in %(environment)s.")
+    else:
+        text = _("“%(name)s” is now inactive in %(environment)s.")
+    messages.success(
+        request, text % {"name": version.name, "environment": Environment(environment).label}
+    )
+    return _back(request, store)
+
+
+@store_page
+@require_POST
+def product_publish(request, store, product_id):
+    product = _product_or_404(request, store, product_id)
+    try:
+        product = services.product_publish(
+            actor=_actor(request), product_id=product.pk, kind=product.kind
+        )
+    except PancakeError as exc:
+        return _list_page(request, store, status=exc.status, error=str(exc))
+    messages.success(
+        request,
+        _("Published “%(name)s” version %(number)s to production.")
+        % {"name": product.prod_version.name, "number": product.prod_version.number},
+    )
+    return _back(request, store)
+
+
+# --- create and edit ---------------------------------------------------------------------------
+
+
+def _form_page(request, store, form, *, product=None, status: int = 200):
+    environment = current_environment(request)
+    context = _store_context(
+        request,
+        store,
+        "products",
+        form=form,
+        product=product,
+        kind=form.chosen_kind,
+        read_only=form.read_only,
+        show_subscription=product is None or product.kind == ProductKind.SUBSCRIPTION,
+        description_html=markdown.render(forms._text(form["description"].value() or "")),
+    )
+    if product is not None:
+        context.update(
+            short_id=ids.encode("PROD", product.pk),
+            versions=list(selectors.product_versions(product=product)),
+            test_status=product.test_status,
+            prod_status=product.prod_status,
+            publish_label=_publish_label(product),
+            link=purchase_url(request, store, product, environment),
+            can_toggle=environment == Environment.TEST or product.prod_version_id is not None,
+            current_status=product.status_for(environment),
+        )
+    return page(
+        request,
+        "products/form.html",
+        context,
+        status,
+        headers={"Content-Security-Policy": PRODUCT_PAGE_CSP},
+    )
+
+
+def _kind_from_query(request) -> str:
+    kind = request.GET.get("kind")
+    return kind if kind in ProductKind.values else ProductKind.ONETIME
+
+
+@store_page
+@require_http_methods(["GET", "POST"])
+def product_new(request, store):
+    can_manage = _can_manage(store)
+    if request.method == "GET":
+        form = forms.ProductForm(initial={"kind": _kind_from_query(request)})
+        if not can_manage:
+            form.make_read_only()
+        return _form_page(request, store, form)
+    form = forms.ProductForm(request.POST, request.FILES)
+    status = 400
+    if form.is_valid():
+        try:
+            upload = form.cleaned_data.get("image_file")
+            uploaded = _save_upload(request, store, upload) if upload and can_manage else None
+            if uploaded:
+                form.use_uploaded_url(uploaded)
+            product = services.product_create(
+                actor=_actor(request),
+                store_id=store.pk,
+                kind=form.cleaned_data["kind"],
+                **form.service_kwargs(uploaded),
+            )
+        except PancakeError as exc:
+            status = exc.status
+            form.add_service_error(str(exc))
+        else:
+            messages.success(
+                request,
+                _("Created “%(name)s”. It is live in test; publish it to sell in production.")
+                % {"name": product.test_version.name},
+            )
+            return redirect(reverse("products:list", args=[store.pk]) + f"?new={product.pk}")
+    if not can_manage:
+        form.make_read_only()
+    return _form_page(request, store, form, status=status)
+
+
+@store_page
+@require_http_methods(["GET", "POST"])
+def product_edit(request, store, product_id):
+    product = _product_or_404(request, store, product_id)
+    can_manage = _can_manage(store)
+    version = product.test_version  # edits start from the newest version, which test shows
+    if request.method == "GET":
+        form = forms.ProductForm(kind=product.kind, version=version)
+        if not can_manage:
+            form.make_read_only()
+        return _form_page(request, store, form, product=product)
+    form = forms.ProductForm(request.POST, request.FILES, kind=product.kind, version=version)
+    status = 400
+    if form.is_valid():
+        try:
+            upload = form.cleaned_data.get("image_file")
+            uploaded = _save_upload(request, store, upload) if upload and can_manage else None
+            if uploaded:
+                form.use_uploaded_url(uploaded)
+            product, changed = services.product_update(
+                actor=_actor(request),
+                product_id=product.pk,
+                kind=product.kind,
+                **form.service_kwargs(uploaded),
+            )
+        except PancakeError as exc:
+            status = exc.status
+            form.add_service_error(str(exc))
+        else:
+            if changed:
+                messages.success(
+                    request,
+                    _("Saved as version %(number)s.") % {"number": product.test_version.number},
+                )
+            else:
+                messages.info(request, _("No changes — no new version created."))
+            return redirect("products:edit", store_id=store.pk, product_id=product.pk)
+    if not can_manage:
+        form.make_read_only()
+    return _form_page(request, store, form, product=product, status=status)
+
+
+@store_page
+@require_POST
+def markdown_preview(request, store):
+    """The description as the purchase page will show it: rendered and sanitised by nh3."""
+    text = forms._text(request.POST.get("text", ""))
+    if len(text) > DESCRIPTION_MAX:
+        return HttpResponse(
+            _("The description is too long to preview."),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(markdown.render(text), content_type="text/html; charset=utf-8")
+    # A fragment for the page's script; opened on its own it runs nothing.
+    response["Content-Security-Policy"] = "default-src 'none'; img-src https: http: data:; sandbox"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- groups ------------------------------------------------------------------------------------
+
+
+def _product_name(product, environment: str) -> str:
+    return (product.version_for(environment) or product.test_version).name
+
+
+def _subscription_products(store, environment: str) -> list:
+    products = selectors.product_list(
+        store=store, environment=environment, kind=ProductKind.SUBSCRIPTION
+    )
+    return list(products.order_by("created_at"))
+
+
+def _group_page(request, store, *, status: int = 200, error: str = ""):
+    environment = current_environment(request)
+    names = {
+        p.pk: _product_name(p, environment) for p in _subscription_products(store, environment)
+    }
+    groups = [
+        {"group": group, "members": [names.get(pid, "?") for pid in group.product_ids]}
+        for group in selectors.group_list(store=store, environment=environment)
+    ]
+    context = _store_context(request, store, "groups", groups=groups, error=error)
+    return page(request, "products/groups.html", context, status)
+
+
+@store_page
+@require_http_methods(["GET"])
+def group_list(request, store):
+    return _group_page(request, store)
+
+
+def _group_or_redirect(request, store, group_id):
+    """The group, or None when it belongs to the other environment (after the header's
+    Test/Live switch); another store's or an unknown group is a 404."""
+    try:
+        group = selectors.access_group(_actor(request), group_id)
+    except PancakeError:
+        raise Http404("Product group not found") from None
+    if group.store_id != store.pk:
+        raise Http404("Product group not found")
+    return group if group.environment == current_environment(request) else None
+
+
+def _group_form_page(request, store, form, *, group=None, status: int = 200):
+    context = _store_context(request, store, "groups", form=form, group=group)
+    return page(request, "products/group_form.html", context, status)
+
+
+def _product_choices(store, environment: str) -> list[tuple]:
+    return [
+        (p.pk, _product_name(p, environment)) for p in _subscription_products(store, environment)
+    ]
+
+
+@store_page
+@require_http_methods(["GET", "POST"])
+def group_new(request, store):
+    environment = current_environment(request)
+    choices = _product_choices(store, environment)
+    form = forms.GroupForm(request.POST or None, products=choices)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                group = services.group_create(
+                    actor=_actor(request), store_id=store.pk, **form.service_kwargs()
+                )
+            except PancakeError as exc:
+                status = exc.status
+                form.add_service_error(str(exc))
+            else:
+                messages.success(request, _("Created the group “%(name)s”.") % {"name": group.name})
+                return redirect("products:groups", store_id=store.pk)
+    if not _can_manage(store):
+        form.make_read_only()
+    return _group_form_page(request, store, form, status=status)
+
+
+@store_page
+@require_http_methods(["GET", "POST"])
+def group_edit(request, store, group_id):
+    group = _group_or_redirect(request, store, group_id)
+    if group is None:
+        return redirect("products:groups", store_id=store.pk)
+    choices = _product_choices(store, current_environment(request))
+    form = forms.GroupForm(request.POST or None, products=choices, group=group)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                group = services.group_update(
+                    actor=_actor(request), group_id=group.pk, **form.service_kwargs()
+                )
+            except PancakeError as exc:
+                status = exc.status
+                form.add_service_error(str(exc))
+            else:
+                messages.success(request, _("Saved the group “%(name)s”.") % {"name": group.name})
+                return redirect("products:groups", store_id=store.pk)
+    if not _can_manage(store):
+        form.make_read_only()
+    return _group_form_page(request, store, form, group=group, status=status)
+
+
+@store_page
+@require_http_methods(["GET", "POST"])
+def group_delete(request, store, group_id):
+    group = _group_or_redirect(request, store, group_id)
+    if group is None:
+        return redirect("products:groups", store_id=store.pk)
+    if request.method == "GET":
+        context = _store_context(
+            request,
+            store,
+            "groups",
+            title=_("Delete this group?"),
+            message=_(
+                "“%(name)s” will be deleted for good. Its plans stay as they are; subscribers "
+                "can no longer switch between them through this group."
+            )
+            % {"name": group.name},
+            button=_("Delete group"),
+            cancel_url=reverse("products:groups", args=[store.pk]),
+        )
+        return page(request, "dashboard/confirm.html", context)
+    try:
+        services.group_delete(actor=_actor(request), group_id=group.pk)
+    except PancakeError as exc:
+        return _group_page(request, store, status=exc.status, error=str(exc))
+    messages.success(request, _("Deleted the group “%(name)s”.") % {"name": group.name})
+    return redirect("products:groups", store_id=store.pk)
+
+
+@store_page
+@require_POST
+def group_publish(request, store, group_id):
+    group = _group_or_redirect(request, store, group_id)
+    if group is None:
+        return redirect("products:groups", store_id=store.pk)
+    try:
+        services.group_publish(actor=_actor(request), group_id=group.pk)
+    except PancakeError as exc:
+        return _group_page(request, store, status=exc.status, error=str(exc))
+    messages.success(
+        request, _("Published the group “%(name)s” to production.") % {"name": group.name}
+    )
+    return redirect("products:groups", store_id=store.pk)
+
+
+# --- the permanent purchase link -----------------------------------------------------------------
+
+
+def _append_slash_target(request) -> str | None:
+    """What CommonMiddleware's APPEND_SLASH would do, had this catch-all not matched:
+    ``/admin/login`` → ``/admin/login/`` when that is another page."""
+    try:
+        match = resolve(request.path_info + "/")
+    except Resolver404:
+        return None
+    if match.func is purchase_link_slash:
+        return None
+    return request.get_full_path(force_append_slash=True)
+
+
+def _brand_css(store) -> str:
+    """The store's light checkout theme as CSS variables. Values are re-checked here, since
+    they go into a <style> element verbatim."""
+    theme = {**branding.DEFAULTS["light"], **(branding.effective(store.checkout_settings)["light"])}
+    defaults = branding.DEFAULTS["light"]
+    colours = {
+        "--brand-primary": "checkoutColorPrimary",
+        "--brand-background": "checkoutColorBackground",
+        "--brand-card": "checkoutColorCard",
+        "--brand-text": "checkoutColorText",
+    }
+    lines = []
+    for var, key in colours.items():
+        value = str(theme.get(key) or "")
+        lines.append(f"{var}:{value if _HEX.match(value) else defaults[key]};")
+    radius = str(theme.get("checkoutBorderRadius") or "")
+    lines.append(
+        f"--brand-radius:{radius if _RADIUS.match(radius) else defaults['checkoutBorderRadius']};"
+    )
+    lines.append(f"--brand-muted:{branding.SECONDARY_TEXT};")
+    return "body.purchase{" + "".join(lines) + "}"
+
+
+def _unavailable(request):
+    return page(request, "products/unavailable.html", status=404)
+
+
+@require_http_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+def purchase_link(request, store_slug, product_slug):
+    """``/{store-slug}/{product-slug}``: the product's page in the store's checkout branding,
+    in prod, or in test with ``?env=test``. Anything not purchasable there is a friendly 404."""
+    target = _append_slash_target(request)
+    if target:
+        return HttpResponsePermanentRedirect(target)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
+    environment = Environment.TEST if request.GET.get("env") == "test" else Environment.PROD
+    product = selectors.purchasable_product(
+        store_slug=store_slug, product_slug=product_slug, environment=environment
+    )
+    if product is None:
+        return _unavailable(request)
+    store, version = product.store, product.version_for(environment)
+    theme = branding.effective(store.checkout_settings).get("light") or {}
+    css = _brand_css(store)
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    prices = _prices(version)
+    days = version.trial_days
+    for price in prices if days else ():
+        if price["trial"]:
+            text = ngettext(
+                "%(days)s-day trial for %(amount)s, cancel anytime",
+                "%(days)s-day trial for %(amount)s, cancel anytime",
+                days,
+            )
+        else:
+            text = ngettext(
+                "%(days)s-day free trial, cancel anytime",
+                "%(days)s-day free trial, cancel anytime",
+                days,
+            )
+        price["trial_label"] = text % {"days": days, "amount": price["trial"]}
+    context = {
+        "store": store,
+        "product": product,
+        "version": version,
+        "prices": prices,
+        "image": _image(version),
+        "logo": theme.get("checkoutLogo") or store.logo,
+        "is_test": environment == Environment.TEST,
+        # Only checked hex colours and lengths: escaping leaves it byte for byte as hashed.
+        "brand_css": css,
+    }
+    csp = (
+        "default-src 'self'; img-src 'self' data: https: http:; "
+        f"style-src 'self' 'sha256-{digest}'; object-src 'none'; base-uri 'self'; "
+        "frame-ancestors 'none'"
+    )
+    headers = {"Content-Security-Policy": csp}
+    if environment == Environment.TEST:
+        headers["X-Robots-Tag"] = "noindex"
+    return page(request, "products/purchase.html", context, headers=headers)
+
+
+def purchase_link_slash(request, store_slug, product_slug):
+    """``/{store-slug}/{product-slug}/`` → the link without the slash, query string kept."""
+    target = reverse("purchase:link", args=[store_slug, product_slug])
+    query = request.META.get("QUERY_STRING", "")
+    return redirect(target + (f"?{query}" if query else ""))

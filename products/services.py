@@ -39,6 +39,9 @@ CONTENT_FIELDS = (
 
 
 def lock_product(product_id: uuid.UUID) -> Product:
+    """The product row alone, locked. No joins: under READ COMMITTED, PostgreSQL re-reads a
+    locked row that changed meanwhile, but not the joined rows, which it would see as they were
+    at the start (a version written by the transaction we waited for would come back NULL)."""
     return Product.objects.select_for_update().get(pk=product_id)
 
 
@@ -136,8 +139,8 @@ def product_update(
     is written only when the content changed; versions are never edited. Returns the product and
     whether a version was written. Holds the product row lock while numbering the version."""
     with transaction.atomic():
-        product = access_product(actor, product_id, kind=kind, min_role=Role.ADMIN)
-        product = lock_product(product.pk)
+        access_product(actor, product_id, kind=kind, min_role=Role.ADMIN)
+        product = lock_product(product_id)
         current = ProductVersion.objects.get(pk=product.test_version_id)
         merged = _content(current)
         for field, value in changes.items():
@@ -145,11 +148,11 @@ def product_update(
                 merged[field] = value
         content = _checked_content(kind=kind, content=merged)
         if content == _content(current):
-            return access_product(actor, product_id, kind=kind), False
+            return product, False
         latest = product.versions.order_by("-number").values_list("number", flat=True).first() or 0
         product.test_version = _write_version(product, latest + 1, content)
         product.save(update_fields=["test_version", "updated_at"])
-    return access_product(actor, product_id, kind=kind), True
+    return product, True
 
 
 def product_publish(*, actor: Actor, product_id: uuid.UUID, kind: str) -> Product:
@@ -160,11 +163,11 @@ def product_publish(*, actor: Actor, product_id: uuid.UUID, kind: str) -> Produc
         access_product(actor, product_id, kind=kind, min_role=Role.ADMIN)
         product = lock_product(product_id)
         first = product.prod_version_id is None
-        product.prod_version_id = product.test_version_id
+        product.prod_version = product.test_version
         if first:
             product.prod_status = ProductStatus.ACTIVE
         product.save(update_fields=["prod_version", "prod_status", "updated_at"])
-    return access_product(actor, product_id, kind=kind)
+    return product
 
 
 def product_update_status(
@@ -187,7 +190,7 @@ def product_update_status(
         else:
             product.test_status = status
         product.save(update_fields=["test_status", "prod_status", "updated_at"])
-    return access_product(actor, product_id, kind=kind)
+    return product
 
 
 # --- groups ------------------------------------------------------------------------------------

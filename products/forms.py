@@ -68,9 +68,10 @@ class PriceRowForm(Form):
     tax_behaviour = forms.ChoiceField(
         label=_("Tax behaviour"),
         required=False,
+        help_text=_("Whether tax is added on top of the amount or already in it."),
         choices=[
-            (EXCLUSIVE, _("Exclusive — tax is added on top")),
-            (INCLUSIVE, _("Inclusive — the price includes tax")),
+            (EXCLUSIVE, _("Exclusive (tax added)")),
+            (INCLUSIVE, _("Inclusive (tax included)")),
         ],
         initial=EXCLUSIVE,
     )
@@ -225,7 +226,10 @@ class ProductForm(Form):
         price_initial = []
         if version is not None:
             metadata = dict(version.metadata or {})
-            trial_days = metadata.pop("trialDays", None)
+            # A subscription's trial length has its own field; other metadata stays as JSON.
+            trial_days = (
+                metadata.pop("trialDays", None) if kind == ProductKind.SUBSCRIPTION else None
+            )
             image = self._image(version.media)
             initial.update(
                 name=version.name,

@@ -922,3 +922,12 @@ def test_dashboard_routes_still_resolve(owner_client, shop):
     assert owner_client.get(f"/dashboard/{shop.pk}").status_code == 301
     assert owner_client.get("/healthz").content == b"ok"
     assert Client().get("/admin/login/").status_code == 200
+
+
+def test_a_onetime_products_metadata_round_trips_untouched(owner_client, shop):
+    product = make_product(shop, metadata={"trialDays": 3, "sku": "A-1"})
+    html = owner_client.get(_url("edit", shop, product.pk)).content.decode()
+    textarea = re.search(r'<textarea[^>]*name="metadata"[^>]*>(.*?)</textarea>', html, re.S)
+    metadata = textarea.group(1).replace("&quot;", '"')
+    owner_client.post(_url("edit", shop, product.pk), _edit_form(product, metadata=metadata))
+    assert ProductVersion.objects.filter(product=product).count() == 1

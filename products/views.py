@@ -556,7 +556,10 @@ def _unavailable(request):
 @require_http_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
 def purchase_link(request, store_slug, product_slug):
     """``/{store-slug}/{product-slug}``: the product's page in the store's checkout branding,
-    in prod, or in test with ``?env=test``. Anything not purchasable there is a friendly 404."""
+    in prod, or in test with ``?env=test``. Anything not purchasable there is a friendly 404.
+
+    TODO(issue 10, checkout): the page's "Buy now" button is disabled until checkout exists;
+    it will open a fresh checkout session for ``version`` in ``environment``."""
     target = _append_slash_target(request)
     if target:
         return HttpResponsePermanentRedirect(target)

@@ -661,6 +661,25 @@ def test_groups_create_edit_publish_and_delete(owner_client, shop):
     assert Product.objects.filter(pk=pro.pk).exists()
 
 
+@pytest.mark.parametrize("count", [1, 8])
+def test_group_list_costs_the_same_queries_for_1_and_8_groups(
+    count, owner_client, owner, shop, django_assert_num_queries
+):
+    plans = [make_product(shop, kind="subscription", name=f"Plan {i}") for i in range(3)]
+    for i in range(count):
+        product_services.group_create(
+            actor=_actor(owner),
+            store_id=shop.pk,
+            name=f"Group {i}",
+            product_ids=[p.pk for p in plans],
+        )
+    owner_client.get(_url("groups", shop))
+    # session, merchant, role, products, groups, memberships, switcher, session save (3)
+    with django_assert_num_queries(10):
+        html = owner_client.get(_url("groups", shop)).content.decode()
+    assert html.count("<li>Plan 2</li>") == count
+
+
 def test_a_group_of_the_other_environment_sends_back_to_the_list(owner_client, shop):
     group = product_services.group_create(
         actor=_actor(shop.memberships.get().merchant), store_id=shop.pk, name="Plans"

@@ -473,6 +473,8 @@ def group_delete(request, store, group_id):
     if group is None:
         return redirect("products:groups", store_id=store.pk)
     if request.method == "GET":
+        if not _can_manage(store):  # members get no delete button, not even here
+            return redirect("products:groups", store_id=store.pk)
         context = _store_context(
             request,
             store,

@@ -724,6 +724,7 @@ def test_a_member_sees_products_and_groups_without_write_buttons(member_client, 
         html = response.content.decode()
         assert _write_buttons(html) == [], url
         assert "Save group" not in html and "Add currency" not in html
+    assert member_client.get(_url("group-delete", shop, group.pk)).status_code == 302
     edit = member_client.get(_url("edit", shop, product.pk)).content.decode()
     assert re.search(r'<input[^>]*name="name"[^>]*disabled', edit)
     assert "Copy link" in edit  # reading the link is fine

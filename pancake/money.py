@@ -14,7 +14,13 @@ from pancake.api.errors import InvalidInput
 # ASCII digits only, nothing before or after (``\d`` would take other scripts' digits and ``$`` a
 # trailing newline): the SDK's own check is the JavaScript regex /^\d+(\.\d+)?$/.
 _AMOUNT_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-_CURRENCIES = frozenset(c for c in list_currencies() if re.fullmatch(r"[A-Z]{3}", c))
+# ISO 4217 codes that are money people pay with: the X-codes for metals, funds, SDRs and
+# testing (XAU, XDR, XTS, XXX …) are not, except the four CFA/CFP/East Caribbean currencies.
+_CURRENCIES = frozenset(
+    c
+    for c in list_currencies()
+    if re.fullmatch(r"[A-Z]{3}", c) and (not c.startswith("X") or c in {"XAF", "XOF", "XPF", "XCD"})
+)
 
 
 def is_currency(code: object) -> bool:

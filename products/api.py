@@ -134,9 +134,18 @@ for _kind, _prefix in (
 # --- groups -------------------------------------------------------------------------------------
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false only: "yes", 1 and "true" are not switches."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class RulesSerializer(serializers.Serializer):
-    sharedTrial = serializers.BooleanField(required=False)
-    selfServicePlanChange = serializers.BooleanField(required=False)
+    sharedTrial = StrictBooleanField(required=False)
+    selfServicePlanChange = StrictBooleanField(required=False)
 
 
 @action("subscription-product-group/create-group", auth=(MERCHANT,), layer="product")

@@ -41,8 +41,8 @@ def check_name(value) -> str:
 
 
 def check_description(value) -> str | None:
-    if value is None:
-        return None
+    if value is None or value == "":
+        return None  # an empty description is no description: not a new version
     if not isinstance(value, str):
         raise bad("Invalid description: expected a Markdown string or null")
     if len(value) > DESCRIPTION_MAX:

@@ -76,7 +76,8 @@ def store_page(view):
             store = selectors.access_store(_actor(request), store_id)
         except PancakeError:
             raise Http404("Store not found") from None
-        request.session[STORE_SESSION_KEY] = str(store.pk)
+        if request.session.get(STORE_SESSION_KEY) != str(store.pk):
+            request.session[STORE_SESSION_KEY] = str(store.pk)  # written only when it changes
         return view(request, store, *args, **kwargs)
 
     return wrapper

@@ -111,7 +111,7 @@ class Signer:
             }
         signature = self.cache[cache_key]
         if bad:
-            signature = "A" + signature[1:]
+            signature = ("B" if signature[0] == "A" else "A") + signature[1:]
         return {
             "Content-Type": "application/json",
             "X-Merchant-Id": self.merchant_id,

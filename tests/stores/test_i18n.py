@@ -14,6 +14,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import to_locale
 
+from products import services as product_services
 from stores import services
 from tests.factories import make_api_key
 
@@ -27,9 +28,9 @@ SIGN_IN = {
     "ja": ("にサインイン", "サインインリンクをメールで受け取る"),
 }
 NAV = {
-    "en": ["Home", "Settings", "Team", "Developers"],
-    "zh-hans": ["首页", "设置", "团队", "开发者"],
-    "ja": ["ホーム", "設定", "チーム", "開発者"],
+    "en": ["Home", "Products", "Groups", "Settings", "Team", "Developers"],
+    "zh-hans": ["首页", "商品", "组", "设置", "团队", "开发者"],
+    "ja": ["ホーム", "商品", "グループ", "設定", "チーム", "開発者"],
 }
 
 
@@ -241,6 +242,30 @@ def test_dashboard_pages_are_translated(client, dashboard_store, name, ja, zh):
     url = reverse(f"dashboard:{name}", args=[dashboard_store.pk])
     assert ja in client.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert zh in client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+
+
+def test_products_list_is_translated_into_japanese(client, dashboard_store):
+    product_services.product_create(
+        store=dashboard_store,
+        kind="onetime",
+        name="E-Book",
+        prices={"JPY": {"amount": 4500, "taxCategory": "ebook"}},
+    )
+    response = client.get(
+        reverse("products:list", args=[dashboard_store.pk]), HTTP_ACCEPT_LANGUAGE="ja"
+    )
+    page = _page(response)
+    html = response.content.decode()
+    assert page.lang == "ja"
+    assert page.h1 == "商品"
+    assert f"<title>商品 · Maple Shop · {settings.PLATFORM_NAME}</title>" in html
+    assert page.nav_links == NAV["ja"]
+    assert re.search(r'class="btn btn--primary" href="[^"]+">商品を作成</a>', html)
+    for japanese in ("価格", "買い切り", "未公開", "リンクをコピー", "購入リンク"):
+        assert japanese in html
+    for english in ("Create product", "Not published", "One-time", "Copy link", "Purchase link"):
+        assert english not in html
+    assert "E-Book" in html  # merchant data is never translated
 
 
 def test_plural_strings_use_the_single_form_in_chinese_and_japanese(

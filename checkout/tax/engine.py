@@ -1,0 +1,377 @@
+"""Tax for one price and one buyer (SPEC 6.2), following ../shared/tax/README.md's lookup rules.
+
+``calculate`` is a pure function over the versioned data file: it reads no database, no
+settings and no clock except today's date when ``on`` is not given. Amounts are integers in the
+currency's minor unit; rates are ``Decimal`` fractions; every rounding is half up to a whole
+minor unit (so to the currency's exponent: JPY 0, USD 2, BHD 3). No floats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+
+from babel import Locale
+from stdnum import get_cc_module
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError
+
+from checkout.tax import data as tax_data
+from checkout.tax.data import Row, TaxData
+from pancake.api.errors import Forbidden, InvalidInput
+from pancake.money import check_currency
+
+LAYER = "order"
+# Babel's territories include regions and pseudo-codes that are not ISO 3166-1 countries.
+_NOT_COUNTRIES = frozenset(
+    {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
+)
+_TERRITORIES = Locale("en").territories
+COUNTRIES = frozenset(
+    c for c in _TERRITORIES if len(c) == 2 and c.isalpha() and c not in _NOT_COUNTRIES
+)
+# ISO 3166-2 subdivisions of the US that have no state row (territories): 0%, not an error.
+_US_TERRITORIES = frozenset({"AS", "GU", "MP", "PR", "UM", "VI"})
+
+RULES = (
+    "eu_vat",  # EU consumer: VAT of the buyer's member state
+    "eu_reverse_charge",  # EU business, valid VAT number of another member state than the seller's
+    "eu_same_country",  # EU business in the seller's own member state: charged
+    "national",  # a non-EU country's national row
+    "reverse_charge",  # non-EU reverse_charge country, business buyer with a tax ID: 0%
+    "ca_gst",  # Canada, GST only (AB, NT, NU, YT, or a provincial tax not covering the category)
+    "ca_hst",  # Canada, HST instead of GST (ON, NB, NL, NS, PE)
+    "ca_gst_pst",  # Canada, GST plus a second line (QST, PST or RST)
+    "us_state",  # US state row that lists the category
+    "not_taxed_category",  # rows exist for the place, none taxes this category: 0%
+    "no_rule",  # no row in force for the country (or US state/territory): 0%
+)
+
+
+@dataclass(frozen=True)
+class TaxResult:
+    subtotal: int
+    tax_amount: int
+    total: int
+    rate: Decimal  # fraction, the sum of the lines' rates: Decimal("0.19"), Decimal("0.14975")
+    tax_name: str  # "VAT", "GST + QST", "" when no tax applies
+    lines: tuple[tuple[str, Decimal, int], ...]  # (name, rate, amount), amounts sum to tax_amount
+    rule: str
+    reverse_charge: bool
+    evidence: dict = field(hash=False, compare=False)
+
+    @property
+    def tax_rate(self) -> str:
+        """The API's taxRate: the fraction as a string ('0.19', '0.255')."""
+        return format(self.rate.normalize(), "f")
+
+
+def country_name(code: str, locale: str = "en") -> str:
+    try:
+        names = Locale.parse(locale).territories
+    except (ValueError, LookupError):
+        names = _TERRITORIES
+    return names.get(code) or _TERRITORIES.get(code) or code
+
+
+def _bad(message: str) -> InvalidInput:
+    return InvalidInput(message, layer=LAYER)
+
+
+def _country(value: object, field_name: str = "country") -> str:
+    code = value.strip().upper() if isinstance(value, str) else ""
+    if code not in COUNTRIES:
+        raise _bad(f"Invalid {field_name}: {value!r} is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def _blocked(code: str, data: TaxData) -> None:
+    if code in data.blocked_countries:
+        raise Forbidden(f"Purchases from {country_name(code)} are not supported", layer=LAYER)
+
+
+def _round(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _split(
+    amount: int, tax_included: bool, rated: list[tuple[str, Decimal]]
+) -> tuple[int, int, int, tuple[tuple[str, Decimal, int], ...]]:
+    """(subtotal, tax, total, lines) for the rated lines (README rule 10)."""
+    with localcontext() as ctx:
+        ctx.prec = 60  # exact for any amount the API takes
+        if not rated:
+            return amount, 0, amount, ()
+        if not tax_included:
+            amounts = [_round(Decimal(amount) * rate) for _, rate in rated]
+            tax = sum(amounts)
+            return (
+                amount,
+                tax,
+                amount + tax,
+                tuple((name, rate, a) for (name, rate), a in zip(rated, amounts, strict=True)),
+            )
+        total_rate = sum((rate for _, rate in rated), Decimal(0))
+        subtotal = _round(Decimal(amount) / (1 + total_rate))
+        tax = amount - subtotal
+        amounts = [_round(Decimal(subtotal) * rate) for _, rate in rated]
+        amounts[-1] += tax - sum(amounts)  # the remainder goes on the last line
+        return (
+            subtotal,
+            tax,
+            amount,
+            tuple((name, rate, a) for (name, rate), a in zip(rated, amounts, strict=True)),
+        )
+
+
+def _compact(tax_id: str) -> str:
+    return "".join(ch for ch in tax_id.upper() if ch.isalnum())
+
+
+def _eu_vat_number(tax_id: str, country: str, data: TaxData) -> str:
+    """The buyer's EU VAT number, normalised (``GR…`` -> ``EL…``), or a 400 naming taxId."""
+    name = country_name(country)
+    number = _compact(tax_id)
+    prefix = data.vat_prefix(country)
+    if number[:1].isdigit():  # written without its prefix
+        number = prefix + number
+    if number.startswith("EU"):
+        raise _bad(
+            "Invalid taxId: EU… numbers identify non-Union OSS sellers, not buyers; "
+            f"enter the buyer's VAT number from {name}"
+        )
+    if number.startswith("XI"):
+        raise _bad(
+            "Invalid taxId: XI (Northern Ireland) numbers cover goods only; "
+            "for digital services choose the United Kingdom as the country"
+        )
+    if number.startswith("GR"):
+        number = "EL" + number[2:]
+    if not number.startswith(prefix):
+        raise _bad(f"Invalid taxId: {tax_id!r} is not a VAT number from {name}")
+    try:
+        return eu_vat.validate(number)
+    except ValidationError:
+        raise _bad(f"Invalid taxId: {tax_id!r} is not a valid VAT number for {name}") from None
+
+
+def _national_tax_id(tax_id: str, country: str) -> tuple[str, bool | None]:
+    """(normalised number, valid) for a non-EU country; valid is None when stdnum has no
+    module for it. ``XI…`` numbers are UK numbers for digital services."""
+    number = _compact(tax_id)
+    if country == "GB" and number.startswith("XI"):
+        number = "GB" + number[2:]
+    module = get_cc_module(country.lower(), "vat")
+    if module is None:
+        return number, None
+    try:
+        number = module.compact(module.validate(number))
+    except ValidationError:
+        return number, False
+    if country == "GB" and number[:1].isdigit():  # stdnum drops the prefix invoices show
+        number = "GB" + number
+    return number, True
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def calculate(
+    *,
+    amount: int,
+    currency: str,
+    tax_included: bool,
+    tax_category: str,
+    country: str,
+    state: str | None = None,
+    postcode: str | None = None,
+    is_business: bool = False,
+    tax_id: str | None = None,
+    business_name: str | None = None,
+    seller_country: str | None = None,
+    ip_country: str | None = None,
+    on: date | None = None,
+) -> TaxResult:
+    """Tax one price for one buyer. Raises Forbidden (403) for blocked countries and
+    InvalidInput (400) for bad input, both with layer "order".
+
+    ``seller_country`` is the seller's EU state of establishment: an EU business buyer from that
+    state is charged its VAT. None means the seller is established outside the EU (every valid
+    EU VAT number is reverse-charged).
+    """
+    data = tax_data.load()
+    on = on or _today()
+    check_currency(currency)
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        raise _bad("Invalid amount: expected a whole, non-negative number of minor units")
+    if tax_category not in data.categories:
+        raise _bad(f"Invalid taxCategory: {tax_category!r}")
+    code = _country(country)
+    _blocked(code, data)
+    ip_code = None
+    if ip_country:
+        ip_code = ip_country.strip().upper()
+        if ip_code in COUNTRIES:
+            _blocked(ip_code, data)
+        else:
+            ip_code = None
+    seller = _country(seller_country, "seller country") if seller_country else None
+
+    region = ""
+    if code in ("US", "CA"):
+        region = (state or "").strip().upper()
+        if region.startswith(f"{code}-"):
+            region = region[3:]
+        if not region:
+            raise _bad("State is required for US/CA")
+        known = data.has_region(code, region) or (code == "US" and region in _US_TERRITORIES)
+        if not known:
+            kind = "state" if code == "US" else "province or territory"
+            raise _bad(f"Invalid state: {state!r} is not a {kind} of {country_name(code)}")
+
+    tax_id = (tax_id or "").strip() or None
+    business_name = (business_name or "").strip() or None
+    is_eu = code in data.eu_member_states
+    if is_business:
+        if not business_name:
+            raise _bad("businessName is required for business purchases")
+        if is_eu and not tax_id:
+            raise _bad(
+                f"taxId is required for business buyers in the EU ({country_name(code)}): "
+                "enter the company's VAT number"
+            )
+
+    evidence: dict = {
+        "data_version": data.version,
+        "on": on.isoformat(),
+        "country": code,
+        "state": region or None,
+        "postcode": (postcode or "").strip() or None,
+        "ip_country": ip_code,
+        "is_business": bool(is_business),
+        "business_name": business_name if is_business else None,
+        "tax_id": tax_id,
+        "tax_id_valid": None,
+        "seller_country": seller,
+        "tax_category": tax_category,
+    }
+
+    def result(rule: str, rows: list[Row], charged: list[Row], reverse_charge: bool = False):
+        rated = [(r.tax_name, r.rate) for r in charged]
+        subtotal, tax, total, lines = _split(amount, tax_included, rated)
+        rate = sum((rate for _, rate in rated), Decimal(0))
+        named = charged or (rows if reverse_charge else [])
+        names = [r.tax_name for r in named if r.tax_name != "none"]
+        evidence["rule"] = rule
+        evidence["reverse_charge"] = reverse_charge
+        evidence["rates"] = [
+            {
+                "country": r.country,
+                "region": r.region or None,
+                "tax_name": r.tax_name,
+                "rate_percent": r.rate_percent,
+                "applies_to": r.applies_to if isinstance(r.applies_to, str) else list(r.applies_to),
+                "effective_from": r.effective_from.isoformat(),
+                "charged": r in charged,
+            }
+            for r in rows
+        ]
+        evidence["rate"] = format(rate.normalize(), "f")
+        return TaxResult(
+            subtotal=subtotal,
+            tax_amount=tax,
+            total=total,
+            rate=rate,
+            tax_name=" + ".join(names),
+            lines=lines,
+            rule=rule,
+            reverse_charge=reverse_charge,
+            evidence=evidence,
+        )
+
+    if not data.has_country(code):
+        return result("no_rule", [], [])
+
+    # --- EU (README rules 5 and 6) --------------------------------------------------------
+    if is_eu:
+        row = data.row_for(code, "", tax_category, on)
+        if row is None:
+            return result("no_rule", [], [])
+        if not row.covers(tax_category):
+            return result("not_taxed_category", [row], [])
+        if is_business and tax_id:
+            number = _eu_vat_number(tax_id, code, data)
+            evidence["tax_id"] = number
+            evidence["tax_id_valid"] = True
+            if seller == code:
+                return result("eu_same_country", [row], [row])
+            if row.b2b_rule == "reverse_charge":
+                return result("eu_reverse_charge", [row], [], reverse_charge=True)
+        return result("eu_vat", [row], [row])
+
+    # --- Canada (README rule 8) -----------------------------------------------------------
+    if code == "CA":
+        national = data.row_for(code, "", tax_category, on)
+        provincial = data.row_for(code, region, tax_category, on)
+        rows = [r for r in (national, provincial) if r is not None]
+        if not rows:
+            return result("no_rule", [], [])
+        applying = [r for r in rows if r.covers(tax_category)]
+        replaces = data.replaces_national.get(code, frozenset())
+        if provincial is not None and provincial in applying and provincial.tax_name in replaces:
+            applying = [provincial]
+            rule = "ca_hst"
+        elif len(applying) == 2:
+            rule = "ca_gst_pst"
+        elif national in applying:
+            rule = "ca_gst"
+        else:
+            return result("not_taxed_category", rows, [])
+        charged, reverse = _business_lines(applying, code, tax_id, is_business, evidence)
+        if reverse and not charged:
+            rule = "reverse_charge"
+        return result(rule, rows, charged, reverse_charge=reverse)
+
+    # --- United States (README rule 9) ----------------------------------------------------
+    if code == "US":
+        row = data.row_for(code, region, tax_category, on)
+        if row is None:
+            return result("no_rule", [], [])
+        if not row.covers(tax_category):
+            return result("not_taxed_category", [row], [])
+        return result("us_state", [row], [row])
+
+    # --- Other countries (README rule 7) --------------------------------------------------
+    row = data.row_for(code, "", tax_category, on)
+    if row is None:
+        return result("no_rule", [], [])
+    if not row.covers(tax_category):
+        return result("not_taxed_category", [row], [])
+    charged, reverse = _business_lines([row], code, tax_id, is_business, evidence)
+    return result("reverse_charge" if reverse else "national", [row], charged, reverse)
+
+
+def _business_lines(
+    rows: list[Row], country: str, tax_id: str | None, is_business: bool, evidence: dict
+) -> tuple[list[Row], bool]:
+    """The rows still charged and whether any was reverse-charged (README rule 7).
+
+    A business buyer with a tax ID is not charged the ``reverse_charge`` rows; the ID is
+    validated with python-stdnum where a module exists for the country (invalid -> 400).
+    ``charge`` rows tax business buyers as consumers (the ID is still checked for the evidence).
+    """
+    if not (is_business and tax_id):
+        return rows, False
+    number, valid = _national_tax_id(tax_id, country)
+    evidence["tax_id"] = number
+    evidence["tax_id_valid"] = valid
+    reversible = [r for r in rows if r.b2b_rule == "reverse_charge"]
+    if not reversible:
+        return rows, False
+    if valid is False:
+        raise _bad(
+            f"Invalid taxId: {tax_id!r} is not a valid tax number for {country_name(country)}"
+        )
+    return [r for r in rows if r.b2b_rule != "reverse_charge"], True

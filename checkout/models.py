@@ -1,1 +1,70 @@
-"""Models arrive with this app's issue."""
+"""Checkout sessions (SPEC 6.1). A session freezes the product version, the price and the
+currency a buyer is offered; orders (created from it) come with the rest of the checkout issue."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from pancake.models import BaseModel, Environment
+
+
+class SessionStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    COMPLETED = "completed", _("Completed")
+    EXPIRED = "expired", _("Expired")
+
+
+class CheckoutSession(BaseModel):
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.CASCADE, related_name="checkout_sessions"
+    )
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    product = models.ForeignKey("products.Product", on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(
+        "products.ProductVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=16)  # the product's kind when the session was made
+    currency = models.CharField(max_length=3)
+    # The frozen price, in minor units of ``currency``.
+    amount = models.BigIntegerField()
+    tax_category = models.CharField(max_length=32)
+    tax_included = models.BooleanField(default=False)
+    price_overridden = models.BooleanField(default=False)
+    trial_days = models.PositiveIntegerField(null=True, blank=True)
+    trial_amount = models.BigIntegerField(null=True, blank=True)
+    with_trial = models.BooleanField(null=True, blank=True)
+    buyer_email = models.EmailField(null=True, blank=True)
+    buyer_identity = models.CharField(max_length=320, null=True, blank=True)
+    billing_detail = models.JSONField(null=True, blank=True)
+    success_url = models.URLField(max_length=2000, null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    dark_mode = models.BooleanField(null=True, blank=True)
+    language = models.CharField(max_length=16, blank=True, default="")
+    checkout_language = models.CharField(max_length=8, blank=True, default="")
+    payment_methods = models.JSONField(default=list)
+    order_merchant_external_id = models.CharField(
+        max_length=128, null=True, blank=True, db_index=True
+    )
+    created_via = models.CharField(max_length=16)  # "api_key" | "store_slug"
+    status = models.CharField(
+        max_length=16, choices=SessionStatus.choices, default=SessionStatus.OPEN
+    )
+    expires_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="session_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(trial_amount__isnull=True) | Q(trial_amount__gte=0),
+                name="session_trial_amount_not_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["store", "environment", "created_at"], name="session_store_env_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"checkout {self.pk} ({self.status})"

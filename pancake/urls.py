@@ -42,6 +42,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("products.urls")),
+    path("", include("checkout.urls")),
     path("", include("stores.urls")),
 ]
 

@@ -1,0 +1,92 @@
+"""Checkout actions (SPEC 6.1; CONTRACT 3.1 rows 21-22)."""
+
+from rest_framework import serializers
+
+from checkout import services
+from pancake.api.auth import BUYER, MERCHANT, STORE_SLUG
+from pancake.api.fields import IdField, TimestampField
+from pancake.api.registry import Action, action
+
+
+class SessionResultSerializer(serializers.Serializer):
+    sessionId = serializers.CharField(source="pk")
+    checkoutUrl = serializers.SerializerMethodField()
+    expiresAt = TimestampField(source="expires_at")
+
+    def get_checkoutUrl(self, session) -> str:
+        return services.checkout_url(session)
+
+
+@action("checkout/create-session", auth=(MERCHANT, STORE_SLUG, BUYER), layer="order")
+class CreateSession(Action):
+    """Create a checkout session: the product version, price and currency are frozen for it.
+
+    API key or store slug (new purchases); `priceSnapshot`, `orderMerchantExternalId` and the
+    payment-method lists need an API key. With `originOrderId` (plan change) it answers 501 for
+    now."""
+
+    class Input(serializers.Serializer):
+        productId = IdField("PROD")
+        currency = serializers.CharField(max_length=3)
+        storeId = IdField("STO", required=False, allow_null=True)
+        productType = serializers.ChoiceField(
+            choices=["onetime", "subscription"], required=False, allow_null=True
+        )
+        originOrderId = IdField("ORD", required=False, allow_null=True)
+        withTrial = serializers.BooleanField(required=False, allow_null=True)
+        buyerEmail = serializers.EmailField(required=False, allow_null=True, allow_blank=True)
+        billingDetail = serializers.JSONField(required=False, allow_null=True)
+        successUrl = serializers.URLField(
+            max_length=2000, required=False, allow_null=True, allow_blank=True
+        )
+        expiresInSeconds = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+        metadata = serializers.JSONField(required=False, allow_null=True)
+        darkMode = serializers.BooleanField(required=False, allow_null=True)
+        language = serializers.CharField(
+            max_length=35, required=False, allow_null=True, allow_blank=True
+        )
+        priceSnapshot = serializers.JSONField(required=False, allow_null=True)
+        orderMerchantExternalId = serializers.CharField(
+            max_length=128, required=False, allow_null=True
+        )
+        includePaymentMethods = serializers.ListField(
+            child=serializers.CharField(max_length=20),
+            required=False,
+            allow_null=True,
+            max_length=10,
+        )
+        excludePaymentMethods = serializers.ListField(
+            child=serializers.CharField(max_length=20),
+            required=False,
+            allow_null=True,
+            max_length=10,
+        )
+
+    Output = SessionResultSerializer
+    FIELDS = {
+        "storeId": "store_id",
+        "productType": "product_type",
+        "originOrderId": "origin_order_id",
+        "withTrial": "with_trial",
+        "buyerEmail": "buyer_email",
+        "billingDetail": "billing_detail",
+        "successUrl": "success_url",
+        "expiresInSeconds": "expires_in_seconds",
+        "metadata": "metadata",
+        "darkMode": "dark_mode",
+        "language": "language",
+        "priceSnapshot": "price_snapshot",
+        "orderMerchantExternalId": "order_merchant_external_id",
+        "includePaymentMethods": "include_payment_methods",
+        "excludePaymentMethods": "exclude_payment_methods",
+    }
+
+    def perform(self, actor, data):
+        options = {self.FIELDS[k]: v for k, v in data.items() if k in self.FIELDS}
+        return services.session_create(
+            actor=actor,
+            product_id=data["productId"],
+            currency=data["currency"],
+            warn=lambda message: self.warn(message),
+            **options,
+        )

@@ -1,0 +1,17 @@
+"""Checkout languages (SPEC 11): en, zh, ja, ko, de, fr, es. The SDK sends one of 22 BCP 47
+cashier tags; each maps to the nearest checkout language, or to none (the browser's language)."""
+
+CHECKOUT_LANGUAGES = ("en", "zh", "ja", "ko", "de", "fr", "es")
+SDK_TAGS = (
+    "en", "pt-BR", "es-MX", "id-ID", "vi-VN", "ru-RU", "en-KE", "es-PE", "es-CO", "es-CL",
+    "zh-Hant-TW", "zh-Hant-HK", "th-TH", "ja-JP", "en-NG", "ko-KR", "en-HK", "zh-Hans-HK",
+    "pl-PL", "tr-TR", "zh-Hans", "ms-MY",
+)  # fmt: skip
+
+
+def nearest(tag: str | None) -> str | None:
+    """'ja-JP' -> 'ja', 'es-MX' -> 'es', 'zh-Hant-TW' -> 'zh', 'de' -> 'de'; 'pt-BR' -> None."""
+    if not tag or not isinstance(tag, str):
+        return None
+    primary = tag.split("-", 1)[0].lower()
+    return primary if primary in CHECKOUT_LANGUAGES else None

@@ -1,0 +1,229 @@
+"""Checkout writes (SPEC 6.1). ``session_create`` freezes what the buyer is offered."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from checkout import languages
+from checkout.models import CheckoutSession
+from pancake import money
+from pancake.api.auth import MERCHANT, STORE_SLUG, Actor
+from pancake.api.errors import Forbidden, InvalidInput, NotFound, NotImplementedYet
+from products.models import Product, ProductKind, ProductStatus, TaxCategory
+from products.selectors import access_product
+from stores.models import Role, normalize_email
+
+DEFAULT_TTL_SECONDS = 7 * 24 * 3600
+MAX_TTL_SECONDS = 30 * 24 * 3600
+PAYMENT_METHODS = ("card", "applepay", "googlepay", "wechat")
+# What the built-in test processor can take; real providers will say what they offer.
+OFFERED_METHODS = ("card",)
+
+
+def bad(message: str) -> InvalidInput:
+    return InvalidInput(message, layer="order")
+
+
+def checkout_url(session: CheckoutSession) -> str:
+    path = reverse("checkout:page", args=[session.store.slug, session.pk])
+    return settings.BASE_URL + path
+
+
+def _product_for(actor: Actor, product_id: uuid.UUID) -> Product:
+    if actor.kind == MERCHANT:
+        return access_product(actor, product_id, min_role=Role.ADMIN)
+    product = (
+        Product.objects.select_related("store", "test_version", "prod_version")
+        .filter(pk=product_id, store=actor.store, store__deleted_at__isnull=True)
+        .first()
+    )
+    if product is None:
+        raise NotFound("Product not found", layer="product")
+    return product
+
+
+def _payment_methods(include, exclude, warn) -> list[str]:
+    if include and exclude:
+        raise bad("Send includePaymentMethods or excludePaymentMethods, not both")
+    for field, values in (("includePaymentMethods", include), ("excludePaymentMethods", exclude)):
+        for value in values or []:
+            if value not in PAYMENT_METHODS:
+                raise bad(f"Invalid {field}: {value!r} is not one of {', '.join(PAYMENT_METHODS)}")
+    if include:
+        offered = [m for m in dict.fromkeys(include) if m in OFFERED_METHODS]
+        dropped = [m for m in include if m not in OFFERED_METHODS]
+        if dropped:
+            warn(f"Payment methods not offered by this server were dropped: {', '.join(dropped)}")
+        if not offered:
+            raise bad("None of the requested payment methods can be offered")
+        return offered
+    offered = [m for m in OFFERED_METHODS if m not in (exclude or [])]
+    if not offered:
+        raise bad("Every payment method this server offers was excluded")
+    return offered
+
+
+def _billing_detail(value) -> dict | None:
+    """Shape only; the tax rules (state for US/CA, VAT numbers) apply when the order is made."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise bad("Invalid billingDetail: expected an object")
+    country = value.get("country")
+    if (
+        not isinstance(country, str)
+        or len(country) != 2
+        or not country.isalpha()
+        or not country.isupper()
+    ):
+        raise bad('Invalid billingDetail.country: expected an ISO 3166-1 alpha-2 code such as "US"')
+    is_business = value.get("isBusiness", False)
+    if not isinstance(is_business, bool):
+        raise bad("Invalid billingDetail.isBusiness: expected true or false")
+    detail = {"country": country, "isBusiness": is_business}
+    for key in ("postcode", "state", "businessName", "taxId"):
+        item = value.get(key)
+        if item is None:
+            continue
+        if not isinstance(item, str) or len(item) > 200 or "\x00" in item:
+            raise bad(f"Invalid billingDetail.{key}: expected text of at most 200 characters")
+        detail[key] = item.strip()
+    return detail
+
+
+def session_create(
+    *,
+    actor: Actor,
+    product_id: uuid.UUID,
+    currency: str,
+    warn,
+    store_id: uuid.UUID | None = None,
+    product_type: str | None = None,
+    origin_order_id=None,
+    with_trial: bool | None = None,
+    buyer_email: str | None = None,
+    billing_detail=None,
+    success_url: str | None = None,
+    expires_in_seconds: int | None = None,
+    metadata: dict | None = None,
+    dark_mode: bool | None = None,
+    language: str | None = None,
+    price_snapshot: dict | None = None,
+    order_merchant_external_id: str | None = None,
+    include_payment_methods: list | None = None,
+    exclude_payment_methods: list | None = None,
+) -> CheckoutSession:
+    """A new-purchase session for the product's version active in the caller's environment, at
+    the price of ``currency`` (or the API key's ``priceSnapshot``). Store-slug callers cannot set
+    prices, external ids or payment methods: those are dropped with a warning."""
+    if origin_order_id is not None:
+        if actor.kind == STORE_SLUG:
+            raise Forbidden(
+                "Plan changes need an API key or the buyer's session token", layer="order"
+            )
+        raise NotImplementedYet(
+            "Plan-change checkout sessions are not available yet", layer="order"
+        )
+    if actor.kind not in (MERCHANT, STORE_SLUG):
+        raise Forbidden("A buyer session token can only create plan-change sessions", layer="order")
+    if actor.kind == STORE_SLUG:
+        for name, value in (
+            ("priceSnapshot", price_snapshot),
+            ("orderMerchantExternalId", order_merchant_external_id),
+            ("includePaymentMethods", include_payment_methods),
+            ("excludePaymentMethods", exclude_payment_methods),
+        ):
+            if value is not None:
+                warn(f"{name} ignored: it needs API key authentication")
+        price_snapshot = order_merchant_external_id = None
+        include_payment_methods = exclude_payment_methods = None
+
+    product = _product_for(actor, product_id)
+    if store_id is not None and store_id != product.store_id:
+        raise Forbidden("Product does not belong to this store", layer="order")
+    if product_type is not None and product_type != product.kind:
+        raise bad(f"Invalid productType: the product is a {product.kind} product")
+    version = product.version_for(actor.environment)
+    if version is None or product.status_for(actor.environment) != ProductStatus.ACTIVE:
+        raise bad(f"Product is not available for purchase in {actor.environment}")
+
+    currency = (
+        money.check_currency(currency) if isinstance(currency, str) else money.check_currency(None)
+    )
+    if price_snapshot is not None:
+        if not isinstance(price_snapshot, dict) or price_snapshot.get("amount") is None:
+            raise bad("Invalid priceSnapshot: expected {amount, taxCategory, taxIncluded?}")
+        category = price_snapshot.get("taxCategory")
+        if category not in TaxCategory.values:
+            choices = ", ".join(TaxCategory.values)
+            raise bad(f"Invalid priceSnapshot.taxCategory: expected one of {choices}")
+        included = price_snapshot.get("taxIncluded", False)
+        if not isinstance(included, bool):
+            raise bad("Invalid priceSnapshot.taxIncluded: expected true or false")
+        try:
+            amount = money.to_minor(
+                price_snapshot["amount"], currency, field="priceSnapshot.amount"
+            )
+        except InvalidInput as exc:
+            raise bad(str(exc)) from None
+        price = {"amount": amount, "taxCategory": category, "taxIncluded": included}
+    else:
+        price = (version.prices or {}).get(currency)
+        if price is None:
+            offered = ", ".join(sorted(version.prices or {}))
+            raise bad(f"Invalid currency: this product is priced in {offered}")
+
+    trial_days = version.trial_days if product.kind == ProductKind.SUBSCRIPTION else None
+    if with_trial and not trial_days:
+        warn("withTrial ignored: this product has no trial")
+    if product.kind != ProductKind.SUBSCRIPTION and with_trial is not None:
+        with_trial = None
+
+    ttl = DEFAULT_TTL_SECONDS if expires_in_seconds is None else expires_in_seconds
+    if not 60 <= ttl <= MAX_TTL_SECONDS:
+        raise bad(f"Invalid expiresInSeconds: expected 60 to {MAX_TTL_SECONDS} seconds")
+    checkout_language = languages.nearest(language)
+    if language and checkout_language is None:
+        warn(f"language {language!r} is not offered here: the buyer's browser language is used")
+    if metadata is not None and (
+        not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values())
+    ):
+        raise bad("Invalid metadata: expected an object of string values")
+
+    with transaction.atomic():
+        session = CheckoutSession.objects.create(
+            store=product.store,
+            environment=actor.environment,
+            product=product,
+            version=version,
+            kind=product.kind,
+            currency=currency,
+            amount=price["amount"],
+            tax_category=price["taxCategory"],
+            tax_included=bool(price.get("taxIncluded", False)),
+            price_overridden=price_snapshot is not None,
+            trial_days=trial_days,
+            trial_amount=price.get("trialAmount") if price_snapshot is None else None,
+            with_trial=with_trial,
+            buyer_email=normalize_email(buyer_email) if buyer_email else None,
+            billing_detail=_billing_detail(billing_detail),
+            success_url=success_url or None,
+            metadata=metadata or {},
+            dark_mode=dark_mode,
+            language=language or "",
+            checkout_language=checkout_language or "",
+            payment_methods=_payment_methods(
+                include_payment_methods, exclude_payment_methods, warn
+            ),
+            order_merchant_external_id=order_merchant_external_id,
+            created_via="api_key" if actor.kind == MERCHANT else "store_slug",
+            expires_at=timezone.now() + timedelta(seconds=ttl),
+        )
+    session.store = product.store
+    return session

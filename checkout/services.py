@@ -227,3 +227,33 @@ def session_create(
         )
     session.store = product.store
     return session
+
+
+def session_bind_buyer(*, session_id: uuid.UUID, store_slug: str, actor: Actor) -> CheckoutSession:
+    """Bind the buyer identity of a session token (an SDK authenticated link's ``#token=``) to a
+    session of the same store, environment and, when the token names one, product. The binding
+    outlives the token. A session already bound to someone else stays theirs (409)."""
+    from pancake.api.errors import Conflict
+
+    buyer = actor.buyer_session
+    with transaction.atomic():
+        session = (
+            CheckoutSession.objects.select_for_update()
+            .filter(pk=session_id, store__slug=store_slug)
+            .first()
+        )
+        if session is None or session.store_id != buyer.store_id:
+            raise NotFound("Checkout session not found", layer="order")
+        if session.environment != buyer.environment:
+            raise bad("Environment mismatch between request and session")
+        if buyer.product_id is not None and buyer.product_id != session.product_id:
+            raise Forbidden("Session does not belong to this credential", layer="order")
+        if session.status != "open" or session.expires_at <= timezone.now():
+            raise Conflict("Checkout session invalid, please re-enter", layer="order")
+        if session.buyer_identity and session.buyer_identity != buyer.buyer_identity:
+            raise Conflict("This checkout belongs to another buyer", layer="order")
+        session.buyer_identity = buyer.buyer_identity
+        if "@" in buyer.buyer_identity and not session.buyer_email:
+            session.buyer_email = buyer.buyer_identity
+        session.save(update_fields=["buyer_identity", "buyer_email", "updated_at"])
+    return session

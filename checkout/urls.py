@@ -6,4 +6,9 @@ app_name = "checkout"
 
 urlpatterns = [
     path("store/<slug:store_slug>/checkout/<uuid:session_id>", views.session_page, name="page"),
+    path(
+        "store/<slug:store_slug>/checkout/<uuid:session_id>/buyer",
+        views.bind_buyer,
+        name="bind-buyer",
+    ),
 ]

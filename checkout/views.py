@@ -3,11 +3,22 @@ trial, expiry); the store's branding, the details and payment steps come with th
 checkout issue."""
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
+from checkout import services
 from checkout.models import CheckoutSession, SessionStatus
+from pancake.api import auth, envelope
+from pancake.api.errors import Forbidden, PancakeError
+
+# The page's own script is its only script; nothing loads from another host.
+CHECKOUT_CSP = (
+    "default-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
 
 
 def session_page(request, store_slug, session_id):
@@ -29,4 +40,24 @@ def session_page(request, store_slug, session_id):
         "used": session.status == SessionStatus.COMPLETED,
     }
     status = 410 if expired or context["used"] else 200
-    return render(request, "checkout/session.html", context, status=status)
+    response = render(request, "checkout/session.html", context, status=status)
+    response["Content-Security-Policy"] = CHECKOUT_CSP
+    response["Referrer-Policy"] = "no-referrer"  # the URL may carry a #token= fragment
+    return response
+
+
+@csrf_exempt  # authenticated by the buyer's Bearer token, never by a cookie
+@require_POST
+def bind_buyer(request, store_slug, session_id):
+    """The page posts the ``#token=`` of an authenticated link here once, with Bearer and
+    X-Environment; the token's buyer identity is bound to the session."""
+    try:
+        actor = auth.authenticate(request, request.body)
+        if actor.kind != auth.BUYER:
+            raise Forbidden("A buyer session token is required", layer="order")
+        session = services.session_bind_buyer(
+            session_id=session_id, store_slug=store_slug, actor=actor
+        )
+    except PancakeError as exc:
+        return envelope.error_response(exc)
+    return JsonResponse({"data": {"sessionId": str(session.pk), "bound": True}})

@@ -144,7 +144,6 @@ class Command(BaseCommand):
         parser.add_argument("csv_path", type=Path)
         parser.add_argument(
             "--version",
-            dest="data_version",
             required=True,
             help="the data version, e.g. 2026-11-23",
         )
@@ -152,8 +151,7 @@ class Command(BaseCommand):
             "--output", type=Path, default=None, help="where to write (default: the rates dir)"
         )
 
-    def handle(self, *args, csv_path: Path, data_version: str, output: Path | None, **options):
-        version = data_version
+    def handle(self, *args, csv_path: Path, version: str, output: Path | None, **options):
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", version):
             raise CommandError("--version must be a date like 2026-11-23")
         text = build(csv_path, version)

@@ -1,1 +1,128 @@
-"""Models arrive with this app's issue."""
+"""Billing models. For now: the built-in test processor's server-side state (SPEC 6.4), kept in the
+database so the hosted card page, workers and tests in other processes all see it.
+
+These rows hold only what a real provider would return about a card: brand, last 4 digits and
+expiry. Never the full number or the CVC.
+"""
+
+from django.db import models
+
+from pancake.models import BaseModel
+
+
+class TestProcessorOutcome(models.TextChoices):
+    """How a saved test card behaves when charged off-session later."""
+
+    SUCCEED = "succeed"
+    CARD_DECLINED = "card_declined"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    AUTHENTICATION_REQUIRED = "authentication_required"
+
+
+class TestProcessorCard(BaseModel):
+    """A saved card: the token a renewal charges again (its id is the method token)."""
+
+    __test__ = False  # not a pytest class
+
+    brand = models.CharField(max_length=20)
+    last4 = models.CharField(max_length=4)
+    exp_month = models.PositiveSmallIntegerField()
+    exp_year = models.PositiveSmallIntegerField()
+    off_session_outcome = models.CharField(
+        max_length=32, choices=TestProcessorOutcome.choices, default=TestProcessorOutcome.SUCCEED
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(exp_month__gte=1, exp_month__lte=12),
+                name="test_processor_card_exp_month_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} •••• {self.last4} ({self.exp_month:02d}/{self.exp_year})"
+
+
+class TestProcessorPayment(BaseModel):
+    """One payment, keyed by the caller's attempt id: a hosted payment the buyer completes on the
+    card page, or an off-session charge of a saved card."""
+
+    __test__ = False
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        REQUIRES_ACTION = "requires_action"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    class ThreeDS(models.TextChoices):
+        NONE = ""
+        APPROVE = "approve", "Succeeds when the buyer approves"
+        FAIL = "fail", "Fails whatever the buyer does"
+
+    attempt_id = models.CharField(max_length=100, unique=True)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    off_session = models.BooleanField(default=False)
+    save_method = models.BooleanField(default=False)
+    # The saved card this payment charged (off-session) or saved (hosted, save_method).
+    card = models.ForeignKey(
+        TestProcessorCard, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    method_type = models.CharField(max_length=20, blank=True, default="")
+    method_brand = models.CharField(max_length=20, blank=True, default="")
+    method_last4 = models.CharField(max_length=4, blank=True, default="")
+    method_exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    method_exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    # What the pending 3-D Secure step does, and how the saved card behaves off-session.
+    three_ds = models.CharField(max_length=8, choices=ThreeDS.choices, blank=True, default="")
+    pending_off_session_outcome = models.CharField(
+        max_length=32, choices=TestProcessorOutcome.choices, blank=True, default=""
+    )
+    failure_code = models.CharField(max_length=64, blank=True, default="")
+    failure_message = models.CharField(max_length=255, blank=True, default="")
+    description = models.CharField(max_length=500, blank=True, default="")
+    return_url = models.URLField(max_length=2000, blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True)
+    # Bumped on every outcome, so each outcome is a new notification event and a redelivery of
+    # the same outcome keeps its event id.
+    event_seq = models.PositiveIntegerField(default=0)
+    refunded_amount = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="test_processor_payment_amount_nonneg"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(refunded_amount__gte=0)
+                & models.Q(refunded_amount__lte=models.F("amount")),
+                name="test_processor_payment_refund_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id} {self.amount} {self.currency} ({self.status})"
+
+
+class TestProcessorRefund(BaseModel):
+    __test__ = False
+
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    attempt_id = models.CharField(max_length=100, unique=True)
+    payment = models.ForeignKey(
+        TestProcessorPayment, on_delete=models.PROTECT, related_name="refunds"
+    )
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    failure_code = models.CharField(max_length=64, blank=True, default="")
+    failure_message = models.CharField(max_length=255, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id} {self.amount} {self.currency} ({self.status})"

@@ -1,5 +1,5 @@
 """The tax engine (SPEC 6.2): ``calculate`` over one versioned data file of rates and rules."""
 
-from checkout.tax.engine import TaxResult, calculate
+from checkout.tax.engine import RULES, TaxResult, calculate, check_country, country_name
 
-__all__ = ["TaxResult", "calculate"]
+__all__ = ["RULES", "TaxResult", "calculate", "check_country", "country_name"]

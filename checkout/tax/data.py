@@ -50,9 +50,10 @@ class TaxData:
     replaces_national: dict[str, frozenset[str]]
     rows: tuple[Row, ...]
     by_place: dict[tuple[str, str], tuple[Row, ...]]
+    countries: frozenset[str]
 
     def has_country(self, country: str) -> bool:
-        return any(c == country for c, _ in self.by_place)
+        return country in self.countries
 
     def has_region(self, country: str, region: str) -> bool:
         return (country, region) in self.by_place
@@ -129,6 +130,7 @@ def parse(text: str) -> TaxData:
         replaces_national={k: frozenset(v) for k, v in raw["replaces_national"].items()},
         rows=rows,
         by_place={k: tuple(v) for k, v in by_place.items()},
+        countries=frozenset(row.country for row in rows),
     )
 
 

@@ -91,6 +91,14 @@ def _blocked(code: str, data: TaxData) -> None:
         raise Forbidden(f"Purchases from {country_name(code)} are not supported", layer=LAYER)
 
 
+def check_country(country: object, *, field_name: str = "country") -> str:
+    """The buyer's country, upper-cased: 400 unless ISO 3166-1 alpha-2, 403 when blocked
+    (SPEC 6.2: everywhere a buyer's country enters)."""
+    code = _country(country, field_name)
+    _blocked(code, tax_data.load())
+    return code
+
+
 def _round(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
@@ -247,7 +255,7 @@ def calculate(
         "data_version": data.version,
         "on": on.isoformat(),
         "country": code,
-        "state": region or None,
+        "state": region or (state or "").strip() or None,
         "postcode": (postcode or "").strip() or None,
         "ip_country": ip_code,
         "is_business": bool(is_business),

@@ -391,3 +391,17 @@ def test_money_is_never_a_float():
     assert isinstance(r.rate, Decimal)
     with pytest.raises(InvalidInput):
         tax(country="DE", amount=100.0)
+
+
+def test_state_outside_us_and_ca_is_kept_as_evidence():
+    assert tax(country="AU", state="NSW", currency="AUD").evidence["state"] == "NSW"
+
+
+def test_check_country_validates_and_blocks_for_other_entry_points():
+    from checkout.tax import check_country
+
+    assert check_country(" fr ") == "FR"
+    with pytest.raises(Forbidden, match="^Purchases from Syria are not supported$"):
+        check_country("SY")
+    with pytest.raises(InvalidInput, match="Invalid billingDetail.country"):
+        check_country("ZZ", field_name="billingDetail.country")

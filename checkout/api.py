@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from checkout import services
 from pancake.api.auth import BUYER, MERCHANT, STORE_SLUG
-from pancake.api.fields import IdField, TimestampField
+from pancake.api.fields import AmountField, IdField, TimestampField
 from pancake.api.registry import Action, action
 
 
@@ -90,3 +90,38 @@ class CreateSession(Action):
             warn=lambda message: self.warn(message),
             **options,
         )
+
+
+class TaxPreviewSerializer(serializers.Serializer):
+    subtotal = AmountField()
+    taxAmount = AmountField(source="tax_amount")
+    total = AmountField()
+    taxRate = serializers.FloatField(source="tax_rate")
+    taxName = serializers.CharField(source="tax_name")
+    reverseCharge = serializers.BooleanField(source="reverse_charge")
+    currency = serializers.CharField()
+
+
+@action("checkout/preview-tax", auth=(MERCHANT, STORE_SLUG), layer="order")
+class PreviewTax(Action):
+    """Preview the tax of a session's price for a billing detail (the live order summary)."""
+
+    class Input(serializers.Serializer):
+        checkoutSessionId = IdField()
+        billingDetail = serializers.JSONField()
+
+    Output = TaxPreviewSerializer
+
+    def perform(self, actor, data):
+        session, result = services.tax_preview(
+            actor=actor, session_id=data["checkoutSessionId"], billing_detail=data["billingDetail"]
+        )
+        return {
+            "subtotal": result.subtotal,
+            "tax_amount": result.tax_amount,
+            "total": result.total,
+            "tax_rate": float(result.rate),
+            "tax_name": result.tax_name,
+            "reverse_charge": result.reverse_charge,
+            "currency": session.currency,
+        }

@@ -257,3 +257,53 @@ def session_bind_buyer(*, session_id: uuid.UUID, store_slug: str, actor: Actor) 
             session.buyer_email = buyer.buyer_identity
         session.save(update_fields=["buyer_identity", "buyer_email", "updated_at"])
     return session
+
+
+def session_for_buyer_step(*, actor: Actor, session_id: uuid.UUID) -> CheckoutSession:
+    """An open session the caller may work on: its store's (store slug) or one of the caller's
+    stores (API key), in the caller's environment. Missing or expired: 409 as seed 000 says."""
+    from pancake.api.errors import Conflict
+    from stores.selectors import access_store
+
+    session = (
+        CheckoutSession.objects.select_related("store")
+        .filter(pk=session_id, store__deleted_at__isnull=True)
+        .first()
+    )
+    if session is None or session.status != "open" or session.expires_at <= timezone.now():
+        raise Conflict("Checkout session invalid, please re-enter", layer="order")
+    if actor.kind == STORE_SLUG:
+        if session.store_id != actor.store.pk:
+            raise Forbidden("Session does not belong to this store", layer="order")
+    else:
+        try:
+            access_store(actor, session.store_id)
+        except NotFound:
+            raise Forbidden("Session does not belong to this store", layer="order") from None
+    if session.environment != actor.environment:
+        raise bad("Environment mismatch between request and session")
+    return session
+
+
+def tax_preview(*, actor: Actor, session_id: uuid.UUID, billing_detail) -> tuple:
+    """Tax for the session's frozen price and this billing detail (SPEC 6.2)."""
+    from checkout.tax.engine import calculate
+
+    session = session_for_buyer_step(actor=actor, session_id=session_id)
+    detail = _billing_detail(billing_detail)
+    if detail is None:
+        raise bad("Missing required field: billingDetail")
+    result = calculate(
+        amount=session.amount,
+        currency=session.currency,
+        tax_included=session.tax_included,
+        tax_category=session.tax_category,
+        country=detail["country"],
+        state=detail.get("state"),
+        postcode=detail.get("postcode"),
+        is_business=detail["isBusiness"],
+        tax_id=detail.get("taxId"),
+        business_name=detail.get("businessName"),
+        seller_country=session.store.country or None,
+    )
+    return session, result

@@ -6,8 +6,10 @@ expiry. Never the full number or the CVC.
 """
 
 from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
-from pancake.models import BaseModel
+from pancake.models import BaseModel, Environment
 
 
 class TestProcessorOutcome(models.TextChoices):
@@ -126,3 +128,84 @@ class TestProcessorRefund(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.attempt_id} {self.amount} {self.currency} ({self.status})"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    PROCESSING = "processing", _("Processing")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    REFUNDED = "refunded", _("Refunded")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+
+
+class Payment(BaseModel):
+    """One charge (SPEC 6.5). Its id is the provider's idempotency key for the attempt. Only the
+    method's type, brand, last 4 and expiry are kept: never a card number or CVC."""
+
+    order = models.ForeignKey("checkout.Order", on_delete=models.PROTECT, related_name="payments")
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="payments")
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    amount = models.BigIntegerField()
+    tax_amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    provider = models.CharField(max_length=20)
+    provider_payment_id = models.CharField(max_length=100, null=True, blank=True)
+    payment_method = models.CharField(max_length=20, blank=True, default="")
+    payment_method_details = models.JSONField(default=dict, blank=True)
+    method_token = models.CharField(max_length=100, null=True, blank=True)
+    failure_code = models.CharField(max_length=64, blank=True, default="")
+    failure_message = models.CharField(max_length=255, blank=True, default="")
+    billing_detail = models.JSONField(default=dict)
+    refunded_amount = models.BigIntegerField(default=0)
+    settlement_currency = models.CharField(max_length=3, blank=True, default="")
+    settlement_amount = models.BigIntegerField(null=True, blank=True)
+    order_merchant_external_id = models.CharField(
+        max_length=128, null=True, blank=True, db_index=True
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_payment_id"], name="payment_unique_provider_payment"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0)
+                & Q(refunded_amount__gte=0)
+                & Q(refunded_amount__lte=F("amount")),
+                name="payment_refunds_within_amount",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["store", "environment", "created_at"], name="payment_store_env_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"payment {self.pk} ({self.status})"
+
+
+class ProviderEvent(models.Model):
+    """Each provider notification is applied once: its (provider, event id) is unique, and the row
+    is written in the transaction that applies it."""
+
+    id = models.BigAutoField(primary_key=True)
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=200)
+    received_at = models.DateTimeField(auto_now_add=True)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="provider_event_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_id}"

@@ -125,3 +125,69 @@ class PreviewTax(Action):
             "reverse_charge": result.reverse_charge,
             "currency": session.currency,
         }
+
+
+class _CreateOrder(Action):
+    """Create an order from a checkout session; answers the provider's payment page."""
+
+    kind = ""
+
+    class Input(serializers.Serializer):
+        checkoutSessionId = IdField()
+        billingDetail = serializers.JSONField(required=False, allow_null=True)
+        buyerEmail = serializers.EmailField(required=False, allow_null=True, allow_blank=True)
+        buyerIp = serializers.IPAddressField(required=False, allow_null=True)
+        successUrl = serializers.URLField(
+            max_length=2000, required=False, allow_null=True, allow_blank=True
+        )
+
+    def perform(self, actor, data):
+        from checkout import orders
+
+        _, url = orders.order_create(
+            actor=actor,
+            kind=self.kind,
+            session_id=data["checkoutSessionId"],
+            billing_detail=data.get("billingDetail"),
+            buyer_email=data.get("buyerEmail") or None,
+            buyer_ip=data.get("buyerIp"),
+            success_url=data.get("successUrl") or None,
+        )
+        return {"checkoutUrl": url}
+
+
+for _kind, _path in (
+    ("onetime", "onetime-order/create-order"),
+    ("subscription", "subscription-order/create-order"),
+):
+    action(_path, auth=(MERCHANT, BUYER), layer="order")(
+        type(
+            f"Create{_kind.title()}Order",
+            (_CreateOrder,),
+            {
+                "kind": _kind,
+                "__doc__": _CreateOrder.__doc__,
+                "Input": type("Input", (_CreateOrder.Input,), {}),
+            },
+        )
+    )
+
+
+class OrderStatusSerializer(serializers.Serializer):
+    orderId = IdField("ORD", source="pk")
+    status = serializers.CharField()
+
+
+@action("onetime-order/cancel-order", auth=(MERCHANT, BUYER), layer="order")
+class CancelOnetimeOrder(Action):
+    """Cancel a pending one-time order (API key or the buyer's session token)."""
+
+    class Input(serializers.Serializer):
+        orderId = IdField("ORD")
+
+    Output = OrderStatusSerializer
+
+    def perform(self, actor, data):
+        from checkout import orders
+
+        return orders.order_cancel(actor=actor, order_id=data["orderId"])

@@ -68,3 +68,70 @@ class CheckoutSession(BaseModel):
 
     def __str__(self) -> str:
         return f"checkout {self.pk} ({self.status})"
+
+
+class OrderKind(models.TextChoices):
+    ONETIME = "onetime", _("One-time")
+    SUBSCRIPTION = "subscription", _("Subscription")
+
+
+class OrderStatus(models.TextChoices):
+    """One-time orders: pending → completed | canceled. Subscription orders carry the
+    subscription's status (the subscriptions issue adds the rest of its life)."""
+
+    PENDING = "pending", _("Pending")
+    COMPLETED = "completed", _("Completed")
+    CANCELED = "canceled", _("Canceled")
+    ACTIVE = "active", _("Active")
+    TRIALING = "trialing", _("Trialing")
+
+
+class Order(BaseModel):
+    """What a buyer bought from one checkout session: the frozen price, the tax it was charged
+    and the evidence it was taxed on. One order per session (a constraint, not a hope)."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="orders")
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    session = models.OneToOneField(CheckoutSession, on_delete=models.PROTECT, related_name="order")
+    product = models.ForeignKey("products.Product", on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(
+        "products.ProductVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=OrderKind.choices)
+    status = models.CharField(
+        max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING
+    )
+    currency = models.CharField(max_length=3)
+    subtotal = models.BigIntegerField()
+    tax_amount = models.BigIntegerField()
+    total = models.BigIntegerField()
+    tax_rate = models.DecimalField(max_digits=8, decimal_places=6)
+    tax_name = models.CharField(max_length=40, blank=True, default="")
+    reverse_charge = models.BooleanField(default=False)
+    tax_evidence = models.JSONField(default=dict)
+    buyer_email = models.EmailField()
+    buyer_identity = models.CharField(max_length=320, null=True, blank=True)
+    billing_detail = models.JSONField()
+    buyer_ip = models.GenericIPAddressField(null=True, blank=True)
+    success_url = models.URLField(max_length=2000, null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    order_merchant_external_id = models.CharField(
+        max_length=128, null=True, blank=True, db_index=True
+    )
+    with_trial = models.BooleanField(default=False)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0) & Q(tax_amount__gte=0) & Q(total__gte=0),
+                name="order_amounts_not_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["store", "environment", "created_at"], name="order_store_env_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"order {self.pk} ({self.status})"

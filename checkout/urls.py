@@ -7,6 +7,11 @@ app_name = "checkout"
 urlpatterns = [
     path("store/<slug:store_slug>/checkout/<uuid:session_id>", views.session_page, name="page"),
     path(
+        "providers/<str:environment>/notifications",
+        views.provider_notification,
+        name="provider-notification",
+    ),
+    path(
         "store/<slug:store_slug>/checkout/<uuid:session_id>/buyer",
         views.bind_buyer,
         name="bind-buyer",

@@ -61,3 +61,20 @@ def bind_buyer(request, store_slug, session_id):
     except PancakeError as exc:
         return envelope.error_response(exc)
     return JsonResponse({"data": {"sessionId": str(session.pk), "bound": True}})
+
+
+@csrf_exempt  # providers authenticate by signature
+@require_POST
+def provider_notification(request, environment):
+    """Payment providers report outcomes here; each event is applied once."""
+    from billing.services import notification_receive
+
+    if environment not in ("test", "prod"):
+        raise Http404("Unknown environment")
+    try:
+        notification_receive(
+            environment=environment, headers=dict(request.headers), body=request.body
+        )
+    except PancakeError as exc:
+        return envelope.error_response(exc)
+    return JsonResponse({"data": {"received": True}})

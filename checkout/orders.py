@@ -1,0 +1,214 @@
+"""Orders (SPEC 6.3): made from a checkout session in one transaction with their pending payment
+and the provider's hosted payment; a provider failure rolls all of it back (502, retryable)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import Payment
+from billing.providers import get_provider
+from checkout.models import CheckoutSession, Order, OrderKind, OrderStatus, SessionStatus
+from checkout.services import _billing_detail, bad
+from checkout.tax.engine import calculate
+from pancake.api.auth import BUYER, Actor
+from pancake.api.errors import Conflict, Forbidden, NotFound
+from stores.models import normalize_email
+from stores.selectors import access_store
+
+SESSION_INVALID = "Checkout session invalid, please re-enter"
+
+
+def lock_session(session_id: uuid.UUID) -> CheckoutSession | None:
+    return CheckoutSession.objects.select_for_update().filter(pk=session_id).first()
+
+
+def _check_owner(actor: Actor, session: CheckoutSession) -> None:
+    if actor.kind == BUYER:
+        buyer = actor.buyer_session
+        if buyer.store_id != session.store_id:
+            raise Forbidden("Session does not belong to this store", layer="order")
+        if session.buyer_identity and session.buyer_identity != buyer.buyer_identity:
+            raise Forbidden("Session does not belong to this store", layer="order")
+        return
+    try:
+        access_store(actor, session.store_id)
+    except NotFound:
+        raise Forbidden("Session does not belong to this store", layer="order") from None
+
+
+def _buyer_email(actor: Actor, body_email: str | None, session: CheckoutSession) -> str:
+    identity = actor.buyer_identity if actor.kind == BUYER else None
+    if identity and "@" in identity:
+        return identity  # a token whose identity is an email decides the email
+    email = body_email or session.buyer_email
+    if not email:
+        raise bad("Missing buyerEmail: provide in request body or pre-fill in checkout session")
+    return normalize_email(email)
+
+
+def order_create(
+    *,
+    actor: Actor,
+    kind: str,
+    session_id: uuid.UUID,
+    billing_detail=None,
+    buyer_email: str | None = None,
+    buyer_ip: str | None = None,
+    success_url: str | None = None,
+) -> tuple[Order, str]:
+    """Create the order and its pending payment for an open session, and the provider's hosted
+    payment page; returns the order and that page's URL. The session row lock makes concurrent
+    calls on one session produce one order (the later ones get the same page back)."""
+    with transaction.atomic():
+        session = lock_session(session_id)
+        if session is None or session.expires_at <= timezone.now():
+            raise Conflict(SESSION_INVALID, layer="order")
+        _check_owner(actor, session)
+        if session.environment != actor.environment:
+            raise bad("Environment mismatch between request and session")
+        if session.kind != kind:
+            raise bad(f"Session product type mismatch: expected {kind}")
+        existing = Order.objects.filter(session=session).first()
+        if existing is not None or session.status != SessionStatus.OPEN:
+            payment = (
+                existing
+                and existing.payments.filter(status="pending").order_by("-created_at").first()
+            )
+            if existing is None or existing.status != OrderStatus.PENDING or payment is None:
+                raise Conflict(SESSION_INVALID, layer="order")
+            return existing, _hosted_url(payment)
+
+        detail = (
+            _billing_detail(billing_detail)
+            if billing_detail is not None
+            else session.billing_detail
+        )
+        if detail is None:
+            raise bad(
+                "Missing billingDetail: provide in request body or pre-fill in checkout session"
+            )
+        email = _buyer_email(actor, buyer_email, session)
+        tax = calculate(
+            amount=session.amount,
+            currency=session.currency,
+            tax_included=session.tax_included,
+            tax_category=session.tax_category,
+            country=detail["country"],
+            state=detail.get("state"),
+            postcode=detail.get("postcode"),
+            is_business=detail.get("isBusiness", False),
+            tax_id=detail.get("taxId"),
+            business_name=detail.get("businessName"),
+            seller_country=session.store.country or None,
+        )
+        trial = bool(kind == OrderKind.SUBSCRIPTION and session.with_trial and session.trial_days)
+        order = Order.objects.create(
+            store_id=session.store_id,
+            environment=session.environment,
+            session=session,
+            product_id=session.product_id,
+            version_id=session.version_id,
+            kind=kind,
+            currency=session.currency,
+            subtotal=tax.subtotal,
+            tax_amount=tax.tax_amount,
+            total=tax.total,
+            tax_rate=Decimal(tax.rate),
+            tax_name=tax.tax_name,
+            reverse_charge=tax.reverse_charge,
+            tax_evidence={**tax.evidence, "ip": buyer_ip} if buyer_ip else tax.evidence,
+            buyer_email=email,
+            buyer_identity=session.buyer_identity
+            or (actor.buyer_identity if actor.kind == BUYER else None),
+            billing_detail=detail,
+            buyer_ip=buyer_ip,
+            success_url=success_url or session.success_url,
+            metadata=session.metadata,
+            order_merchant_external_id=session.order_merchant_external_id,
+            with_trial=trial,
+        )
+        charge = 0 if trial and session.trial_amount is None else tax.total
+        if trial and session.trial_amount is not None:
+            charge = session.trial_amount
+        provider = get_provider(session.environment)
+        payment = Payment.objects.create(
+            order=order,
+            store_id=session.store_id,
+            environment=session.environment,
+            amount=charge,
+            tax_amount=tax.tax_amount if charge == tax.total else 0,
+            currency=session.currency,
+            provider=provider.name,
+            billing_detail=detail,
+            order_merchant_external_id=session.order_merchant_external_id,
+        )
+        session.buyer_email = email
+        session.billing_detail = detail
+        session.save(update_fields=["buyer_email", "billing_detail", "updated_at"])
+        # Last, inside the transaction: a provider failure (502) rolls everything back.
+        hosted = provider.create_payment(
+            attempt_id=str(payment.pk),
+            amount=charge,
+            currency=session.currency,
+            description=session.version.name,
+            return_url=settings.BASE_URL + f"/store/{session.store.slug}/checkout/{session.pk}",
+            save_method=kind == OrderKind.SUBSCRIPTION,
+            metadata={"orderId": str(order.pk), "paymentId": str(payment.pk)},
+        )
+        payment.provider_payment_id = hosted.provider_payment_id
+        payment.save(update_fields=["provider_payment_id", "updated_at"])
+        payment.hosted_url = hosted.url
+    return order, hosted.url
+
+
+def _hosted_url(payment: Payment) -> str:
+    provider = get_provider(payment.environment)
+    order = payment.order
+    hosted = provider.create_payment(
+        attempt_id=str(payment.pk),
+        amount=payment.amount,
+        currency=payment.currency,
+        description=order.version.name,
+        return_url=settings.BASE_URL + f"/store/{order.store.slug}/checkout/{order.session_id}",
+        save_method=order.kind == OrderKind.SUBSCRIPTION,
+        metadata={"orderId": str(order.pk), "paymentId": str(payment.pk)},
+    )
+    return hosted.url
+
+
+def order_cancel(*, actor: Actor, order_id: uuid.UUID) -> Order:
+    """Cancel a pending one-time order (API key or the buyer's token); anything else is a 400
+    pointing at refunds."""
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update().filter(pk=order_id, kind=OrderKind.ONETIME).first()
+        )
+        if order is None:
+            raise NotFound("Order not found", layer="order")
+        if actor.kind == BUYER:
+            buyer = actor.buyer_session
+            mine = order.store_id == buyer.store_id and buyer.buyer_identity in {
+                order.buyer_identity,
+                order.buyer_email,
+            }
+            if not mine or order.environment != actor.environment:
+                raise NotFound("Order not found", layer="order")
+        else:
+            try:
+                access_store(actor, order.store_id, min_role="admin")
+            except NotFound:
+                raise NotFound("Order not found", layer="order") from None
+            if order.environment != actor.environment:
+                raise NotFound("Order not found", layer="order")
+        if order.status != OrderStatus.PENDING:
+            raise bad("Only pending orders can be canceled: request a refund instead")
+        order.status = OrderStatus.CANCELED
+        order.canceled_at = timezone.now()
+        order.save(update_fields=["status", "canceled_at", "updated_at"])
+        order.payments.filter(status="pending").update(status="failed", failure_code="canceled")
+    return order

@@ -43,6 +43,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("products.urls")),
     path("", include("checkout.urls")),
+    path("", include("billing.urls")),
     path("", include("stores.urls")),
 ]
 

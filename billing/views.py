@@ -1,0 +1,173 @@
+"""The test processor's hosted pages (SPEC 6.4 and 11): the card page and the 3-D Secure step.
+
+``/test-processor/pay/<id>/`` shows the card form (GET) and submits it to ``submit_card`` (POST);
+``/test-processor/3ds/<id>/`` asks the buyer to complete or fail authentication (``confirm_3ds``).
+A final outcome (succeeded, or failed at the 3-D Secure step) delivers the signed notification
+and sends the buyer to the payment's ``return_url`` with ``?payment=<id>&status=<status>``; a
+declined card stays on the card page with the reason, so the buyer can try another card.
+
+The card number and CVC exist only in the POST body of one request: they are never logged,
+stored, put in a URL or rendered back into the page (the buyer retypes them after an error).
+"""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from billing.models import TestProcessorPayment
+from billing.providers import test_processor as tp
+from stores.views import page
+
+Status = TestProcessorPayment.Status
+PAYMENT_PREFIX = "tp_"
+CARD_FIELDS = ("number", "expiry", "cvc", "name")
+
+# What each documented test card does, for the collapsible list on the card page.
+TEST_CARD_LIST = [
+    ("4242 4242 4242 4242", _("Succeeds (Visa)")),
+    ("5555 5555 5555 4444", _("Succeeds (Mastercard)")),
+    ("3782 822463 10005", _("Succeeds (American Express, 4-digit CVC)")),
+    ("4000 0000 0000 0002", _("Declined: card declined")),
+    ("4000 0000 0000 9995", _("Declined: insufficient funds")),
+    ("4000 0000 0000 0069", _("Declined: expired card")),
+    ("4000 0027 6000 3184", _("Asks for 3-D Secure: complete it to succeed, fail it to fail")),
+    ("4000 0000 0000 3220", _("Asks for 3-D Secure and fails whatever you do")),
+    ("4000 0000 0000 0341", _("Saves for a trial, but every later charge is declined")),
+]
+
+
+def _payment_or_404(provider_payment_id: str) -> TestProcessorPayment:
+    """The hosted (not off-session) payment with this id; 404 for anything else."""
+    if not provider_payment_id.startswith(PAYMENT_PREFIX):
+        raise Http404("Payment not found")
+    try:
+        pk = uuid.UUID(provider_payment_id[len(PAYMENT_PREFIX) :])
+    except ValueError:
+        raise Http404("Payment not found") from None
+    payment = TestProcessorPayment.objects.filter(pk=pk, off_session=False).first()
+    if payment is None:
+        raise Http404("Payment not found")
+    return payment
+
+
+def deliver_notification(notification: tp.SignedNotification | None) -> None:
+    """Hand an outcome's signed notification to its receiver: the callable named by the
+    ``TEST_PROCESSOR_NOTIFICATION_HANDLER`` setting, called with ``headers`` and ``body`` (as a
+    real provider's webhook would arrive). Without one, nothing is sent: the notification stays
+    available from ``test_processor.redeliver`` (same event id, same body)."""
+    handler_path = getattr(settings, "TEST_PROCESSOR_NOTIFICATION_HANDLER", None)
+    if notification is None or not handler_path:
+        return
+    import_string(handler_path)(headers=dict(notification.headers), body=notification.body)
+
+
+def _return_redirect(payment_ref: str, return_url: str, status: str):
+    """Back to the merchant's return URL with the outcome; our own result page without one."""
+    if not return_url:
+        return redirect("billing:test-processor-pay", provider_payment_id=payment_ref)
+    parts = urlsplit(return_url)
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k not in ("payment", "status")
+    ]
+    query += [("payment", payment_ref), ("status", status)]
+    return HttpResponseRedirect(urlunsplit(parts._replace(query=urlencode(query))))
+
+
+def _split_expiry(text: str) -> tuple[str, str]:
+    """'MM/YY' (or 'MM / YYYY', 'MMYY') -> (month, year) as typed; validate_card judges them."""
+    text = (text or "").strip()
+    if "/" in text:
+        month, _, year = text.partition("/")
+        return month.strip(), year.strip()
+    digits = text.replace(" ", "")
+    if len(digits) in (4, 6) and digits.isdigit():
+        return digits[:2], digits[2:]
+    return text, ""
+
+
+def _card_page(request, payment, *, errors=None, values=None, declined="", status=200):
+    errors = errors or {}
+    context = {
+        "payment": payment,
+        "payment_ref": f"{PAYMENT_PREFIX}{payment.pk}",
+        "errors": errors,
+        "has_errors": bool(errors),
+        # Only what is safe to show again: never the card number or the CVC.
+        "values": values or {},
+        "declined": declined,
+        "test_cards": TEST_CARD_LIST,
+        "complete": payment.status == Status.SUCCEEDED,
+    }
+    response = page(request, "billing/test_processor_pay.html", context, status=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@never_cache
+@sensitive_post_parameters("number", "cvc")
+@require_http_methods(["GET", "POST"])
+def pay(request, provider_payment_id: str):
+    payment = _payment_or_404(provider_payment_id)
+    ref = f"{PAYMENT_PREFIX}{payment.pk}"
+    if payment.status == Status.REQUIRES_ACTION:
+        return redirect("billing:test-processor-3ds", provider_payment_id=ref)
+    if request.method == "GET" or payment.status == Status.SUCCEEDED:
+        declined = payment.failure_message if payment.status == Status.FAILED else ""
+        return _card_page(request, payment, declined=declined)
+
+    exp_month, exp_year = _split_expiry(request.POST.get("expiry", ""))
+    outcome = tp.submit_card(
+        provider_payment_id=ref,
+        number=request.POST.get("number", ""),
+        exp_month=exp_month,
+        exp_year=exp_year,
+        cvc=request.POST.get("cvc", ""),
+        name=request.POST.get("name", ""),
+    )
+    if outcome.status == "invalid":
+        values = {
+            "expiry": request.POST.get("expiry", "")[:20],
+            "name": request.POST.get("name", "")[:200],
+        }
+        return _card_page(request, payment, errors=outcome.errors, values=values, status=400)
+    if outcome.status == Status.REQUIRES_ACTION:
+        return redirect("billing:test-processor-3ds", provider_payment_id=ref)
+    deliver_notification(outcome.notification)
+    if outcome.status == Status.FAILED:
+        payment.refresh_from_db()
+        values = {"name": request.POST.get("name", "")[:200]}
+        return _card_page(
+            request, payment, values=values, declined=outcome.failure_message or "", status=402
+        )
+    return _return_redirect(ref, outcome.return_url, outcome.status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def three_ds(request, provider_payment_id: str):
+    payment = _payment_or_404(provider_payment_id)
+    ref = f"{PAYMENT_PREFIX}{payment.pk}"
+    if payment.status != Status.REQUIRES_ACTION:
+        return redirect("billing:test-processor-pay", provider_payment_id=ref)
+    if request.method == "GET":
+        context = {"payment": payment, "payment_ref": ref}
+        response = page(request, "billing/test_processor_3ds.html", context)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    outcome = tp.confirm_3ds(
+        provider_payment_id=ref, approve=request.POST.get("decision") == "complete"
+    )
+    deliver_notification(outcome.notification)
+    return _return_redirect(ref, outcome.return_url, outcome.status)

@@ -72,3 +72,12 @@ def notification_receive(*, environment: str, headers: dict, body: bytes) -> Pay
             payment.failure_message = (notification.failure_message or "")[:255]
         payment.save()
     return payment
+
+
+def test_processor_notification_receive(*, headers: dict, body: bytes) -> Payment | None:
+    """The built-in test processor delivers in-process (settings.TEST_PROCESSOR_NOTIFICATION_
+    HANDLER): the same verification and exactly-once path as a provider's webhook."""
+    return notification_receive(environment="test", headers=headers, body=body)
+
+
+test_processor_notification_receive.__test__ = False  # not a pytest test, despite its name

@@ -284,6 +284,9 @@ API_PUBLIC_RATE_LIMIT = (
     env_int("API_PUBLIC_RATE_WINDOW", 60),
 )
 MAX_STORES_PER_MERCHANT = 20
+# The built-in test processor hands its signed notifications to the same receiver a provider's
+# webhook reaches (billing.services.notification_receive).
+TEST_PROCESSOR_NOTIFICATION_HANDLER = "billing.services.test_processor_notification_receive"
 
 LOGGING = {
     "version": 1,

@@ -389,3 +389,22 @@ def test_concurrent_create_order_calls_on_one_session_make_one_order(
     urls = {body["data"]["checkoutUrl"] for status, body in results if status == 200}
     assert len(urls) == 1
     assert all(status in (200, 409) for status, _ in results)
+
+
+def test_paying_on_the_hosted_card_page_completes_the_order(api, book):
+    """Order → the provider page from create-order → card form → the order is completed."""
+    session_id = new_session(api, book)
+    url = order(api, session_id, billingDetail=US, buyerEmail="a@b.co").json()["data"][
+        "checkoutUrl"
+    ]
+    path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+    browser = Client()
+    assert browser.get(path).status_code == 200
+    response = browser.post(
+        path,
+        {"number": "4242 4242 4242 4242", "expiry": "12/40", "cvc": "123", "name": "Ada Lovelace"},
+    )
+    assert response.status_code == 302
+    assert "status=succeeded" in response["Location"]
+    assert Order.objects.get().status == "completed"
+    assert Payment.objects.get().payment_method_details["last4"] == "4242"

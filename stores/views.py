@@ -247,58 +247,63 @@ def store_settings(request, store):
     return _settings_page(request, store)
 
 
-@store_page
-@require_POST
-def settings_store(request, store):
-    form = forms.StoreSettingsForm(request.POST, store=store)
+def _save_settings_section(
+    request, store, form, *, changes, message: str, fragment: str, slot: str
+):
+    """One settings form: valid input goes to ``store_update``; a refusal shows on the form
+    with the service's status; success returns to the section with a message."""
     status = 400
     if form.is_valid():
         try:
-            services.store_update(actor=_actor(request), store_id=store.pk, **form.service_kwargs())
+            services.store_update(actor=_actor(request), store_id=store.pk, **changes(form))
         except PancakeError as exc:
             status = _fail(form, exc)
         else:
-            messages.success(request, _("Store settings saved."))
-            return _redirect_to("dashboard:settings", store.pk, fragment="details")
-    return _settings_page(request, store, status=status, store_form=form)
+            messages.success(request, message)
+            return _redirect_to("dashboard:settings", store.pk, fragment=fragment)
+    return _settings_page(request, store, status=status, **{slot: form})
+
+
+@store_page
+@require_POST
+def settings_store(request, store):
+    return _save_settings_section(
+        request,
+        store,
+        forms.StoreSettingsForm(request.POST, store=store),
+        changes=lambda form: form.service_kwargs(),
+        message=_("Store settings saved."),
+        fragment="details",
+        slot="store_form",
+    )
 
 
 @store_page
 @require_POST
 def settings_notifications(request, store):
-    form = forms.NotificationSettingsForm(request.POST, store=store)
-    status = 400
-    if form.is_valid():
-        try:
-            services.store_update(
-                actor=_actor(request),
-                store_id=store.pk,
-                notification_settings=form.settings_patch(),
-            )
-        except PancakeError as exc:
-            status = _fail(form, exc)
-        else:
-            messages.success(request, _("Notification settings saved."))
-            return _redirect_to("dashboard:settings", store.pk, fragment="notifications")
-    return _settings_page(request, store, status=status, notifications_form=form)
+    return _save_settings_section(
+        request,
+        store,
+        forms.NotificationSettingsForm(request.POST, store=store),
+        changes=lambda form: {"notification_settings": form.settings_patch()},
+        message=_("Notification settings saved."),
+        fragment="notifications",
+        slot="notifications_form",
+    )
 
 
 @store_page
 @require_POST
 def settings_branding(request, store):
-    form = forms.BrandingForm(request.POST, store=store)
-    status = 400
-    if form.is_valid():
-        try:
-            services.store_update(
-                actor=_actor(request), store_id=store.pk, checkout_settings=form.checkout_settings()
-            )
-        except PancakeError as exc:
-            status = _fail(form, exc)
-        else:
-            messages.success(request, _("Checkout branding saved."))
-            return _redirect_to("dashboard:settings", store.pk, fragment="branding")
-    return _settings_page(request, store, status=status, branding_form=form)
+    return _save_settings_section(
+        request,
+        store,
+        forms.BrandingForm(request.POST, store=store),
+        changes=lambda form: {"checkout_settings": form.checkout_settings()},
+        message=_("Checkout branding saved."),
+        fragment="branding",
+        slot="branding_form",
+    )
 
 
 @store_page

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from billing.models import Payment, PaymentStatus, ProviderEvent
 from billing.providers import get_provider
+from pancake.outbox import emit
 
 
 def lock_payment(payment_id) -> Payment:
@@ -71,7 +72,67 @@ def notification_receive(*, environment: str, headers: dict, body: bytes) -> Pay
             payment.failure_code = notification.failure_code or ""
             payment.failure_message = (notification.failure_message or "")[:255]
         payment.save()
+        _emit_payment_events(payment)
     return payment
+
+
+def _event_data(payment: Payment) -> dict:
+    """The internal form of an event's data (UUIDs, minor units); webhooks render it."""
+    order = payment.order
+    details = payment.payment_method_details or {}
+    data = {
+        "orderId": str(order.pk),
+        "orderStatus": order.status,
+        "buyerEmail": order.buyer_email,
+        "merchantProvidedBuyerIdentity": order.buyer_identity,
+        "orderMerchantExternalId": order.order_merchant_external_id,
+        "currency": order.currency,
+        "billingDetail": order.billing_detail,
+        "orderMetadata": order.metadata,
+        "amount": order.subtotal,
+        "taxAmount": order.tax_amount,
+        "taxRate": str(order.tax_rate),
+        "taxName": order.tax_name,
+        "subtotal": order.subtotal,
+        "total": order.total,
+        "chargedAmount": payment.amount,
+        "productId": str(order.product_id),
+        "productVersionId": str(order.version_id),
+        "paymentId": str(payment.pk),
+        "paymentStatus": payment.status,
+        "paymentMethod": payment.payment_method or None,
+        "paymentLast4": details.get("last4"),
+        "paymentFailureReason": payment.failure_message or None,
+        "paymentDate": payment.paid_at.isoformat() if payment.paid_at else None,
+    }
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def _emit_payment_events(payment: Payment) -> None:
+    """Events of a first payment, in the order they happened: the subscription's activation
+    before its payment; ``payment.failed`` is internal (the SDK's 14 have no one-time failure)."""
+    from checkout.models import OrderKind
+
+    order = payment.order
+    if payment.status == PaymentStatus.SUCCEEDED:
+        if order.kind == OrderKind.ONETIME:
+            types = ["order.completed"]
+        else:
+            types = ["subscription.activated"]
+            if payment.amount > 0:
+                types.append("subscription.payment_succeeded")
+    else:
+        types = ["payment.failed"]
+    data = _event_data(payment)
+    for event_type in types:
+        emit(
+            store_id=order.store_id,
+            environment=order.environment,
+            event_type=event_type,
+            subject_id=payment.pk,
+            aggregate_id=order.pk,
+            data=data,
+        )
 
 
 def test_processor_notification_receive(*, headers: dict, body: bytes) -> Payment | None:

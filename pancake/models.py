@@ -50,3 +50,30 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.path} {self.key} ({self.state})"
+
+
+class OutboxEvent(models.Model):
+    """A business event written in the transaction of its change (see pancake.outbox)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    event_type = models.CharField(max_length=64)
+    subject_id = models.UUIDField()
+    aggregate_id = models.UUIDField()
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["aggregate_id", "created_at"], name="outbox_aggregate_idx"),
+            models.Index(
+                fields=["created_at"],
+                name="outbox_undispatched_idx",
+                condition=models.Q(dispatched_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.subject_id}"

@@ -408,3 +408,86 @@ def test_paying_on_the_hosted_card_page_completes_the_order(api, book):
     assert "status=succeeded" in response["Location"]
     assert Order.objects.get().status == "completed"
     assert Payment.objects.get().payment_method_details["last4"] == "4242"
+
+
+def test_a_paid_order_writes_its_event_once_in_the_same_transaction(api, book):
+    from pancake.models import OutboxEvent
+
+    session_id = new_session(api, book)
+    order(api, session_id, billingDetail=US, buyerEmail="a@b.co")
+    payment = Payment.objects.get()
+    assert not OutboxEvent.objects.exists()  # nothing happened yet
+    outcome = pay(payment)
+    deliver(outcome.notification)
+    deliver(outcome.notification)  # redelivered: applied once
+    event = OutboxEvent.objects.get()
+    assert (event.event_type, event.subject_id, event.aggregate_id) == (
+        "order.completed",
+        payment.pk,
+        Order.objects.get().pk,
+    )
+    assert (
+        event.data["orderStatus"] == "completed" and event.data["chargedAmount"] == payment.amount
+    )
+    assert event.data["paymentLast4"] == "4242" and "4242424242424242" not in str(event.data)
+
+
+def test_a_subscription_emits_activation_before_its_payment(api, plan):
+    from pancake.models import OutboxEvent
+
+    session_id = new_session(api, plan)
+    order(
+        api,
+        session_id,
+        path="subscription-order/create-order",
+        billingDetail=US,
+        buyerEmail="a@b.co",
+    )
+    deliver(pay(Payment.objects.get()).notification)
+    types = list(
+        OutboxEvent.objects.order_by("created_at", "event_type").values_list(
+            "event_type", flat=True
+        )
+    )
+    assert sorted(types) == ["subscription.activated", "subscription.payment_succeeded"]
+
+
+def test_a_failed_apply_leaves_no_event(api, book, monkeypatch):
+    from billing import services as billing_services
+    from pancake.models import OutboxEvent
+
+    session_id = new_session(api, book)
+    order(api, session_id, billingDetail=US, buyerEmail="a@b.co")
+    outcome = pay(Payment.objects.get())
+
+    def explode(payment):
+        billing_services.emit(
+            store_id=payment.store_id, environment="test", event_type="x",
+            subject_id=payment.pk, aggregate_id=payment.order_id, data={},
+        )  # fmt: skip
+        raise RuntimeError("crash after the event row")
+
+    monkeypatch.setattr(billing_services, "_emit_payment_events", explode)
+    with pytest.raises(RuntimeError):
+        billing_services.notification_receive(
+            environment="test", headers=outcome.notification.headers, body=outcome.notification.body
+        )
+    assert not OutboxEvent.objects.exists()
+    assert Payment.objects.get().status == "pending" and not ProviderEvent.objects.exists()
+
+
+def test_emit_refuses_to_run_outside_a_transaction(transactional_db):
+    import uuid
+
+    from pancake.outbox import emit
+
+    some = uuid.uuid4()
+    with pytest.raises(RuntimeError):
+        emit(
+            store_id=some,
+            environment="test",
+            event_type="x",
+            subject_id=some,
+            aggregate_id=some,
+            data={},
+        )

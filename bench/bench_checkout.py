@@ -1,0 +1,401 @@
+"""Benchmark checkout (create-session + create-order) against a yardstick, on the production stack.
+
+gunicorn (2 workers x 4 threads) + PostgreSQL + Redis, the way the README deploys it, with the
+settings module bench.settings_bench (production settings + one extra URL, see
+bench/yardstick_urls.py). Measured side by side in the same run:
+
+- the yardstick: POST /bench/yardstick verifies one SDK signature (one query for the key, one RSA
+  verify) and inserts one row: the least a signed write can cost on this stack;
+- checkout: each client iteration signs and POSTs checkout/create-session for a one-time product
+  (USD 29.00, taxCategory saas), then onetime-order/create-order on that session (US/TX buyer)
+  through the real action API and the built-in test processor.
+
+Reports requests/s, p50/p99 per action, SQL queries per request (in-process, same code path,
+CaptureQueriesContext) and the RSS of each gunicorn worker after at least --rss-requests checkout
+requests, against the targets of issue 10. Prints one JSON object.
+
+    python bench/bench_checkout.py [--seconds 10] [--concurrency 8] [--rss-requests 10000]
+
+Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379. Loopback only;
+bounded in time; stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_actions as base  # noqa: E402  (same database, environment, signer, RSS helper)
+
+ROOT, PORT, ENV, Signer = base.ROOT, base.PORT, base.ENV, base.Signer
+SETTINGS = "bench.settings_bench"
+YARDSTICK = "/bench/yardstick"
+CREATE_SESSION = "/v1/actions/checkout/create-session"
+CREATE_ORDER = "/v1/actions/onetime-order/create-order"
+BILLING = {"country": "US", "isBusiness": False, "state": "TX", "postcode": "73301"}
+TARGET_RPS_RATIO = 0.5
+TARGET_SQL_PER_ORDER = 12
+TARGET_WORKER_RSS_MB = 200
+
+
+def seed():
+    os.environ.update(ENV)
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS
+    import django
+
+    django.setup()
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from pancake.api import ids
+    from products.services import product_create
+    from stores import services
+    from tests.factories import make_api_key
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    merchant, _ = services.merchant_get_or_create(email="bench@example.com")
+    make_api_key(merchant, key)
+    store = services.store_create(merchant=merchant, name="Bench Store")
+    product = product_create(
+        store=store,
+        kind="onetime",
+        name="Bench E-Book",
+        prices={"USD": {"amount": 2900, "taxCategory": "saas"}},
+    )
+    return key, ids.encode("MER", merchant.pk), ids.encode("PROD", product.pk)
+
+
+def session_body(product_id: str) -> bytes:
+    return json.dumps({"productId": product_id, "currency": "USD"}).encode()
+
+
+def order_body(session_id: str, n: int) -> bytes:
+    return json.dumps(
+        {
+            "checkoutSessionId": session_id,
+            "billingDetail": BILLING,
+            "buyerEmail": f"buyer{n}@example.com",
+        }
+    ).encode()
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.latencies: dict[str, list[float]] = {}
+        self.errors: dict[str, int] = {}
+        self.first_error: dict[str, str] = {}
+
+    def merge(self, name: str, latencies: list[float], errors: int, first_error: str | None):
+        with self.lock:
+            self.latencies.setdefault(name, []).extend(latencies)
+            self.errors[name] = self.errors.get(name, 0) + errors
+            if first_error and name not in self.first_error:
+                self.first_error[name] = first_error
+
+    def summary(self, name: str, elapsed: float) -> dict:
+        lat = sorted(self.latencies.get(name, []))
+        if not lat:
+            return {"action": name, "requests": 0}
+        out = {
+            "action": name,
+            "requests": len(lat),
+            "rps": round(len(lat) / elapsed, 1),
+            "p50_ms": round(statistics.median(lat) * 1000, 2),
+            "p99_ms": round(lat[max(int(len(lat) * 0.99) - 1, 0)] * 1000, 2),
+            "unexpected_status": self.errors.get(name, 0),
+        }
+        if name in self.first_error:
+            out["first_unexpected"] = self.first_error[name]
+        return out
+
+
+def post(conn, signer, path: str, body: bytes):
+    start = time.perf_counter()
+    conn.request("POST", path, body=body, headers=signer.headers(path, body))
+    response = conn.getresponse()
+    payload = response.read()
+    return time.perf_counter() - start, response.status, payload
+
+
+def run(concurrency: int, seconds: float, iteration, stats: Stats, key, merchant_id) -> float:
+    """Drive `iteration(conn, signer, n, record)` from `concurrency` threads until the deadline."""
+    import http.client
+
+    deadline = time.perf_counter() + seconds
+    counter = iter(range(10**12))
+    counter_lock = threading.Lock()
+
+    def worker():
+        signer = Signer(key, merchant_id)
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        local: dict[str, list] = {}
+
+        def record(name, latency, ok, detail=""):
+            entry = local.setdefault(name, [[], 0, None])
+            entry[0].append(latency)
+            if not ok:
+                entry[1] += 1
+                entry[2] = entry[2] or detail[:300]
+
+        while time.perf_counter() < deadline:
+            with counter_lock:
+                n = next(counter)
+            iteration(conn, signer, n, record)
+        conn.close()
+        for name, (lat, errors, first) in local.items():
+            stats.merge(name, lat, errors, first)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
+
+
+def yardstick_iteration(conn, signer, n, record):
+    # The body is the same every time, so the client signs once a second (cached), like the
+    # bench_actions.py loads: the server still verifies every request.
+    latency, status, payload = post(conn, signer, YARDSTICK, b'{"bench":true}')
+    record("yardstick", latency, status == 200, payload.decode(errors="replace"))
+
+
+def checkout_iteration(product_id):
+    body = session_body(product_id)
+
+    def iteration(conn, signer, n, record):
+        latency, status, payload = post(conn, signer, CREATE_SESSION, body)
+        ok = status == 200
+        record("checkout/create-session", latency, ok, f"{status} {payload[:300]!r}")
+        if not ok:
+            return
+        session_id = json.loads(payload)["data"]["sessionId"]
+        # A new body per session: one client-side RSA signature per create-order.
+        latency, status, payload = post(conn, signer, CREATE_ORDER, order_body(session_id, n))
+        ok = status == 200 and "checkoutUrl" in json.loads(payload).get("data", {})
+        record("onetime-order/create-order", latency, ok, f"{status} {payload[:300]!r}")
+
+    return iteration
+
+
+def queries_per_request(key, merchant_id: str, product_id: str) -> dict:
+    """SQL statements per request, counted in-process on the same database and code path."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1", **{"wsgi.url_scheme": "https"})
+    signer = Signer(key, merchant_id)
+
+    def call(path, body):
+        headers = {
+            f"HTTP_{k.upper().replace('-', '_')}": v
+            for k, v in signer.headers(path, body).items()
+            if k != "Content-Type"
+        }
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.post(path, data=body, content_type="application/json", **headers)
+        assert response.status_code == 200, response.content
+        return response, ctx.captured_queries
+
+    counts, statements = {}, {}
+    for attempt in range(2):  # the first pass warms caches (key, product, tax data)
+        _, yq = call(YARDSTICK, json.dumps({"n": attempt}).encode())
+        response, sq = call(CREATE_SESSION, session_body(product_id))
+        session_id = response.json()["data"]["sessionId"]
+        _, oq = call(CREATE_ORDER, order_body(session_id, 10**9 + attempt))
+    for name, captured in [
+        ("yardstick", yq),
+        ("checkout/create-session", sq),
+        ("onetime-order/create-order", oq),
+    ]:
+        counts[name] = len(captured)
+        statements[name] = [q["sql"][:160] for q in captured]
+    return counts, statements
+
+
+def worker_rss_mb(master_pid: int) -> dict:
+    workers = subprocess.run(
+        ["pgrep", "-P", str(master_pid)], capture_output=True, text=True
+    ).stdout.split()
+    return {
+        "master": _rss(master_pid),
+        "workers": [_rss(int(p)) for p in workers],
+    }
+
+
+def _rss(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except FileNotFoundError:
+        pass
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10, help="per measured load")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--rss-requests",
+        type=int,
+        default=10000,
+        help="keep driving checkout until the server has answered this many checkout requests, "
+        "then read worker RSS (bounded by --rss-max-seconds)",
+    )
+    parser.add_argument("--rss-max-seconds", type=float, default=240)
+    args = parser.parse_args()
+
+    base.setup_database()
+    key, merchant_id, product_id = seed()
+    env = {**os.environ, **ENV, "DJANGO_SETTINGS_MODULE": SETTINGS}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "pancake.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        import http.client
+
+        for _ in range(100):
+            try:
+                http.client.HTTPConnection("127.0.0.1", PORT, timeout=1).request("GET", "/healthz")
+                break
+            except OSError:
+                time.sleep(0.1)
+        time.sleep(1)
+        rss_start = worker_rss_mb(server.pid)
+        # Warm both workers on both paths (imports, key cache, tax data) before measuring.
+        warm = Stats()
+        run(args.concurrency, 2, yardstick_iteration, warm, key, merchant_id)
+        run(args.concurrency, 2, checkout_iteration(product_id), warm, key, merchant_id)
+        checkout_served = sum(
+            len(warm.latencies.get(n, []))
+            for n in ("checkout/create-session", "onetime-order/create-order")
+        )
+
+        yard = Stats()
+        yard_elapsed = run(
+            args.concurrency, args.seconds, yardstick_iteration, yard, key, merchant_id
+        )
+        chk = Stats()
+        chk_elapsed = run(
+            args.concurrency, args.seconds, checkout_iteration(product_id), chk, key, merchant_id
+        )
+        yardstick = yard.summary("yardstick", yard_elapsed)
+        session = chk.summary("checkout/create-session", chk_elapsed)
+        order = chk.summary("onetime-order/create-order", chk_elapsed)
+        pairs = order["requests"]
+        checkout_requests = session["requests"] + order["requests"]
+        checkout_served += checkout_requests
+
+        # Keep going until the workers have answered --rss-requests checkout requests.
+        extra = Stats()
+        soak_started = time.perf_counter()
+        while (
+            checkout_served < args.rss_requests
+            and time.perf_counter() - soak_started < args.rss_max_seconds
+        ):
+            before = sum(len(v) for v in extra.latencies.values())
+            run(args.concurrency, 5, checkout_iteration(product_id), extra, key, merchant_id)
+            checkout_served += sum(len(v) for v in extra.latencies.values()) - before
+        soak_errors = sum(extra.errors.values())
+        rss_end = worker_rss_mb(server.pid)
+        queries, statements = queries_per_request(key, merchant_id, product_id)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    checkout_rps = round(checkout_requests / chk_elapsed, 1)
+    ratio = round(checkout_rps / yardstick["rps"], 3) if yardstick.get("rps") else None
+    max_worker = max(rss_end["workers"], default=0.0)
+    from checkout.models import Order
+
+    print(
+        json.dumps(
+            {
+                "yardstick": yardstick,
+                "checkout": {
+                    "pairs": pairs,
+                    "pairs_per_s": round(pairs / chk_elapsed, 1),
+                    "requests_per_s": checkout_rps,
+                    "create_session": session,
+                    "create_order": order,
+                },
+                "sql_queries_per_request": queries,
+                "sql_statements": statements,
+                "gunicorn_rss_mb": {
+                    "at_start": rss_start,
+                    "after_checkout_requests": checkout_served,
+                    "soak_unexpected_status": soak_errors,
+                    "at_end": rss_end,
+                },
+                "orders_in_database": Order.objects.count(),
+                "targets": {
+                    "checkout_rps_at_least_half_of_yardstick": {
+                        "checkout_requests_per_s": checkout_rps,
+                        "yardstick_rps": yardstick.get("rps"),
+                        "ratio": ratio,
+                        "target": f">= {TARGET_RPS_RATIO}",
+                        "pass": ratio is not None and ratio >= TARGET_RPS_RATIO,
+                    },
+                    "sql_per_create_order": {
+                        "value": queries["onetime-order/create-order"],
+                        "target": f"<= {TARGET_SQL_PER_ORDER}",
+                        "pass": queries["onetime-order/create-order"] <= TARGET_SQL_PER_ORDER,
+                    },
+                    "worker_rss_after_10k_requests": {
+                        "max_worker_mb": max_worker,
+                        "after_checkout_requests": checkout_served,
+                        "target": f"< {TARGET_WORKER_RSS_MB}",
+                        "pass": max_worker < TARGET_WORKER_RSS_MB
+                        and checkout_served >= args.rss_requests,
+                    },
+                },
+                "notes": [
+                    f"Client and server share this machine's cores (nproc={os.cpu_count()}): "
+                    "the load threads sign like the SDK, and create-order bodies differ per "
+                    "session, so every create-order costs the client one RSA-2048 signature; "
+                    "the yardstick and create-session bodies repeat, so their signatures are "
+                    "cached per (path, body, second). The checkout numbers therefore carry "
+                    "client signing CPU that the yardstick's do not.",
+                    "checkout requests_per_s counts both requests of a pair; pairs_per_s counts "
+                    "purchases started.",
+                    "SQL counts are in-process (django.test.Client, same settings and database), "
+                    "after one warm-up call of each.",
+                ],
+                "concurrency": args.concurrency,
+                "seconds": args.seconds,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -24,7 +24,14 @@ SESSION_INVALID = "Checkout session invalid, please re-enter"
 
 
 def lock_session(session_id: uuid.UUID) -> CheckoutSession | None:
-    return CheckoutSession.objects.select_for_update().filter(pk=session_id).first()
+    """The session row, locked, with its store and version (both never change under a session,
+    so reading them in the same statement is safe; only the session row is locked)."""
+    return (
+        CheckoutSession.objects.select_for_update(of=("self",))
+        .select_related("store", "version")
+        .filter(pk=session_id)
+        .first()
+    )
 
 
 def _check_owner(actor: Actor, session: CheckoutSession) -> None:
@@ -64,7 +71,8 @@ def order_create(
     """Create the order and its pending payment for an open session, and the provider's hosted
     payment page; returns the order and that page's URL. The session row lock makes concurrent
     calls on one session produce one order (the later ones get the same page back)."""
-    with transaction.atomic():
+    # No savepoint of its own: the action's transaction already wraps it.
+    with transaction.atomic(savepoint=False):
         session = lock_session(session_id)
         if session is None or session.expires_at <= timezone.now():
             raise Conflict(SESSION_INVALID, layer="order")
@@ -136,7 +144,8 @@ def order_create(
         if trial and session.trial_amount is not None:
             charge = session.trial_amount
         provider = get_provider(session.environment)
-        payment = Payment.objects.create(
+        payment = Payment(
+            id=uuid.uuid4(),
             order=order,
             store_id=session.store_id,
             environment=session.environment,
@@ -160,9 +169,10 @@ def order_create(
             save_method=kind == OrderKind.SUBSCRIPTION,
             metadata={"orderId": str(order.pk), "paymentId": str(payment.pk)},
         )
+        # The payment row is written after the provider answered (one INSERT, no UPDATE); all in
+        # the same transaction, so a failure still leaves nothing.
         payment.provider_payment_id = hosted.provider_payment_id
-        payment.save(update_fields=["provider_payment_id", "updated_at"])
-        payment.hosted_url = hosted.url
+        payment.save(force_insert=True)
     return order, hosted.url
 
 

@@ -123,6 +123,8 @@ def _touch_key(key) -> None:
     from stores.models import ApiKey
 
     now = timezone.now()
+    if key.last_used_at is not None and key.last_used_at >= now - timedelta(minutes=1):
+        return  # fresh enough: no statement at all
     # At most one write a minute per key, whatever the request rate.
     ApiKey.objects.filter(pk=key.pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(minutes=1))

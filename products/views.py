@@ -414,29 +414,40 @@ def _product_choices(store, environment: str) -> list[tuple]:
     ]
 
 
-@store_page
-@require_http_methods(["GET", "POST"])
-def group_new(request, store):
-    environment = current_environment(request)
-    choices = _product_choices(store, environment)
-    form = forms.GroupForm(request.POST or None, products=choices)
+def _group_form_view(request, store, *, group, save, message):
+    """Create or edit a group: ``save(form)`` calls the service; a refusal stays on the form
+    with the service's status, success returns to the list."""
+    choices = _product_choices(store, current_environment(request))
+    form = forms.GroupForm(request.POST or None, products=choices, group=group)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
-                group = services.group_create(
-                    actor=_actor(request), store_id=store.pk, **form.service_kwargs()
-                )
+                saved = save(form)
             except PancakeError as exc:
                 status = exc.status
                 form.add_service_error(str(exc))
             else:
-                messages.success(request, _("Created the group “%(name)s”.") % {"name": group.name})
+                messages.success(request, message % {"name": saved.name})
                 return redirect("products:groups", store_id=store.pk)
     if not _can_manage(store):
         form.make_read_only()
-    return _group_form_page(request, store, form, status=status)
+    return _group_form_page(request, store, form, group=group, status=status)
+
+
+@store_page
+@require_http_methods(["GET", "POST"])
+def group_new(request, store):
+    return _group_form_view(
+        request,
+        store,
+        group=None,
+        save=lambda form: services.group_create(
+            actor=_actor(request), store_id=store.pk, **form.service_kwargs()
+        ),
+        message=_("Created the group “%(name)s”."),
+    )
 
 
 @store_page
@@ -445,25 +456,15 @@ def group_edit(request, store, group_id):
     group = _group_or_redirect(request, store, group_id)
     if group is None:
         return redirect("products:groups", store_id=store.pk)
-    choices = _product_choices(store, current_environment(request))
-    form = forms.GroupForm(request.POST or None, products=choices, group=group)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                group = services.group_update(
-                    actor=_actor(request), group_id=group.pk, **form.service_kwargs()
-                )
-            except PancakeError as exc:
-                status = exc.status
-                form.add_service_error(str(exc))
-            else:
-                messages.success(request, _("Saved the group “%(name)s”.") % {"name": group.name})
-                return redirect("products:groups", store_id=store.pk)
-    if not _can_manage(store):
-        form.make_read_only()
-    return _group_form_page(request, store, form, group=group, status=status)
+    return _group_form_view(
+        request,
+        store,
+        group=group,
+        save=lambda form: services.group_update(
+            actor=_actor(request), group_id=group.pk, **form.service_kwargs()
+        ),
+        message=_("Saved the group “%(name)s”."),
+    )
 
 
 @store_page

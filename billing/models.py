@@ -88,6 +88,9 @@ class TestProcessorPayment(BaseModel):
     description = models.CharField(max_length=500, blank=True, default="")
     return_url = models.URLField(max_length=2000, blank=True, default="")
     metadata = models.JSONField(default=dict, blank=True)
+    # The hosted page's language and what it shows beside the card form (create_payment).
+    locale = models.CharField(max_length=16, blank=True, default="")
+    display = models.JSONField(default=dict, blank=True)
     # Bumped on every outcome, so each outcome is a new notification event and a redelivery of
     # the same outcome keeps its event id.
     event_seq = models.PositiveIntegerField(default=0)

@@ -15,3 +15,14 @@ def nearest(tag: str | None) -> str | None:
         return None
     primary = tag.split("-", 1)[0].lower()
     return primary if primary in CHECKOUT_LANGUAGES else None
+
+
+# Django's language codes (and locale/ directories) for the checkout languages.
+_DJANGO_CODES = {"zh": "zh-hans"}
+
+
+def to_django(code: str | None) -> str:
+    """A checkout language as Django's translation machinery names it: 'zh' -> 'zh-hans';
+    anything unknown or empty -> 'en'."""
+    code = code if code in CHECKOUT_LANGUAGES else "en"
+    return _DJANGO_CODES.get(code, code)

@@ -129,10 +129,16 @@ class PaymentProvider(Protocol):
         return_url: str,
         save_method: bool,
         metadata: dict,
+        locale: str = "en",
+        display: dict | None = None,
     ) -> HostedPayment:
         """Open a hosted payment for ``amount`` (0 with ``save_method`` saves the method without
         charging: trials). The outcome arrives as a notification; with ``save_method`` the
-        notification carries the method token for later off-session charges."""
+        notification carries the method token for later off-session charges.
+
+        ``locale`` is the language of the hosted page (a checkout language code); ``display``
+        what it shows beside the card form, already translated: ``{"lines": [[label, value],
+        ...], "button": "Start trial"}`` (providers that cannot show it ignore it)."""
         ...
 
     def charge_saved(

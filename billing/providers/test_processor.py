@@ -436,6 +436,8 @@ class TestProcessor:
         return_url: str,
         save_method: bool,
         metadata: dict,
+        locale: str = "en",
+        display: dict | None = None,
     ) -> HostedPayment:
         fault = _take_fault("create_payment")
         if fault == "error":
@@ -450,6 +452,8 @@ class TestProcessor:
                 "description": description[:500],
                 "return_url": return_url,
                 "metadata": metadata or {},
+                "locale": locale[:16],
+                "display": display or {},
             },
         )
         if not created:

@@ -77,3 +77,53 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.subject_id}"
+
+
+class EmailDelivery(BaseModel):
+    """One transactional email to one address (GraphQL ``emailDeliveries``). The row is written
+    before the email is sent: (event type, event id, recipient type, address) is unique, so a
+    retried or duplicated task finds it and sends nothing twice."""
+
+    class RecipientType(models.TextChoices):
+        BUYER = "buyer"
+        MERCHANT = "merchant"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"  # claimed, being sent
+        SENT = "sent"
+        FAILED = "failed"
+
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.CASCADE, related_name="email_deliveries"
+    )
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    event_type = models.CharField(max_length=64)
+    # The business object the email is about (a payment for order emails), as webhooks' eventId.
+    event_id = models.CharField(max_length=100)
+    recipient_type = models.CharField(max_length=16, choices=RecipientType.choices)
+    to_address = models.EmailField()
+    subject = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    error_message = models.TextField(blank=True, default="")
+    attempt_count = models.PositiveSmallIntegerField(default=0)
+    last_attempted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_type", "event_id", "recipient_type", "to_address"],
+                name="email_delivery_once_per_recipient",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["store", "environment", "created_at"], name="email_delivery_store_env_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} to {self.to_address} ({self.status})"
+
+    @property
+    def test_mode(self) -> bool:
+        return self.environment == Environment.TEST

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from django.conf import settings
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -97,6 +98,16 @@ def _split_expiry(text: str) -> tuple[str, str]:
     return text, ""
 
 
+def _in_payment_language(payment, render_page):
+    """The hosted pages speak the language the checkout asked for (create_payment's locale)."""
+    from checkout.languages import CHECKOUT_LANGUAGES, to_django
+
+    if payment.locale in CHECKOUT_LANGUAGES:
+        with translation.override(to_django(payment.locale)):
+            return render_page()
+    return render_page()
+
+
 def _card_page(request, payment, *, errors=None, values=None, declined="", status=200):
     errors = errors or {}
     context = {
@@ -109,8 +120,12 @@ def _card_page(request, payment, *, errors=None, values=None, declined="", statu
         "declined": declined,
         "test_cards": TEST_CARD_LIST,
         "complete": payment.status == Status.SUCCEEDED,
+        "display": payment.display or {},
     }
-    response = page(request, "billing/test_processor_pay.html", context, status=status)
+    response = _in_payment_language(
+        payment,
+        lambda: page(request, "billing/test_processor_pay.html", context, status=status),
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -162,8 +177,10 @@ def three_ds(request, provider_payment_id: str):
     if payment.status != Status.REQUIRES_ACTION:
         return redirect("billing:test-processor-pay", provider_payment_id=ref)
     if request.method == "GET":
-        context = {"payment": payment, "payment_ref": ref}
-        response = page(request, "billing/test_processor_3ds.html", context)
+        context = {"payment": payment, "payment_ref": ref, "display": payment.display or {}}
+        response = _in_payment_language(
+            payment, lambda: page(request, "billing/test_processor_3ds.html", context)
+        )
         response.headers["Cache-Control"] = "no-store"
         return response
     outcome = tp.confirm_3ds(

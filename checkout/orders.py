@@ -34,7 +34,9 @@ def lock_session(session_id: uuid.UUID) -> CheckoutSession | None:
     )
 
 
-def _check_owner(actor: Actor, session: CheckoutSession) -> None:
+def _check_owner(actor: Actor | None, session: CheckoutSession) -> None:
+    if actor is None:
+        return  # the hosted checkout page: holding the session's id is the capability
     if actor.kind == BUYER:
         buyer = actor.buyer_session
         if buyer.store_id != session.store_id:
@@ -48,8 +50,8 @@ def _check_owner(actor: Actor, session: CheckoutSession) -> None:
         raise Forbidden("Session does not belong to this store", layer="order") from None
 
 
-def _buyer_email(actor: Actor, body_email: str | None, session: CheckoutSession) -> str:
-    identity = actor.buyer_identity if actor.kind == BUYER else None
+def _buyer_email(actor: Actor | None, body_email: str | None, session: CheckoutSession) -> str:
+    identity = actor.buyer_identity if actor is not None and actor.kind == BUYER else None
     if identity and "@" in identity:
         return identity  # a token whose identity is an email decides the email
     email = body_email or session.buyer_email
@@ -60,36 +62,39 @@ def _buyer_email(actor: Actor, body_email: str | None, session: CheckoutSession)
 
 def order_create(
     *,
-    actor: Actor,
+    actor: Actor | None,
     kind: str,
     session_id: uuid.UUID,
     billing_detail=None,
     buyer_email: str | None = None,
     buyer_ip: str | None = None,
     success_url: str | None = None,
+    language: str | None = None,
 ) -> tuple[Order, str]:
     """Create the order and its pending payment for an open session, and the provider's hosted
     payment page; returns the order and that page's URL. The session row lock makes concurrent
-    calls on one session produce one order (the later ones get the same page back)."""
+    calls on one session produce one order (the later ones get the same page back, as long as
+    the order is unpaid: a declined payment can be retried there).
+
+    ``actor`` None is the hosted checkout page, which the session's id authorises; ``language``
+    (a checkout language) is the one the buyer used there, kept for their emails and the
+    provider's page."""
     # No savepoint of its own: the action's transaction already wraps it.
     with transaction.atomic(savepoint=False):
         session = lock_session(session_id)
         if session is None or session.expires_at <= timezone.now():
             raise Conflict(SESSION_INVALID, layer="order")
         _check_owner(actor, session)
-        if session.environment != actor.environment:
+        if actor is not None and session.environment != actor.environment:
             raise bad("Environment mismatch between request and session")
         if session.kind != kind:
             raise bad(f"Session product type mismatch: expected {kind}")
         existing = Order.objects.filter(session=session).first()
         if existing is not None or session.status != SessionStatus.OPEN:
-            payment = (
-                existing
-                and existing.payments.filter(status="pending").order_by("-created_at").first()
-            )
-            if existing is None or existing.status != OrderStatus.PENDING or payment is None:
+            payment = existing and retryable_payment(existing)
+            if payment is None:
                 raise Conflict(SESSION_INVALID, layer="order")
-            return existing, _hosted_url(payment)
+            return existing, hosted_url(payment)
 
         detail = (
             _billing_detail(billing_detail)
@@ -132,7 +137,7 @@ def order_create(
             tax_evidence={**tax.evidence, "ip": buyer_ip} if buyer_ip else tax.evidence,
             buyer_email=email,
             buyer_identity=session.buyer_identity
-            or (actor.buyer_identity if actor.kind == BUYER else None),
+            or (actor.buyer_identity if actor is not None and actor.kind == BUYER else None),
             billing_detail=detail,
             buyer_ip=buyer_ip,
             success_url=success_url or session.success_url,
@@ -158,17 +163,14 @@ def order_create(
         )
         session.buyer_email = email
         session.billing_detail = detail
-        session.save(update_fields=["buyer_email", "billing_detail", "updated_at"])
+        fields = ["buyer_email", "billing_detail", "updated_at"]
+        if language:
+            session.checkout_language = language
+            fields.append("checkout_language")
+        session.save(update_fields=fields)
+        order.session = session
         # Last, inside the transaction: a provider failure (502) rolls everything back.
-        hosted = provider.create_payment(
-            attempt_id=str(payment.pk),
-            amount=charge,
-            currency=session.currency,
-            description=session.version.name,
-            return_url=settings.BASE_URL + f"/store/{session.store.slug}/checkout/{session.pk}",
-            save_method=kind == OrderKind.SUBSCRIPTION,
-            metadata={"orderId": str(order.pk), "paymentId": str(payment.pk)},
-        )
+        hosted = _create_hosted(payment, order)
         # The payment row is written after the provider answered (one INSERT, no UPDATE); all in
         # the same transaction, so a failure still leaves nothing.
         payment.provider_payment_id = hosted.provider_payment_id
@@ -176,19 +178,38 @@ def order_create(
     return order, hosted.url
 
 
-def _hosted_url(payment: Payment) -> str:
-    provider = get_provider(payment.environment)
-    order = payment.order
-    hosted = provider.create_payment(
+def retryable_payment(order: Order) -> Payment | None:
+    """The payment a buyer can still pay on an unpaid order: its latest, pending or declined."""
+    if order.status != OrderStatus.PENDING:
+        return None
+    payment = order.payments.order_by("-created_at").first()
+    if payment is None or payment.status not in ("pending", "failed"):
+        return None
+    return payment
+
+
+def _create_hosted(payment: Payment, order: Order):
+    """The provider's hosted page for ``payment`` (the same page again for the same payment:
+    its id is the provider's idempotency key)."""
+    from checkout import presenters
+
+    session = order.session
+    language = session.checkout_language or "en"
+    return get_provider(payment.environment).create_payment(
         attempt_id=str(payment.pk),
         amount=payment.amount,
         currency=payment.currency,
-        description=order.version.name,
-        return_url=settings.BASE_URL + f"/store/{order.store.slug}/checkout/{order.session_id}",
+        description=session.version.name,
+        return_url=settings.BASE_URL + f"/store/{session.store.slug}/checkout/{session.pk}",
         save_method=order.kind == OrderKind.SUBSCRIPTION,
         metadata={"orderId": str(order.pk), "paymentId": str(payment.pk)},
+        locale=language,
+        display=presenters.provider_display(order, payment.amount, language),
     )
-    return hosted.url
+
+
+def hosted_url(payment: Payment) -> str:
+    return _create_hosted(payment, payment.order).url
 
 
 def order_cancel(*, actor: Actor, order_id: uuid.UUID) -> Order:

@@ -87,7 +87,7 @@ def _billing_detail(value) -> dict | None:
     if not isinstance(is_business, bool):
         raise bad("Invalid billingDetail.isBusiness: expected true or false")
     detail = {"country": country, "isBusiness": is_business}
-    for key in ("postcode", "state", "businessName", "taxId"):
+    for key in ("postcode", "state", "businessName", "taxId", "city", "address"):
         item = value.get(key)
         if item is None:
             continue
@@ -307,3 +307,44 @@ def tax_preview(*, actor: Actor, session_id: uuid.UUID, billing_detail) -> tuple
         seller_country=session.store.country or None,
     )
     return session, result
+
+
+def currency_for_buyer(offered: list[str], accept_language: str) -> str:
+    """The purchase link's currency: the first currency of the buyer's locale (Accept-Language,
+    its region or the language's likely one: 'de-AT' -> EUR, 'ja' -> JPY) that the product is
+    priced in, else the product's first price."""
+    from babel import Locale, UnknownLocaleError
+    from babel.core import get_global
+    from babel.numbers import get_territory_currencies
+    from django.utils.translation.trans_real import parse_accept_lang_header
+
+    for tag, _q in parse_accept_lang_header(accept_language or ""):
+        try:
+            locale = Locale.parse(tag, sep="-")
+        except (ValueError, UnknownLocaleError):
+            continue
+        territory = locale.territory
+        if not territory:  # 'ja' -> 'ja_Jpan_JP': the language's likely region
+            likely = get_global("likely_subtags").get(locale.language, "")
+            territory = likely.rsplit("_", 1)[-1] if likely.count("_") >= 1 else None
+        if not territory or not territory.isalpha():
+            continue
+        for currency in get_territory_currencies(territory, tender=True):
+            if currency in offered:
+                return currency
+    return offered[0]
+
+
+def session_open_from_link(*, product: Product, environment: str, accept_language: str):
+    """A fresh session for the permanent purchase link ``/{store}/{product}``, as the store's
+    public (store-slug) caller: the version active in ``environment``, in the buyer's currency."""
+    version = product.version_for(environment)
+    offered = list((version.prices or {}).keys())
+    actor = Actor(kind=STORE_SLUG, environment=environment, store=product.store, via="link")
+    return session_create(
+        actor=actor,
+        product_id=product.pk,
+        currency=currency_for_buyer(offered, accept_language),
+        with_trial=True if version.trial_days else None,  # the product's trial is on offer
+        warn=lambda message: None,
+    )

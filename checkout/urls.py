@@ -12,6 +12,11 @@ urlpatterns = [
         name="provider-notification",
     ),
     path(
+        "store/<slug:store_slug>/checkout/<uuid:session_id>/summary",
+        views.summary,
+        name="summary",
+    ),
+    path(
         "store/<slug:store_slug>/checkout/<uuid:session_id>/buyer",
         views.bind_buyer,
         name="bind-buyer",

@@ -56,6 +56,9 @@ ALLOWED_HOSTS = env_list(
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [f"{_base.scheme}://{_base.netloc}"])
 PLATFORM_NAME = env("PLATFORM_NAME", "Pancake")
+# The platform's terms and privacy policy, linked from every checkout; empty: the built-in pages.
+PLATFORM_TERMS_URL = env("PLATFORM_TERMS_URL", "")
+PLATFORM_PRIVACY_URL = env("PLATFORM_PRIVACY_URL", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

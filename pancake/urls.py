@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
-from django.views.generic import RedirectView
+from django.views.generic import RedirectView, TemplateView
 from drf_spectacular.views import (
     SpectacularJSONAPIView,
     SpectacularRedocView,
@@ -26,6 +26,14 @@ def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+legal_patterns = (
+    [
+        path("terms", TemplateView.as_view(template_name="legal/terms.html"), name="terms"),
+        path("privacy", TemplateView.as_view(template_name="legal/privacy.html"), name="privacy"),
+    ],
+    "legal",
+)
+
 to_sign_in = RedirectView.as_view(pattern_name="dashboard:login", query_string=True)
 
 urlpatterns = [
@@ -35,6 +43,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="openapi"), name="api-redoc"),
     path("healthz", healthz, name="healthz"),
+    path("legal/", include(legal_patterns)),
     path("admin/", admin.site.urls),
     # Merchants sign in by magic link or a social provider: no allauth password forms.
     path("accounts/login/", to_sign_in),

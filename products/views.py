@@ -8,19 +8,21 @@ page read-only, and a forced POST shows the service's refusal with its status.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 import uuid
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.files.storage import default_storage
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pancake.api import ids
@@ -30,7 +32,6 @@ from pancake.templatetags.money import money_filter
 from products import forms, markdown, selectors, services
 from products.models import BillingPeriod, ProductKind, ProductStatus
 from products.validation import DESCRIPTION_MAX
-from stores import branding
 from stores.auth import safe_next
 from stores.context_processors import current_environment
 from stores.models import Role
@@ -529,40 +530,19 @@ def _append_slash_target(request) -> str | None:
     return request.get_full_path(force_append_slash=True)
 
 
-def _brand_css(store) -> str:
-    """The store's light checkout theme as CSS variables. Values are re-checked here, since
-    they go into a <style> element verbatim."""
-    theme = {**branding.DEFAULTS["light"], **(branding.effective(store.checkout_settings)["light"])}
-    defaults = branding.DEFAULTS["light"]
-    colours = {
-        "--brand-primary": "checkoutColorPrimary",
-        "--brand-background": "checkoutColorBackground",
-        "--brand-card": "checkoutColorCard",
-        "--brand-text": "checkoutColorText",
-    }
-    lines = []
-    for var, key in colours.items():
-        value = str(theme.get(key) or "")
-        lines.append(f"{var}:{value if _HEX.match(value) else defaults[key]};")
-    radius = str(theme.get("checkoutBorderRadius") or "")
-    lines.append(
-        f"--brand-radius:{radius if _RADIUS.match(radius) else defaults['checkoutBorderRadius']};"
-    )
-    lines.append(f"--brand-muted:{branding.SECONDARY_TEXT};")
-    return "body.purchase{" + "".join(lines) + "}"
-
-
 def _unavailable(request):
     return page(request, "products/unavailable.html", status=404)
 
 
 @require_http_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
 def purchase_link(request, store_slug, product_slug):
-    """``/{store-slug}/{product-slug}``: the product's page in the store's checkout branding,
-    in prod, or in test with ``?env=test``. Anything not purchasable there is a friendly 404.
+    """``/{store-slug}/{product-slug}``: opens a fresh checkout session for the product's version
+    in prod (in test with ``?env=test``) and redirects to it; the currency is the buyer's
+    locale's when the product is priced in it. Anything not purchasable is a friendly 404. HEAD
+    (link checkers, previews) answers without opening a session."""
+    from checkout.services import checkout_url, session_open_from_link
+    from pancake.api.ratelimit import client_ip, hit
 
-    TODO(issue 10, checkout): the page's "Buy now" button is disabled until checkout exists;
-    it will open a fresh checkout session for ``version`` in ``environment``."""
     target = _append_slash_target(request)
     if target:
         return HttpResponsePermanentRedirect(target)
@@ -574,46 +554,24 @@ def purchase_link(request, store_slug, product_slug):
     )
     if product is None:
         return _unavailable(request)
-    store, version = product.store, product.version_for(environment)
-    theme = branding.effective(store.checkout_settings).get("light") or {}
-    css = _brand_css(store)
-    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
-    prices = _prices(version)
-    days = version.trial_days
-    for price in prices if days else ():
-        if price["trial"]:
-            text = ngettext(
-                "%(days)s-day trial for %(amount)s, cancel anytime",
-                "%(days)s-day trial for %(amount)s, cancel anytime",
-                days,
-            )
-        else:
-            text = ngettext(
-                "%(days)s-day free trial, cancel anytime",
-                "%(days)s-day free trial, cancel anytime",
-                days,
-            )
-        price["trial_label"] = text % {"days": days, "amount": price["trial"]}
-    context = {
-        "store": store,
-        "product": product,
-        "version": version,
-        "prices": prices,
-        "image": _image(version),
-        "logo": theme.get("checkoutLogo") or store.logo,
-        "is_test": environment == Environment.TEST,
-        # Only checked hex colours and lengths: escaping leaves it byte for byte as hashed.
-        "brand_css": css,
-    }
-    csp = (
-        "default-src 'self'; img-src 'self' data: https: http:; "
-        f"style-src 'self' 'sha256-{digest}'; object-src 'none'; base-uri 'self'; "
-        "frame-ancestors 'none'"
-    )
-    headers = {"Content-Security-Policy": csp}
-    if environment == Environment.TEST:
-        headers["X-Robots-Tag"] = "noindex"
-    return page(request, "products/purchase.html", context, headers=headers)
+    headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+    if request.method == "HEAD":
+        return HttpResponse(status=200, headers=headers)
+    try:
+        limit, window = settings.API_PUBLIC_RATE_LIMIT
+        hit(f"link:{client_ip(request)}", limit, window)
+        session = session_open_from_link(
+            product=product,
+            environment=environment,
+            accept_language=request.META.get("HTTP_ACCEPT_LANGUAGE", ""),
+        )
+    except PancakeError as exc:
+        context = {"message": str(exc)}
+        headers.update(getattr(exc, "headers", None) or {})
+        return page(
+            request, "products/unavailable.html", context, status=exc.status, headers=headers
+        )
+    return HttpResponseRedirect(checkout_url(session), headers=headers)
 
 
 def purchase_link_slash(request, store_slug, product_slug):

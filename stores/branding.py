@@ -127,3 +127,40 @@ def merge(current: dict | None, patch: dict | None) -> dict | None:
 
 def effective(settings: dict | None) -> dict:
     return settings or defaults()
+
+
+_CSS_VARS = {
+    "--brand-primary": "checkoutColorPrimary",
+    "--brand-background": "checkoutColorBackground",
+    "--brand-card": "checkoutColorCard",
+    "--brand-text": "checkoutColorText",
+}
+
+
+def theme(settings: dict | None, dark: bool | None = None) -> tuple[str, dict]:
+    """("light" | "dark", that theme with defaults filled in). ``dark`` None follows the store's
+    ``defaultDarkMode`` (a session's ``darkMode`` overrides it)."""
+    current = effective(settings)
+    if dark is None:
+        dark = bool(current.get("defaultDarkMode"))
+    name = "dark" if dark else "light"
+    return name, {**DEFAULTS[name], **(current.get(name) or {})}
+
+
+def theme_css(values: dict, name: str, selector: str) -> str:
+    """A theme as CSS custom properties on ``selector``. Every value is checked again here (it
+    goes into a <style> element verbatim): a bad one falls back to the default."""
+    defaults_ = DEFAULTS[name]
+    lines = []
+    for var, key in _CSS_VARS.items():
+        value = str(values.get(key) or "")
+        lines.append(f"{var}:{value if _COLOR_RE.match(value) else defaults_[key]};")
+    radius = str(values.get("checkoutBorderRadius") or "")
+    match = _RADIUS_RE.match(radius)
+    if not match or float(match.group(1)) * _PX_PER[match.group(2) or "px"] > 16:
+        radius = defaults_["checkoutBorderRadius"]
+    elif not match.group(2):
+        radius += "px"
+    lines.append(f"--brand-radius:{radius};")
+    lines.append(f"--brand-muted:{SECONDARY_TEXT};")
+    return selector + "{" + "".join(lines) + "}"

@@ -1,25 +1,167 @@
-// Authenticated checkout links end in #token=<buyer session token> (the SDK's
-// checkout.authenticated.create). The fragment never reaches the server by itself: send the
-// token once, so the buyer identity is bound to this session, then drop it from the address bar.
+// The hosted checkout's one script. The page works without it; with it:
+// 1. an authenticated link's #token=<buyer session token> (the SDK's checkout.authenticated.create)
+//    is sent once, so the buyer identity is bound to this session, then dropped from the address bar;
+// 2. step 1 shows only the fields the chosen country needs;
+// 3. the order summary's tax and total follow the country, state, postcode and VAT number.
 (function () {
   "use strict";
-  var match = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
-  if (!match) return;
-  var token = decodeURIComponent(match[1]);
-  var body = document.body;
-  history.replaceState(null, "", window.location.pathname + window.location.search);
-  fetch(body.dataset.bindUrl, {
-    method: "POST",
-    headers: {
-      Authorization: "Bearer " + token,
-      "X-Environment": body.dataset.environment,
-      "Content-Type": "application/json",
-    },
-    body: "{}",
-    credentials: "omit",
-  }).then(function (response) {
-    body.dataset.buyerBound = response.ok ? "true" : "false";
-  }, function () {
-    body.dataset.buyerBound = "false";
-  });
+
+  var root = document.querySelector("[data-checkout]");
+
+  function bindToken() {
+    var match = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+    if (!match || !root) return;
+    var token = decodeURIComponent(match[1]);
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+    fetch(root.dataset.bindUrl, {
+      method: "POST",
+      headers: {
+        Authorization: "Bearer " + token,
+        "X-Environment": root.dataset.environment,
+        "Content-Type": "application/json",
+      },
+      body: "{}",
+      credentials: "omit",
+    }).then(function (response) {
+      document.body.dataset.buyerBound = response.ok ? "true" : "false";
+      if (!response.ok) return null;
+      return response.json();
+    }).then(function (payload) {
+      var email = payload && payload.data && payload.data.buyerEmail;
+      var input = document.getElementById("id_email");
+      if (email && input) {
+        input.value = email;
+        input.readOnly = true;
+      }
+    }, function () {
+      document.body.dataset.buyerBound = "false";
+    });
+  }
+
+  function list(value) {
+    return (value || "").split(",").filter(Boolean);
+  }
+
+  function setupDetails(form) {
+    var eu = list(form.dataset.eu);
+    var postcode = list(form.dataset.postcode);
+    var stateCountries = list(form.dataset.state);
+    var country = form.querySelector("[name=country]");
+    var state = form.querySelector("[name=state]");
+    var business = form.querySelector("[name=is_business]");
+    var summary = document.querySelector("[data-summary]");
+    var timer = null;
+    var latest = 0;
+
+    function show(rule, visible) {
+      form.querySelectorAll('[data-show-for="' + rule + '"]').forEach(function (el) {
+        el.hidden = !visible;
+      });
+    }
+
+    function layout() {
+      var code = country.value;
+      show("state", stateCountries.indexOf(code) >= 0);
+      show("eu", eu.indexOf(code) >= 0);
+      show("business", business && business.checked);
+      if (state) {
+        state.querySelectorAll("optgroup").forEach(function (group) {
+          var mine = group.dataset.country === code;
+          group.hidden = !mine;
+          group.disabled = !mine;
+        });
+        var selected = state.options[state.selectedIndex];
+        if (selected && selected.dataset.country && selected.dataset.country !== code) {
+          state.value = "";
+        }
+      }
+    }
+
+    function text(field, value) {
+      if (!summary) return;
+      var el = summary.querySelector('[data-field="' + field + '"]');
+      if (el && value != null) el.textContent = value;
+    }
+
+    function fieldError(name, message) {
+      form.querySelectorAll("[data-live-error]").forEach(function (el) { el.remove(); });
+      form.querySelectorAll("[aria-invalid][data-live-invalid]").forEach(function (el) {
+        el.removeAttribute("aria-invalid");
+        el.removeAttribute("data-live-invalid");
+      });
+      if (!message) return;
+      var input = form.querySelector('[name="' + name + '"]');
+      var p = document.createElement("p");
+      p.className = "checkout-error";
+      p.setAttribute("data-live-error", "");
+      p.setAttribute("role", "status");
+      p.textContent = message;
+      if (input) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("data-live-invalid", "");
+        input.insertAdjacentElement("afterend", p);
+      } else {
+        form.insertAdjacentElement("afterbegin", p);
+      }
+    }
+
+    function refresh() {
+      if (!country.value) return;
+      var params = new URLSearchParams();
+      ["country", "state", "postcode", "tax_id"].forEach(function (name) {
+        var input = form.querySelector('[name="' + name + '"]');
+        if (input && !input.closest("[hidden]")) params.set(name, input.value);
+      });
+      if (business && business.checked) params.set("is_business", "on");
+      params.set("lang", form.dataset.language);
+      var ticket = ++latest;
+      if (summary) summary.setAttribute("aria-busy", "true");
+      fetch(form.dataset.summaryUrl + "?" + params.toString(), { credentials: "same-origin" })
+        .then(function (response) { return response.json(); })
+        .then(function (payload) {
+          if (ticket !== latest) return;  // an older answer arriving late
+          var s = payload.summary;
+          if (s) {
+            text("subtotal", s.subtotal);
+            text("tax_label", s.tax_label);
+            text("total", s.total);
+            text("due_today", s.due_today);
+            if (s.billing) text("recurring", s.billing.recurring);
+            if (s.pending) {
+              text("tax", "—");
+            } else {
+              text("tax", s.tax);
+            }
+            var note = summary && summary.querySelector('[data-field="note"]');
+            if (note) note.hidden = !s.reverse_charge;
+          }
+          var error = payload.error;
+          fieldError(error && error.field, error && error.message);
+        })
+        .catch(function () { /* the server checks everything again on submit */ })
+        .then(function () {
+          if (ticket === latest && summary) summary.removeAttribute("aria-busy");
+        });
+    }
+
+    function later() {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(refresh, 350);
+    }
+
+    form.addEventListener("change", function (event) {
+      if (event.target === country || event.target === business) layout();
+      later();
+    });
+    form.addEventListener("input", function (event) {
+      var name = event.target.name;
+      if (name === "postcode" || name === "tax_id") later();
+    });
+    layout();
+    if (country.value) refresh();
+  }
+
+  bindToken();
+  var details = document.querySelector("[data-details]");
+  if (details) setupDetails(details);
 })();

@@ -1,0 +1,147 @@
+"""Step 1 of the hosted checkout, "Your details" (SPEC 11): email, country, then what the
+country needs (postcode; state for US/CA/AU/IN; city and address in the EU) and, for business
+buyers, the business name and tax ID. Messages are the buyer's language; the tax engine judges
+states and VAT numbers, and its refusals are shown on the field they concern."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pycountry
+from django import forms
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from checkout.tax import data as tax_data
+from checkout.tax.engine import COUNTRIES, country_name
+
+STATE_COUNTRIES = ("US", "CA", "AU", "IN")
+POSTCODE_COUNTRIES = frozenset({"US", "CA", "AU", "IN", "GB", "JP"})
+
+
+def eu_countries() -> frozenset[str]:
+    return tax_data.load().eu_member_states
+
+
+@lru_cache(maxsize=8)
+def _country_choices(locale: str) -> tuple[tuple[str, str], ...]:
+    blocked = tax_data.load().blocked_countries
+    names = [(code, country_name(code, locale)) for code in COUNTRIES if code not in blocked]
+    return tuple(sorted(names, key=lambda item: item[1].casefold()))
+
+
+def country_choices() -> list[tuple[str, str]]:
+    locale = translation.to_locale(translation.get_language() or "en")
+    return [("", _("Choose your country")), *_country_choices(locale)]
+
+
+@lru_cache(maxsize=1)
+def state_groups() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """(country, ((code, name), ...)) for the countries that ask for a state, codes without the
+    country prefix ('US-CA' -> 'CA')."""
+    groups = []
+    for country in STATE_COUNTRIES:
+        subdivisions = pycountry.subdivisions.get(country_code=country) or []
+        states = sorted(
+            ((s.code.split("-", 1)[1], s.name) for s in subdivisions), key=lambda s: s[1]
+        )
+        groups.append((country, tuple(states)))
+    return tuple(groups)
+
+
+def states_of(country: str) -> dict[str, str]:
+    return dict(dict(state_groups()).get(country, ()))
+
+
+class DetailsForm(forms.Form):
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    country = forms.ChoiceField(label=_("Country"), choices=())
+    state = forms.CharField(label=_("State / province"), required=False, max_length=8)
+    postcode = forms.CharField(label=_("Postcode"), required=False, max_length=20)
+    city = forms.CharField(label=_("City"), required=False, max_length=100)
+    address = forms.CharField(label=_("Address"), required=False, max_length=200)
+    is_business = forms.BooleanField(label=_("I'm purchasing as a business"), required=False)
+    business_name = forms.CharField(label=_("Business name"), required=False, max_length=200)
+    tax_id = forms.CharField(label=_("Tax ID"), required=False, max_length=40)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = country_choices()
+
+    def clean(self):
+        data = super().clean()
+        country = data.get("country")
+        if not country:
+            return data
+        required = _("This field is required.")
+        if country in STATE_COUNTRIES:
+            state = (data.get("state") or "").strip().upper()
+            if not state:
+                self.add_error("state", _("Choose your state or province."))
+            elif state not in states_of(country):
+                self.add_error("state", _("Choose a state or province of the selected country."))
+            data["state"] = state
+        else:
+            data["state"] = ""
+        needs_postcode = country in POSTCODE_COUNTRIES or country in eu_countries()
+        if needs_postcode and not (data.get("postcode") or "").strip():
+            self.add_error("postcode", required)
+        if country in eu_countries():
+            for name in ("city", "address"):
+                if not (data.get(name) or "").strip():
+                    self.add_error(name, required)
+        if data.get("is_business"):
+            if not (data.get("business_name") or "").strip():
+                self.add_error("business_name", required)
+        else:
+            data["business_name"] = data["tax_id"] = ""
+        return data
+
+    def billing_detail(self) -> dict:
+        """The SDK's billingDetail shape, plus the EU address lines."""
+        data = self.cleaned_data
+        detail = {"country": data["country"], "isBusiness": bool(data.get("is_business"))}
+        for key, name in (
+            ("postcode", "postcode"),
+            ("state", "state"),
+            ("businessName", "business_name"),
+            ("taxId", "tax_id"),
+            ("city", "city"),
+            ("address", "address"),
+        ):
+            value = (data.get(name) or "").strip()
+            if value:
+                detail[key] = value
+        return detail
+
+    @classmethod
+    def initial_from(cls, session) -> dict:
+        detail = session.billing_detail or {}
+        return {
+            "email": session.buyer_email or "",
+            "country": detail.get("country", ""),
+            "state": detail.get("state", ""),
+            "postcode": detail.get("postcode", ""),
+            "city": detail.get("city", ""),
+            "address": detail.get("address", ""),
+            "is_business": detail.get("isBusiness", False),
+            "business_name": detail.get("businessName", ""),
+            "tax_id": detail.get("taxId", ""),
+        }
+
+
+def engine_error_field(message: str) -> tuple[str | None, str]:
+    """Where a tax-engine refusal belongs on the form, and what to say in the buyer's language
+    (the engine's own messages are the API's English)."""
+    if message.startswith("Purchases from"):
+        return "country", str(_("We can't accept purchases from this country."))
+    if "taxId" in message:
+        if "required" in message:
+            return "tax_id", str(_("Enter your company's VAT number."))
+        return "tax_id", str(_("This tax ID is not valid for the selected country."))
+    if "State" in message or "state" in message:
+        return "state", str(_("Choose your state or province."))
+    return None, str(
+        _("We couldn't calculate the tax for these details. Check them and try again.")
+    )

@@ -1,0 +1,178 @@
+"""What the hosted checkout shows (SPEC 11): the order summary with tax, the subscription's
+billing preview, and the lines the provider's payment page shows beside its card form. Amounts
+stay integers until they are formatted here, in the active language."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from babel.dates import format_date
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from checkout import languages
+from checkout.tax.engine import TaxResult
+from pancake.money import format_money
+
+PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
+
+
+def babel_locale() -> str:
+    """The active Django language as Babel spells it ('zh-hans' -> 'zh_Hans')."""
+    code = translation.get_language() or "en"
+    return translation.to_locale(code)
+
+
+def money(minor: int, currency: str) -> str:
+    return format_money(minor, currency, babel_locale())
+
+
+def long_date(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return format_date(value, format="long", locale=babel_locale())
+
+
+def add_period(anchor: date, period: str, count: int = 1) -> date:
+    """``count`` billing periods after ``anchor``: weekly is 7 days; the others keep the
+    anchor's day of month, clamped to the month's last day (Jan 31 -> Feb 28 -> Mar 31)."""
+    if period == "weekly":
+        return anchor + timedelta(days=7 * count)
+    months = anchor.month - 1 + PERIOD_MONTHS[period] * count
+    year, month = anchor.year + months // 12, months % 12 + 1
+    day = min(anchor.day, calendar.monthrange(year, month)[1])
+    return anchor.replace(year=year, month=month, day=day)
+
+
+def per_period(amount: str, period: str) -> str:
+    labels = {
+        "weekly": _("%(price)s / week"),
+        "monthly": _("%(price)s / month"),
+        "quarterly": _("%(price)s / 3 months"),
+        "yearly": _("%(price)s / year"),
+    }
+    return labels.get(period, "%(price)s") % {"price": amount}
+
+
+def frequency(period: str) -> str:
+    return {
+        "weekly": _("Billed weekly"),
+        "monthly": _("Billed monthly"),
+        "quarterly": _("Billed every 3 months"),
+        "yearly": _("Billed yearly"),
+    }.get(period, "")
+
+
+def percent(rate: Decimal) -> str:
+    """0.19 -> '19%', 0.14975 -> '14.975%' (no trailing zeros)."""
+    value = (rate * 100).normalize()
+    return f"{value:f}%"
+
+
+def has_trial(session) -> bool:
+    return bool(session.kind == "subscription" and session.with_trial and session.trial_days)
+
+
+def due_today(session, total: int) -> int:
+    """What the first payment charges: the price, or the trial's amount (nothing by default)."""
+    if has_trial(session):
+        return session.trial_amount or 0
+    return total
+
+
+def summary(session, tax: TaxResult | None) -> dict:
+    """The order summary's rows, formatted. Without a tax result (no country yet) the tax row
+    says it is calculated from the buyer's details."""
+    currency = session.currency
+    rows = {"price": money(session.amount, currency)}
+    if tax is None:
+        rows.update(
+            subtotal=money(session.amount, currency),
+            tax=None,
+            tax_label=_("Tax"),
+            total=money(session.amount, currency),
+            reverse_charge=False,
+            pending=True,
+        )
+        total = session.amount
+    else:
+        if tax.tax_name:
+            label = _("%(tax)s (%(rate)s)") % {"tax": tax.tax_name, "rate": percent(tax.rate)}
+        else:
+            label = _("Tax")
+        rows.update(
+            subtotal=money(tax.subtotal, currency),
+            tax=money(tax.tax_amount, currency),
+            tax_label=label,
+            total=money(tax.total, currency),
+            reverse_charge=tax.reverse_charge,
+            pending=False,
+        )
+        total = tax.total
+    rows["tax_included"] = session.tax_included
+    rows["due_today"] = money(due_today(session, total), currency)
+    rows["billing"] = billing_preview(session, total)
+    return rows
+
+
+def billing_preview(session, total: int, today: date | None = None) -> dict | None:
+    """A subscription's frequency, recurring amount, next billing date and trial."""
+    if session.kind != "subscription":
+        return None
+    period = session.version.billing_period or "monthly"
+    today = today or timezone.now().date()
+    recurring = per_period(money(total, session.currency), period)
+    preview = {
+        "period": period,
+        "frequency": frequency(period),
+        "recurring": recurring,
+        "trial": None,
+    }
+    if has_trial(session):
+        first_charge = today + timedelta(days=session.trial_days)
+        preview["next_billing"] = long_date(first_charge)
+        preview["trial"] = {
+            "days": session.trial_days,
+            "label": ngettext(
+                "%(days)s-day free trial", "%(days)s-day free trial", session.trial_days
+            )
+            % {"days": session.trial_days}
+            if not session.trial_amount
+            else ngettext(
+                "%(days)s-day trial for %(amount)s",
+                "%(days)s-day trial for %(amount)s",
+                session.trial_days,
+            )
+            % {"days": session.trial_days, "amount": money(session.trial_amount, session.currency)},
+            "first_charge": long_date(first_charge),
+        }
+    else:
+        preview["next_billing"] = long_date(add_period(today, period))
+    return preview
+
+
+def provider_display(order, amount: int, language: str) -> dict:
+    """The lines the provider's page shows beside its card form, in the buyer's language."""
+    session = order.session
+    with translation.override(languages.to_django(language)):
+        lines = [[session.version.name, money(order.subtotal, order.currency)]]
+        if order.tax_amount or order.reverse_charge:
+            label = order.tax_name or _("Tax")
+            lines.append([label, money(order.tax_amount, order.currency)])
+        lines.append([_("Total"), money(order.total, order.currency)])
+        preview = billing_preview(session, order.total)
+        if preview is not None:
+            lines.append([preview["frequency"], preview["recurring"]])
+            if order.with_trial and preview["trial"]:
+                lines.append([preview["trial"]["label"], _("Cancel anytime")])
+                lines.append([_("First charge"), preview["trial"]["first_charge"]])
+            else:
+                lines.append([_("Next billing date"), preview["next_billing"]])
+        if amount == 0:
+            button = _("Save card and start trial")
+        else:
+            button = _("Pay %(amount)s") % {"amount": money(amount, order.currency)}
+        return {"lines": lines, "button": button, "title": session.store.name}

@@ -1,0 +1,314 @@
+"""The hosted checkout pages (SPEC 11) driven with Django's test client: step 1's validation and
+summary, the redirect to the provider's page, the return (success, failure and retry,
+processing), expired and used sessions, languages and branding. Browser tests drive the same
+pages in chromium (tests/browser/test_checkout_flow.py)."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from billing.models import Payment
+from billing.providers import test_processor
+from checkout.models import CheckoutSession, Order
+from checkout.presenters import add_period
+from pancake.api import ids
+from products.services import product_create
+
+pytestmark = pytest.mark.django_db
+
+US_CA = {"country": "US", "state": "CA", "postcode": "94105"}
+
+
+@pytest.fixture(autouse=True)
+def _no_faults():
+    test_processor.clear_faults()
+    yield
+    test_processor.clear_faults()
+
+
+@pytest.fixture
+def book(store):
+    return product_create(
+        store=store,
+        kind="onetime",
+        name="E-Book",
+        prices={
+            "USD": {"amount": 2900, "taxCategory": "saas"},
+            "EUR": {"amount": 10000, "taxCategory": "saas"},
+        },
+    )
+
+
+@pytest.fixture
+def plan(store):
+    return product_create(
+        store=store,
+        kind="subscription",
+        name="Pro",
+        billing_period="monthly",
+        prices={"USD": {"amount": 1000, "taxCategory": "saas"}},
+        metadata={"trialDays": 14},
+    )
+
+
+def open_session(api, product, currency="USD", **body) -> CheckoutSession:
+    payload = {"productId": ids.encode("PROD", product.pk), "currency": currency, **body}
+    data = api.call("checkout/create-session", payload)["data"]
+    return CheckoutSession.objects.get(pk=ids.parse_id(data["sessionId"], "CS"))
+
+
+def page_path(session) -> str:
+    return f"/store/{session.store.slug}/checkout/{session.pk}"
+
+
+def details(**fields):
+    return {"email": "buyer@example.com", "country": "US", "state": "CA", "postcode": "94105"} | {
+        k: v for k, v in fields.items()
+    }
+
+
+def pay(client, hosted_url, number="4242424242424242"):
+    path = hosted_url.split("://", 1)[1].split("/", 1)[1]
+    return client.post(
+        "/" + path, {"number": number, "expiry": "12/34", "cvc": "123", "name": "Ada Buyer"}
+    )
+
+
+def test_step_one_shows_the_frozen_offer_labels_and_the_mor_footer(api, book):
+    session = open_session(api, book)
+    response = Client().get(page_path(session), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for label in ("Email", "Country", "State / province", "Postcode", "Business name", "Tax ID"):
+        assert re.search(rf"<label[^>]*>{re.escape(label)}</label>", html), label
+    assert "E-Book" in html and "$29.00" in html
+    assert "Test Mode - No real charges will be made" in html
+    assert "Merchant of Record, Pancake," in html
+    assert ">Continue to payment</button>" in html
+    assert "no-store" in response["Cache-Control"]
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_a_us_buyer_without_a_state_gets_the_error_on_the_state_field(api, book):
+    session = open_session(api, book)
+    response = Client().post(page_path(session), details(state=""))
+    assert response.status_code == 400
+    assert "Choose your state or province." in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_an_eu_buyer_needs_city_and_address(api, book):
+    session = open_session(api, book, currency="EUR")
+    response = Client().post(page_path(session), details(country="DE", state="", postcode="10115"))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert html.count("This field is required.") == 2
+    assert not Order.objects.exists()
+
+
+def test_details_create_the_order_and_send_the_buyer_to_the_provider(api, book):
+    session = open_session(api, book)
+    client = Client()
+    response = client.post(page_path(session), details(), REMOTE_ADDR="203.0.113.7")
+    assert response.status_code == 303
+    order = Order.objects.get(session=session)
+    payment = Payment.objects.get(order=order)
+    assert response["Location"].endswith(f"/test-processor/pay/{payment.provider_payment_id}/")
+    assert order.billing_detail == {
+        "country": "US",
+        "isBusiness": False,
+        "state": "CA",
+        "postcode": "94105",
+    }
+    assert (order.subtotal, order.total, order.buyer_email) == (2900, 2900, "buyer@example.com")
+    assert order.buyer_ip == "203.0.113.7"
+
+
+def test_a_paid_card_returns_to_the_success_page(api, book):
+    session = open_session(api, book, successUrl="https://shop.example/thanks")
+    client = Client()
+    hosted = client.post(page_path(session), details())["Location"]
+    back = pay(client, hosted)
+    assert back.status_code == 302 and "status=succeeded" in back["Location"]
+    response = client.get(page_path(session) + "?" + back["Location"].split("?", 1)[1])
+    assert response.status_code == 200
+    html = response.content.decode()
+    order = Order.objects.get(session=session)
+    assert order.status == "completed"
+    assert ids.encode("ORD", order.pk) in html
+    assert "A receipt has been sent to buyer@example.com." in html
+    assert "Visa ending in 4242" in html
+    assert "https://shop.example/thanks?order_id=" in html
+    # The session is used: it makes no second order.
+    again = client.post(page_path(session), details())
+    assert again.status_code == 200 and Order.objects.count() == 1
+
+
+def test_a_failed_3ds_shows_the_reason_and_try_again_reopens_the_card_page(api, book):
+    session = open_session(api, book)
+    client = Client()
+    hosted = client.post(page_path(session), details())["Location"]
+    pay(client, hosted, number="4000002760003184")
+    path = "/" + hosted.split("://", 1)[1].split("/", 1)[1]
+    three_ds = path.replace("/pay/", "/3ds/")
+    back = client.post(three_ds, {"decision": "fail"})
+    assert "status=failed" in back["Location"]
+    response = client.get(page_path(session) + "?status=failed")
+    assert response.status_code == 402
+    html = response.content.decode()
+    assert "The card&#x27;s 3-D Secure authentication failed." in html
+    assert ">Try again</button>" in html
+    retry = client.post(page_path(session))
+    assert retry.status_code == 303 and retry["Location"] == hosted
+    pay(client, hosted)
+    assert Order.objects.get(session=session).status == "completed"
+    assert client.get(page_path(session)).status_code == 200
+
+
+def test_back_from_the_provider_before_its_notification_shows_processing(api, book, settings):
+    settings.TEST_PROCESSOR_NOTIFICATION_HANDLER = None  # the notification is late
+    session = open_session(api, book)
+    client = Client()
+    hosted = client.post(page_path(session), details())["Location"]
+    back = pay(client, hosted)
+    response = client.get(page_path(session) + "?" + back["Location"].split("?", 1)[1])
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Processing your payment" in html and 'http-equiv="refresh"' in html
+
+
+def test_an_expired_session_says_so_and_offers_a_new_checkout(api, book):
+    session = open_session(api, book)
+    CheckoutSession.objects.filter(pk=session.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    response = Client().get(page_path(session))
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert "This checkout has expired" in html
+    assert f'href="/{book.store.slug}/{book.slug}?env=test"' in html
+    assert Client().post(page_path(session), details()).status_code == 410
+    assert not Order.objects.exists()
+
+
+def test_the_summary_endpoint_follows_country_state_and_vat_number(api, book):
+    session = open_session(api, book, currency="EUR")
+    client = Client()
+    url = page_path(session) + "/summary"
+    de = client.get(url, {"country": "DE"}).json()
+    assert de["summary"]["tax"] == "€19.00" and de["summary"]["total"] == "€119.00"
+    assert de["summary"]["tax_label"] == "VAT (19%)"
+    b2b = client.get(url, {"country": "FR", "is_business": "on", "tax_id": "FR40303265045"}).json()
+    assert b2b["summary"]["tax"] == "€0.00" and b2b["summary"]["reverse_charge"] is True
+    us = client.get(url, {"country": "US"}).json()
+    assert us["error"]["field"] == "state"
+    bad = client.get(url, {"country": "FR", "is_business": "on", "tax_id": "FR123"}).json()
+    assert bad["error"]["field"] == "tax_id"
+
+
+def test_an_eu_business_with_a_valid_vat_number_is_reverse_charged(api, book):
+    session = open_session(api, book, currency="EUR")
+    client = Client()
+    form = details(
+        country="FR",
+        state="",
+        postcode="75001",
+        city="Paris",
+        address="1 rue de Rivoli",
+        is_business="on",
+        business_name="Acme SARL",
+        tax_id="FR40303265045",
+    )
+    assert client.post(page_path(session), form).status_code == 303
+    order = Order.objects.get(session=session)
+    assert (order.tax_amount, order.total, order.reverse_charge) == (0, 10000, True)
+    assert order.billing_detail["city"] == "Paris"
+    assert order.billing_detail["taxId"] == "FR40303265045"
+
+
+@pytest.mark.parametrize(
+    "language, heading, button",
+    [
+        ("de", "Ihre Angaben", "Weiter zur Zahlung"),
+        ("ja", "お客様情報", "お支払いへ進む"),
+    ],
+)
+def test_a_session_language_translates_the_page(api, book, language, heading, button):
+    session = open_session(api, book, language=language)
+    response = Client().get(page_path(session), HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert f'<html lang="{language}"' in html
+    assert heading in html and button in html
+
+
+def test_the_language_switch_beats_the_browser_and_is_remembered(api, book):
+    session = open_session(api, book)
+    client = Client()
+    response = client.get(page_path(session) + "?lang=fr", HTTP_ACCEPT_LANGUAGE="ja")
+    assert '<html lang="fr"' in response.content.decode()
+    again = client.get(page_path(session), HTTP_ACCEPT_LANGUAGE="ja")
+    assert '<html lang="fr"' in again.content.decode()
+    other = Client().get(page_path(session), HTTP_ACCEPT_LANGUAGE="ko-KR,ko;q=0.9")
+    assert '<html lang="ko"' in other.content.decode()
+
+
+def test_dark_mode_of_the_session_overrides_the_store_default(api, book, store):
+    api.call(
+        "store/update-store",
+        {
+            "id": ids.encode("STO", store.pk),
+            "checkoutSettings": {"dark": {"checkoutColorPrimary": "#FF00AA"}},
+        },
+    )
+    light = Client().get(page_path(open_session(api, book))).content.decode()
+    assert "--brand-primary:#7CCB02;" in light and "checkout--light" in light
+    dark = Client().get(page_path(open_session(api, book, darkMode=True))).content.decode()
+    assert "--brand-primary:#FF00AA;" in dark and "checkout--dark" in dark
+
+
+def test_a_subscription_shows_the_billing_preview_and_trial(api, plan):
+    session = open_session(api, plan, withTrial=True)
+    html = Client().get(page_path(session), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    today = timezone.now().date()
+    first = (today + timedelta(days=14)).strftime("%B %-d, %Y")
+    assert "Billed monthly" in html and "$10.00 / month" in html
+    assert "14-day free trial" in html and first in html
+    assert "Cancel anytime." in html
+
+    no_trial = open_session(api, plan)
+    html = Client().get(page_path(no_trial), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Free trial" not in html
+    assert add_period(today, "monthly").strftime("%B %-d, %Y") in html
+
+
+def test_a_trial_saves_the_card_without_charging_and_starts_trialing(api, plan):
+    session = open_session(api, plan, withTrial=True)
+    client = Client()
+    hosted = client.post(page_path(session), details())["Location"]
+    card_page = client.get("/" + hosted.split("://", 1)[1].split("/", 1)[1]).content.decode()
+    assert "Save card and start trial" in card_page and "14-day free trial" in card_page
+    pay(client, hosted)
+    order = Order.objects.get(session=session)
+    assert order.status == "trialing"
+    assert Payment.objects.get(order=order).amount == 0
+    html = client.get(page_path(session)).content.decode()
+    assert "Your trial has started" in html
+
+
+@pytest.mark.parametrize(
+    "anchor, period, expected",
+    [
+        ("2026-01-31", "monthly", "2026-02-28"),
+        ("2028-01-31", "monthly", "2028-02-29"),
+        ("2026-11-30", "quarterly", "2027-02-28"),
+        ("2026-02-28", "yearly", "2027-02-28"),
+        ("2026-12-29", "weekly", "2027-01-05"),
+    ],
+)
+def test_add_period_keeps_the_anchor_day_clamped_to_the_month(anchor, period, expected):
+    from datetime import date
+
+    assert add_period(date.fromisoformat(anchor), period).isoformat() == expected

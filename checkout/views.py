@@ -156,7 +156,9 @@ def _render(request, session, template: str, context: dict, *, status: int = 200
         response = render(request, template, {**base, **context}, status=status)
         response["Content-Language"] = languages.to_django(language)
     response["Content-Security-Policy"] = _csp(look["brand_css_hash"])
-    response["Referrer-Policy"] = "no-referrer"  # the URL may carry a #token= fragment
+    # Not "no-referrer": the browser would then send "Origin: null" with the page's own forms,
+    # which CSRF protection refuses. Other hosts (a merchant's logo) never see the session URL.
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
     if chosen:

@@ -212,3 +212,141 @@ class ProviderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.event_id}"
+
+
+# --- webhooks (SPEC 9) ---------------------------------------------------------------------------
+
+
+class WebhookChannel(models.TextChoices):
+    HTTP = "http", "HTTP"
+    SLACK = "slack", "Slack"
+    DISCORD = "discord", "Discord"
+    TELEGRAM = "telegram", "Telegram"
+    FEISHU = "feishu", "Feishu"
+
+
+class WebhookEndpoint(BaseModel):
+    """Where a store's events go, in one environment. Removing one is a hard delete: its
+    deliveries keep the URL they were sent to."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="webhooks")
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    channel = models.CharField(max_length=16, choices=WebhookChannel.choices)
+    url = models.URLField(max_length=2000)
+    events = models.JSONField(default=list)
+    secret = models.CharField(max_length=200, null=True, blank=True)
+    api_version = models.CharField(max_length=10)
+    # The store's default endpoint of the environment (store/update-store webhookSettings).
+    is_default = models.BooleanField(default=False)
+    enabled = models.BooleanField(default=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "environment"],
+                condition=Q(is_default=True),
+                name="webhook_one_default_per_environment",
+            )
+        ]
+        indexes = [models.Index(fields=["store", "environment"], name="webhook_store_env_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.url} ({self.environment})"
+
+
+class WebhookDelivery(BaseModel):
+    """One event for one endpoint. Its id is the payload's ``id`` (receivers dedupe on it) and
+    ``body`` the exact bytes sent at every attempt, frozen when the delivery was made."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCESS = "success", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    event = models.ForeignKey(
+        "pancake.OutboxEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    event_type = models.CharField(max_length=64)
+    # The business object (the payload's eventId) and the order or subscription it belongs to:
+    # deliveries of one aggregate to one endpoint go out in the order they were made.
+    subject_id = models.UUIDField()
+    aggregate_id = models.UUIDField(db_index=True)
+    channel = models.CharField(max_length=16, choices=WebhookChannel.choices)
+    url = models.URLField(max_length=2000)
+    body = models.TextField()
+    is_test = models.BooleanField(default=False)  # "send test event" from the dashboard
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempt_count = models.PositiveIntegerField(default=0)
+    # attempt_count when the current round of retries began (a manual resend starts a new one)
+    retry_base = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A worker's claim: another worker leaves the row alone until this passes (a worker that dies
+    # mid-delivery loses nothing: the sweep takes the row again after it).
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_attempted_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "endpoint"],
+                condition=Q(is_test=False),
+                name="webhook_delivery_once_per_endpoint",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=WebhookChannel.values), name="webhook_delivery_channel"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhook_delivery_due_idx",
+                condition=Q(status="pending"),
+            ),
+            models.Index(fields=["endpoint", "created_at"], name="webhook_delivery_log_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.url} ({self.status})"
+
+
+class WebhookAttempt(BaseModel):
+    """One POST of a delivery: when, what came back (a bounded snippet), how long it took."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField()
+    signed_at_ms = models.BigIntegerField(null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_snippet = models.CharField(max_length=1000, blank=True, default="")
+    error = models.CharField(max_length=500, blank=True, default="")
+    duration_ms = models.PositiveIntegerField(default=0)
+    succeeded = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.delivery_id}"
+
+
+class WebhookSigningKey(BaseModel):
+    """The platform's webhook key pair of one environment, made on first use. The private key is
+    kept encrypted with a key derived from SECRET_KEY (or read from WEBHOOK_PRIVATE_KEY_FILE_*)."""
+
+    environment = models.CharField(max_length=8, choices=Environment.choices, unique=True)
+    public_pem = models.TextField()
+    private_encrypted = models.TextField()
+
+    def __str__(self) -> str:
+        return f"webhook key ({self.environment})"

@@ -80,9 +80,20 @@ def notification_receive(*, environment: str, headers: dict, body: bytes) -> Pay
 
 
 def _event_data(payment: Payment) -> dict:
-    """The internal form of an event's data (UUIDs, minor units); webhooks render it."""
+    """The internal form of an event's data (UUIDs, minor units); webhooks render it for each
+    endpoint (billing.webhooks.payload), keeping the SDK's fields and presence rules."""
+    from pancake.api.fields import format_timestamp
+
     order = payment.order
+    version = order.version
     details = payment.payment_method_details or {}
+    list_price = {
+        "total": order.total,
+        "subtotal": order.subtotal,
+        "taxAmount": order.tax_amount,
+        "taxRate": str((order.tax_rate * 100).normalize()),
+        "taxName": order.tax_name or None,
+    }
     data = {
         "orderId": str(order.pk),
         "orderStatus": order.status,
@@ -91,22 +102,27 @@ def _event_data(payment: Payment) -> dict:
         "orderMerchantExternalId": order.order_merchant_external_id,
         "currency": order.currency,
         "billingDetail": order.billing_detail,
-        "orderMetadata": order.metadata,
+        "orderMetadata": order.metadata or None,
         "amount": order.subtotal,
         "taxAmount": order.tax_amount,
-        "taxRate": str(order.tax_rate),
-        "taxName": order.tax_name,
+        "taxRate": str(order.tax_rate.normalize()),
+        "taxName": order.tax_name or None,
         "subtotal": order.subtotal,
         "total": order.total,
         "chargedAmount": payment.amount,
+        "listPrice": {k: v for k, v in list_price.items() if v is not None},
         "productId": str(order.product_id),
         "productVersionId": str(order.version_id),
+        "productName": version.name,
+        "productDescription": version.description or None,
+        "productMetadata": version.metadata or None,
+        "billingPeriod": version.billing_period or None,
         "paymentId": str(payment.pk),
         "paymentStatus": payment.status,
         "paymentMethod": payment.payment_method or None,
         "paymentLast4": details.get("last4"),
         "paymentFailureReason": payment.failure_message or None,
-        "paymentDate": payment.paid_at.isoformat() if payment.paid_at else None,
+        "paymentDate": format_timestamp(payment.paid_at),
     }
     return {key: value for key, value in data.items() if value is not None}
 

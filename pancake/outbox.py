@@ -23,7 +23,7 @@ def emit(
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("emit() must be called inside the transaction of the change")
-    return OutboxEvent.objects.create(
+    event = OutboxEvent.objects.create(
         store_id=store_id,
         environment=environment,
         event_type=event_type,
@@ -31,3 +31,12 @@ def emit(
         aggregate_id=aggregate_id,
         data=data,
     )
+    # After commit, hand it to a worker; if that fails (Redis down), the sweep finds it later.
+    transaction.on_commit(lambda: _dispatch(event.pk), robust=True)
+    return event
+
+
+def _dispatch(event_id) -> None:
+    from billing.tasks import fan_out_event
+
+    fan_out_event.delay(str(event_id))

@@ -163,7 +163,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "stores.tasks.purge_expired_buyer_sessions",
         "schedule": 3600.0,
     },
+    # Webhook retries that are due, and events a lost kick left behind (SPEC 9).
+    "sweep-webhooks": {"task": "billing.tasks.sweep_webhooks", "schedule": 15.0},
 }
+
+# Webhooks (SPEC 9). Loopback receivers are always allowed in test; this allows them (over http)
+# in prod too, for development. Private networks only for on-premises receivers.
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", False)
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Operator-managed signing keys (PEM, unencrypted); without them a key pair per environment is
+# made on first use and kept in the database, encrypted with a key derived from SECRET_KEY.
+WEBHOOK_PRIVATE_KEY_FILE_TEST = env("WEBHOOK_PRIVATE_KEY_FILE_TEST", "")
+WEBHOOK_PRIVATE_KEY_FILE_PROD = env("WEBHOOK_PRIVATE_KEY_FILE_PROD", "")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -79,11 +79,15 @@ class UpdateStore(Action):
         changes = {self.FIELDS[k]: v for k, v in data.items() if k in self.FIELDS}
         if "logo" in changes and changes["logo"] == "":
             changes["logo"] = None
-        if "webhookSettings" in data:
-            self.warn(
-                "webhookSettings field ignored: manage endpoints with store/add-webhook", "store"
-            )
         store, dropped = services.store_update(actor=actor, store_id=data["id"], **changes)
+        if data.get("webhookSettings") is not None:
+            from billing.webhooks.endpoints import default_endpoints_set
+
+            ignored = default_endpoints_set(
+                actor=actor, store_id=store.pk, settings=data["webhookSettings"]
+            )
+            if ignored:
+                self.warn("webhookSettings keys ignored: " + ", ".join(ignored), "store")
         if dropped:
             self.warn(
                 "notificationSettings keys not writable by merchants were dropped: "

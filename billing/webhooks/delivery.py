@@ -1,0 +1,461 @@
+"""Delivering outbox events to webhook endpoints (SPEC 9, issue 11).
+
+1. ``fan_out(event_id)``: after the change's transaction commits, one delivery per subscribed
+   endpoint, its body rendered for the endpoint's API version and frozen; the event is marked
+   dispatched in the same transaction, so it fans out once.
+2. ``deliver(delivery_id)``: claims the row (a lease, so a worker that dies mid-POST loses
+   nothing: the sweep takes the row again when the lease ends), checks the destination again
+   after resolving it, signs the frozen body afresh and POSTs it; any 2xx is success. Failures are
+   retried after 5 min, 30 min, 2 h, 8 h and 24 h; the last failure marks the delivery failed and
+   disables the endpoint. Deliveries to a disabled endpoint are held (``next_attempt_at`` empty)
+   until it is enabled again. Deliveries of one order or subscription to one endpoint go out in
+   the order they were made: a later one waits while an earlier one is pending.
+3. ``sweep()``: the periodic safety net: events not fanned out (Redis was down at commit, a
+   worker crashed) and deliveries that are due or whose lease ran out.
+
+Every step re-reads its rows and is safe to run twice; receivers dedupe on the payload ``id``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from billing.models import WebhookAttempt, WebhookChannel, WebhookDelivery, WebhookEndpoint
+from billing.webhooks import keys, payload, urls
+from pancake.models import OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+Status = WebhookDelivery.Status
+RETRY_AFTER = (
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=8),
+    timedelta(hours=24),
+)
+MAX_ATTEMPTS = 1 + len(RETRY_AFTER)
+SNIPPET = 1000
+WAIT_FOR_EARLIER = timedelta(seconds=30)  # re-check a delivery queued behind an earlier one
+
+
+def timeout_seconds() -> float:
+    return float(getattr(settings, "WEBHOOK_TIMEOUT_SECONDS", 10))
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=2 * timeout_seconds() + 20)
+
+
+def _kick(delivery_ids) -> None:
+    """Queue deliveries once the current transaction commits (the sweep covers a lost kick)."""
+    from billing import tasks
+
+    ids = [str(i) for i in delivery_ids]
+    if not ids:
+        return
+
+    def send():
+        for delivery_id in ids:
+            tasks.deliver_webhook.delay(delivery_id)
+
+    transaction.on_commit(send, robust=True)
+
+
+# --- fan-out -------------------------------------------------------------------------------------
+
+
+def _subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
+    return not endpoint.events or event_type in endpoint.events  # no list: every event
+
+
+def fan_out(event_id) -> list[uuid.UUID]:
+    """Make the deliveries of one committed outbox event (once)."""
+    from stores.models import Store
+
+    with transaction.atomic():
+        event = (
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(pk=event_id, dispatched_at__isnull=True)
+            .first()
+        )
+        if event is None:
+            return []  # done before, or another worker is on it
+        store = Store.objects.get(pk=event.store_id)
+        now = timezone.now()
+        endpoints = WebhookEndpoint.objects.filter(
+            store_id=event.store_id, environment=event.environment
+        ).order_by("created_at")
+        deliveries = []
+        for endpoint in endpoints:
+            if not _subscribed(endpoint, event.event_type):
+                continue
+            delivery_id = uuid.uuid4()
+            body = payload.render(
+                delivery_id=delivery_id,
+                event_type=event.event_type,
+                subject_id=event.subject_id,
+                store=store,
+                environment=event.environment,
+                created_at=event.created_at,
+                data=event.data,
+                version=endpoint.api_version,
+            )
+            deliveries.append(
+                WebhookDelivery(
+                    id=delivery_id,
+                    event=event,
+                    endpoint=endpoint,
+                    store_id=event.store_id,
+                    environment=event.environment,
+                    event_type=event.event_type,
+                    subject_id=event.subject_id,
+                    aggregate_id=event.aggregate_id,
+                    channel=endpoint.channel,
+                    url=endpoint.url,
+                    body=body,
+                    next_attempt_at=now if endpoint.enabled else None,
+                )
+            )
+        WebhookDelivery.objects.bulk_create(deliveries)
+        event.dispatched_at = now
+        event.save(update_fields=["dispatched_at"])
+        _kick(d.pk for d in deliveries if d.next_attempt_at is not None)
+    return [d.pk for d in deliveries]
+
+
+# --- one attempt ---------------------------------------------------------------------------------
+
+
+def _claim(delivery_id) -> tuple[WebhookDelivery | None, str]:
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("endpoint")
+            .filter(pk=delivery_id, status=Status.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return None, "done or busy"
+        if delivery.locked_until and delivery.locked_until > now:
+            return None, "claimed"
+        if delivery.next_attempt_at is None or delivery.next_attempt_at > now:
+            return None, "not due"
+        endpoint = delivery.endpoint
+        if not delivery.is_test:
+            if endpoint is None:
+                delivery.status = Status.FAILED
+                delivery.last_error = "The webhook was removed"
+                delivery.completed_at = now
+                delivery.save(update_fields=["status", "last_error", "completed_at", "updated_at"])
+                return None, "endpoint removed"
+            if not endpoint.enabled:
+                delivery.next_attempt_at = None  # held until the endpoint is enabled again
+                delivery.save(update_fields=["next_attempt_at", "updated_at"])
+                return None, "held"
+            earlier = WebhookDelivery.objects.filter(
+                endpoint=endpoint,
+                aggregate_id=delivery.aggregate_id,
+                status=Status.PENDING,
+                is_test=False,
+                created_at__lt=delivery.created_at,
+            ).exists()
+            if earlier:
+                delivery.next_attempt_at = now + WAIT_FOR_EARLIER
+                delivery.save(update_fields=["next_attempt_at", "updated_at"])
+                return None, "waits for an earlier event"
+        delivery.locked_until = now + lease()
+        delivery.attempt_count += 1
+        delivery.last_attempted_at = now
+        delivery.save(
+            update_fields=["locked_until", "attempt_count", "last_attempted_at", "updated_at"]
+        )
+    return delivery, "claimed"
+
+
+def _chat_message(delivery: WebhookDelivery) -> dict:
+    """A short, human-readable message for the chat channels."""
+    body = json.loads(delivery.body)
+    data = body.get("data") or {}
+    mode = "" if body.get("mode") == "prod" else "[test] "
+    amount = data.get("chargedAmount") or data.get("refundedAmount") or data.get("total")
+    parts = [f"{mode}{body.get('storeName')}: {body.get('eventType')}"]
+    if data.get("productName"):
+        parts.append(str(data["productName"]))
+    if amount is not None and data.get("currency"):
+        parts.append(f"{amount} {data['currency']}")
+    if data.get("buyerEmail"):
+        parts.append(str(data["buyerEmail"]))
+    text = " · ".join(parts)
+    if delivery.channel == WebhookChannel.SLACK:
+        return {"text": text}
+    if delivery.channel == WebhookChannel.DISCORD:
+        return {"content": text}
+    if delivery.channel == WebhookChannel.TELEGRAM:
+        return {"text": text}
+    return {"msg_type": "text", "content": {"text": text}}  # feishu
+
+
+def _feishu_sign(secret: str) -> dict:
+    import base64
+    import hashlib
+    import hmac
+
+    timestamp = str(int(time.time()))
+    key = f"{timestamp}\n{secret}".encode()
+    sign = base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+    return {"timestamp": timestamp, "sign": sign}
+
+
+def _request(delivery: WebhookDelivery) -> tuple[bytes, dict, int | None]:
+    headers = {"Content-Type": "application/json", "User-Agent": "Pancake-Webhooks/1.0"}
+    if delivery.channel == WebhookChannel.HTTP:
+        signature, signed_at = keys.signature_header(delivery.environment, delivery.body)
+        headers.update(
+            {
+                keys.SIGNATURE_HEADER: signature,
+                "X-Environment": delivery.environment,
+                "X-Pancake-Event": delivery.event_type,
+                "X-Pancake-Delivery": str(delivery.pk),
+            }
+        )
+        return delivery.body.encode(), headers, signed_at
+    message = _chat_message(delivery)
+    secret = delivery.endpoint.secret if delivery.endpoint else None
+    if delivery.channel == WebhookChannel.FEISHU and secret:
+        message.update(_feishu_sign(secret))
+    return json.dumps(message, ensure_ascii=False).encode(), headers, None
+
+
+def _post(delivery: WebhookDelivery) -> dict:
+    started = time.monotonic()
+    result = {"status_code": None, "snippet": "", "error": "", "signed_at": None}
+    try:
+        urls.resolve_checked(delivery.url, delivery.environment)
+        body, headers, result["signed_at"] = _request(delivery)
+        with requests.post(
+            delivery.url,
+            data=body,
+            headers=headers,
+            timeout=(min(5.0, timeout_seconds()), timeout_seconds()),
+            allow_redirects=False,
+            stream=True,
+        ) as response:
+            result["status_code"] = response.status_code
+            raw = response.raw.read(SNIPPET, decode_content=True) or b""
+            result["snippet"] = raw.decode("utf-8", "replace")[:SNIPPET]
+    except urls.UnsafeDestination as exc:
+        result["error"] = f"Refused destination: {exc}"
+    except requests.Timeout:
+        result["error"] = f"No answer within {timeout_seconds():g} s"
+    except requests.RequestException as exc:
+        result["error"] = f"Connection failed: {exc.__class__.__name__}"
+    result["duration_ms"] = int((time.monotonic() - started) * 1000)
+    return result
+
+
+def deliver(delivery_id) -> str:
+    """One attempt of one delivery, if it is due and nobody else holds it. Returns what
+    happened (for logs and tests)."""
+    delivery, why = _claim(delivery_id)
+    if delivery is None:
+        return why
+    result = _post(delivery)
+    ok = result["status_code"] is not None and 200 <= result["status_code"] < 300
+    now = timezone.now()
+    with transaction.atomic():
+        current = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        WebhookAttempt.objects.create(
+            delivery=current,
+            number=delivery.attempt_count,
+            signed_at_ms=result["signed_at"],
+            status_code=result["status_code"],
+            response_snippet=result["snippet"],
+            error=result["error"][:500],
+            duration_ms=result["duration_ms"],
+            succeeded=ok,
+        )
+        current.locked_until = None
+        current.last_status_code = result["status_code"]
+        current.last_error = result["error"][:500]
+        attempts_this_round = current.attempt_count - current.retry_base
+        if ok:
+            current.status = Status.SUCCESS
+            current.completed_at = now
+            current.next_attempt_at = None
+        elif attempts_this_round >= MAX_ATTEMPTS:
+            current.status = Status.FAILED
+            current.completed_at = now
+            current.next_attempt_at = None
+            if not current.is_test:
+                _disable(current)
+        else:
+            current.next_attempt_at = now + RETRY_AFTER[attempts_this_round - 1]
+        current.save()
+        if current.status != Status.PENDING and not current.is_test:
+            _kick_next(current)
+    outcome = current.status if current.status != Status.PENDING else "retry scheduled"
+    logger.info(
+        "webhook %s %s to %s: attempt %s, %s",
+        current.pk,
+        current.event_type,
+        current.url,
+        current.attempt_count,
+        result["status_code"] or result["error"],
+    )
+    return outcome
+
+
+def _disable(delivery: WebhookDelivery) -> None:
+    reason = (
+        f"Disabled after {MAX_ATTEMPTS} failed attempts to deliver {delivery.event_type} "
+        f"({delivery.last_error or f'HTTP {delivery.last_status_code}'})"
+    )
+    WebhookEndpoint.objects.filter(pk=delivery.endpoint_id, enabled=True).update(
+        enabled=False, disabled_at=timezone.now(), disabled_reason=reason[:255]
+    )
+
+
+def _kick_next(delivery: WebhookDelivery) -> None:
+    """The next delivery of the same order or subscription to the same endpoint may go now."""
+    following = (
+        WebhookDelivery.objects.filter(
+            endpoint_id=delivery.endpoint_id,
+            aggregate_id=delivery.aggregate_id,
+            status=Status.PENDING,
+            is_test=False,
+            next_attempt_at__isnull=False,
+        )
+        .order_by("created_at")
+        .first()
+    )
+    if following is not None:
+        WebhookDelivery.objects.filter(pk=following.pk).update(next_attempt_at=timezone.now())
+        _kick([following.pk])
+
+
+# --- held, resent and test deliveries ------------------------------------------------------------
+
+
+def release_held(endpoint: WebhookEndpoint) -> int:
+    """An endpoint enabled again: what waited goes out, oldest first."""
+    held = list(
+        WebhookDelivery.objects.filter(
+            endpoint=endpoint, status=Status.PENDING, next_attempt_at__isnull=True
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    )
+    WebhookDelivery.objects.filter(pk__in=held).update(next_attempt_at=timezone.now())
+    _kick(held)
+    return len(held)
+
+
+def resend(delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery again, same id and bytes, with a fresh round of retries."""
+    with transaction.atomic():
+        current = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if current.status == Status.PENDING and current.locked_until:
+            return current  # being sent right now
+        current.status = Status.PENDING
+        current.retry_base = current.attempt_count
+        current.next_attempt_at = timezone.now()
+        current.completed_at = None
+        current.save()
+        _kick([current.pk])
+    return current
+
+
+def send_test(endpoint: WebhookEndpoint, event_type: str = "order.completed") -> WebhookDelivery:
+    """A sample event to one endpoint, marked as a test in the log (not in the payload: the
+    receiver sees a normal event of its type, with made-up ids)."""
+    from pancake.api.fields import format_timestamp
+
+    delivery_id, subject, order = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    now = timezone.now()
+    data = {
+        "orderId": str(order),
+        "orderStatus": "completed",
+        "buyerEmail": "buyer@example.com",
+        "currency": "USD",
+        "billingDetail": {"country": "US", "isBusiness": False, "state": "CA"},
+        "amount": 2900,
+        "taxAmount": 0,
+        "taxRate": "0",
+        "subtotal": 2900,
+        "total": 2900,
+        "chargedAmount": 2900,
+        "listPrice": {"total": 2900, "subtotal": 2900, "taxAmount": 0},
+        "productName": "Test event",
+        "paymentId": str(subject),
+        "paymentStatus": "succeeded",
+        "paymentMethod": "card",
+        "paymentLast4": "4242",
+        "paymentDate": format_timestamp(now),
+        "billingPeriod": "monthly",
+    }
+    body = payload.render(
+        delivery_id=delivery_id,
+        event_type=event_type,
+        subject_id=subject,
+        store=endpoint.store,
+        environment=endpoint.environment,
+        created_at=now,
+        data=data,
+        version=endpoint.api_version,
+    )
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.create(
+            id=delivery_id,
+            endpoint=endpoint,
+            store_id=endpoint.store_id,
+            environment=endpoint.environment,
+            event_type=event_type,
+            subject_id=subject,
+            aggregate_id=order,
+            channel=endpoint.channel,
+            url=endpoint.url,
+            body=body,
+            is_test=True,
+            next_attempt_at=now,
+        )
+        _kick([delivery.pk])
+    return delivery
+
+
+# --- the sweep -----------------------------------------------------------------------------------
+
+
+def sweep(*, limit: int = 500) -> dict:
+    """Fan out events left behind and send deliveries that are due or whose lease ran out."""
+    from billing import tasks
+
+    now = timezone.now()
+    grace = now - timedelta(seconds=float(getattr(settings, "WEBHOOK_SWEEP_GRACE_SECONDS", 10)))
+    events = list(
+        OutboxEvent.objects.filter(dispatched_at__isnull=True, created_at__lte=grace)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for event_id in events:
+        fan_out(event_id)
+    due = list(
+        WebhookDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for delivery_id in due:
+        tasks.deliver_webhook.delay(str(delivery_id))
+    return {"events": len(events), "deliveries": len(due)}

@@ -1,0 +1,216 @@
+"""Webhook endpoints (SPEC 9): the SDK's ``store/add-webhook|update-webhook|remove-webhook``,
+the seeds' ``webhookSettings`` (each environment's default http endpoint), and the dashboard's
+enable/disable. Owners and admins manage them; at most 20 per store (both environments)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import WebhookChannel, WebhookEndpoint
+from billing.webhooks import urls
+from billing.webhooks.payload import ALIASES, EVENT_TYPES
+from pancake.api import versions
+from pancake.api.auth import Actor
+from pancake.api.errors import Conflict, InvalidInput, NotFound
+from stores.models import Role
+from stores.selectors import access_store
+from stores.services import lock_store
+
+MAX_PER_STORE = 20
+LAYER = "webhook"
+UNSET = object()
+# Chat channels post a short message to the service's incoming-webhook URL.
+CHANNELS = tuple(WebhookChannel.values)
+
+
+def _bad(message: str) -> InvalidInput:
+    return InvalidInput(message, layer=LAYER)
+
+
+def check_events(events) -> list[str]:
+    """The event types, de-duplicated, with the seeds' alias mapped (an empty list: none)."""
+    if events is None:
+        return []
+    if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+        raise _bad("Invalid events: expected a list of event types")
+    out: list[str] = []
+    for event in events:
+        event = ALIASES.get(event, event)
+        if event not in EVENT_TYPES:
+            raise _bad(f"Invalid events: unknown event type {event!r}")
+        if event not in out:
+            out.append(event)
+    return out
+
+
+def _secret(value) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 200:
+        raise _bad("Invalid secret: expected text of at most 200 characters")
+    return value
+
+
+def _endpoint_for(actor: Actor, endpoint_id: uuid.UUID, *, lock: bool = False) -> WebhookEndpoint:
+    queryset = WebhookEndpoint.objects.select_related("store")
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    endpoint = queryset.filter(pk=endpoint_id, store__deleted_at__isnull=True).first()
+    if endpoint is None:
+        raise NotFound("Webhook not found", layer=LAYER)
+    try:
+        access_store(actor, endpoint.store_id, min_role=Role.ADMIN)
+    except NotFound:
+        raise NotFound("Webhook not found", layer=LAYER) from None
+    return endpoint
+
+
+def _check_room(store_id: uuid.UUID) -> None:
+    if WebhookEndpoint.objects.filter(store_id=store_id).count() >= MAX_PER_STORE:
+        raise Conflict(f"A store can have at most {MAX_PER_STORE} webhooks", layer=LAYER)
+
+
+def endpoint_add(
+    *,
+    actor: Actor,
+    store_id: uuid.UUID,
+    channel: str,
+    url: str,
+    events=None,
+    test_mode: bool = False,
+    secret=None,
+    api_version: str | None = None,
+) -> WebhookEndpoint:
+    if channel not in CHANNELS:
+        raise _bad("Unsupported channel")
+    environment = "test" if test_mode else "prod"
+    url = urls.check_url(url, environment)
+    events = check_events(events)
+    version = api_version or actor.api_version or versions.LATEST
+    if version not in versions.SUPPORTED:
+        raise _bad(f"Invalid apiVersion: {version!r}")
+    with transaction.atomic():
+        access_store(actor, store_id, min_role=Role.ADMIN)
+        lock_store(store_id)  # counts and creates under the store's lock: never 21
+        _check_room(store_id)
+        return WebhookEndpoint.objects.create(
+            store_id=store_id,
+            environment=environment,
+            channel=channel,
+            url=url,
+            events=events,
+            secret=_secret(secret),
+            api_version=version,
+        )
+
+
+def endpoint_update(
+    *,
+    actor: Actor,
+    endpoint_id: uuid.UUID,
+    url=UNSET,
+    events=UNSET,
+    secret=UNSET,
+    api_version=UNSET,
+    enabled=UNSET,
+) -> WebhookEndpoint:
+    """Partial update; channel and environment never change. Re-enabling sends what waited."""
+    with transaction.atomic():
+        endpoint = _endpoint_for(actor, endpoint_id, lock=True)
+        fields = ["updated_at"]
+        if url is not UNSET:
+            endpoint.url = urls.check_url(url, endpoint.environment)
+            fields.append("url")
+        if events is not UNSET:
+            endpoint.events = check_events(events)
+            fields.append("events")
+        if secret is not UNSET:
+            endpoint.secret = _secret(secret)
+            fields.append("secret")
+        if api_version is not UNSET:
+            if api_version not in versions.SUPPORTED:
+                raise _bad(f"Invalid apiVersion: {api_version!r}")
+            endpoint.api_version = api_version
+            fields.append("api_version")
+        reenabled = False
+        if enabled is not UNSET and bool(enabled) != endpoint.enabled:
+            endpoint.enabled = bool(enabled)
+            reenabled = endpoint.enabled
+            endpoint.disabled_at = None if endpoint.enabled else timezone.now()
+            endpoint.disabled_reason = "" if endpoint.enabled else "Disabled by the merchant"
+            fields += ["enabled", "disabled_at", "disabled_reason"]
+        endpoint.save(update_fields=fields)
+        if reenabled:
+            from billing.webhooks import delivery
+
+            delivery.release_held(endpoint)
+    return endpoint
+
+
+def endpoint_remove(*, actor: Actor, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    """Hard delete; the deliveries stay in the log with the URL they went to."""
+    with transaction.atomic():
+        endpoint = _endpoint_for(actor, endpoint_id, lock=True)
+        snapshot = WebhookEndpoint(
+            **{f.attname: getattr(endpoint, f.attname) for f in endpoint._meta.concrete_fields}
+        )
+        endpoint.delete()
+    return snapshot
+
+
+def default_endpoints_set(*, actor: Actor, store_id: uuid.UUID, settings: dict) -> list[str]:
+    """The seeds' ``webhookSettings`` (``testWebhookUrl``, ``prodWebhookUrl``, ``testEvents``,
+    ``prodEvents``): each environment's default http endpoint, made, changed or (empty URL)
+    removed. Returns the keys it ignored."""
+    if not isinstance(settings, dict):
+        raise _bad("Invalid webhookSettings: expected an object")
+    known = {"testWebhookUrl", "prodWebhookUrl", "testEvents", "prodEvents"}
+    ignored = sorted(set(settings) - known)
+    with transaction.atomic():
+        access_store(actor, store_id, min_role=Role.ADMIN)
+        lock_store(store_id)
+        for environment in ("test", "prod"):
+            url_key, events_key = f"{environment}WebhookUrl", f"{environment}Events"
+            if url_key not in settings and events_key not in settings:
+                continue
+            current = WebhookEndpoint.objects.filter(
+                store_id=store_id, environment=environment, is_default=True
+            ).first()
+            url = settings.get(url_key, current.url if current else None)
+            if not url:
+                if current is not None:
+                    current.delete()
+                continue
+            url = urls.check_url(url, environment, field=f"webhookSettings.{url_key}")
+            events = (
+                check_events(settings[events_key])
+                if events_key in settings
+                else (current.events if current else list(EVENT_TYPES))
+            )
+            if current is None:
+                _check_room(store_id)
+                WebhookEndpoint.objects.create(
+                    store_id=store_id,
+                    environment=environment,
+                    channel=WebhookChannel.HTTP,
+                    url=url,
+                    events=events,
+                    api_version=actor.api_version or versions.LATEST,
+                    is_default=True,
+                )
+            else:
+                current.url, current.events = url, events
+                current.save(update_fields=["url", "events", "updated_at"])
+    return ignored
+
+
+def webhook_settings(store) -> dict:
+    """The store's ``webhookSettings`` as the seeds show it (from its default endpoints)."""
+    out = {"testWebhookUrl": None, "prodWebhookUrl": None, "testEvents": [], "prodEvents": []}
+    for endpoint in WebhookEndpoint.objects.filter(store=store, is_default=True):
+        out[f"{endpoint.environment}WebhookUrl"] = endpoint.url
+        out[f"{endpoint.environment}Events"] = endpoint.events
+    return out

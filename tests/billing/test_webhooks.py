@@ -1,0 +1,373 @@
+"""Webhooks (SPEC 9, issue 11) against a real HTTP receiver on 127.0.0.1: endpoints through the
+SDK's actions, the outbox fan-out after commit, signatures as the SDK checks them, retries on the
+schedule with a controllable clock, disabling and re-enabling, ordering, SSRF refusals. Tasks run
+in-process here (eager); tests/billing/test_webhook_worker.py runs a real Celery worker."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import threading
+import uuid
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import time_machine
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import WebhookDelivery, WebhookEndpoint
+from billing.webhooks import delivery, keys
+from pancake.api import ids
+from pancake.models import OutboxEvent
+from pancake.outbox import emit
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Receiver:
+    """A webhook receiver: records every POST, answers the queued status codes (then 200)."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.statuses: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode()
+                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"ok" if status < 300 else b"nope " * 400)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def store_id(store):
+    return ids.encode("STO", store.pk)
+
+
+def add_webhook(api, store_id, url, **body):
+    payload = {"storeId": store_id, "channel": "http", "url": url, "testMode": True, **body}
+    return api.call("store/add-webhook", payload)["data"]["webhook"]
+
+
+def verify(environment: str, header: str, body: str) -> int:
+    """What the SDK's verifyWebhook does (CONTRACT 7.1), with our public key."""
+    parts = dict(part.split("=", 1) for part in header.split(","))
+    public = serialization.load_pem_public_key(keys.public_pem(environment).encode())
+    public.verify(
+        base64.b64decode(parts["v1"]),
+        f"{parts['t']}.{body}".encode(),
+        padding.PKCS1v15(),
+        hashes.SHA256(),
+    )
+    return int(parts["t"])
+
+
+def fire(store, event_type="order.completed", aggregate=None, data=None, environment="test"):
+    aggregate = aggregate or uuid.uuid4()
+    base = {
+        "orderId": str(aggregate),
+        "orderStatus": "completed",
+        "buyerEmail": "buyer@example.com",
+        "currency": "EUR",
+        "amount": 10000,
+        "taxAmount": 1900,
+        "taxRate": "0.19",
+        "subtotal": 10000,
+        "total": 11900,
+        "chargedAmount": 11900,
+        "productName": "E-Book",
+        "paymentId": str(uuid.uuid4()),
+    }
+    with transaction.atomic():
+        return emit(
+            store_id=store.pk,
+            environment=environment,
+            event_type=event_type,
+            subject_id=uuid.uuid4(),
+            aggregate_id=aggregate,
+            data={**base, **(data or {})},
+        )
+
+
+def test_add_update_remove_in_the_sdk_shape(api, store, store_id):
+    hook = add_webhook(
+        api,
+        store_id,
+        "https://hooks.example.com/a",
+        events=["order.completed", "subscription.updated"],
+    )
+    assert hook["storeId"] == store_id and hook["testMode"] is True and hook["channel"] == "http"
+    assert hook["events"] == ["order.completed", "subscription.plan_changed"]
+    uuid.UUID(hook["id"])  # a UUID, not a short id
+    updated = api.call(
+        "store/update-webhook", {"id": hook["id"], "url": "https://hooks.example.com/b"}
+    )["data"]["webhook"]
+    assert updated["url"] == "https://hooks.example.com/b"
+    removed = api.call("store/remove-webhook", {"id": hook["id"]})["data"]["webhook"]
+    assert removed["url"] == "https://hooks.example.com/b"
+    assert not WebhookEndpoint.objects.exists()
+    again = api.post("store/remove-webhook", {"id": hook["id"]})
+    assert again.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url, test_mode, message",
+    [
+        ("ftp://hooks.example.com/x", True, "only http(s) URLs can receive webhooks"),
+        ("http://hooks.example.com/x", False, "production webhooks need https"),
+        ("https://127.0.0.1/x", False, "loopback addresses cannot receive webhooks"),
+        ("https://10.1.2.3/x", False, "private addresses cannot receive webhooks"),
+        ("https://192.168.0.10/x", True, "private addresses cannot receive webhooks"),
+        ("http://169.254.169.254/latest", True, "link-local addresses cannot receive webhooks"),
+        ("https://[::1]/x", False, "loopback addresses cannot receive webhooks"),
+        ("https://user:pw@hooks.example.com/x", False, "credentials in the URL are not allowed"),
+    ],
+)
+def test_unsafe_urls_are_refused_when_saved(api, store_id, url, test_mode, message):
+    response = api.post(
+        "store/add-webhook",
+        {"storeId": store_id, "channel": "http", "url": url, "testMode": test_mode},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == f"Invalid url: {message}"
+
+
+def test_unknown_channels_and_events_are_400(api, store_id):
+    bad = api.post(
+        "store/add-webhook",
+        {"storeId": store_id, "channel": "pager", "url": "https://x.example.com", "testMode": True},
+    )
+    assert bad.status_code == 400 and bad.json()["errors"][0]["message"] == "Unsupported channel"
+    bad = api.post(
+        "store/add-webhook",
+        {
+            "storeId": store_id,
+            "channel": "http",
+            "url": "https://x.example.com",
+            "events": ["order.exploded"],
+        },
+    )
+    assert bad.status_code == 400
+    assert "unknown event type 'order.exploded'" in bad.json()["errors"][0]["message"]
+
+
+def test_at_most_20_webhooks_per_store(api, store_id):
+    for n in range(20):
+        add_webhook(api, store_id, f"https://hooks.example.com/{n}")
+    response = api.post(
+        "store/add-webhook",
+        {"storeId": store_id, "channel": "http", "url": "https://hooks.example.com/21"},
+    )
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["message"] == "A store can have at most 20 webhooks"
+
+
+def test_an_event_reaches_the_receiver_signed_as_the_sdk_checks(api, store, store_id, receiver):
+    add_webhook(api, store_id, receiver.url, events=["order.completed"])
+    event = fire(store)
+    assert len(receiver.requests) == 1
+    request = receiver.requests[0]
+    body = request["body"]
+    verify("test", request["headers"]["X-Waffo-Signature"], body)
+    assert request["headers"]["X-Environment"] == "test"
+    payload = json.loads(body)
+    stored = WebhookDelivery.objects.get()
+    assert payload["id"] == str(stored.pk) and stored.body == body
+    assert payload["event"] == payload["eventType"] == "order.completed"
+    assert payload["storeId"] == store_id and payload["mode"] == "test"
+    assert payload["eventId"].startswith("PAY_")
+    data = payload["data"]
+    assert data["orderId"] == ids.encode("ORD", event.aggregate_id)
+    assert (data["total"], data["chargedAmount"], data["taxRate"]) == ("119.00", "119.00", 0.19)
+    assert stored.status == "success" and stored.attempts.get().status_code == 200
+    assert OutboxEvent.objects.get().dispatched_at is not None
+
+
+def test_the_docs_api_version_gets_uuids_and_integers(api, store, store_id, receiver):
+    add_webhook(api, store_id, receiver.url, apiVersion="2026-01-15")
+    event = fire(store)
+    payload = json.loads(receiver.requests[0]["body"])
+    assert payload["storeId"] == str(store.pk)
+    assert payload["data"]["orderId"] == str(event.aggregate_id)
+    assert payload["data"]["total"] == 11900
+
+
+def test_events_not_subscribed_and_other_environments_are_not_sent(api, store, store_id, receiver):
+    add_webhook(api, store_id, receiver.url, events=["refund.succeeded"])
+    fire(store)
+    fire(store, environment="prod")
+    assert receiver.requests == []
+    assert OutboxEvent.objects.filter(dispatched_at__isnull=True).count() == 0
+
+
+def test_a_rolled_back_change_emits_nothing(api, store, store_id, receiver):
+    add_webhook(api, store_id, receiver.url)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        emit(
+            store_id=store.pk,
+            environment="test",
+            event_type="order.completed",
+            subject_id=uuid.uuid4(),
+            aggregate_id=uuid.uuid4(),
+            data={"orderId": str(uuid.uuid4()), "currency": "USD"},
+        )
+        raise RuntimeError("the change failed")
+    assert not OutboxEvent.objects.exists() and receiver.requests == []
+
+
+def test_retries_on_schedule_freshly_signed_then_disable_and_release(
+    api, store, store_id, receiver
+):
+    hook = add_webhook(api, store_id, receiver.url)
+    receiver.statuses = [500] * 6
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        fire(store)
+        stored = WebhookDelivery.objects.get()
+        assert stored.status == "pending" and stored.attempt_count == 1
+        for minutes in (5, 30, 120, 480):
+            assert stored.next_attempt_at == timezone.now() + timedelta(minutes=minutes)
+            clock.shift(timedelta(minutes=minutes) - timedelta(seconds=1))
+            delivery.sweep()
+            assert len(receiver.requests) == WebhookDelivery.objects.get().attempt_count
+            clock.shift(timedelta(seconds=1))
+            delivery.sweep()
+            stored = WebhookDelivery.objects.get()
+        clock.shift(timedelta(hours=24))
+        delivery.sweep()
+    stored = WebhookDelivery.objects.get()
+    assert (stored.status, stored.attempt_count, len(receiver.requests)) == ("failed", 6, 6)
+    bodies = {r["body"] for r in receiver.requests}
+    assert bodies == {stored.body}  # the same bytes every time
+    stamps = [
+        verify("test", r["headers"]["X-Waffo-Signature"], r["body"]) for r in receiver.requests
+    ]
+    assert len(set(stamps)) == 6  # signed afresh at each attempt
+    assert [a.number for a in stored.attempts.order_by("number")] == [1, 2, 3, 4, 5, 6]
+    assert len(stored.attempts.first().response_snippet) <= 1000
+
+    endpoint = WebhookEndpoint.objects.get()
+    assert not endpoint.enabled and "after 6 failed attempts" in endpoint.disabled_reason
+
+    fire(store)  # while disabled: held, nothing sent
+    held = WebhookDelivery.objects.filter(status="pending").get()
+    assert held.next_attempt_at is None and len(receiver.requests) == 6
+    api.call("store/update-webhook", {"id": hook["id"], "enabled": True})
+    assert WebhookDelivery.objects.get(pk=held.pk).status == "success"
+    assert json.loads(receiver.requests[-1]["body"])["id"] == str(held.pk)
+
+
+def test_deliveries_of_one_order_go_out_in_order(api, store, store_id, receiver):
+    add_webhook(api, store_id, receiver.url)
+    order = uuid.uuid4()
+    receiver.statuses = [503]
+    first = fire(store, "subscription.activated", aggregate=order)
+    second = fire(store, "subscription.payment_succeeded", aggregate=order)
+    assert len(receiver.requests) == 1  # the second waits for the first
+    waiting = WebhookDelivery.objects.get(event=second)
+    assert waiting.attempt_count == 0
+    with time_machine.travel(timezone.now() + timedelta(minutes=5, seconds=1), tick=False):
+        delivery.sweep()
+    sent = [json.loads(r["body"])["eventType"] for r in receiver.requests]
+    assert sent == [
+        "subscription.activated",
+        "subscription.activated",
+        "subscription.payment_succeeded",
+    ]
+    assert WebhookDelivery.objects.get(event=first).status == "success"
+    assert WebhookDelivery.objects.get(event=second).status == "success"
+
+
+def test_a_name_resolving_to_a_private_address_is_refused_at_delivery(
+    api, store, store_id, monkeypatch, settings
+):
+    add_webhook(api, store_id, "https://hooks.example.com/x", testMode=False)
+    real = socket.getaddrinfo
+
+    def fake(host, *args, **kwargs):
+        if host == "hooks.example.com":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.7", 443))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    fire(store, environment="prod")
+    stored = WebhookDelivery.objects.get()
+    attempt = stored.attempts.get()
+    assert attempt.status_code is None
+    assert attempt.error == "Refused destination: private addresses cannot receive webhooks"
+
+
+def test_resend_keeps_the_id_and_bytes(api, store, store_id, receiver):
+    add_webhook(api, store_id, receiver.url)
+    fire(store)
+    stored = WebhookDelivery.objects.get()
+    delivery.resend(stored)
+    assert len(receiver.requests) == 2
+    assert receiver.requests[0]["body"] == receiver.requests[1]["body"] == stored.body
+
+
+def test_send_test_event_reaches_the_receiver(api, store, store_id, receiver):
+    add_webhook(api, store_id, receiver.url)
+    endpoint = WebhookEndpoint.objects.get()
+    sent = delivery.send_test(endpoint)
+    payload = json.loads(receiver.requests[0]["body"])
+    assert payload["id"] == str(sent.pk) and payload["eventType"] == "order.completed"
+    verify("test", receiver.requests[0]["headers"]["X-Waffo-Signature"], sent.body)
+    assert WebhookDelivery.objects.get().is_test
+
+
+def test_store_webhook_settings_set_the_default_endpoints(api, store, store_id):
+    api.call(
+        "store/update-store",
+        {
+            "id": store_id,
+            "webhookSettings": {
+                "testWebhookUrl": "https://hooks.example.com/test",
+                "testEvents": ["order.completed"],
+                "prodWebhookUrl": "https://hooks.example.com/prod",
+            },
+        },
+    )
+    defaults = {e.environment: e for e in WebhookEndpoint.objects.filter(is_default=True)}
+    assert defaults["test"].url == "https://hooks.example.com/test"
+    assert defaults["test"].events == ["order.completed"]
+    assert defaults["prod"].url == "https://hooks.example.com/prod"
+    api.call("store/update-store", {"id": store_id, "webhookSettings": {"prodWebhookUrl": ""}})
+    assert list(WebhookEndpoint.objects.values_list("environment", flat=True)) == ["test"]
+
+
+def test_the_public_key_command_prints_the_verifying_key(capsys, db):
+    call_command("webhook_public_key", "--env", "prod")
+    printed = capsys.readouterr().out
+    assert printed.startswith("-----BEGIN PUBLIC KEY-----")
+    assert printed.strip() == keys.public_pem("prod").strip()
+    assert keys.public_pem("prod") != keys.public_pem("test")

@@ -24,7 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billing.models import Payment
-from checkout import languages
+from checkout import languages, presenters
 from checkout.models import Order, OrderKind
 from pancake.api import ids
 from pancake.models import EmailDelivery, Environment
@@ -235,7 +235,7 @@ def _base_context(order: Order, payment: Payment) -> dict:
         "country": detail.get("country") or "",
         "currency": order.currency,
         "subtotal": _money(order.subtotal, order.currency),
-        "tax_label": order.tax_name or _("Tax"),
+        "tax_label": presenters.tax_label(order.tax_name),
         "tax_rate": _tax_rate(order),
         "tax": _money(order.tax_amount, order.currency),
         "has_tax": order.tax_amount > 0,

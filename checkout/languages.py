@@ -26,3 +26,17 @@ def to_django(code: str | None) -> str:
     anything unknown or empty -> 'en'."""
     code = code if code in CHECKOUT_LANGUAGES else "en"
     return _DJANGO_CODES.get(code, code)
+
+
+def from_request(request) -> str:
+    """A public page's checkout language: ``?lang=``, else the browser's Accept-Language."""
+    from django.utils.translation.trans_real import parse_accept_lang_header
+
+    chosen = request.GET.get("lang")
+    if chosen in CHECKOUT_LANGUAGES:
+        return chosen
+    for tag, _q in parse_accept_lang_header(request.META.get("HTTP_ACCEPT_LANGUAGE", "")):
+        code = nearest(tag)
+        if code:
+            return code
+    return "en"

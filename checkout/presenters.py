@@ -11,13 +11,28 @@ from decimal import Decimal
 from babel.dates import format_date
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
 from checkout import languages
 from checkout.tax.engine import TaxResult
 from pancake.money import format_money
 
 PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
+# Tax names of the rates file that have a name in the buyer's language; acronyms that are the
+# tax's official name everywhere (GST, HST, QST, IVA, IGV …) stay as they are.
+TAX_NAMES = {
+    "VAT": pgettext_lazy("tax name", "VAT"),
+    "Sales tax": pgettext_lazy("tax name", "Sales tax"),
+    "Service tax": pgettext_lazy("tax name", "Service tax"),
+    "JCT": pgettext_lazy("tax name", "JCT"),
+}
+
+
+def tax_label(name: str) -> str:
+    """'VAT' -> 'MwSt.' in German; 'GST + QST' keeps its parts' official names."""
+    if not name:
+        return pgettext("tax name", "Tax")
+    return " + ".join(str(TAX_NAMES.get(part, part)) for part in name.split(" + "))
 
 
 def babel_locale() -> str:
@@ -100,7 +115,10 @@ def summary(session, tax: TaxResult | None) -> dict:
         total = session.amount
     else:
         if tax.tax_name:
-            label = _("%(tax)s (%(rate)s)") % {"tax": tax.tax_name, "rate": percent(tax.rate)}
+            label = _("%(tax)s (%(rate)s)") % {
+                "tax": tax_label(tax.tax_name),
+                "rate": percent(tax.rate),
+            }
         else:
             label = _("Tax")
         rows.update(
@@ -160,7 +178,7 @@ def provider_display(order, amount: int, language: str) -> dict:
     with translation.override(languages.to_django(language)):
         lines = [[session.version.name, money(order.subtotal, order.currency)]]
         if order.tax_amount or order.reverse_charge:
-            label = order.tax_name or _("Tax")
+            label = tax_label(order.tax_name)
             lines.append([label, money(order.tax_amount, order.currency)])
         lines.append([_("Total"), money(order.total, order.currency)])
         preview = billing_preview(session, order.total)

@@ -148,8 +148,9 @@ def _render(request, session, template: str, context: dict, *, status: int = 200
         "languages": [(code, LANGUAGE_NAMES[code]) for code in languages.CHECKOUT_LANGUAGES],
         "page_url": reverse("checkout:page", args=[session.store.slug, session.pk]),
         "purchase_link": _purchase_link(session),
-        "terms_url": settings.PLATFORM_TERMS_URL or reverse("legal:terms"),
-        "privacy_url": settings.PLATFORM_PRIVACY_URL or reverse("legal:privacy"),
+        "terms_url": settings.PLATFORM_TERMS_URL or f"{reverse('legal:terms')}?lang={language}",
+        "privacy_url": settings.PLATFORM_PRIVACY_URL
+        or f"{reverse('legal:privacy')}?lang={language}",
         **look,
     }
     with translation.override(languages.to_django(language)):

@@ -3,13 +3,14 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
-from django.views.generic import RedirectView, TemplateView
+from django.views.generic import RedirectView
 from drf_spectacular.views import (
     SpectacularJSONAPIView,
     SpectacularRedocView,
     SpectacularSwaggerView,
 )
 
+from pancake import views
 from pancake.api import envelope
 from pancake.api.registry import urlpatterns as action_urlpatterns
 from products.urls import purchase_patterns
@@ -28,8 +29,8 @@ def healthz(request):
 
 legal_patterns = (
     [
-        path("terms", TemplateView.as_view(template_name="legal/terms.html"), name="terms"),
-        path("privacy", TemplateView.as_view(template_name="legal/privacy.html"), name="privacy"),
+        path("terms", views.legal, {"name": "terms"}, name="terms"),
+        path("privacy", views.legal, {"name": "privacy"}, name="privacy"),
     ],
     "legal",
 )

@@ -22,6 +22,7 @@ from django.http import (
 )
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -530,8 +531,14 @@ def _append_slash_target(request) -> str | None:
     return request.get_full_path(force_append_slash=True)
 
 
-def _unavailable(request):
-    return page(request, "products/unavailable.html", status=404)
+def _unavailable(request, context=None, status=404, headers=None):
+    """The buyer-facing "not available" page, in the buyer's checkout language."""
+    from checkout import languages
+
+    with translation.override(languages.to_django(languages.from_request(request))):
+        return page(
+            request, "products/unavailable.html", context or {}, status=status, headers=headers
+        )
 
 
 @require_http_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
@@ -566,11 +573,10 @@ def purchase_link(request, store_slug, product_slug):
             accept_language=request.META.get("HTTP_ACCEPT_LANGUAGE", ""),
         )
     except PancakeError as exc:
-        context = {"message": str(exc)}
+        busy = exc.status == 429
+        context = {"busy": busy}
         headers.update(getattr(exc, "headers", None) or {})
-        return page(
-            request, "products/unavailable.html", context, status=exc.status, headers=headers
-        )
+        return _unavailable(request, context, status=exc.status, headers=headers)
     return HttpResponseRedirect(checkout_url(session), headers=headers)
 
 

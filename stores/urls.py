@@ -43,4 +43,44 @@ urlpatterns = [
     path(
         store + "developers/keys/<uuid:key_id>/delete/", views.api_key_delete, name="api-key-delete"
     ),
+    path(store + "developers/webhooks/", views.webhooks, name="webhooks"),
+    path(
+        store + "developers/webhooks/public-key.pem",
+        views.webhook_public_key,
+        name="webhook-public-key",
+    ),
+    path(store + "developers/webhooks/deliveries/", views.webhook_log, name="webhook-log"),
+    path(
+        store + "developers/webhooks/deliveries/<uuid:delivery_id>/",
+        views.webhook_delivery,
+        name="webhook-delivery",
+    ),
+    path(
+        store + "developers/webhooks/deliveries/<uuid:delivery_id>/resend/",
+        views.webhook_resend,
+        name="webhook-resend",
+    ),
+    path(
+        store + "developers/webhooks/<uuid:endpoint_id>/", views.webhook_edit, name="webhook-edit"
+    ),
+    path(
+        store + "developers/webhooks/<uuid:endpoint_id>/enabled/",
+        views.webhook_enabled,
+        name="webhook-enabled",
+    ),
+    path(
+        store + "developers/webhooks/<uuid:endpoint_id>/remove/",
+        views.webhook_remove,
+        name="webhook-remove",
+    ),
+    path(
+        store + "developers/webhooks/<uuid:endpoint_id>/test/",
+        views.webhook_send_test,
+        name="webhook-send-test",
+    ),
+    path(
+        store + "developers/webhooks/<uuid:endpoint_id>/deliveries/",
+        views.webhook_deliveries,
+        name="webhook-deliveries",
+    ),
 ]

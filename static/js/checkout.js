@@ -91,6 +91,9 @@
       });
       if (!message) return;
       var input = form.querySelector('[name="' + name + '"]');
+      // The server already shows this message on the field (a rejected submit): not twice.
+      var shown = input && input.id && document.getElementById(input.id + "_error");
+      if (shown && shown.textContent.trim() === message) return;
       var p = document.createElement("p");
       p.className = "checkout-error";
       p.setAttribute("data-live-error", "");
@@ -152,6 +155,10 @@
     form.addEventListener("change", function (event) {
       if (event.target === country || event.target === business) layout();
       later();
+    });
+    // Submitting leaves the page: a refresh still waiting (the blur's "change") is not sent.
+    form.addEventListener("submit", function () {
+      window.clearTimeout(timer);
     });
     form.addEventListener("input", function (event) {
       var name = event.target.name;

@@ -2,6 +2,7 @@
 removes the fragment from the address bar."""
 
 import pytest
+from playwright.sync_api import expect
 
 from checkout.models import CheckoutSession
 from pancake.api import ids
@@ -38,5 +39,5 @@ def test_the_checkout_page_binds_the_buyer_of_an_authenticated_link(pages, live,
     page.goto(session["checkoutUrl"] + "#token=" + token)
     page.wait_for_selector("body[data-buyer-bound='true']")
     assert "#token" not in page.url
-    assert page.get_by_role("heading", name="E-Book").is_visible()
+    expect(page.locator("[data-summary]").get_by_text("E-Book", exact=True)).to_be_visible()
     assert CheckoutSession.objects.get(pk=session["sessionId"]).buyer_identity == "user-123"

@@ -1,5 +1,6 @@
 """The catalog pages in a real browser: create a subscription in two currencies by label and
-keyboard at phone size, publish it, copy its link and open it; edit, history and status."""
+keyboard at phone size, publish it, copy its link and open the checkout it starts; edit, history
+and status."""
 
 import re
 
@@ -111,19 +112,29 @@ def test_create_a_two_currency_subscription_publish_it_and_open_its_link(pages, 
     prod_link = page.evaluate("navigator.clipboard.readText()")
     assert prod_link == f"{live.url}/{store.slug}/{product.slug}"
 
+    # The link opens a fresh checkout session for the live version, in the buyer's currency.
     buyer = pages.new()
     buyer.goto(prod_link)
-    expect(buyer.get_by_role("heading", name="Lumen Pro", level=1)).to_be_visible()
-    expect(buyer.get_by_text("$29.00 / month")).to_be_visible()
-    expect(buyer.get_by_text("€27.00 / month")).to_be_visible()
-    expect(buyer.get_by_text("7-day trial for $1.00, cancel anytime")).to_be_visible()
+    buyer.wait_for_url(re.compile(rf"/store/{store.slug}/checkout/[0-9a-f-]+$"))
+    expect(buyer.get_by_role("heading", name="Your details", level=1)).to_be_visible()
+    summary = buyer.locator("[data-summary]")
+    expect(summary.get_by_text("Lumen Pro", exact=True)).to_be_visible()
+    expect(summary.locator(".checkout-product__price")).to_have_text("$29.00")
+    expect(summary.locator('[data-field="recurring"]')).to_have_text("$29.00 / month")
+    expect(summary).to_contain_text("7-day trial for $1.00")
+    expect(summary.get_by_role("img", name="Lumen logo")).to_be_visible()
     expect(buyer.get_by_text("Test Mode - No real charges will be made")).to_have_count(0)
-    expect(buyer.locator(".purchase-description strong")).to_have_text("Everything")
-    expect(buyer.get_by_role("button", name="Buy now — checkout opens soon")).to_be_disabled()
+    expect(buyer.get_by_role("button", name="Continue to payment")).to_be_enabled()
     primary = buyer.locator("body").evaluate(
         "el => getComputedStyle(el).getPropertyValue('--brand-primary').trim()"
     )
     assert primary.lower() == "#7ccb02"
+
+    # The test link opens a test-mode session.
+    buyer.goto(test_link)
+    buyer.wait_for_url(re.compile(rf"/store/{store.slug}/checkout/[0-9a-f-]+$"))
+    expect(buyer.get_by_text("Test Mode - No real charges will be made")).to_be_visible()
+    expect(buyer.locator("[data-summary]").get_by_text("Lumen Pro", exact=True)).to_be_visible()
 
 
 @pytest.mark.browser
@@ -188,5 +199,8 @@ def test_edit_makes_version_2_toggle_status_and_remove_a_price(pages, live):
     buyer.goto(f"/{store.slug}/{product.slug}?env=test")
     expect(buyer.get_by_role("heading", name="This product isn't available")).to_be_visible()
     buyer.goto(f"/{store.slug}/{product.slug}")
-    expect(buyer.get_by_role("heading", name="Team Plan Plus")).to_be_visible()
-    expect(buyer.get_by_text("$59.00 / month")).to_be_visible()
+    buyer.wait_for_url(re.compile(rf"/store/{store.slug}/checkout/[0-9a-f-]+$"))
+    summary = buyer.locator("[data-summary]")
+    expect(summary.get_by_text("Team Plan Plus", exact=True)).to_be_visible()
+    expect(summary.locator('[data-field="recurring"]')).to_have_text("$59.00 / month")
+    expect(buyer.get_by_text("Test Mode - No real charges will be made")).to_have_count(0)

@@ -35,7 +35,7 @@ class EventsField(serializers.ListField):
         super().__init__(child=serializers.CharField(max_length=64), max_length=50, **kwargs)
 
 
-@action("store/add-webhook", auth=(MERCHANT,), layer="webhook")
+@action("store/add-webhook", auth=(MERCHANT,), layer="store")
 class AddWebhook(Action):
     """Add a webhook endpoint to a store (owner or admin; at most 20 per store)."""
 
@@ -66,7 +66,7 @@ class AddWebhook(Action):
         return {"webhook": webhook}
 
 
-@action("store/update-webhook", auth=(MERCHANT,), layer="webhook")
+@action("store/update-webhook", auth=(MERCHANT,), layer="store")
 class UpdateWebhook(Action):
     """Change a webhook's URL, events, secret or API version (not its channel or mode)."""
 
@@ -98,12 +98,12 @@ class UpdateWebhook(Action):
         }
         for ignored in ("channel", "testMode"):
             if ignored in data:
-                self.warn(f"{ignored} cannot change: remove the webhook and add another", "webhook")
+                self.warn(f"{ignored} cannot change: remove the webhook and add another", "store")
         webhook = endpoints.endpoint_update(actor=actor, endpoint_id=data["id"], **changes)
         return {"webhook": webhook}
 
 
-@action("store/remove-webhook", auth=(MERCHANT,), layer="webhook")
+@action("store/remove-webhook", auth=(MERCHANT,), layer="store")
 class RemoveWebhook(Action):
     """Delete a webhook; its delivery history stays. Answers the webhook as it was."""
 

@@ -418,9 +418,12 @@ def summary(request, store_slug, session_id):
             try:
                 tax = _tax(session, detail)
             except (InvalidInput, Forbidden) as exc:
-                field, message = engine_error_field(str(exc))
-                result["error"] = {"field": field, "message": message}
                 tax = None
+                # A field not filled in yet is not an error while the buyer types: the tax
+                # waits for it. A wrong value (bad VAT number, blocked country) is one.
+                if "required" not in str(exc):
+                    field, message = engine_error_field(str(exc))
+                    result["error"] = {"field": field, "message": message}
         else:
             tax = None
         result["summary"] = presenters.summary(session, tax)

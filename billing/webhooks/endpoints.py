@@ -20,7 +20,7 @@ from stores.selectors import access_store
 from stores.services import lock_store
 
 MAX_PER_STORE = 20
-LAYER = "webhook"
+LAYER = "store"
 UNSET = object()
 # Chat channels post a short message to the service's incoming-webhook URL.
 CHANNELS = tuple(WebhookChannel.values)

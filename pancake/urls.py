@@ -13,6 +13,7 @@ from drf_spectacular.views import (
 from pancake import views
 from pancake.api import envelope
 from pancake.api.registry import urlpatterns as action_urlpatterns
+from pancake.graphql import views as graphql_views
 from products.urls import purchase_patterns
 
 
@@ -40,6 +41,7 @@ to_sign_in = RedirectView.as_view(pattern_name="dashboard:login", query_string=T
 urlpatterns = [
     *action_urlpatterns(),
     path("v1/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    path("v1/graphql", graphql_views.graphql_view, name="graphql"),
     re_path(r"^v1(?:/(?P<rest>.*))?$", api_not_found),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="openapi"), name="api-redoc"),

@@ -1,0 +1,537 @@
+"""GraphQL: payments, webhook endpoints and deliveries, email deliveries, and the refund types
+(SPEC 10). Refund tickets and refunds are written by the refunds slice; no code path creates one
+yet, so their lists are truthfully empty until then."""
+
+from __future__ import annotations
+
+import json
+
+import graphene
+from django.db.models import OuterRef, Subquery
+
+from billing.models import Payment, WebhookAttempt, WebhookDelivery
+from checkout.models import OrderKind
+from pancake.graphql import filters as f
+from pancake.graphql.context import display
+from pancake.graphql.scope import buyer_orders_q, in_scope, merchant_only
+from pancake.graphql.selection import Rel, optimized
+from pancake.graphql.types import JSON, BillingDetail, CurrencyAmount, id_field, ts_field
+from pancake.models import EmailDelivery, Environment
+
+
+def _order_type(name: str):
+    def load():
+        from checkout import schema
+
+        return getattr(schema, name)
+
+    return load
+
+
+def _store_type():
+    from stores.schema import StoreType
+
+    return StoreType
+
+
+class PaymentAmounts(graphene.ObjectType):
+    """The payment's amounts in minor units (integers: ``2900`` is $29.00)."""
+
+    amount = graphene.Int(required=True, description="Charged, tax included.")
+    tax_amount = graphene.Int(required=True, description="Tax in the charge.")
+    subtotal = graphene.Int(required=True, description="Charged before tax.")
+    currency = graphene.String(required=True, description="ISO 4217 code.")
+    settlement_currency = graphene.String(description="Currency the merchant is paid in.")
+    settlement_amount = graphene.Int(description="Amount the merchant is paid, minor units.")
+    refunded_amount = graphene.Int(required=True, description="Refunded so far, minor units.")
+
+
+class SnapshotAmountDetails(graphene.ObjectType):
+    """What this payment charged, as display strings (``"29.00"``)."""
+
+    currency = graphene.String(required=True, description="ISO 4217 code.")
+    subtotal = graphene.String(required=True, description="Before tax.")
+    tax_amount = graphene.String(required=True, description="Tax.")
+    total = graphene.String(required=True, description="Charged.")
+    tax_category = graphene.String(description="Tax category of the order.")
+    phase = graphene.String(
+        required=True, description="regular, or special for a subscription's trial charge."
+    )
+
+
+class CardInfo(graphene.ObjectType):
+    """The card's brand, last four digits and expiry: never more."""
+
+    brand = graphene.String(description="visa, mastercard, …")
+    last4 = graphene.String(description="Last four digits.")
+    exp_month = graphene.Int(description="Expiry month.")
+    exp_year = graphene.Int(description="Expiry year.")
+
+
+class RefundType(graphene.ObjectType):
+    """A refund sent to the payment provider (written by the refunds slice)."""
+
+    class Meta:
+        name = "Refund"
+
+    id = graphene.ID(required=True, description="Refund id.")
+    payment_id = graphene.ID(description="The payment refunded.")
+    status = graphene.String(required=True, description="pending, succeeded or failed.")
+    order_merchant_external_id = graphene.String(description="The order's merchant reference.")
+    refund_ticket_merchant_external_id = graphene.String(
+        description="The ticket's merchant reference."
+    )
+    requested_amount_details = graphene.Field(
+        CurrencyAmount, description="Amount asked, display string."
+    )
+    psp_amount_details = graphene.Field(CurrencyAmount, description="Amount the provider sent.")
+    created_at = graphene.String(description="When the refund was made.")
+
+
+class PaymentType(graphene.ObjectType):
+    """One charge of an order."""
+
+    class Meta:
+        name = "Payment"
+
+    select_always = ("order", "order__session")
+    relations = {
+        "order": Rel("order", _order_type("OrderType")),
+        "onetimeOrder": Rel("order", _order_type("OnetimeOrder")),
+        "subscriptionOrder": Rel("order", _order_type("SubscriptionOrder")),
+        "store": Rel("store", _store_type),
+    }
+
+    id = id_field("pk", "PAY", "Payment id.", required=True)
+    order_id = id_field("order_id", "ORD", "The order.", required=True)
+    store_id = id_field("store_id", "STO", "The store.", required=True)
+    status = graphene.String(required=True, description="pending, succeeded, failed, …")
+    amount = graphene.Int(required=True, description="Charged, minor units (2900 = $29.00).")
+    tax_amount = graphene.Int(required=True, description="Tax in the charge, minor units.")
+    currency = graphene.String(required=True, description="ISO 4217 code.")
+    payment_method = graphene.String(description="card, …")
+    amount_details = graphene.Field(
+        PaymentAmounts, required=True, description="Amounts in minor units."
+    )
+    snapshot_amount_details = graphene.Field(
+        SnapshotAmountDetails, required=True, description="Amounts as display strings."
+    )
+    billing_detail = graphene.Field(BillingDetail, description="Tax address and business data.")
+    card_info = graphene.Field(CardInfo, description="The card used, if any.")
+    refund_status = graphene.String(
+        description="null, partially_refunded or refunded (from the amount refunded)."
+    )
+    refunded_amount = graphene.Int(required=True, description="Refunded so far, minor units.")
+    failure_reason = graphene.String(description="Why the payment failed.")
+    failure_code = graphene.String(description="The provider's failure code.")
+    order_merchant_external_id = graphene.String(description="The merchant's order reference.")
+    test_mode = graphene.Boolean(required=True, description="Made in the test environment.")
+    order = graphene.Field(_order_type("OrderType"), description="The order.")
+    onetime_order = graphene.Field(
+        _order_type("OnetimeOrder"), description="The order, if it is one-time."
+    )
+    subscription_order = graphene.Field(
+        _order_type("SubscriptionOrder"), description="The order, if it is a subscription."
+    )
+    store = graphene.Field(_store_type, description="The store.")
+    refunds = graphene.List(
+        graphene.NonNull(RefundType),
+        required=True,
+        description="Refunds of this payment (written by the refunds slice; none yet).",
+    )
+    paid_at = ts_field("paid_at", "When the payment succeeded.")
+    created_at = ts_field("created_at", "When the payment was made.")
+    updated_at = ts_field("updated_at", "When the payment last changed.")
+
+    def resolve_amount_details(payment, info):
+        return PaymentAmounts(
+            amount=payment.amount,
+            tax_amount=payment.tax_amount,
+            subtotal=payment.amount - payment.tax_amount,
+            currency=payment.currency,
+            settlement_currency=payment.settlement_currency or None,
+            settlement_amount=payment.settlement_amount,
+            refunded_amount=payment.refunded_amount,
+        )
+
+    def resolve_snapshot_amount_details(payment, info):
+        order = payment.order
+        currency = payment.currency
+        return SnapshotAmountDetails(
+            currency=currency,
+            subtotal=display(payment.amount - payment.tax_amount, currency),
+            tax_amount=display(payment.tax_amount, currency),
+            total=display(payment.amount, currency),
+            tax_category=order.session.tax_category,
+            # Renewals arrive with the subscriptions slice: today an order's payments are its
+            # first charge, the trial's when the order has one.
+            phase="special" if order.with_trial else "regular",
+        )
+
+    def resolve_billing_detail(payment, info):
+        return BillingDetail.from_json(payment.billing_detail or payment.order.billing_detail)
+
+    def resolve_card_info(payment, info):
+        details = payment.payment_method_details or {}
+        if not any(details.get(k) for k in ("brand", "last4")):
+            return None
+        return CardInfo(
+            brand=details.get("brand"),
+            last4=details.get("last4"),
+            exp_month=details.get("expMonth"),
+            exp_year=details.get("expYear"),
+        )
+
+    def resolve_refund_status(payment, info):
+        if payment.refunded_amount <= 0:
+            return None
+        return "refunded" if payment.refunded_amount >= payment.amount else "partially_refunded"
+
+    def resolve_failure_reason(payment, info):
+        return payment.failure_message or None
+
+    def resolve_failure_code(payment, info):
+        return payment.failure_code or None
+
+    def resolve_test_mode(payment, info):
+        return payment.environment == Environment.TEST
+
+    def resolve_onetime_order(payment, info):
+        return payment.order if payment.order.kind == OrderKind.ONETIME else None
+
+    def resolve_subscription_order(payment, info):
+        return payment.order if payment.order.kind == OrderKind.SUBSCRIPTION else None
+
+    def resolve_refunds(payment, info):
+        return []
+
+
+class RefundTicketType(graphene.ObjectType):
+    """A buyer's refund request, reviewed by the merchant (written by the refunds slice)."""
+
+    class Meta:
+        name = "RefundTicket"
+
+    id = graphene.ID(required=True, description="Ticket id.")
+    payment_id = graphene.ID(description="The payment.")
+    store_id = graphene.ID(description="The store.")
+    customer_id = graphene.ID(description="The buyer.")
+    reason = graphene.String(description="Why the buyer asks.")
+    status = graphene.String(required=True, description="pending, approved, rejected, …")
+    requested_amount = graphene.Int(description="Asked, minor units.")
+    approved_amount = graphene.Int(description="Approved, minor units.")
+    currency = graphene.String(description="ISO 4217 code.")
+    requested_amount_details = graphene.Field(CurrencyAmount, description="Asked, display.")
+    refund_ticket_merchant_external_id = graphene.String(description="The merchant's reference.")
+    payment = graphene.Field(PaymentType, description="The payment.")
+    created_at = graphene.String(description="When the ticket was opened.")
+    updated_at = graphene.String(description="When it last changed.")
+    resolved_at = graphene.String(description="When it was decided.")
+
+
+class StoreWebhook(graphene.ObjectType):
+    """A webhook endpoint of a store in one environment. Its secret is never shown."""
+
+    id = id_field("pk", None, "Endpoint id (UUID).", required=True)
+    store_id = id_field("store_id", "STO", "The store.", required=True)
+    environment = graphene.String(required=True, description="test or prod.")
+    channel = graphene.String(required=True, description="http, slack, discord, …")
+    url = graphene.String(required=True, description="Where events are sent.")
+    events = graphene.Field(JSON, description="Event types subscribed to.")
+    api_version = graphene.String(required=True, description="Payload version.")
+    is_default = graphene.Boolean(required=True, description="The store's default endpoint.")
+    enabled = graphene.Boolean(required=True, description="Receiving events.")
+    disabled_reason = graphene.String(description="Why it was disabled.")
+    disabled_at = ts_field("disabled_at", "When it was disabled.")
+    created_at = ts_field("created_at", "When it was added.")
+    updated_at = ts_field("updated_at", "When it last changed.")
+
+
+class WebhookDeliveryType(graphene.ObjectType):
+    """One event sent (or to be sent) to one endpoint."""
+
+    class Meta:
+        name = "WebhookDelivery"
+
+    id = id_field("pk", None, "Delivery id (UUID): the payload's id.", required=True)
+    store_id = id_field("store_id", "STO", "The store.", required=True)
+    event_type = graphene.String(required=True, description="order.completed, …")
+    event_id = graphene.ID(required=True, description="The business object (UUID).")
+    payload = graphene.Field(JSON, description="The exact body sent, parsed.")
+    webhook_url = graphene.String(required=True, description="Where it was sent.")
+    channel = graphene.String(required=True, description="http, slack, …")
+    status = graphene.String(required=True, description="pending, success or failed.")
+    http_status = graphene.Int(description="The last attempt's HTTP status.")
+    response_body = graphene.String(description="The last attempt's response (truncated).")
+    error_message = graphene.String(description="The last attempt's error.")
+    attempt_count = graphene.Int(required=True, description="Attempts so far.")
+    test_mode = graphene.Boolean(required=True, description="Test environment.")
+    last_attempted_at = ts_field("last_attempted_at", "When it was last tried.")
+    next_attempt_at = ts_field("next_attempt_at", "When it will be tried again.")
+    created_at = ts_field("created_at", "When the delivery was made.")
+
+    def resolve_event_id(delivery, info):
+        return str(delivery.subject_id)
+
+    def resolve_payload(delivery, info):
+        try:
+            return json.loads(delivery.body)
+        except ValueError:
+            return delivery.body
+
+    def resolve_webhook_url(delivery, info):
+        return delivery.url
+
+    def resolve_http_status(delivery, info):
+        return delivery.last_status_code
+
+    def resolve_response_body(delivery, info):
+        return getattr(delivery, "gql_response", None) or None
+
+    def resolve_error_message(delivery, info):
+        return delivery.last_error or None
+
+    def resolve_test_mode(delivery, info):
+        return delivery.environment == Environment.TEST
+
+
+class EmailDeliveryType(graphene.ObjectType):
+    """One transactional email to one address."""
+
+    class Meta:
+        name = "EmailDelivery"
+
+    id = id_field("pk", None, "Email delivery id (UUID).", required=True)
+    store_id = id_field("store_id", "STO", "The store.", required=True)
+    event_type = graphene.String(required=True, description="What the email is about.")
+    event_id = graphene.String(required=True, description="The business object's id.")
+    recipient_type = graphene.String(required=True, description="buyer or merchant.")
+    to_address = graphene.String(required=True, description="The recipient.")
+    subject = graphene.String(required=True, description="The subject line.")
+    status = graphene.String(required=True, description="pending, sent or failed.")
+    error_message = graphene.String(description="Why sending failed.")
+    attempt_count = graphene.Int(required=True, description="Attempts so far.")
+    test_mode = graphene.Boolean(required=True, description="Test environment.")
+    last_attempted_at = ts_field("last_attempted_at", "When it was last tried.")
+    created_at = ts_field("created_at", "When it was queued.")
+
+    def resolve_error_message(delivery, info):
+        return delivery.error_message or None
+
+    def resolve_test_mode(delivery, info):
+        return delivery.environment == Environment.TEST
+
+
+# --- roots ----------------------------------------------------------------------------------
+
+PAYMENT_COLUMNS = {
+    "id": f.Column("pk", f.ID, "PAY"),
+    "orderId": f.Column("order_id", f.ID, "ORD"),
+    "storeId": f.Column("store_id", f.ID, "STO"),
+    "status": f.Column("status"),
+    "currency": f.Column("currency"),
+    "amount": f.Column("amount", f.INT, description="Minor units."),
+    "paymentMethod": f.Column("payment_method"),
+    "orderMerchantExternalId": f.Column("order_merchant_external_id"),
+    "buyerEmail": f.Column("order__buyer_email"),
+    "createdAt": f.Column("created_at", f.DATETIME),
+    "updatedAt": f.Column("updated_at", f.DATETIME),
+}
+WEBHOOK_DELIVERY_COLUMNS = {
+    "id": f.Column("pk", f.ID),
+    "storeId": f.Column("store_id", f.ID, "STO"),
+    "eventType": f.Column("event_type"),
+    "eventId": f.Column("subject_id", f.ID),
+    "status": f.Column("status"),
+    "webhookUrl": f.Column("url"),
+    "attemptCount": f.Column("attempt_count", f.INT),
+    "isTest": f.Column("is_test", f.BOOL),
+    "createdAt": f.Column("created_at", f.DATETIME),
+}
+EMAIL_DELIVERY_COLUMNS = {
+    "id": f.Column("pk", f.ID),
+    "storeId": f.Column("store_id", f.ID, "STO"),
+    "eventType": f.Column("event_type"),
+    "eventId": f.Column("event_id"),
+    "recipientType": f.Column("recipient_type"),
+    "toAddress": f.Column("to_address"),
+    "status": f.Column("status"),
+    "attemptCount": f.Column("attempt_count", f.INT),
+    "createdAt": f.Column("created_at", f.DATETIME),
+}
+REFUND_TICKET_COLUMNS = {
+    "id": f.Column("pk", f.ID, "TKT"),
+    "paymentId": f.Column("payment_id", f.ID, "PAY"),
+    "storeId": f.Column("store_id", f.ID, "STO"),
+    "status": f.Column("status"),
+    "refundTicketMerchantExternalId": f.Column("refund_ticket_merchant_external_id"),
+    "requestedAmount": f.Column("requested_amount", f.INT),
+    "createdAt": f.Column("created_at", f.DATETIME),
+}
+REFUND_COLUMNS = {
+    "id": f.Column("pk", f.ID, "REF"),
+    "paymentId": f.Column("payment_id", f.ID, "PAY"),
+    "status": f.Column("status"),
+    "orderMerchantExternalId": f.Column("order_merchant_external_id"),
+    "refundTicketMerchantExternalId": f.Column("refund_ticket_merchant_external_id"),
+    "createdAt": f.Column("created_at", f.DATETIME),
+}
+PaymentFilter = f.filter_input("PaymentFilter", PAYMENT_COLUMNS, "Filters for payments.")
+WebhookDeliveryFilter = f.filter_input(
+    "WebhookDeliveryFilter", WEBHOOK_DELIVERY_COLUMNS, "Filters for webhook deliveries."
+)
+EmailDeliveryFilter = f.filter_input(
+    "EmailDeliveryFilter", EMAIL_DELIVERY_COLUMNS, "Filters for email deliveries."
+)
+RefundTicketFilter = f.filter_input(
+    "RefundTicketFilter", REFUND_TICKET_COLUMNS, "Filters for refund tickets."
+)
+RefundFilter = f.filter_input("RefundFilter", REFUND_COLUMNS, "Filters for refunds.")
+
+
+def payments_in_scope(ctx, store_id=None):
+    qs = in_scope(Payment.objects.all(), ctx).filter(buyer_orders_q(ctx, "order__"))
+    if store_id is not None:
+        qs = qs.filter(store_id=f.parse_arg_id(store_id, "STO", "storeId"))
+    return qs.order_by("-created_at", "-id")
+
+
+def _store_rows(model, ctx, store_id):
+    if not merchant_only(ctx):
+        return model.objects.none()
+    qs = in_scope(model.objects.all(), ctx)
+    if store_id is not None:
+        qs = qs.filter(store_id=f.parse_arg_id(store_id, "STO", "storeId"))
+    return qs.order_by("-created_at", "-id")
+
+
+def _webhook_deliveries(ctx, store_id):
+    latest = WebhookAttempt.objects.filter(delivery=OuterRef("pk")).order_by("-number")
+    return _store_rows(WebhookDelivery, ctx, store_id).annotate(
+        gql_response=Subquery(latest.values("response_snippet")[:1])
+    )
+
+
+def _check_refund_filter(filter, store_id):
+    """Refund rows come with the refunds slice; until then the lists are empty, but a malformed
+    id in the arguments is still an error."""
+    if store_id is not None:
+        f.parse_arg_id(store_id, "STO", "storeId")
+    for key, ops in (filter or {}).items():
+        for value in (ops or {}).values():
+            if value is not None and key.endswith("Id") and key in REFUND_TICKET_COLUMNS:
+                col = REFUND_TICKET_COLUMNS[key]
+                if col.kind == f.ID:
+                    for v in value if isinstance(value, list) else [value]:
+                        f.parse_arg_id(v, col.prefix, key)
+
+
+class BillingQueries(graphene.ObjectType):
+    payments = graphene.List(
+        graphene.NonNull(PaymentType),
+        description="Payments of the request's environment, newest first (a buyer: their own).",
+        **f.list_args(PaymentFilter, store_id=f.store_id_arg()),
+    )
+    payments_count = graphene.Int(
+        required=True, **f.count_args(PaymentFilter, store_id=f.store_id_arg())
+    )
+    payment = graphene.Field(
+        PaymentType,
+        id=graphene.Argument(graphene.ID, required=True, description="Payment id."),
+        description="One payment; null if the caller may not see it.",
+    )
+    webhook_deliveries = graphene.List(
+        graphene.NonNull(WebhookDeliveryType),
+        description="Webhook deliveries of the request's environment, newest first.",
+        **f.list_args(WebhookDeliveryFilter, store_id=f.store_id_arg()),
+    )
+    webhook_deliveries_count = graphene.Int(
+        required=True, **f.count_args(WebhookDeliveryFilter, store_id=f.store_id_arg())
+    )
+    email_deliveries = graphene.List(
+        graphene.NonNull(EmailDeliveryType),
+        description="Transactional emails of the request's environment, newest first.",
+        **f.list_args(EmailDeliveryFilter, store_id=f.store_id_arg()),
+    )
+    email_deliveries_count = graphene.Int(
+        required=True, **f.count_args(EmailDeliveryFilter, store_id=f.store_id_arg())
+    )
+    refund_tickets = graphene.List(
+        graphene.NonNull(RefundTicketType),
+        description="Refund tickets (written by the refunds slice; none exist yet).",
+        **f.list_args(RefundTicketFilter, store_id=f.store_id_arg()),
+    )
+    refund_tickets_count = graphene.Int(
+        required=True, **f.count_args(RefundTicketFilter, store_id=f.store_id_arg())
+    )
+    refund_ticket = graphene.Field(
+        RefundTicketType,
+        id=graphene.Argument(graphene.ID, required=True, description="Ticket id."),
+        description="One refund ticket (none exist before the refunds slice).",
+    )
+    refunds = graphene.List(
+        graphene.NonNull(RefundType),
+        description="Refunds (written by the refunds slice; none exist yet).",
+        **f.list_args(RefundFilter, store_id=f.store_id_arg()),
+    )
+    refunds_count = graphene.Int(
+        required=True, **f.count_args(RefundFilter, store_id=f.store_id_arg())
+    )
+
+    def resolve_payments(root, info, filter=None, limit=None, offset=None, store_id=None):
+        ctx = info.context
+        qs = f.apply_filter(payments_in_scope(ctx, store_id), filter, PAYMENT_COLUMNS, ctx)
+        return f.paginate(optimized(qs, PaymentType, info), limit, offset)
+
+    def resolve_payments_count(root, info, filter=None, store_id=None):
+        ctx = info.context
+        return f.apply_filter(
+            payments_in_scope(ctx, store_id), filter, PAYMENT_COLUMNS, ctx
+        ).count()
+
+    def resolve_payment(root, info, id):
+        pk = f.parse_arg_id(id, "PAY", "id")
+        return optimized(payments_in_scope(info.context).filter(pk=pk), PaymentType, info).first()
+
+    def resolve_webhook_deliveries(root, info, filter=None, limit=None, offset=None, store_id=None):
+        ctx = info.context
+        qs = _webhook_deliveries(ctx, store_id)
+        qs = f.apply_filter(qs, filter, WEBHOOK_DELIVERY_COLUMNS, ctx)
+        return f.paginate(qs, limit, offset)
+
+    def resolve_webhook_deliveries_count(root, info, filter=None, store_id=None):
+        ctx = info.context
+        qs = _store_rows(WebhookDelivery, ctx, store_id)
+        return f.apply_filter(qs, filter, WEBHOOK_DELIVERY_COLUMNS, ctx).count()
+
+    def resolve_email_deliveries(root, info, filter=None, limit=None, offset=None, store_id=None):
+        ctx = info.context
+        qs = f.apply_filter(
+            _store_rows(EmailDelivery, ctx, store_id), filter, EMAIL_DELIVERY_COLUMNS, ctx
+        )
+        return f.paginate(qs, limit, offset)
+
+    def resolve_email_deliveries_count(root, info, filter=None, store_id=None):
+        ctx = info.context
+        qs = _store_rows(EmailDelivery, ctx, store_id)
+        return f.apply_filter(qs, filter, EMAIL_DELIVERY_COLUMNS, ctx).count()
+
+    def resolve_refund_tickets(root, info, filter=None, limit=None, offset=None, store_id=None):
+        _check_refund_filter(filter, store_id)
+        return []
+
+    def resolve_refund_tickets_count(root, info, filter=None, store_id=None):
+        _check_refund_filter(filter, store_id)
+        return 0
+
+    def resolve_refund_ticket(root, info, id):
+        f.parse_arg_id(id, "TKT", "id")
+        return None
+
+    def resolve_refunds(root, info, filter=None, limit=None, offset=None, store_id=None):
+        _check_refund_filter(filter, store_id)
+        return []
+
+    def resolve_refunds_count(root, info, filter=None, store_id=None):
+        _check_refund_filter(filter, store_id)
+        return 0

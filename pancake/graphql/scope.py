@@ -1,0 +1,53 @@
+"""Tenant scoping in one place. Every root starts from the stores the caller may see: a merchant
+(API key or JWT) sees the stores where they are an active member; a buyer token sees its store,
+and inside it only the orders bound to their identity or email. Another tenant's ids therefore
+match nothing: the answer is ``null`` or an empty list, never their data."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from pancake.graphql.context import GraphQLContext
+from stores.models import MembershipStatus, Store
+
+
+def visible_stores(ctx: GraphQLContext) -> QuerySet[Store]:
+    actor = ctx.actor
+    stores = Store.objects.filter(deleted_at__isnull=True)
+    if actor.is_merchant:
+        return stores.filter(
+            memberships__merchant=actor.merchant, memberships__status=MembershipStatus.ACTIVE
+        )
+    if actor.is_buyer:
+        return stores.filter(pk=actor.store.pk)
+    return stores.none()
+
+
+def visible_store_ids(ctx: GraphQLContext):
+    """A subquery of the caller's store ids: filtering with it costs no statement of its own."""
+    return visible_stores(ctx).values("pk")
+
+
+def buyer_orders_q(ctx: GraphQLContext, prefix: str = "") -> Q:
+    """For a buyer token: the orders that are theirs (bound identity, or buyer email when the
+    identity is an email). For a merchant: every order (the store scope does the rest)."""
+    actor = ctx.actor
+    if not actor.is_buyer:
+        return Q()
+    identity = actor.buyer_identity
+    mine = Q(**{f"{prefix}buyer_identity": identity})
+    if "@" in identity:
+        mine |= Q(**{f"{prefix}buyer_email": identity})
+    return mine
+
+
+def in_scope(qs: QuerySet, ctx: GraphQLContext, *, store_path: str = "store") -> QuerySet:
+    """Rows of the caller's stores and environment (rows with an ``environment`` column)."""
+    return qs.filter(
+        **{f"{store_path}_id__in": visible_store_ids(ctx), "environment": ctx.environment}
+    )
+
+
+def merchant_only(ctx: GraphQLContext) -> bool:
+    """Store configuration (products, groups, webhooks, team) is not a buyer's to read."""
+    return ctx.actor.is_merchant

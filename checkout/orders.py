@@ -17,21 +17,25 @@ from checkout.services import _billing_detail, bad
 from checkout.tax.engine import calculate
 from pancake.api.auth import BUYER, Actor
 from pancake.api.errors import Conflict, Forbidden, NotFound
-from stores.models import normalize_email
-from stores.selectors import access_store
+from stores.models import Role, normalize_email
+from stores.selectors import access_store, has_role, role_subquery
 
 SESSION_INVALID = "Checkout session invalid, please re-enter"
 
 
-def lock_session(session_id: uuid.UUID) -> CheckoutSession | None:
+def lock_session(session_id: uuid.UUID, *, merchant=None) -> CheckoutSession | None:
     """The session row, locked, with its store and version (both never change under a session,
-    so reading them in the same statement is safe; only the session row is locked)."""
-    return (
+    so reading them in the same statement is safe; only the session row is locked). With
+    ``merchant``, the same statement also reads that merchant's active role in the session's
+    store as ``caller_role`` (None without one)."""
+    sessions = (
         CheckoutSession.objects.select_for_update(of=("self",))
         .select_related("store", "version")
         .filter(pk=session_id)
-        .first()
     )
+    if merchant is not None:
+        sessions = sessions.annotate(caller_role=role_subquery(merchant))
+    return sessions.first()
 
 
 def _check_owner(actor: Actor | None, session: CheckoutSession) -> None:
@@ -44,10 +48,12 @@ def _check_owner(actor: Actor | None, session: CheckoutSession) -> None:
         if session.buyer_identity and session.buyer_identity != buyer.buyer_identity:
             raise Forbidden("Session does not belong to this store", layer="order")
         return
-    try:
-        access_store(actor, session.store_id)
-    except NotFound:
-        raise Forbidden("Session does not belong to this store", layer="order") from None
+    # What access_store(actor, session.store_id) decides, from the role lock_session read.
+    role = getattr(session, "caller_role", None) if actor.merchant is not None else None
+    if role is None or session.store.deleted_at is not None:
+        raise Forbidden("Session does not belong to this store", layer="order")
+    if not has_role(role, Role.MEMBER):
+        raise Forbidden("Insufficient permissions", layer="store")
 
 
 def _buyer_email(actor: Actor | None, body_email: str | None, session: CheckoutSession) -> str:
@@ -81,7 +87,8 @@ def order_create(
     provider's page."""
     # No savepoint of its own: the action's transaction already wraps it.
     with transaction.atomic(savepoint=False):
-        session = lock_session(session_id)
+        merchant = actor.merchant if actor is not None and actor.kind != BUYER else None
+        session = lock_session(session_id, merchant=merchant)
         if session is None or session.expires_at <= timezone.now():
             raise Conflict(SESSION_INVALID, layer="order")
         _check_owner(actor, session)
@@ -94,6 +101,7 @@ def order_create(
             payment = existing and retryable_payment(existing)
             if payment is None:
                 raise Conflict(SESSION_INVALID, layer="order")
+            existing.session = session  # the locked row, with its store and version
             return existing, hosted_url(payment)
 
         detail = (

@@ -196,7 +196,8 @@ def session_create(
     ):
         raise bad("Invalid metadata: expected an object of string values")
 
-    with transaction.atomic():
+    # No savepoint of its own: one INSERT, and the action's transaction already wraps it.
+    with transaction.atomic(savepoint=False):
         session = CheckoutSession.objects.create(
             store=product.store,
             environment=actor.environment,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from pancake.api.auth import Actor
 from pancake.api.errors import Forbidden, NotFound
@@ -30,6 +30,17 @@ def membership_for(merchant, store_id: uuid.UUID) -> StoreMembership | None:
             store__deleted_at__isnull=True,
         )
         .first()
+    )
+
+
+def role_subquery(merchant, store_ref: str = "store_id") -> Subquery:
+    """The merchant's active role in the store that ``store_ref`` (a column of the outer query)
+    names, or NULL: annotated onto the row that names the store, the membership check costs no
+    statement of its own. The outer query must exclude deleted stores itself."""
+    return Subquery(
+        StoreMembership.objects.filter(
+            merchant=merchant, store_id=OuterRef(store_ref), status=MembershipStatus.ACTIVE
+        ).values("role")[:1]
     )
 
 

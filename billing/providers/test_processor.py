@@ -40,7 +40,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -208,6 +210,25 @@ def _check_same(payment: TestProcessorPayment, **wanted) -> None:
                 f"Attempt {payment.attempt_id} was already used with a different {name}",
                 layer="order",
             )
+
+
+def _insert_new(payment: TestProcessorPayment) -> bool:
+    """Insert ``payment`` unless one with its attempt id exists: one ``INSERT … ON CONFLICT DO
+    NOTHING RETURNING id`` (SQLite: ``INSERT OR IGNORE … RETURNING``), no savepoint and no
+    read first. True when this row went in; False when the attempt id was already taken (a
+    concurrent twin's insert is waited for, so the caller can read it at once)."""
+    db = router.db_for_write(TestProcessorPayment)
+    query = InsertQuery(TestProcessorPayment, on_conflict=OnConflict.IGNORE)
+    query.insert_values(TestProcessorPayment._meta.local_concrete_fields, [payment])
+    compiler = query.get_compiler(using=db)
+    compiler.returning_fields = [TestProcessorPayment._meta.pk]
+    [(sql, params)] = compiler.as_sql()
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = cursor.fetchone() is not None
+    if inserted:
+        payment._state.adding, payment._state.db = False, db
+    return inserted
 
 
 # -- notifications -------------------------------------------------------------------------------
@@ -443,20 +464,20 @@ class TestProcessor:
         if fault == "error":
             _raise_error("create_payment")
         _check_amount(amount, currency, allow_zero=save_method)
-        payment, created = TestProcessorPayment.objects.get_or_create(
+        payment = TestProcessorPayment(
             attempt_id=attempt_id,
-            defaults={
-                "amount": amount,
-                "currency": currency,
-                "save_method": save_method,
-                "description": description[:500],
-                "return_url": return_url,
-                "metadata": metadata or {},
-                "locale": locale[:16],
-                "display": display or {},
-            },
+            amount=amount,
+            currency=currency,
+            save_method=save_method,
+            description=description[:500],
+            return_url=return_url,
+            metadata=metadata or {},
+            locale=locale[:16],
+            display=display or {},
         )
-        if not created:
+        if not _insert_new(payment):
+            # The attempt id was used before (a retry): that payment, if it is the same one.
+            payment = TestProcessorPayment.objects.get(attempt_id=attempt_id)
             _check_same(
                 payment,
                 amount=amount,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 from pancake.api.errors import RateLimited
 
@@ -22,19 +23,30 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
+def _count(key: str, window: int) -> int:
+    """Count one hit in the window's bucket and return the count so far."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        # One round trip: create the bucket with its expiry if it is new, then count, inside
+        # MULTI/EXEC so the bucket cannot expire between the two.
+        full_key = backend.make_and_validate_key(key)
+        pipe = backend._cache.get_client(full_key, write=True).pipeline(transaction=True)
+        pipe.set(full_key, 0, ex=window + 1, nx=True)
+        pipe.incr(full_key)
+        return int(pipe.execute()[1])
+    if cache.add(key, 1, timeout=window + 1):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window + 1)
+        return 1
+
+
 def hit(bucket: str, limit: int, window: int) -> None:
     now = time.time()
     index = int(now // window)
-    key = f"ratelimit:{bucket}:{index}"
-    if cache.add(key, 1, timeout=window + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=window + 1)
-            count = 1
-    if count > limit:
+    if _count(f"ratelimit:{bucket}:{index}", window) > limit:
         raise RateLimited(retry_after=int((index + 1) * window - now) + 1)
 
 

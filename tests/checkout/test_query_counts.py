@@ -1,0 +1,70 @@
+"""Checkout costs a fixed, small number of SQL statements per request (issue 10: at most 12 for
+create-order), counted in steady state: the API key was used a moment ago, so no key-touch
+UPDATE. In tests the request's transaction is a savepoint (SAVEPOINT/RELEASE); on a server it is
+BEGIN/COMMIT: the same count either way."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from checkout.models import Order
+from pancake.api import ids
+from products.services import product_create
+
+US = {"country": "US", "isBusiness": False, "state": "TX", "postcode": "73301"}
+
+
+@pytest.fixture
+def book(store):
+    return product_create(
+        store=store,
+        kind="onetime",
+        name="E-Book",
+        prices={"USD": {"amount": 2900, "taxCategory": "saas"}},
+    )
+
+
+def _session(api, book) -> str:
+    body = {"productId": ids.encode("PROD", book.pk), "currency": "USD"}
+    return api.call("checkout/create-session", body)["data"]["sessionId"]
+
+
+def _order(api, session_id: str, n: int = 0):
+    body = {"checkoutSessionId": session_id, "billingDetail": US, "buyerEmail": f"b{n}@ex.com"}
+    return api.call("onetime-order/create-order", body)
+
+
+def _statements(ctx) -> list[str]:
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def test_create_session_costs_five_statements(api, book):
+    _session(api, book)  # the key has been used: no key-touch UPDATE from here on
+    with CaptureQueriesContext(connection) as ctx:
+        _session(api, book)
+    # key lookup, BEGIN, product with the caller's role, session INSERT, COMMIT
+    assert len(ctx.captured_queries) == 5, _statements(ctx)
+
+
+def test_create_order_costs_at_most_twelve_statements(api, book):
+    _order(api, _session(api, book))
+    session_id = _session(api, book)
+    with CaptureQueriesContext(connection) as ctx:
+        answer = _order(api, session_id, 1)
+    assert "checkoutUrl" in answer["data"]
+    # key lookup, BEGIN, the locked session with its store, version and the caller's role, the
+    # existing-order check, order INSERT, session UPDATE, the provider's payment INSERT (one
+    # INSERT … ON CONFLICT DO NOTHING), payment INSERT, COMMIT
+    assert len(ctx.captured_queries) <= 12, _statements(ctx)
+    assert len(ctx.captured_queries) == 9, _statements(ctx)
+
+
+def test_a_repeated_create_order_reads_the_existing_order_and_payment(api, book):
+    session_id = _session(api, book)
+    first = _order(api, session_id)["data"]["checkoutUrl"]
+    with CaptureQueriesContext(connection) as ctx:
+        again = _order(api, session_id)["data"]["checkoutUrl"]
+    assert again == first and Order.objects.count() == 1
+    # key lookup, BEGIN, locked session, existing order, its latest payment, the provider's
+    # payment (insert finds the attempt id taken, then one read), COMMIT
+    assert len(ctx.captured_queries) <= 8, _statements(ctx)

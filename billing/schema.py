@@ -433,7 +433,9 @@ class BillingQueries(graphene.ObjectType):
         **f.list_args(PaymentFilter, store_id=f.store_id_arg()),
     )
     payments_count = graphene.Int(
-        required=True, **f.count_args(PaymentFilter, store_id=f.store_id_arg())
+        required=True,
+        description="How many payments the list would return.",
+        **f.count_args(PaymentFilter, store_id=f.store_id_arg()),
     )
     payment = graphene.Field(
         PaymentType,
@@ -446,7 +448,9 @@ class BillingQueries(graphene.ObjectType):
         **f.list_args(WebhookDeliveryFilter, store_id=f.store_id_arg()),
     )
     webhook_deliveries_count = graphene.Int(
-        required=True, **f.count_args(WebhookDeliveryFilter, store_id=f.store_id_arg())
+        required=True,
+        description="How many webhook deliveries the list would return.",
+        **f.count_args(WebhookDeliveryFilter, store_id=f.store_id_arg()),
     )
     email_deliveries = graphene.List(
         graphene.NonNull(EmailDeliveryType),
@@ -454,7 +458,9 @@ class BillingQueries(graphene.ObjectType):
         **f.list_args(EmailDeliveryFilter, store_id=f.store_id_arg()),
     )
     email_deliveries_count = graphene.Int(
-        required=True, **f.count_args(EmailDeliveryFilter, store_id=f.store_id_arg())
+        required=True,
+        description="How many email deliveries the list would return.",
+        **f.count_args(EmailDeliveryFilter, store_id=f.store_id_arg()),
     )
     refund_tickets = graphene.List(
         graphene.NonNull(RefundTicketType),
@@ -462,7 +468,9 @@ class BillingQueries(graphene.ObjectType):
         **f.list_args(RefundTicketFilter, store_id=f.store_id_arg()),
     )
     refund_tickets_count = graphene.Int(
-        required=True, **f.count_args(RefundTicketFilter, store_id=f.store_id_arg())
+        required=True,
+        description="How many refund tickets the list would return.",
+        **f.count_args(RefundTicketFilter, store_id=f.store_id_arg()),
     )
     refund_ticket = graphene.Field(
         RefundTicketType,
@@ -475,7 +483,9 @@ class BillingQueries(graphene.ObjectType):
         **f.list_args(RefundFilter, store_id=f.store_id_arg()),
     )
     refunds_count = graphene.Int(
-        required=True, **f.count_args(RefundFilter, store_id=f.store_id_arg())
+        required=True,
+        description="How many refunds the list would return.",
+        **f.count_args(RefundFilter, store_id=f.store_id_arg()),
     )
 
     def resolve_payments(root, info, filter=None, limit=None, offset=None, store_id=None):

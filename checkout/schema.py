@@ -482,7 +482,9 @@ class CheckoutQueries(graphene.ObjectType):
         **f.list_args(CustomerFilter, store_id=f.store_id_arg()),
     )
     customers_count = graphene.Int(
-        required=True, **f.count_args(CustomerFilter, store_id=f.store_id_arg())
+        required=True,
+        description="How many customers the list would return.",
+        **f.count_args(CustomerFilter, store_id=f.store_id_arg()),
     )
     customer = graphene.Field(
         Customer,

@@ -256,6 +256,10 @@ MAGIC_LINK_MAX_AGE_SECONDS = 15 * 60
 MAGIC_LINK_RATE_PER_HOUR = env_int("MAGIC_LINK_RATE_PER_HOUR", 10)
 
 # --- API -----------------------------------------------------------------------------------------
+# GraphQL (SPEC 10). Served by pancake.graphql.views, not graphene-django's view; the setting
+# lets `manage.py graphql_schema --out docs/schema.graphql` print the committed schema.
+GRAPHENE = {"SCHEMA": "pancake.graphql.schema.schema"}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],

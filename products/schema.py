@@ -455,7 +455,9 @@ class ProductQueries(graphene.ObjectType):
         **f.list_args(GroupFilter, store_id=f.store_id_arg()),
     )
     subscription_product_groups_count = graphene.Int(
-        required=True, **f.count_args(GroupFilter, store_id=f.store_id_arg())
+        required=True,
+        description="How many groups the list would return.",
+        **f.count_args(GroupFilter, store_id=f.store_id_arg()),
     )
     subscription_product_group = graphene.Field(
         SubscriptionProductGroup,

@@ -283,7 +283,11 @@ class StoreQueries(graphene.ObjectType):
         description="The caller and their teammates.",
         **f.list_args(MerchantFilter),
     )
-    merchants_count = graphene.Int(required=True, **f.count_args(MerchantFilter))
+    merchants_count = graphene.Int(
+        required=True,
+        description="How many merchants the list would return.",
+        **f.count_args(MerchantFilter),
+    )
     merchant = graphene.Field(
         MerchantType,
         id=graphene.Argument(graphene.ID, required=True, description="Merchant id."),

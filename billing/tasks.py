@@ -7,7 +7,7 @@ from billing.webhooks import delivery
 
 @shared_task(ignore_result=True)
 def fan_out_event(event_id: str) -> int:
-    return len(delivery.fan_out(event_id))
+    return len(delivery.fan_out(event_id, deliver_first=True))
 
 
 @shared_task(ignore_result=True, acks_late=True)

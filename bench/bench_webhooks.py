@@ -1,0 +1,403 @@
+"""Benchmark webhook delivery (SPEC 9, issue 11) on the production stack.
+
+A real Celery worker with 2 processes (``celery -A pancake worker -c 2``, the README's command on
+a two-core machine) on Redis and PostgreSQL delivers outbox events to a local receiver (a threaded
+HTTP server answering 200) through the real path: ``emit()`` in a transaction, the fan-out task
+after commit, one delivery per event, claimed, signed (RSA-2048) and POSTed. One store, one http
+endpoint in the test environment, every event for another order.
+
+- throughput: N events emitted back to back from this process (each in its own transaction);
+  deliveries per second from the first commit to the last arrival at the receiver;
+- idle latency: one event at a time, waiting for it to arrive before the next;
+- latency = arrival at the receiver minus the event's ``created_at`` (stamped inside the
+  transaction, before commit: a slight overestimate of commit → first attempt), p50/p99;
+- SQL queries of one fan-out and of one delivery attempt (in-process, same code path).
+
+Checks that every event arrived exactly once and every delivery row is ``success``. Targets
+(issue 11): at least 200 deliveries/s, p99 under 2 s while idle. Prints one JSON object.
+
+    python bench/bench_webhooks.py [--events 2000] [--idle 100]
+
+Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379. Loopback only;
+bounded in time; stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DB = "pancake_bench_webhooks"
+REDIS_URL = "redis://127.0.0.1:6379/13"
+ENV = {
+    "PANCAKE_ENV": "production",
+    "SECRET_KEY": secrets.token_urlsafe(50),  # shared: the signing key is stored encrypted with it
+    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
+    "REDIS_URL": REDIS_URL,
+    "BASE_URL": "http://127.0.0.1:8766",
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": "0",
+    "CELERY_TASK_ALWAYS_EAGER": "0",
+    "LOG_LEVEL": "WARNING",
+}
+TARGET_RPS = 200
+TARGET_IDLE_P99_MS = 2000
+
+
+def setup_database() -> None:
+    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB], check=True)
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, **ENV},
+        check=True,
+    )
+
+
+class Receiver:
+    """Answers 200 to every POST; keeps the arrival time of each delivery id (first one) and
+    counts duplicates."""
+
+    def __init__(self):
+        self.arrivals: dict[str, float] = {}
+        self.duplicates = 0
+        self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as most receivers
+            disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stalls per answer
+            wbufsize = -1  # status, headers and body in one write (flushed per request)
+
+            def do_POST(self):  # noqa: N802
+                at = time.time()
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                delivery_id = self.headers.get("X-Pancake-Delivery", "")
+                with receiver.changed:
+                    if delivery_id in receiver.arrivals:
+                        receiver.duplicates += 1
+                    else:
+                        receiver.arrivals[delivery_id] = at
+                    receiver.changed.notify_all()
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128
+
+            def process_request(self, request, client_address):
+                receiver.connections += 1  # one TCP connection (keep-alive: many requests)
+                super().process_request(request, client_address)
+
+        self.connections = 0
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: len(self.arrivals) >= count, timeout)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def seed(receiver_url: str):
+    os.environ.update(ENV)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "pancake.settings"
+    import django
+
+    django.setup()
+    from billing.models import WebhookEndpoint
+    from billing.webhooks import keys
+    from stores import services
+
+    merchant, _ = services.merchant_get_or_create(email="bench@example.com")
+    store = services.store_create(merchant=merchant, name="Bench Webhook Store")
+    WebhookEndpoint.objects.create(
+        store=store,
+        environment="test",
+        channel="http",
+        url=receiver_url,
+        events=[],
+        api_version="2026-09-23",
+    )
+    keys.public_pem("test")  # the key pair exists before the workers start
+    return store
+
+
+def emit_one(store):
+    from django.db import transaction
+
+    with transaction.atomic():
+        return _emit(store)
+
+
+def emit_batch(store, count: int) -> list:
+    """``count`` events committed together (each fans out on its own after the commit)."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        return [_emit(store) for _ in range(count)]
+
+
+def _emit(store):
+    from pancake.outbox import emit
+
+    order = uuid.uuid4()
+    return emit(
+        store_id=store.pk,
+        environment="test",
+        event_type="order.completed",
+        subject_id=uuid.uuid4(),
+        aggregate_id=order,
+        data={
+            "orderId": str(order),
+            "orderStatus": "completed",
+            "buyerEmail": "buyer@example.com",
+            "currency": "USD",
+            "amount": 2900,
+            "taxAmount": 0,
+            "subtotal": 2900,
+            "total": 2900,
+            "chargedAmount": 2900,
+            "productName": "Bench E-Book",
+            "paymentId": str(uuid.uuid4()),
+            "paymentStatus": "succeeded",
+            "paymentMethod": "card",
+            "paymentLast4": "4242",
+        },
+    )
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(int(round(len(ordered) * p)) - 1, 0)]
+
+
+def latencies_ms(events, receiver: Receiver) -> list[float]:
+    from billing.models import WebhookDelivery
+
+    created = {e.pk: e.created_at.timestamp() for e in events}
+    out = []
+    for delivery_id, event_id in WebhookDelivery.objects.filter(
+        event_id__in=list(created)
+    ).values_list("pk", "event_id"):
+        at = receiver.arrivals.get(str(delivery_id))
+        if at is not None:
+            out.append((at - created[event_id]) * 1000)
+    return out
+
+
+def summary(values: list[float]) -> dict:
+    if not values:
+        return {"count": 0}
+    return {
+        "count": len(values),
+        "p50_ms": round(statistics.median(values), 1),
+        "p99_ms": round(percentile(values, 0.99), 1),
+        "max_ms": round(max(values), 1),
+    }
+
+
+def queries_per_step(store, receiver: Receiver) -> dict:
+    """SQL of one fan-out and one attempt, run in this process (the kick it queues is a no-op
+    for the worker later: the delivery is done)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from billing.webhooks import delivery
+
+    control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+    def count(ctx):
+        return sum(1 for q in ctx.captured_queries if not q["sql"].startswith(control))
+
+    event = emit_one(store)
+    with CaptureQueriesContext(connection) as fan:
+        (delivery_id,) = delivery.fan_out(event.pk)
+    with CaptureQueriesContext(connection) as attempt:
+        outcome = delivery.deliver(delivery_id)
+    assert outcome == "success", outcome
+    return {"fan_out": count(fan), "deliver": count(attempt)}
+
+
+def start_worker() -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "pancake",
+            "worker",
+            "-c",
+            "2",
+            "-l",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"bench-{uuid.uuid4().hex[:6]}@%h",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env={**os.environ, **ENV, "PYTHONUNBUFFERED": "1"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    ready = threading.Event()
+    log: list[str] = []
+
+    def read():
+        for line in process.stdout:
+            log.append(line)
+            if " ready." in line:
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not ready.wait(60):
+        os.killpg(process.pid, signal.SIGKILL)
+        sys.exit("the Celery worker did not start:\n" + "".join(log[-40:]))
+    process.log = log  # type: ignore[attr-defined]
+    return process
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--idle", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=20, help="events per transaction (load)")
+    parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--worker-log", help="write the worker's log to this file")
+    args = parser.parse_args()
+
+    import redis
+
+    setup_database()
+    queue = redis.Redis.from_url(REDIS_URL)
+    queue.flushdb()
+    receiver = Receiver()
+    store = seed(receiver.url)
+    queries = queries_per_step(store, receiver)
+    queue.flushdb()
+    receiver.arrivals.clear()
+
+    from django.db import connection
+    from django.db.models import Count
+
+    from billing.models import WebhookDelivery
+
+    worker = start_worker()
+    try:
+        # warm-up: both processes have their connections, keys and code paths loaded
+        for _ in range(20):
+            emit_one(store)
+        if not receiver.wait_for(20, args.timeout):
+            raise SystemExit("warm-up deliveries did not arrive")
+        done = len(receiver.arrivals)
+
+        # idle: one event at a time
+        idle_events = []
+        for n in range(args.idle):
+            idle_events.append(emit_one(store))
+            if not receiver.wait_for(done + n + 1, 30):
+                raise SystemExit(f"idle event {n} did not arrive")
+            time.sleep(0.02)
+        idle = latencies_ms(idle_events, receiver)
+        done = len(receiver.arrivals)
+
+        # throughput: N events back to back
+        started = time.time()
+        burst = []
+        while len(burst) < args.events:
+            burst += emit_batch(store, min(args.batch, args.events - len(burst)))
+        emitted = time.time() - started
+        complete = receiver.wait_for(done + args.events, args.timeout)
+        burst_ids = {
+            str(pk)
+            for pk in WebhookDelivery.objects.filter(event__in=burst).values_list("pk", flat=True)
+        }
+        arrived = [receiver.arrivals[i] for i in burst_ids if i in receiver.arrivals]
+        last = max(arrived) if arrived else time.time()
+        elapsed = last - started
+        load = latencies_ms(burst, receiver)
+        # the receiver sees a POST before the worker records its answer: let it finish
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            statuses = dict(
+                WebhookDelivery.objects.values_list("status").annotate(n=Count("pk")).order_by()
+            )
+            if not statuses.get("pending"):
+                break
+            time.sleep(0.2)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+        receiver.close()
+        connection.close()
+        queue.flushdb()
+        if args.worker_log:
+            Path(args.worker_log).write_text("".join(worker.log))
+
+    rps = len(arrived) / elapsed if elapsed > 0 else 0.0
+    idle_summary = summary(idle)
+    result = {
+        "bench": "webhooks",
+        "stack": "celery worker -c 2 (prefork) + Redis + PostgreSQL, receiver on 127.0.0.1",
+        "cpus": os.cpu_count(),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "throughput": {
+            "events": args.events,
+            "delivered": len(arrived),
+            "all_delivered": complete and len(arrived) == args.events,
+            "emit_seconds": round(emitted, 2),
+            "seconds_first_commit_to_last_arrival": round(elapsed, 2),
+            "deliveries_per_s": round(rps, 1),
+            "latency_under_load": summary(load),
+        },
+        "idle_latency_commit_to_first_attempt": idle_summary,
+        "duplicates_at_receiver": receiver.duplicates,
+        "tcp_connections_at_receiver": receiver.connections,
+        "delivery_statuses": statuses,
+        "sql_queries": queries,
+        "targets": {
+            "deliveries_per_s": TARGET_RPS,
+            "idle_p99_ms": TARGET_IDLE_P99_MS,
+            "met": rps >= TARGET_RPS
+            and idle_summary.get("p99_ms", 1e9) < TARGET_IDLE_P99_MS
+            and complete,
+        },
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -353,11 +353,16 @@ def test_compiled_catalog_matches_the_po_file(locale):
     with path.with_suffix(".mo").open("rb") as f:
         compiled = gettext.GNUTranslations(f)
     stale = []
-    for _message, ids, strings in _entries(catalog):
+    for message, ids, strings in _entries(catalog):
+        context = message.context
         if len(ids) > 1:
-            got = compiled.ngettext(ids[0], ids[1], 1)
+            got = (
+                compiled.npgettext(context, ids[0], ids[1], 1)
+                if context
+                else compiled.ngettext(ids[0], ids[1], 1)
+            )
         else:
-            got = compiled.gettext(ids[0])
+            got = compiled.pgettext(context, ids[0]) if context else compiled.gettext(ids[0])
         if got != strings[0]:
             stale.append(ids[0])
     assert stale == [], f"{path.with_suffix('.mo')} is stale: run compilemessages"

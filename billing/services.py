@@ -20,7 +20,6 @@ def notification_receive(*, environment: str, headers: dict, body: bytes) -> Pay
     failed, the one-time order to completed and a subscription order to active (trialing when the
     session had a trial), and the session to completed."""
     from checkout.models import OrderKind, OrderStatus, SessionStatus
-    from checkout.tasks import send_order_emails
 
     provider = get_provider(environment)
     notification = provider.parse_notification(headers=headers, body=body)
@@ -68,8 +67,8 @@ def notification_receive(*, environment: str, headers: dict, body: bytes) -> Pay
                 order.session.__class__.objects.filter(pk=order.session_id).update(
                     status=SessionStatus.COMPLETED, completed_at=now
                 )
-                # Robust: the payment is committed whatever the queue says; a failure is logged.
-                transaction.on_commit(lambda: send_order_emails.delay(str(payment.pk)), robust=True)
+                # The receipt and the merchant's email follow the outbox event emitted below
+                # (billing.webhooks.delivery.fan_out), so a broker outage loses neither.
         else:
             payment.status = PaymentStatus.FAILED
             payment.failure_code = notification.failure_code or ""

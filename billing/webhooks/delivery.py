@@ -87,6 +87,27 @@ def _subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
     return not endpoint.events or event_type in endpoint.events  # no list: every event
 
 
+# Events that also send the buyer's receipt and the merchant's new-order email.
+EMAIL_EVENTS = frozenset({"order.completed", "subscription.activated"})
+
+
+def _queue_emails(event_id) -> None:
+    """Emails ride on the outbox too, so a broker outage at commit loses none: they are queued
+    before the event is marked dispatched; if queuing fails, the event stays undispatched and the
+    sweep tries again. The email task sends each email at most once (EmailDelivery rows)."""
+    event = (
+        OutboxEvent.objects.filter(
+            pk=event_id, dispatched_at__isnull=True, event_type__in=EMAIL_EVENTS
+        )
+        .only("subject_id")
+        .first()
+    )
+    if event is not None:
+        from checkout.tasks import send_order_emails
+
+        send_order_emails.delay(str(event.subject_id))
+
+
 def fan_out(event_id, *, deliver_first: bool = False) -> list[uuid.UUID]:
     """Make the deliveries of one committed outbox event (once). With ``deliver_first`` (the
     fan-out task), the first due delivery is attempted right here once the deliveries are
@@ -96,6 +117,7 @@ def fan_out(event_id, *, deliver_first: bool = False) -> list[uuid.UUID]:
     # Only outside a transaction: a POST must never go out before the rows are committed.
     inline = deliver_first and not transaction.get_connection().in_atomic_block
     first = None
+    _queue_emails(event_id)
     with transaction.atomic():
         event = (
             OutboxEvent.objects.select_for_update(skip_locked=True)

@@ -12,11 +12,12 @@ from django.utils import translation
 from billing import services as billing_services
 from billing.models import Payment
 from billing.providers import test_processor
+from billing.webhooks import delivery as webhook_delivery
 from checkout import emails
 from checkout.models import Order
 from checkout.tasks import send_order_emails
 from pancake.api import ids
-from pancake.models import EmailDelivery
+from pancake.models import EmailDelivery, OutboxEvent
 from products.services import product_create
 from stores.models import MembershipStatus, Role
 from tests.factories import MerchantFactory
@@ -352,8 +353,8 @@ def test_the_provider_webhook_view_triggers_the_emails(
     assert sorted(m.to[0] for m in mail.outbox) == ["buyer@example.com", "owner@example.com"]
 
 
-def test_a_queue_failure_does_not_undo_or_fail_the_payment(
-    api, book, monkeypatch, caplog, django_capture_on_commit_callbacks
+def test_a_queue_failure_does_not_undo_the_payment_and_the_sweep_sends_later(
+    api, book, monkeypatch, caplog, django_capture_on_commit_callbacks, settings
 ):
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
@@ -364,6 +365,13 @@ def test_a_queue_failure_does_not_undo_or_fail_the_payment(
     payment.refresh_from_db()
     assert payment.status == "succeeded" and Order.objects.get().status == "completed"
     assert "broker unreachable" in caplog.text and mail.outbox == []
+    # The event stays undispatched: with the broker back, the sweep sends the emails, once.
+    assert OutboxEvent.objects.filter(dispatched_at__isnull=True).count() == 1
+    monkeypatch.undo()
+    settings.WEBHOOK_SWEEP_GRACE_SECONDS = 0
+    webhook_delivery.sweep()
+    webhook_delivery.sweep()
+    assert sorted(m.to[0] for m in mail.outbox) == ["buyer@example.com", "owner@example.com"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -96,8 +97,30 @@ def _validation_message(errors, prefix: str = "") -> str:
     return f"Invalid {prefix}: {message}"
 
 
+_input_fields = threading.local()
+
+
+def _reuse_fields(serializer: serializers.Serializer) -> None:
+    """Give ``serializer`` the bound fields an earlier instance of its class built on this thread.
+
+    DRF builds every serializer's fields afresh (a deepcopy of the declared ones: ~1 ms of CPU
+    for a 17-field Input, more than the rest of validation). Input fields keep no state between
+    validations, so each thread builds them once per class and points them at the serializer
+    of the moment (their ``parent``, through which ``context`` and ``root`` are found). One
+    thread validates one request at a time, so no two serializers share them at once."""
+    by_class = _input_fields.__dict__.setdefault("by_class", {})
+    fields = by_class.get(type(serializer))
+    if fields is None:
+        by_class[type(serializer)] = serializer.fields  # built and bound the usual way
+        return
+    for field in fields.values():
+        field.parent = serializer
+    serializer.__dict__["fields"] = fields  # what the cached_property would have stored
+
+
 def validate(serializer_class, data: dict, layer: str, context: dict | None = None) -> dict:
     serializer = serializer_class(data=data, context=context or {})
+    _reuse_fields(serializer)
     if not serializer.is_valid():
         raise InvalidInput(_validation_message(serializer.errors), layer=layer)
     return serializer.validated_data

@@ -34,8 +34,9 @@ def lock_session(session_id: uuid.UUID, *, merchant=None) -> CheckoutSession | N
         .filter(pk=session_id)
     )
     if merchant is not None:
-        sessions = sessions.annotate(caller_role=role_subquery(merchant))
-    return sessions.first()
+        sessions = sessions.annotate(caller_role=role_subquery(merchant, CheckoutSession))
+    # [:1], not first(): the pk is unique, and ORDER BY over this wide select costs CPU.
+    return next(iter(sessions[:1]), None)
 
 
 def _check_owner(actor: Actor | None, session: CheckoutSession) -> None:
@@ -96,7 +97,7 @@ def order_create(
             raise bad("Environment mismatch between request and session")
         if session.kind != kind:
             raise bad(f"Session product type mismatch: expected {kind}")
-        existing = Order.objects.filter(session=session).first()
+        existing = next(iter(Order.objects.filter(session=session)[:1]), None)  # one-to-one
         if existing is not None or session.status != SessionStatus.OPEN:
             payment = existing and retryable_payment(existing)
             if payment is None:

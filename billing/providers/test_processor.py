@@ -63,6 +63,7 @@ from billing.providers.base import (
     RefundResult,
 )
 from billing.providers.cards import normalize_number, validate_card
+from pancake.api import rediscache
 from pancake.api.errors import InvalidInput, NotFound, ProviderFailed
 from pancake.money import check_currency
 
@@ -138,6 +139,11 @@ def clear_faults() -> None:
 
 def _take_fault(operation: str) -> str | None:
     key = _FAULT_KEY.format(operation)
+    redis = rediscache.client()
+    if redis is not None:
+        backend, client = redis
+        if not client.exists(backend.make_and_validate_key(key)):
+            return None  # the usual case: one round trip on the thread's client
     kind = cache.get(key)
     # Only the caller whose delete removed the key suffers the fault: it happens once.
     if kind and cache.delete(key):

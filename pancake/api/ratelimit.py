@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache import cache
 
+from pancake.api import rediscache
 from pancake.api.errors import RateLimited
 
 
@@ -25,12 +25,13 @@ def client_ip(request) -> str:
 
 def _count(key: str, window: int) -> int:
     """Count one hit in the window's bucket and return the count so far."""
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
+    redis = rediscache.client()
+    if redis is not None:
         # One round trip: create the bucket with its expiry if it is new, then count, inside
         # MULTI/EXEC so the bucket cannot expire between the two.
+        backend, client = redis
         full_key = backend.make_and_validate_key(key)
-        pipe = backend._cache.get_client(full_key, write=True).pipeline(transaction=True)
+        pipe = client.pipeline(transaction=True)
         pipe.set(full_key, 0, ex=window + 1, nx=True)
         pipe.incr(full_key)
         return int(pipe.execute()[1])

@@ -152,3 +152,14 @@ def require_postgres(db):
         if os.environ.get("PANCAKE_REQUIRE_POSTGRES"):
             pytest.fail("This test needs PostgreSQL and PANCAKE_REQUIRE_POSTGRES is set")
         pytest.skip("needs PostgreSQL (set DATABASE_URL); CI runs it")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_webhook_keys():
+    """Each test's database starts without webhook signing keys: forget the ones this process
+    cached (a real server keeps its key for life)."""
+    from billing.webhooks import keys
+
+    keys.forget_cached_keys()
+    yield
+    keys.forget_cached_keys()

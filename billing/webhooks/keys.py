@@ -65,11 +65,26 @@ def _row(environment: str) -> WebhookSigningKey:
     return row or _create(environment)
 
 
+# environment -> fingerprint of the stored key this process loaded (a key row never changes once
+# made, so each attempt signs without reading it again; replacing a key means restarting the
+# workers, or calling forget_cached_keys()).
+_fingerprints: dict[str, str] = {}
+
+
+def forget_cached_keys() -> None:
+    _fingerprints.clear()
+    _loaded.cache_clear()
+
+
 def private_key(environment: str) -> rsa.RSAPrivateKey:
     if _key_file(environment):
         return _loaded(environment, "file")
-    row = _row(environment)
-    return _loaded(environment, hashlib.sha256(row.public_pem.encode()).hexdigest())
+    fingerprint = _fingerprints.get(environment)
+    if fingerprint is None:
+        row = _row(environment)
+        fingerprint = hashlib.sha256(row.public_pem.encode()).hexdigest()
+        _fingerprints[environment] = fingerprint
+    return _loaded(environment, fingerprint)
 
 
 def public_pem(environment: str) -> str:

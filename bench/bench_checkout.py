@@ -14,7 +14,13 @@ Reports requests/s, p50/p99 per action, SQL queries per request (in-process, sam
 CaptureQueriesContext) and the RSS of each gunicorn worker after at least --rss-requests checkout
 requests, against the targets of issue 10. Prints one JSON object.
 
-    python bench/bench_checkout.py [--seconds 10] [--concurrency 8] [--rss-requests 10000]
+The two loads alternate in --rounds rounds (yardstick, checkout, yardstick, …; --seconds each in
+total), so a change in the machine's other load during the run weighs on both alike. Beside
+requests/s it reports the CPU the server spent per request (gunicorn workers plus their
+PostgreSQL backends, from /proc), which does not depend on what else the machine runs.
+
+    python bench/bench_checkout.py [--seconds 10] [--rounds 5] [--concurrency 8]
+        [--rss-requests 10000]
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379. Loopback only;
 bounded in time; stops by itself.
@@ -248,10 +254,49 @@ def _rss(pid: int) -> float:
     return 0.0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process, in seconds (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(master_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the gunicorn workers and of the PostgreSQL backends serving them."""
+    from django.db import connection
+
+    workers = subprocess.run(
+        ["pgrep", "-P", str(master_pid)], capture_output=True, text=True
+    ).stdout.split()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        backends = [row[0] for row in cursor.fetchall()]
+    return {
+        "workers": sum(_cpu_seconds(int(p)) for p in workers),
+        "postgres": sum(_cpu_seconds(p) for p in backends),
+    }
+
+
+def cpu_per_request(before: dict, after: dict, requests: int) -> dict:
+    if not requests:
+        return {}
+    out = {k: round((after[k] - before[k]) * 1000 / requests, 2) for k in before}
+    out["total"] = round(sum(out.values()), 2)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10, help="per measured load")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="alternate the two loads this many times"
+    )
     parser.add_argument(
         "--rss-requests",
         type=int,
@@ -303,19 +348,35 @@ def main() -> None:
             for n in ("checkout/create-session", "onetime-order/create-order")
         )
 
-        yard = Stats()
-        yard_elapsed = run(
-            args.concurrency, args.seconds, yardstick_iteration, yard, key, merchant_id
-        )
-        chk = Stats()
-        chk_elapsed = run(
-            args.concurrency, args.seconds, checkout_iteration(product_id), chk, key, merchant_id
-        )
+        yard, chk = Stats(), Stats()
+        yard_elapsed = chk_elapsed = 0.0
+        yard_cpu = {"workers": 0.0, "postgres": 0.0}
+        chk_cpu = dict(yard_cpu)
+        share = args.seconds / max(args.rounds, 1)
+        for _ in range(max(args.rounds, 1)):
+            for stats, iteration, cpu in (
+                (yard, yardstick_iteration, yard_cpu),
+                (chk, checkout_iteration(product_id), chk_cpu),
+            ):
+                before = server_cpu(server.pid)
+                elapsed = run(args.concurrency, share, iteration, stats, key, merchant_id)
+                after = server_cpu(server.pid)
+                for k in cpu:
+                    cpu[k] += after[k] - before[k]
+                if stats is yard:
+                    yard_elapsed += elapsed
+                else:
+                    chk_elapsed += elapsed
         yardstick = yard.summary("yardstick", yard_elapsed)
         session = chk.summary("checkout/create-session", chk_elapsed)
         order = chk.summary("onetime-order/create-order", chk_elapsed)
         pairs = order["requests"]
         checkout_requests = session["requests"] + order["requests"]
+        zero = {"workers": 0.0, "postgres": 0.0}
+        yardstick["server_cpu_ms_per_request"] = cpu_per_request(
+            zero, yard_cpu, yardstick["requests"]
+        )
+        checkout_cpu = cpu_per_request(zero, chk_cpu, checkout_requests)
         checkout_served += checkout_requests
 
         # Keep going until the workers have answered --rss-requests checkout requests.
@@ -348,6 +409,7 @@ def main() -> None:
                     "pairs": pairs,
                     "pairs_per_s": round(pairs / chk_elapsed, 1),
                     "requests_per_s": checkout_rps,
+                    "server_cpu_ms_per_request": checkout_cpu,
                     "create_session": session,
                     "create_order": order,
                 },
@@ -390,12 +452,17 @@ def main() -> None:
                     "client signing CPU that the yardstick's do not.",
                     "checkout requests_per_s counts both requests of a pair; pairs_per_s counts "
                     "purchases started.",
+                    "server_cpu_ms_per_request: CPU time of the gunicorn workers and their "
+                    "PostgreSQL backends (utime + stime from /proc) over the measured rounds, "
+                    "divided by the requests answered (checkout: both requests of a pair "
+                    "counted); Redis and the load generator are not included.",
                     "SQL counts are in-process (django.test.Client, same settings and database), "
                     "after one warm-up call of each; the target is checked against the full "
                     "count, transaction-control statements included.",
                 ],
                 "concurrency": args.concurrency,
                 "seconds": args.seconds,
+                "rounds": args.rounds,
             },
             indent=2,
         )

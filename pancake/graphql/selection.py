@@ -56,7 +56,27 @@ def selection_tree(info) -> dict:
     return tree
 
 
-def _collect(gtype, tree: dict, ctx, prefix: str) -> tuple[list[str], list[Prefetch]]:
+def _related_model(model, path: str):
+    """The model at the end of a Django relation path, or None when it cannot be told."""
+    try:
+        return model._meta.get_field(path).related_model if model is not None else None
+    except Exception:  # noqa: BLE001  (a to_attr-only name, a generic relation, …)
+        return None
+
+
+def _back_reference(model, path: str) -> str | None:
+    """For a reverse foreign key (``Order.payments``), the child's field pointing back
+    (``Payment.order``): a Prefetch through it sets that field to the parent instance."""
+    try:
+        field = model._meta.get_field(path) if model is not None else None
+    except Exception:  # noqa: BLE001
+        return None
+    if field is None or not getattr(field, "one_to_many", False) or field.concrete:
+        return None
+    return field.field.name
+
+
+def _collect(gtype, tree: dict, ctx, prefix: str, model=None) -> tuple[list[str], list[Prefetch]]:
     selects = [prefix + path for path in getattr(gtype, "select_always", ())]
     prefetches: list[Prefetch] = []
     relations = getattr(gtype, "relations", {})
@@ -66,18 +86,35 @@ def _collect(gtype, tree: dict, ctx, prefix: str) -> tuple[list[str], list[Prefe
             continue
         target = rel.type()
         if rel.many:
-            qs = optimize(rel.queryset(ctx), target, sub, ctx)
+            base = rel.queryset(ctx)
+            child_selects, child_prefetches = _collect(target, sub, ctx, "", base.model)
+            back = _back_reference(model, rel.path)
+            if back is not None:
+                # The child's way back to its parent is the parent itself (the Prefetch sets
+                # it): what the child would join beyond it, the parent joins once instead of
+                # once per child row.
+                kept = []
+                for path in child_selects:
+                    if path == back:
+                        continue
+                    if path.startswith(back + "__"):
+                        selects.append(prefix + path[len(back) + 2 :])
+                    else:
+                        kept.append(path)
+                child_selects = kept
+            qs = _apply(base, child_selects, child_prefetches)
             prefetches.append(Prefetch(prefix + rel.path, queryset=qs, to_attr=rel.to_attr))
         else:
             selects.append(prefix + rel.path)
-            more_selects, more_prefetches = _collect(target, sub, ctx, f"{prefix}{rel.path}__")
+            more_selects, more_prefetches = _collect(
+                target, sub, ctx, f"{prefix}{rel.path}__", _related_model(model, rel.path)
+            )
             selects += more_selects
             prefetches += more_prefetches
     return selects, prefetches
 
 
-def optimize(qs: QuerySet, gtype, tree: dict, ctx) -> QuerySet:
-    selects, prefetches = _collect(gtype, tree, ctx, "")
+def _apply(qs: QuerySet, selects: list[str], prefetches: list[Prefetch]) -> QuerySet:
     if selects:
         qs = qs.select_related(*dict.fromkeys(selects))
     if prefetches:
@@ -87,6 +124,11 @@ def optimize(qs: QuerySet, gtype, tree: dict, ctx) -> QuerySet:
             unique.setdefault(prefetch.prefetch_to, prefetch)
         qs = qs.prefetch_related(*unique.values())
     return qs
+
+
+def optimize(qs: QuerySet, gtype, tree: dict, ctx) -> QuerySet:
+    selects, prefetches = _collect(gtype, tree, ctx, "", qs.model)
+    return _apply(qs, selects, prefetches)
 
 
 def optimized(qs: QuerySet, gtype, info) -> QuerySet:

@@ -1,0 +1,69 @@
+"""Parsing and validation are done once per query text; prefetched children do not join their
+parent again (bench/bench_graphql.py measures what these save)."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from pancake.graphql import views
+from tests.graphql import seed
+
+ORDERS = "{ onetimeOrders { id payments { id snapshotAmountDetails { total taxCategory } } } }"
+
+
+@pytest.fixture
+def book(store):
+    return seed.onetime(store)
+
+
+def test_the_same_query_text_is_parsed_and_validated_once(data, store, book):
+    seed.orders(store, book, 2)
+    views._prepared.cache_clear()
+    first = data(ORDERS)
+    second = data(ORDERS)
+    assert first == second and len(first["onetimeOrders"]) == 2
+    info = views._prepared.cache_info()
+    assert info.misses == 1 and info.hits == 1
+
+
+def test_cached_invalid_documents_keep_answering_400(gql):
+    for _ in range(2):
+        body = gql("{ onetimeOrders { nope } }", expect=400)
+        assert "nope" in body["errors"][0]["message"]
+        body = gql("{ onetimeOrders { id }", expect=400)  # does not parse
+        assert body["data"] is None
+
+
+def test_mutations_are_refused_from_the_cache_too(gql):
+    for _ in range(2):
+        gql("mutation { stores { id } }", expect=403)
+
+
+def test_a_query_named_beside_a_mutation_is_still_validated(api):
+    doc = "query Q { stores { nope } } mutation M { stores { id } }"
+    for _ in range(2):
+        body = json.dumps({"query": doc, "operationName": "Q"}).encode()
+        response = api.raw("/v1/graphql", body)
+        assert response.status_code == 400, response.content
+        assert "nope" in response.json()["errors"][0]["message"]
+        body = json.dumps({"query": doc, "operationName": "M"}).encode()
+        assert api.raw("/v1/graphql", body).status_code == 403
+
+
+def test_payments_reuse_their_prefetching_order_instead_of_joining_it(gql, store, book):
+    seed.orders(store, book, 3)
+    gql("{ storesCount }")
+    with CaptureQueriesContext(connection) as ctx:
+        body = gql(ORDERS)
+    assert "errors" not in body
+    payments_sql = [q["sql"] for q in ctx.captured_queries if 'FROM "billing_payment"' in q["sql"]]
+    assert len(payments_sql) == 1
+    assert "checkout_order" not in payments_sql[0].split("FROM", 1)[1].split("WHERE", 1)[0]
+    totals = {
+        p["snapshotAmountDetails"]["taxCategory"]
+        for o in body["data"]["onetimeOrders"]
+        for p in o["payments"]
+    }
+    assert totals == {"ebook"}

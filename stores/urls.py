@@ -83,4 +83,5 @@ urlpatterns = [
         views.webhook_deliveries,
         name="webhook-deliveries",
     ),
+    path(store + "developers/graphql", views.graphiql, name="graphiql"),
 ]

@@ -1037,3 +1037,26 @@ def webhook_public_key(request, store):
     )
     response["Content-Disposition"] = f'attachment; filename="pancake-webhook-{environment}.pem"'
     return response
+
+
+# --- developers: GraphiQL ------------------------------------------------------------------------
+
+
+@store_page
+@require_http_methods(["GET", "POST"])
+def graphiql(request, store):
+    """GET: the GraphiQL explorer (every asset served from this origin). POST: a GraphQL
+    request as the signed-in merchant in the current environment, CSRF-protected; the same
+    schema and execution as ``/v1/graphql``."""
+    if request.method == "POST":
+        from pancake.graphql.views import session_view
+
+        return session_view(request, _actor(request))
+    context = _store_context(
+        request,
+        store,
+        "developers",
+        endpoint=reverse("dashboard:graphiql", args=[store.pk]),
+        default_query="{\n  stores {\n    id\n    name\n  }\n}\n",
+    )
+    return page(request, "dashboard/graphiql.html", context)

@@ -111,6 +111,20 @@ def graphql_view(request):
     return run(query, variables, operation_name, GraphQLContext(request, actor, version))
 
 
+def session_view(request, actor) -> HttpResponse:
+    """The dashboard's GraphiQL endpoint: a signed-in merchant's session (the caller checked it
+    and the CSRF token) instead of a signature, then the same rate limit, parsing, limits and
+    execution as ``/v1/graphql``. Answers in the latest API version."""
+    version = versions.LATEST
+    versions.activate(version)
+    try:
+        ratelimit.check(request, actor)
+        query, variables, operation_name = _request(request.body)
+    except PancakeError as exc:
+        return envelope.error_response(exc)
+    return run(query, variables, operation_name, GraphQLContext(request, actor, version))
+
+
 DOCUMENT_CACHE_SIZE = 256
 
 

@@ -310,10 +310,12 @@ def tax_preview(*, actor: Actor, session_id: uuid.UUID, billing_detail) -> tuple
     return session, result
 
 
-def currency_for_buyer(offered: list[str], accept_language: str) -> str:
+def currency_for_buyer(offered: list[str], accept_language: str, fallback: str = "") -> str:
     """The purchase link's currency: the first currency of the buyer's locale (Accept-Language,
     its region or the language's likely one: 'de-AT' -> EUR, 'ja' -> JPY) that the product is
-    priced in, else the product's first price."""
+    priced in; else ``fallback`` (the store's default currency) when the product has it; else
+    its first price. (PostgreSQL's jsonb does not keep the order prices were entered in, so
+    "first" is only a last resort.)"""
     from babel import Locale, UnknownLocaleError
     from babel.core import get_global
     from babel.numbers import get_territory_currencies
@@ -333,7 +335,7 @@ def currency_for_buyer(offered: list[str], accept_language: str) -> str:
         for currency in get_territory_currencies(territory, tender=True):
             if currency in offered:
                 return currency
-    return offered[0]
+    return fallback if fallback in offered else offered[0]
 
 
 def session_open_from_link(*, product: Product, environment: str, accept_language: str):
@@ -345,7 +347,7 @@ def session_open_from_link(*, product: Product, environment: str, accept_languag
     return session_create(
         actor=actor,
         product_id=product.pk,
-        currency=currency_for_buyer(offered, accept_language),
+        currency=currency_for_buyer(offered, accept_language, product.store.default_currency),
         with_trial=True if version.trial_days else None,  # the product's trial is on offer
         warn=lambda message: None,
     )

@@ -844,7 +844,11 @@ def test_the_link_picks_the_buyers_currency_when_the_product_has_it(client, shop
     client.get(_link(product, env="test"), HTTP_ACCEPT_LANGUAGE="ja-JP,ja;q=0.9")
     assert CheckoutSession.objects.latest("created_at").currency == "JPY"
     client.get(_link(product, env="test"), HTTP_ACCEPT_LANGUAGE="de-DE")  # no EUR price
-    assert CheckoutSession.objects.latest("created_at").currency == "USD"
+    assert CheckoutSession.objects.latest("created_at").currency == "USD"  # the store's default
+    shop.default_currency = "JPY"
+    shop.save(update_fields=["default_currency"])
+    client.get(_link(product, env="test"), HTTP_ACCEPT_LANGUAGE="de-DE")
+    assert CheckoutSession.objects.latest("created_at").currency == "JPY"
 
 
 def test_head_answers_without_opening_a_session(client, shop):

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 
+from pancake.graphql import columns
+
 
 @dataclass(frozen=True)
 class Rel:
@@ -76,7 +78,9 @@ def _back_reference(model, path: str) -> str | None:
     return field.field.name
 
 
-def _collect(gtype, tree: dict, ctx, prefix: str, model=None) -> tuple[list[str], list[Prefetch]]:
+def _collect(
+    gtype, tree: dict, ctx, prefix: str, model=None, names=None
+) -> tuple[list[str], list[Prefetch]]:
     selects = [prefix + path for path in getattr(gtype, "select_always", ())]
     prefetches: list[Prefetch] = []
     relations = getattr(gtype, "relations", {})
@@ -87,7 +91,10 @@ def _collect(gtype, tree: dict, ctx, prefix: str, model=None) -> tuple[list[str]
         target = rel.type()
         if rel.many:
             base = rel.queryset(ctx)
-            child_selects, child_prefetches = _collect(target, sub, ctx, "", base.model)
+            restrict = names is not None and columns.restrictable(base)
+            child_selects, child_prefetches = _collect(
+                target, sub, ctx, "", base.model, names if restrict else None
+            )
             back = _back_reference(model, rel.path)
             if back is not None:
                 # The child's way back to its parent is the parent itself (the Prefetch sets
@@ -102,19 +109,25 @@ def _collect(gtype, tree: dict, ctx, prefix: str, model=None) -> tuple[list[str]
                     else:
                         kept.append(path)
                 child_selects = kept
-            qs = _apply(base, child_selects, child_prefetches)
+            only = None
+            if restrict and back is not None:
+                # The foreign key back to the parent is what the Prefetch matches rows on.
+                only = columns.only_paths(base.model, child_selects, names, keep=(back,))
+            qs = _apply(base, child_selects, child_prefetches, only)
             prefetches.append(Prefetch(prefix + rel.path, queryset=qs, to_attr=rel.to_attr))
         else:
             selects.append(prefix + rel.path)
             more_selects, more_prefetches = _collect(
-                target, sub, ctx, f"{prefix}{rel.path}__", _related_model(model, rel.path)
+                target, sub, ctx, f"{prefix}{rel.path}__", _related_model(model, rel.path), names
             )
             selects += more_selects
             prefetches += more_prefetches
     return selects, prefetches
 
 
-def _apply(qs: QuerySet, selects: list[str], prefetches: list[Prefetch]) -> QuerySet:
+def _apply(qs: QuerySet, selects: list[str], prefetches: list[Prefetch], only=None) -> QuerySet:
+    if only:
+        qs = qs.only(*only)
     if selects:
         qs = qs.select_related(*dict.fromkeys(selects))
     if prefetches:
@@ -127,8 +140,14 @@ def _apply(qs: QuerySet, selects: list[str], prefetches: list[Prefetch]) -> Quer
 
 
 def optimize(qs: QuerySet, gtype, tree: dict, ctx) -> QuerySet:
-    selects, prefetches = _collect(gtype, tree, ctx, "", qs.model)
-    return _apply(qs, selects, prefetches)
+    names = None
+    if columns.restrictable(qs):
+        from pancake.graphql.schema import schema
+
+        names = columns.names_read(schema.graphql_schema, gtype._meta.name, tree)
+    selects, prefetches = _collect(gtype, tree, ctx, "", qs.model, names)
+    only = columns.only_paths(qs.model, selects, names) if names is not None else None
+    return _apply(qs, selects, prefetches, only)
 
 
 def optimized(qs: QuerySet, gtype, info) -> QuerySet:

@@ -37,3 +37,35 @@ def data(gql):
         return body["data"]
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _no_deferred_loads(monkeypatch):
+    """Lists load only the columns their resolvers read (pancake/graphql/columns.py). A column
+    missed would load lazily, one query per row: here that is an error, in every test."""
+    from django.db.models import Model
+
+    from pancake.graphql import views
+
+    state = {"executing": False}
+    missed: list[str] = []
+    refresh_from_db = Model.refresh_from_db
+    execute = views.execute
+
+    def guarded_refresh(self, using=None, fields=None, from_queryset=None):
+        if state["executing"] and fields:
+            missed.append(f"{type(self).__name__}.{','.join(fields)}")
+            raise AssertionError(f"deferred column loaded during execution: {missed[-1]}")
+        return refresh_from_db(self, using=using, fields=fields, from_queryset=from_queryset)
+
+    def guarded_execute(*args, **kwargs):
+        state["executing"] = True
+        try:
+            return execute(*args, **kwargs)
+        finally:
+            state["executing"] = False
+
+    monkeypatch.setattr(Model, "refresh_from_db", guarded_refresh)
+    monkeypatch.setattr(views, "execute", guarded_execute)
+    yield
+    assert not missed, missed

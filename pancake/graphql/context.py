@@ -16,6 +16,7 @@ class GraphQLContext:
     actor: Actor
     version: str
     cache: dict = field(default_factory=dict)  # per-request memo (visible store ids, …)
+    _ids: dict = field(default_factory=dict, repr=False)  # rendered ids (a store's, 100 times)
 
     @property
     def environment(self) -> str:
@@ -23,7 +24,14 @@ class GraphQLContext:
 
     def id(self, value, prefix: str | None = None):
         """A UUID, or its short form for the prefixed types when the version says so."""
-        return fields.render_id(value, prefix, self.version)
+        key = (value, prefix)
+        try:
+            return self._ids[key]
+        except KeyError:
+            rendered = self._ids[key] = fields.render_id(value, prefix, self.version)
+            return rendered
+        except TypeError:  # not hashable
+            return fields.render_id(value, prefix, self.version)
 
     def amount(self, minor: int | None, currency: str):
         """Money that follows the API version (the ``prices`` JSON leaf)."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 
-from pancake.graphql import columns
+from pancake.graphql import columns, rows
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,7 @@ def _apply(qs: QuerySet, selects: list[str], prefetches: list[Prefetch], only=No
         qs = qs.only(*only)
     if selects:
         qs = qs.select_related(*dict.fromkeys(selects))
+    qs = rows.shared(qs)
     if prefetches:
         # Two fields served by the same relation (``products`` and ``productIds``) share one.
         unique: dict[str, Prefetch] = {}

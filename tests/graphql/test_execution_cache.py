@@ -9,6 +9,9 @@ from django.test.utils import CaptureQueriesContext
 
 from pancake.graphql import views
 from tests.graphql import seed
+from tests.graphql.appendix_b import DOCUMENTS
+from tests.graphql.test_query_counts import NESTED
+from tests.graphql.test_sdk_documents import LATER, _variables, seeded  # noqa: F401
 
 ORDERS = "{ onetimeOrders { id payments { id snapshotAmountDetails { total taxCategory } } } }"
 
@@ -67,3 +70,39 @@ def test_payments_reuse_their_prefetching_order_instead_of_joining_it(gql, store
         for p in o["payments"]
     }
     assert totals == {"ebook"}
+
+
+PLAIN = "plain graphql-core, every column, one instance per row"
+
+
+def _plain(monkeypatch):
+    from graphql.execution import ExecutionContext
+
+    from pancake.graphql import columns, rows
+
+    monkeypatch.setattr(views, "FastLeafExecutionContext", ExecutionContext)
+    monkeypatch.setattr(columns, "restrictable", lambda qs: False)
+    monkeypatch.setattr(rows, "shared", lambda qs: qs)
+
+
+def test_every_sdk_document_answers_the_same_as_the_plain_executor(
+    seeded,  # noqa: F811  (the fixture imported above)
+    gql,
+    monkeypatch,
+    store,
+    book,
+):
+    """The executor's short way for leaves, the column restriction and the shared related
+    instances change how an answer is computed, never the answer."""
+    seed.orders(store, book, 3, billing=seed.DE_BUSINESS)
+    documents = {
+        label: (doc, _variables(label, doc, seeded) or None)
+        for label, doc in DOCUMENTS.items()
+        if label not in LATER
+    }
+    documents["nested"] = (NESTED, None)
+    fast = {label: gql(doc, variables) for label, (doc, variables) in documents.items()}
+    _plain(monkeypatch)
+    views._prepared.cache_clear()
+    for label, (doc, variables) in documents.items():
+        assert gql(doc, variables) == fast[label], f"{label} differs from the {PLAIN}"

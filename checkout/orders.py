@@ -17,10 +17,30 @@ from checkout.services import _billing_detail, bad
 from checkout.tax.engine import calculate
 from pancake.api.auth import BUYER, Actor
 from pancake.api.errors import Conflict, Forbidden, NotFound
-from stores.models import Role, normalize_email
+from pancake.api.prepared import PreparedSelect
+from stores.models import Merchant, Role, normalize_email
 from stores.selectors import access_store, has_role, role_subquery
 
 SESSION_INVALID = "Checkout session invalid, please re-enter"
+
+
+def _session_queryset(session_id, merchant_id=None):
+    sessions = (
+        CheckoutSession.objects.select_for_update(of=("self",))
+        .select_related("store", "version")
+        .filter(pk=session_id)
+    )
+    if merchant_id is not None:
+        sessions = sessions.annotate(
+            caller_role=role_subquery(Merchant(pk=merchant_id), CheckoutSession)
+        )
+    # [:1], not first(): the pk is unique, and ORDER BY over this wide select costs CPU.
+    return sessions[:1]
+
+
+# The same statement every time: compiled once per connection (pancake.api.prepared).
+_LOCKED_SESSION = PreparedSelect(lambda session_id: _session_queryset(session_id))
+_LOCKED_SESSION_WITH_ROLE = PreparedSelect(_session_queryset)
 
 
 def lock_session(session_id: uuid.UUID, *, merchant=None) -> CheckoutSession | None:
@@ -28,15 +48,9 @@ def lock_session(session_id: uuid.UUID, *, merchant=None) -> CheckoutSession | N
     so reading them in the same statement is safe; only the session row is locked). With
     ``merchant``, the same statement also reads that merchant's active role in the session's
     store as ``caller_role`` (None without one)."""
-    sessions = (
-        CheckoutSession.objects.select_for_update(of=("self",))
-        .select_related("store", "version")
-        .filter(pk=session_id)
-    )
-    if merchant is not None:
-        sessions = sessions.annotate(caller_role=role_subquery(merchant, CheckoutSession))
-    # [:1], not first(): the pk is unique, and ORDER BY over this wide select costs CPU.
-    return next(iter(sessions[:1]), None)
+    if merchant is None:
+        return _LOCKED_SESSION.first(session_id)
+    return _LOCKED_SESSION_WITH_ROLE.first(session_id, merchant.pk)
 
 
 def _check_owner(actor: Actor | None, session: CheckoutSession) -> None:

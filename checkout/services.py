@@ -15,9 +15,11 @@ from checkout.models import CheckoutSession
 from pancake import money
 from pancake.api.auth import MERCHANT, STORE_SLUG, Actor
 from pancake.api.errors import Forbidden, InvalidInput, NotFound, NotImplementedYet
+from pancake.api.prepared import PreparedSelect
 from products.models import Product, ProductKind, ProductStatus, TaxCategory
-from products.selectors import access_product
-from stores.models import Role, normalize_email
+from products.selectors import access_product, product_queryset
+from stores.models import Merchant, Role, normalize_email
+from stores.selectors import has_role, role_subquery
 
 DEFAULT_TTL_SECONDS = 7 * 24 * 3600
 MAX_TTL_SECONDS = 30 * 24 * 3600
@@ -97,6 +99,20 @@ def _billing_detail(value) -> dict | None:
     return detail
 
 
+def _product_with_role(product_id, merchant_id):
+    """What ``access_product`` reads for a merchant: the product, its store and versions, and the
+    caller's role in that store, in one statement."""
+    return (
+        product_queryset()
+        .filter(pk=product_id, store__deleted_at__isnull=True)
+        .annotate(caller_role=role_subquery(Merchant(pk=merchant_id), Product))[:1]
+    )
+
+
+# Read on every API-key create-session: compiled once per connection (pancake.api.prepared).
+_PRODUCT_WITH_ROLE = PreparedSelect(_product_with_role)
+
+
 def session_create(
     *,
     actor: Actor,
@@ -144,7 +160,16 @@ def session_create(
         price_snapshot = order_merchant_external_id = None
         include_payment_methods = exclude_payment_methods = None
 
-    product = _product_for(actor, product_id)
+    if actor.kind == MERCHANT and actor.merchant is not None:
+        # access_product(actor, product_id, min_role=ADMIN), from a statement compiled once.
+        product = _PRODUCT_WITH_ROLE.first(product_id, actor.merchant.pk)
+        role = getattr(product, "caller_role", None) if product else None
+        if product is None or role is None:
+            raise NotFound("Product not found", layer="product")
+        if not has_role(role, Role.ADMIN):
+            raise Forbidden("Insufficient permissions", layer="product")
+    else:
+        product = _product_for(actor, product_id)
     if store_id is not None and store_id != product.store_id:
         raise Forbidden("Product does not belong to this store", layer="order")
     if product_type is not None and product_type != product.kind:

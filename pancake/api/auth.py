@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from pancake.api import ids, signatures
+from pancake.api import ids, prepared, signatures
 from pancake.api.errors import Forbidden, InvalidInput, Unauthenticated
 from pancake.models import Environment
 
@@ -105,18 +105,24 @@ def authenticate(request, body: bytes) -> Actor:
 # --- API-key signature --------------------------------------------------------------------------
 
 
-def _merchant_keys(merchant_id_value: str):
+def _keys_queryset(merchant_id):
     from stores.models import ApiKey
 
+    return ApiKey.objects.select_related("merchant").filter(
+        merchant_id=merchant_id, merchant__is_active=True
+    )
+
+
+# Read on every signed request: compiled once per connection (pancake.api.prepared).
+_MERCHANT_KEYS = prepared.PreparedSelect(_keys_queryset)
+
+
+def _merchant_keys(merchant_id_value: str):
     try:
         merchant_id = ids.parse_id(merchant_id_value, "MER", field="X-Merchant-Id")
     except InvalidInput:
         raise Unauthenticated("Invalid API key") from None
-    return list(
-        ApiKey.objects.select_related("merchant").filter(
-            merchant_id=merchant_id, merchant__is_active=True
-        )
-    )
+    return _MERCHANT_KEYS.fetch(merchant_id)
 
 
 def _touch_key(key) -> None:

@@ -15,6 +15,7 @@ from billing.providers import get_provider
 from checkout.models import CheckoutSession, Order, OrderKind, OrderStatus, SessionStatus
 from checkout.services import _billing_detail, bad
 from checkout.tax.engine import calculate
+from pancake.api import prepared
 from pancake.api.auth import BUYER, Actor
 from pancake.api.errors import Conflict, Forbidden, NotFound
 from pancake.api.prepared import PreparedSelect
@@ -41,6 +42,7 @@ def _session_queryset(session_id, merchant_id=None):
 # The same statement every time: compiled once per connection (pancake.api.prepared).
 _LOCKED_SESSION = PreparedSelect(lambda session_id: _session_queryset(session_id))
 _LOCKED_SESSION_WITH_ROLE = PreparedSelect(_session_queryset)
+_SESSION_ORDER = PreparedSelect(lambda session_id: Order.objects.filter(session_id=session_id)[:1])
 
 
 def lock_session(session_id: uuid.UUID, *, merchant=None) -> CheckoutSession | None:
@@ -111,7 +113,7 @@ def order_create(
             raise bad("Environment mismatch between request and session")
         if session.kind != kind:
             raise bad(f"Session product type mismatch: expected {kind}")
-        existing = next(iter(Order.objects.filter(session=session)[:1]), None)  # one-to-one
+        existing = _SESSION_ORDER.first(session.pk)  # one-to-one
         if existing is not None or session.status != SessionStatus.OPEN:
             payment = existing and retryable_payment(existing)
             if payment is None:
@@ -143,7 +145,7 @@ def order_create(
             seller_country=session.store.country or None,
         )
         trial = bool(kind == OrderKind.SUBSCRIPTION and session.with_trial and session.trial_days)
-        order = Order.objects.create(
+        order = Order(
             store_id=session.store_id,
             environment=session.environment,
             session=session,
@@ -168,6 +170,7 @@ def order_create(
             order_merchant_external_id=session.order_merchant_external_id,
             with_trial=trial,
         )
+        prepared.insert(order)  # objects.create, from a statement compiled once
         charge = 0 if trial and session.trial_amount is None else tax.total
         if trial and session.trial_amount is not None:
             charge = session.trial_amount
@@ -190,14 +193,14 @@ def order_create(
         if language:
             session.checkout_language = language
             fields.append("checkout_language")
-        session.save(update_fields=fields)
+        prepared.update_fields(session, fields)  # save(update_fields=…), compiled once
         order.session = session
         # Last, inside the transaction: a provider failure (502) rolls everything back.
         hosted = _create_hosted(payment, order)
         # The payment row is written after the provider answered (one INSERT, no UPDATE); all in
         # the same transaction, so a failure still leaves nothing.
         payment.provider_payment_id = hosted.provider_payment_id
-        payment.save(force_insert=True)
+        prepared.insert(payment)  # save(force_insert=True), compiled once
     return order, hosted.url
 
 

@@ -40,9 +40,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, connections, router, transaction
-from django.db.models.constants import OnConflict
-from django.db.models.sql import InsertQuery
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -63,7 +61,7 @@ from billing.providers.base import (
     RefundResult,
 )
 from billing.providers.cards import normalize_number, validate_card
-from pancake.api import rediscache
+from pancake.api import prepared, rediscache
 from pancake.api.errors import InvalidInput, NotFound, ProviderFailed
 from pancake.money import check_currency
 
@@ -223,18 +221,10 @@ def _insert_new(payment: TestProcessorPayment) -> bool:
     NOTHING RETURNING id`` (SQLite: ``INSERT OR IGNORE … RETURNING``), no savepoint and no
     read first. True when this row went in; False when the attempt id was already taken (a
     concurrent twin's insert is waited for, so the caller can read it at once)."""
-    db = router.db_for_write(TestProcessorPayment)
-    query = InsertQuery(TestProcessorPayment, on_conflict=OnConflict.IGNORE)
-    query.insert_values(TestProcessorPayment._meta.local_concrete_fields, [payment])
-    compiler = query.get_compiler(using=db)
-    compiler.returning_fields = [TestProcessorPayment._meta.pk]
-    [(sql, params)] = compiler.as_sql()
-    with connections[db].cursor() as cursor:
-        cursor.execute(sql, params)
-        inserted = cursor.fetchone() is not None
-    if inserted:
-        payment._state.adding, payment._state.db = False, db
-    return inserted
+    # The statement text is compiled once per connection (pancake.api.prepared).
+    return prepared.insert(
+        payment, router.db_for_write(TestProcessorPayment), ignore_conflicts=True
+    )
 
 
 # -- notifications -------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import Any
 
 from django.db import DatabaseError, connections, router
 from django.db.models import Model, signals
+from django.db.models.constants import OnConflict
 from django.db.models.query import get_related_populators
 from django.db.models.sql.subqueries import InsertQuery
 from django.db.transaction import TransactionManagementError
@@ -201,27 +202,32 @@ class PreparedSelect:
 def _plain(model: type[Model]) -> bool:
     meta = model._meta
     return not (
-        meta.parents
+        model.save is not Model.save
+        or meta.parents
         or meta.proxy
         or signals.pre_save.has_listeners(model)
         or signals.post_save.has_listeners(model)
     )
 
 
-def insert(obj: Model, using: str | None = None) -> None:
+def insert(obj: Model, using: str | None = None, *, ignore_conflicts: bool = False) -> bool:
     """``obj.save(force_insert=True)`` for a new row whose primary key is already set (a UUID
     default): the same values, the same statement, no save signals (there are none: with a
-    receiver it is ``save`` itself)."""
+    receiver, or a ``save`` of the model's own, it is ``save`` itself). With
+    ``ignore_conflicts``: ``INSERT … ON CONFLICT DO NOTHING RETURNING pk`` (SQLite: ``INSERT OR
+    IGNORE``), True when the row went in. Returns True."""
     model = type(obj)
     meta = model._meta
     using = using or router.db_for_write(model, instance=obj)
-    if (
-        not _plain(model)
-        or obj.pk is None
-        or [f.attname for f in meta.db_returning_fields] != [meta.pk.attname]
-    ):
+    plain = (
+        _plain(model)
+        and obj.pk is not None
+        # Nothing for the database to hand back but the key we already hold.
+        and all(f is meta.pk for f in meta.db_returning_fields)
+    )
+    if not plain and not ignore_conflicts:
         obj.save(force_insert=True, using=using)
-        return
+        return True
     obj._prepare_related_fields_for_save(operation_name="save")
     connection = connections[using]
     fields = [f for f in meta.local_concrete_fields if not f.generated]
@@ -229,24 +235,33 @@ def insert(obj: Model, using: str | None = None) -> None:
     for field in fields:
         value = field.pre_save(obj, True)
         if hasattr(value, "resolve_expression"):
-            obj.save(force_insert=True, using=using)
-            return
+            plain = False
+            break
         values.append(field.get_db_prep_save(value, connection=connection))
     cache = _cache(connection)
-    key = ("insert", model)
-    sql = cache.get(key)
+    key = ("insert", model, ignore_conflicts)
+    sql = cache.get(key) if plain else None
     if sql is None:
-        query = InsertQuery(model)
+        query = InsertQuery(model, on_conflict=OnConflict.IGNORE if ignore_conflicts else None)
         query.insert_values(fields, [obj])
-        [(sql, _params)] = query.get_compiler(connection=connection).as_sql()
-        if sql.count("%s") != len(fields):
-            obj.save(force_insert=True, using=using)  # placeholders of its own: leave it be
-            return
-        cache[key] = sql
+        compiler = query.get_compiler(connection=connection)
+        if ignore_conflicts:
+            compiler.returning_fields = [meta.pk]
+        elif not plain:
+            obj.save(force_insert=True, using=using)
+            return True
+        [(sql, params)] = compiler.as_sql()
+        if not plain or sql.count("%s") != len(fields) or len(params) != len(fields):
+            values = params  # not the usual shape: run what the ORM compiled, keep nothing
+        else:
+            cache[key] = sql
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-    obj._state.adding = False
-    obj._state.db = using
+        inserted = cursor.fetchone() is not None if ignore_conflicts else True
+    if inserted:
+        obj._state.adding = False
+        obj._state.db = using
+    return inserted
 
 
 def update_fields(obj: Model, names: list[str], using: str | None = None) -> None:

@@ -191,3 +191,23 @@ class CancelOnetimeOrder(Action):
         from checkout import orders
 
         return orders.order_cancel(actor=actor, order_id=data["orderId"])
+
+
+class ExpiredSessionSerializer(serializers.Serializer):
+    sessionId = serializers.CharField(source="pk")
+    status = serializers.CharField()
+    expiresAt = TimestampField(source="expires_at")
+
+
+@action("checkout/expire-session", auth=(MERCHANT,), layer="order")
+class ExpireSession(Action):
+    """Expire an open checkout session early (its page then offers a new checkout). A session
+    with an order is refused (409): cancel the order instead."""
+
+    class Input(serializers.Serializer):
+        checkoutSessionId = IdField()
+
+    Output = ExpiredSessionSerializer
+
+    def perform(self, actor, data):
+        return services.session_expire(actor=actor, session_id=data["checkoutSessionId"])

@@ -69,6 +69,9 @@ class CheckoutSession(BaseModel):
     def __str__(self) -> str:
         return f"checkout {self.pk} ({self.status})"
 
+    def order_exists(self) -> bool:
+        return Order.objects.filter(session_id=self.pk).exists()
+
 
 class OrderKind(models.TextChoices):
     ONETIME = "onetime", _("One-time")

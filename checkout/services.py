@@ -380,3 +380,34 @@ def session_open_from_link(*, product: Product, environment: str, accept_languag
         with_trial=True if version.trial_days else None,  # the product's trial is on offer
         warn=lambda message: None,
     )
+
+
+def session_expire(*, actor: Actor, session_id: uuid.UUID) -> CheckoutSession:
+    """Expire an open session early (API key, owner or admin of its store), like Stripe's
+    ``checkout.sessions.expire``. A session with an order in progress stays as it is (409):
+    cancel the order first. Expiring an expired session changes nothing."""
+    from pancake.api.errors import Conflict
+    from stores.selectors import access_store
+
+    with transaction.atomic():
+        session = (
+            CheckoutSession.objects.select_for_update()
+            .filter(pk=session_id, store__deleted_at__isnull=True)
+            .first()
+        )
+        if session is None:
+            raise NotFound("Checkout session not found", layer="order")
+        try:
+            access_store(actor, session.store_id, min_role=Role.ADMIN)
+        except NotFound:
+            raise NotFound("Checkout session not found", layer="order") from None
+        if session.environment != actor.environment:
+            raise NotFound("Checkout session not found", layer="order")
+        if session.status == "completed" or session.order_exists():
+            raise Conflict("Checkout session has an order: cancel the order instead", layer="order")
+        if session.status == "open":
+            now = timezone.now()
+            session.status = "expired"
+            session.expires_at = min(session.expires_at, now)
+            session.save(update_fields=["status", "expires_at", "updated_at"])
+    return session

@@ -314,3 +314,29 @@ def test_add_period_keeps_the_anchor_day_clamped_to_the_month(anchor, period, ex
     from datetime import date
 
     assert add_period(date.fromisoformat(anchor), period).isoformat() == expected
+
+
+def test_a_session_can_be_expired_early_and_its_page_says_so(api, book, make_api):
+    session = open_session(api, book)
+    session_id = str(session.pk)
+    outsider = make_api()
+    response = outsider.post("checkout/expire-session", {"checkoutSessionId": session_id})
+    assert response.status_code == 404
+    data = api.call("checkout/expire-session", {"checkoutSessionId": session_id})["data"]
+    assert data["sessionId"] == session_id and data["status"] == "expired"
+    page = Client().get(page_path(session))
+    assert page.status_code == 410 and "This checkout has expired" in page.content.decode()
+    assert Client().post(page_path(session), details()).status_code == 410
+    again = api.call("checkout/expire-session", {"checkoutSessionId": session_id})["data"]
+    assert again["status"] == "expired"  # expiring twice changes nothing
+
+
+def test_a_session_with_an_order_is_not_expired(api, book):
+    session = open_session(api, book)
+    Client().post(page_path(session), details())
+    response = api.post("checkout/expire-session", {"checkoutSessionId": str(session.pk)})
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["message"] == (
+        "Checkout session has an order: cancel the order instead"
+    )
+    assert CheckoutSession.objects.get(pk=session.pk).status == "open"

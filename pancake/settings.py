@@ -87,6 +87,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "pancake.api.middleware.ApiEnvelopeMiddleware",
+    # Action calls go straight to their view from here, past the middlewares that do nothing
+    # for them (sessions, CSRF, auth, messages, allauth, WhiteNoise); see its docstring.
+    "pancake.api.middleware.DirectActionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -99,7 +102,7 @@ MIDDLEWARE = [
 ]
 
 if PRODUCTION:
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(3, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "pancake.urls"
 WSGI_APPLICATION = "pancake.wsgi.application"

@@ -68,3 +68,32 @@ def test_a_repeated_create_order_reads_the_existing_order_and_payment(api, book)
     # key lookup, BEGIN, locked session, existing order, its latest payment, the provider's
     # payment (insert finds the attempt id taken, then one read), COMMIT
     assert len(ctx.captured_queries) <= 8, _statements(ctx)
+
+
+@pytest.mark.parametrize(
+    "action, payload, headers",
+    [
+        ("checkout/create-session", None, {}),
+        ("checkout/create-session", None, {"HTTP_ACCEPT_LANGUAGE": "de"}),
+        ("checkout/create-session", {"productId": "nope", "currency": "USD"}, {}),
+        ("no-such/action", {}, {}),
+    ],
+)
+def test_the_direct_action_path_answers_like_the_whole_middleware_chain(
+    api, book, settings, action, payload, headers
+):
+    """DirectActionMiddleware skips the middlewares that do nothing for an action call: the
+    answer (status, headers in order, body shape) is the one the whole chain gives."""
+    from django.test import Client
+
+    payload = payload or {"productId": ids.encode("PROD", book.pk), "currency": "USD"}
+    direct = api.post(action, payload, headers)
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "DirectAction" not in m]
+    api.client = Client()  # a handler built from the chain without it
+    whole = api.post(action, payload, headers)
+    assert direct.status_code == whole.status_code
+    assert list(direct.items()) == list(whole.items())
+    if direct.status_code == 200:
+        assert direct.json()["data"].keys() == whole.json()["data"].keys()
+    else:
+        assert direct.content == whole.content

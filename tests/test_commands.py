@@ -250,6 +250,8 @@ def test_demo_twice_creates_everything_once_and_reuses_the_key_file(tmp_path, se
         ids.encode("STO", store.pk),
         f'new WaffoPancake({{ merchantId: "{merchant_id}", privateKey: fs.readFileSync(',
         'baseUrl: "http://127.0.0.1:8000" })',
+        f"http://127.0.0.1:8000/{store.slug}/{product.slug}?env=test",
+        "4242 4242 4242 4242",
     ):
         assert expected in second, expected
 

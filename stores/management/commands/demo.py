@@ -179,6 +179,10 @@ class Command(BaseCommand):
             f"{api_key.api_version}); private key: {key_file}"
         )
         out("")
+        out("Buy it as a customer would (test mode: nothing is charged)")
+        out(f"  Open {base_url}/{store.slug}/{product.slug}?env=test")
+        out("  and pay with the test card 4242 4242 4242 4242, any future expiry, any CVC.")
+        out("")
         out("Call the API with the official SDK (npm install @waffo/pancake-ts):")
         out("")
         out('  import fs from "node:fs";')

@@ -13,8 +13,7 @@ from django.utils import timezone
 from billing.models import Payment
 from billing.providers import get_provider
 from checkout.models import CheckoutSession, Order, OrderKind, OrderStatus, SessionStatus
-from checkout.services import _billing_detail, bad
-from checkout.tax.engine import calculate
+from checkout.services import _billing_detail, bad, session_tax
 from pancake.api import prepared
 from pancake.api.auth import BUYER, Actor
 from pancake.api.errors import Conflict, Forbidden, NotFound
@@ -131,19 +130,7 @@ def order_create(
                 "Missing billingDetail: provide in request body or pre-fill in checkout session"
             )
         email = _buyer_email(actor, buyer_email, session)
-        tax = calculate(
-            amount=session.amount,
-            currency=session.currency,
-            tax_included=session.tax_included,
-            tax_category=session.tax_category,
-            country=detail["country"],
-            state=detail.get("state"),
-            postcode=detail.get("postcode"),
-            is_business=detail.get("isBusiness", False),
-            tax_id=detail.get("taxId"),
-            business_name=detail.get("businessName"),
-            seller_country=session.store.country or None,
-        )
+        tax = session_tax(session, detail)
         trial = bool(kind == OrderKind.SUBSCRIPTION and session.with_trial and session.trial_days)
         order = Order(
             store_id=session.store_id,

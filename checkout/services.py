@@ -315,15 +315,12 @@ def session_for_buyer_step(*, actor: Actor, session_id: uuid.UUID) -> CheckoutSe
     return session
 
 
-def tax_preview(*, actor: Actor, session_id: uuid.UUID, billing_detail) -> tuple:
-    """Tax for the session's frozen price and this billing detail (SPEC 6.2)."""
+def session_tax(session: CheckoutSession, detail: dict):
+    """Tax of the session's frozen price for one billing detail (SPEC 6.2): the preview, the
+    hosted page's summary and the order all ask it the same way."""
     from checkout.tax.engine import calculate
 
-    session = session_for_buyer_step(actor=actor, session_id=session_id)
-    detail = _billing_detail(billing_detail)
-    if detail is None:
-        raise bad("Missing required field: billingDetail")
-    result = calculate(
+    return calculate(
         amount=session.amount,
         currency=session.currency,
         tax_included=session.tax_included,
@@ -331,12 +328,20 @@ def tax_preview(*, actor: Actor, session_id: uuid.UUID, billing_detail) -> tuple
         country=detail["country"],
         state=detail.get("state"),
         postcode=detail.get("postcode"),
-        is_business=detail["isBusiness"],
+        is_business=detail.get("isBusiness", False),
         tax_id=detail.get("taxId"),
         business_name=detail.get("businessName"),
         seller_country=session.store.country or None,
     )
-    return session, result
+
+
+def tax_preview(*, actor: Actor, session_id: uuid.UUID, billing_detail) -> tuple:
+    """Tax for the session's frozen price and this billing detail (SPEC 6.2)."""
+    session = session_for_buyer_step(actor=actor, session_id=session_id)
+    detail = _billing_detail(billing_detail)
+    if detail is None:
+        raise bad("Missing required field: billingDetail")
+    return session, session_tax(session, detail)
 
 
 def currency_for_buyer(offered: list[str], accept_language: str, fallback: str = "") -> str:

@@ -40,10 +40,11 @@ from checkout.forms import (
     STATE_COUNTRIES,
     DetailsForm,
     engine_error_field,
+    eu_countries,
     state_groups,
 )
 from checkout.models import CheckoutSession, Order, OrderStatus, SessionStatus
-from checkout.tax.engine import calculate, country_name
+from checkout.tax.engine import country_name
 from pancake.api import auth, envelope
 from pancake.api.errors import Conflict, Forbidden, InvalidInput, PancakeError, ProviderFailed
 from pancake.api.ratelimit import client_ip
@@ -212,7 +213,7 @@ def _details_page(request, session, form, *, tax=None, error: str = "", status: 
                 (code, country_name(code, presenters.babel_locale()), states)
                 for code, states in state_groups()
             ],
-            "eu_countries": sorted(_eu()),
+            "eu_countries": sorted(eu_countries()),
             "postcode_countries": sorted(POSTCODE_COUNTRIES),
             "state_countries": STATE_COUNTRIES,
             "locked_email": _locked_email(session),
@@ -222,31 +223,9 @@ def _details_page(request, session, form, *, tax=None, error: str = "", status: 
     return _render(request, session, "checkout/details.html", context, status=status, lang=lang)
 
 
-def _eu() -> frozenset[str]:
-    from checkout.forms import eu_countries
-
-    return eu_countries()
-
-
-def _tax(session, detail: dict):
-    return calculate(
-        amount=session.amount,
-        currency=session.currency,
-        tax_included=session.tax_included,
-        tax_category=session.tax_category,
-        country=detail["country"],
-        state=detail.get("state"),
-        postcode=detail.get("postcode"),
-        is_business=detail.get("isBusiness", False),
-        tax_id=detail.get("taxId"),
-        business_name=detail.get("businessName"),
-        seller_country=session.store.country or None,
-    )
-
-
 def _tax_or_none(session, detail: dict):
     try:
-        return _tax(session, detail)
+        return services.session_tax(session, detail)
     except PancakeError:
         return None
 
@@ -263,7 +242,7 @@ def _submit_details(request, session):
             return _details_page(request, session, form, status=400)
         detail = form.billing_detail()
         try:
-            _tax(session, detail)
+            services.session_tax(session, detail)
         except (InvalidInput, Forbidden) as exc:
             field, message = engine_error_field(str(exc))
             form.add_error(field if field in form.fields else None, message)
@@ -416,7 +395,7 @@ def summary(request, store_slug, session_id):
                 "businessName": (query.get("business_name") or "").strip() or "-",
             }
             try:
-                tax = _tax(session, detail)
+                tax = services.session_tax(session, detail)
             except (InvalidInput, Forbidden) as exc:
                 tax = None
                 # A field not filled in yet is not an error while the buyer types: the tax

@@ -290,6 +290,38 @@ def cpu_per_request(before: dict, after: dict, requests: int) -> dict:
     return out
 
 
+def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
+    """gunicorn with 2 workers x 4 threads on the production settings, answering /healthz."""
+    import http.client
+
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "pancake.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    for _ in range(100):
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
+            break
+        except OSError:
+            time.sleep(0.1)
+    time.sleep(1)
+    return server
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10, help="per measured load")
@@ -310,34 +342,8 @@ def main() -> None:
     base.setup_database()
     key, merchant_id, product_id = seed()
     env = {**os.environ, **ENV, "DJANGO_SETTINGS_MODULE": SETTINGS}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "pancake.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    server = start_gunicorn(env, PORT)
     try:
-        import http.client
-
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", PORT, timeout=1).request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
-        time.sleep(1)
         rss_start = worker_rss_mb(server.pid)
         # Warm both workers on both paths (imports, key cache, tax data) before measuring.
         warm = Stats()

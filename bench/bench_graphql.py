@@ -226,34 +226,8 @@ def main() -> None:
     base.setup_database()
     key, merchant_id, seed_seconds = seed(args.orders)
     env = {**os.environ, **ENV, "DJANGO_SETTINGS_MODULE": SETTINGS}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "pancake.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    server = chk.start_gunicorn(env, PORT)
     try:
-        import http.client
-
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", PORT, timeout=1).request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
-        time.sleep(1)
         warm = chk.Stats()
         run = chk.run
         run(args.concurrency, 2, chk.yardstick_iteration, warm, key, merchant_id)

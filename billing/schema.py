@@ -49,6 +49,9 @@ class PaymentAmounts(graphene.ObjectType):
 class SnapshotAmountDetails(graphene.ObjectType):
     """What this payment charged, as display strings (``"29.00"``)."""
 
+    # Resolved field by field from the payment itself: a query asking for ``total`` reads the
+    # payment's columns only (the tax category and phase come from its order and session).
+
     currency = graphene.String(required=True, description="ISO 4217 code.")
     subtotal = graphene.String(required=True, description="Before tax.")
     tax_amount = graphene.String(required=True, description="Tax.")
@@ -57,6 +60,26 @@ class SnapshotAmountDetails(graphene.ObjectType):
     phase = graphene.String(
         required=True, description="regular, or special for a subscription's trial charge."
     )
+
+    def resolve_currency(payment, info):
+        return payment.currency
+
+    def resolve_subtotal(payment, info):
+        return display(payment.amount - payment.tax_amount, payment.currency)
+
+    def resolve_tax_amount(payment, info):
+        return display(payment.tax_amount, payment.currency)
+
+    def resolve_total(payment, info):
+        return display(payment.amount, payment.currency)
+
+    def resolve_tax_category(payment, info):
+        return payment.order.session.tax_category
+
+    def resolve_phase(payment, info):
+        # Renewals arrive with the subscriptions slice: today an order's payments are its first
+        # charge, the trial's when the order has one.
+        return "special" if payment.order.with_trial else "regular"
 
 
 class CardInfo(graphene.ObjectType):
@@ -155,18 +178,7 @@ class PaymentType(graphene.ObjectType):
         )
 
     def resolve_snapshot_amount_details(payment, info):
-        order = payment.order
-        currency = payment.currency
-        return SnapshotAmountDetails(
-            currency=currency,
-            subtotal=display(payment.amount - payment.tax_amount, currency),
-            tax_amount=display(payment.tax_amount, currency),
-            total=display(payment.amount, currency),
-            tax_category=order.session.tax_category,
-            # Renewals arrive with the subscriptions slice: today an order's payments are its
-            # first charge, the trial's when the order has one.
-            phase="special" if order.with_trial else "regular",
-        )
+        return payment  # SnapshotAmountDetails reads the fields asked for from the payment
 
     def resolve_billing_detail(payment, info):
         return BillingDetail.from_json(payment.billing_detail or payment.order.billing_detail)

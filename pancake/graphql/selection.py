@@ -81,7 +81,11 @@ def _back_reference(model, path: str) -> str | None:
 def _collect(
     gtype, tree: dict, ctx, prefix: str, model=None, names=None
 ) -> tuple[list[str], list[Prefetch]]:
-    selects = [prefix + path for path in getattr(gtype, "select_always", ())]
+    selects = [
+        prefix + path
+        for path in getattr(gtype, "select_always", ())
+        if names is None or all(part in names for part in path.split("__"))
+    ]
     prefetches: list[Prefetch] = []
     relations = getattr(gtype, "relations", {})
     for name, sub in tree.items():

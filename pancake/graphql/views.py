@@ -22,7 +22,7 @@ from graphql import (
 from pancake.api import auth, envelope, ratelimit, versions
 from pancake.api.errors import Forbidden, InvalidInput, MethodNotAllowed, PancakeError
 from pancake.graphql.context import GraphQLContext
-from pancake.graphql.execution import FastLeafExecutionContext
+from pancake.graphql.execution import CompiledExecutionContext
 from pancake.graphql.schema import schema
 from pancake.graphql.validation import MAX_QUERY_CHARS, RULES, operation_type, rewrite_prices
 
@@ -180,7 +180,7 @@ def run(query: str, variables: dict, operation_name: str | None, ctx: GraphQLCon
         operation_name=operation_name,
         context_value=ctx,
         is_awaitable=_never_awaitable,
-        execution_context_class=FastLeafExecutionContext,
+        execution_context_class=CompiledExecutionContext,
     )
     body: dict = {"data": result.data}
     if result.errors:

@@ -72,6 +72,20 @@ def test_payments_reuse_their_prefetching_order_instead_of_joining_it(gql, store
     assert totals == {"ebook"}
 
 
+SHAPES = """
+query Shapes($withStore: Boolean!, $noId: Boolean!) {
+  __typename
+  first: onetimeOrders(limit: 2) { ...Order  __typename }
+  rest: onetimeOrders(offset: 1) { orderId: id id @skip(if: $noId) ...Order }
+  onetimeOrdersCount
+}
+fragment Order on OnetimeOrder {
+  status
+  payments { id ... on Payment { snapshotAmountDetails { total phase } } }
+  store @include(if: $withStore) { id name }
+}
+"""
+
 PLAIN = "plain graphql-core, every column, one instance per row"
 
 
@@ -80,7 +94,7 @@ def _plain(monkeypatch):
 
     from pancake.graphql import columns, rows
 
-    monkeypatch.setattr(views, "FastLeafExecutionContext", ExecutionContext)
+    monkeypatch.setattr(views, "CompiledExecutionContext", ExecutionContext)
     monkeypatch.setattr(columns, "restrictable", lambda qs: False)
     monkeypatch.setattr(rows, "shared", lambda qs: qs)
 
@@ -101,8 +115,35 @@ def test_every_sdk_document_answers_the_same_as_the_plain_executor(
         if label not in LATER
     }
     documents["nested"] = (NESTED, None)
+    documents["aliases, fragments, directives"] = (SHAPES, {"withStore": True, "noId": False})
     fast = {label: gql(doc, variables) for label, (doc, variables) in documents.items()}
     _plain(monkeypatch)
     views._prepared.cache_clear()
     for label, (doc, variables) in documents.items():
         assert gql(doc, variables) == fast[label], f"{label} differs from the {PLAIN}"
+
+
+def test_a_resolver_error_answers_as_graphql_core_does(gql, monkeypatch, store, book):
+    """An error in one row: the planned execution gives way to graphql-core's, which nulls the
+    nearest nullable parent and reports the error with its path."""
+    from billing.models import Payment
+    from pancake.graphql import context
+
+    seed.orders(store, book, 3)
+    Payment.objects.filter(pk=Payment.objects.order_by("pk")[0].pk).update(amount=1234)
+    real = context.display
+
+    def display(minor, currency):
+        if minor == 1234:
+            raise ValueError("boom")
+        return real(minor, currency)
+
+    query = "{ onetimeOrders { id payments { id snapshotAmountDetails { total } } } }"
+    monkeypatch.setattr("billing.schema.display", display)
+    first = gql(query)
+    _plain(monkeypatch)
+    views._prepared.cache_clear()
+    assert gql(query) == first
+    assert first["errors"][0]["message"] == "Internal server error"
+    assert first["errors"][0]["path"][-1] == "total"
+    assert sum(1 for o in first["data"]["onetimeOrders"] if o["payments"] is None) == 1

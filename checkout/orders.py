@@ -90,6 +90,7 @@ def order_create(
     billing_detail=None,
     buyer_email: str | None = None,
     buyer_ip: str | None = None,
+    buyer_ip_country: str | None = None,
     success_url: str | None = None,
     language: str | None = None,
 ) -> tuple[Order, str]:
@@ -100,7 +101,8 @@ def order_create(
 
     ``actor`` None is the hosted checkout page, which the session's id authorises; ``language``
     (a checkout language) is the one the buyer used there, kept for their emails and the
-    provider's page."""
+    provider's page; ``buyer_ip`` and ``buyer_ip_country`` are what that page's request showed
+    of the buyer (kept as tax evidence)."""
     # No savepoint of its own: the action's transaction already wraps it.
     with transaction.atomic(savepoint=False):
         merchant = actor.merchant if actor is not None and actor.kind != BUYER else None
@@ -130,7 +132,7 @@ def order_create(
                 "Missing billingDetail: provide in request body or pre-fill in checkout session"
             )
         email = _buyer_email(actor, buyer_email, session)
-        tax = session_tax(session, detail)
+        tax = session_tax(session, detail, ip_country=buyer_ip_country)
         trial = bool(kind == OrderKind.SUBSCRIPTION and session.with_trial and session.trial_days)
         order = Order(
             store_id=session.store_id,

@@ -315,9 +315,10 @@ def session_for_buyer_step(*, actor: Actor, session_id: uuid.UUID) -> CheckoutSe
     return session
 
 
-def session_tax(session: CheckoutSession, detail: dict):
+def session_tax(session: CheckoutSession, detail: dict, ip_country: str | None = None):
     """Tax of the session's frozen price for one billing detail (SPEC 6.2): the preview, the
-    hosted page's summary and the order all ask it the same way."""
+    hosted page's summary and the order all ask it the same way. ``ip_country`` is the buyer's
+    country by IP address when the hosted checkout knows it (evidence; sanctions apply)."""
     from checkout.tax.engine import calculate
 
     return calculate(
@@ -332,6 +333,7 @@ def session_tax(session: CheckoutSession, detail: dict):
         tax_id=detail.get("taxId"),
         business_name=detail.get("businessName"),
         seller_country=session.store.country or None,
+        ip_country=ip_country,
     )
 
 

@@ -47,7 +47,7 @@ from checkout.models import CheckoutSession, Order, OrderStatus, SessionStatus
 from checkout.tax.engine import country_name
 from pancake.api import auth, envelope
 from pancake.api.errors import Conflict, Forbidden, InvalidInput, PancakeError, ProviderFailed
-from pancake.api.ratelimit import client_ip
+from pancake.api.ratelimit import client_country, client_ip
 from pancake.models import Environment
 from stores import branding
 
@@ -242,7 +242,7 @@ def _submit_details(request, session):
             return _details_page(request, session, form, status=400)
         detail = form.billing_detail()
         try:
-            services.session_tax(session, detail)
+            services.session_tax(session, detail, ip_country=client_country(request))
         except (InvalidInput, Forbidden) as exc:
             field, message = engine_error_field(str(exc))
             form.add_error(field if field in form.fields else None, message)
@@ -257,6 +257,7 @@ def _submit_details(request, session):
             billing_detail=detail,
             buyer_email=form.cleaned_data["email"],
             buyer_ip=client_ip(request) if request.META.get("REMOTE_ADDR") else None,
+            buyer_ip_country=client_country(request),
             language=lang[0],
         )
     except Conflict:
@@ -395,7 +396,7 @@ def summary(request, store_slug, session_id):
                 "businessName": (query.get("business_name") or "").strip() or "-",
             }
             try:
-                tax = services.session_tax(session, detail)
+                tax = services.session_tax(session, detail, ip_country=client_country(request))
             except (InvalidInput, Forbidden) as exc:
                 tax = None
                 # A field not filled in yet is not an error while the buyer types: the tax

@@ -343,6 +343,10 @@ CSRF_COOKIE_HTTPONLY = False  # the API-key page reads it for its fetch()
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The request header in which the proxy in front of Pancake names the client's country from its
+# IP address (Cloudflare: CF-IPCountry; nginx with GeoIP2: whatever it sets). Empty: no IP country.
+# The hosted checkout records it in each order's tax evidence and refuses sanctioned countries.
+IP_COUNTRY_HEADER = env("IP_COUNTRY_HEADER", "") or ""
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -23,6 +23,19 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
+def client_country(request) -> str | None:
+    """The client's country (ISO 3166-1 alpha-2) as the proxy in front of Pancake resolved it from
+    the IP address, in the header named by ``IP_COUNTRY_HEADER``; None when no header is
+    configured or it holds no country (Cloudflare's ``XX`` unknown, ``T1`` Tor)."""
+    header = getattr(settings, "IP_COUNTRY_HEADER", "")
+    if not header:
+        return None
+    value = (request.headers.get(header) or "").strip().upper()
+    if len(value) != 2 or not value.isalpha() or value in ("XX", "T1"):
+        return None
+    return value
+
+
 def _count(key: str, window: int) -> int:
     """Count one hit in the window's bucket and return the count so far."""
     redis = rediscache.client()

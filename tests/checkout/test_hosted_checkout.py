@@ -127,6 +127,45 @@ def test_details_create_the_order_and_send_the_buyer_to_the_provider(api, book):
     assert order.buyer_ip == "203.0.113.7"
 
 
+def test_the_proxys_ip_country_is_kept_as_tax_evidence(api, book, settings):
+    settings.IP_COUNTRY_HEADER = "CF-IPCountry"
+    session = open_session(api, book)
+    response = Client().post(page_path(session), details(), HTTP_CF_IPCOUNTRY="de")
+    assert response.status_code == 303
+    evidence = Order.objects.get(session=session).tax_evidence
+    assert (evidence["country"], evidence["ip_country"]) == ("US", "DE")
+
+
+@pytest.mark.parametrize("header", ["XX", "T1", "", "Germany"])
+def test_an_unknown_ip_country_is_no_evidence(api, book, settings, header):
+    settings.IP_COUNTRY_HEADER = "CF-IPCountry"
+    session = open_session(api, book)
+    assert Client().post(page_path(session), details(), HTTP_CF_IPCOUNTRY=header).status_code == 303
+    assert Order.objects.get(session=session).tax_evidence["ip_country"] is None
+
+
+def test_without_a_configured_header_the_ip_country_is_ignored(api, book, settings):
+    settings.IP_COUNTRY_HEADER = ""
+    session = open_session(api, book)
+    assert Client().post(page_path(session), details(), HTTP_CF_IPCOUNTRY="IR").status_code == 303
+    assert Order.objects.get(session=session).tax_evidence["ip_country"] is None
+
+
+def test_a_buyer_in_a_sanctioned_country_by_ip_is_refused(api, book, settings):
+    settings.IP_COUNTRY_HEADER = "CF-IPCountry"
+    session = open_session(api, book)
+    client = Client(HTTP_CF_IPCOUNTRY="IR")
+    summary = client.get(page_path(session) + "/summary", {"country": "US", "state": "CA"}).json()
+    assert summary["error"] == {
+        "field": "country",
+        "message": "We can't accept purchases from this country.",
+    }
+    assert summary["summary"]["tax"] is None
+    response = client.post(page_path(session), details())
+    assert response.status_code == 403
+    assert not Order.objects.exists()
+
+
 def test_a_paid_card_returns_to_the_success_page(api, book):
     session = open_session(api, book, successUrl="https://shop.example/thanks")
     client = Client()

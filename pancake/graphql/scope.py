@@ -23,9 +23,18 @@ def visible_stores(ctx: GraphQLContext) -> QuerySet[Store]:
     return stores.none()
 
 
-def visible_store_ids(ctx: GraphQLContext):
-    """A subquery of the caller's store ids: filtering with it costs no statement of its own."""
-    return visible_stores(ctx).values("pk")
+def visible_store_ids(ctx: GraphQLContext) -> list:
+    """The caller's store ids, read once per request (one short statement).
+
+    A list rather than a subquery: with the ids spelled out, PostgreSQL plans a newest-first
+    list of one store from the (store, environment, created_at) index. Behind a subquery it
+    cannot tell a merchant with five orders from one with most of the table, and may walk the
+    whole created_at index backwards looking for the five."""
+    ids = ctx.cache.get("visible_store_ids")
+    if ids is None:
+        ids = list(visible_stores(ctx).values_list("pk", flat=True))
+        ctx.cache["visible_store_ids"] = ids
+    return ids
 
 
 def buyer_orders_q(ctx: GraphQLContext, prefix: str = "") -> Q:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from pancake.api import prepared
 from pancake.models import OutboxEvent
 
 
@@ -23,7 +24,7 @@ def emit(
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("emit() must be called inside the transaction of the change")
-    event = OutboxEvent.objects.create(
+    event = OutboxEvent(
         store_id=store_id,
         environment=environment,
         event_type=event_type,
@@ -31,12 +32,13 @@ def emit(
         aggregate_id=aggregate_id,
         data=data,
     )
+    prepared.insert(event)  # objects.create, from a statement compiled once per connection
     # After commit, hand it to a worker; if that fails (Redis down), the sweep finds it later.
-    transaction.on_commit(lambda: _dispatch(event.pk), robust=True)
+    transaction.on_commit(lambda: _dispatch(event), robust=True)
     return event
 
 
-def _dispatch(event_id) -> None:
+def _dispatch(event: OutboxEvent) -> None:
     from billing.tasks import fan_out_event
 
-    fan_out_event.delay(str(event_id))
+    fan_out_event.delay(str(event.pk), event.event_type, str(event.subject_id))

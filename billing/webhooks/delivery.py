@@ -34,11 +34,13 @@ from datetime import timedelta
 import requests
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from billing.models import WebhookAttempt, WebhookChannel, WebhookDelivery, WebhookEndpoint
 from billing.webhooks import keys, payload, urls
+from pancake.api import prepared
+from pancake.api.prepared import PreparedSelect
 from pancake.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -91,56 +93,108 @@ def _subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
 EMAIL_EVENTS = frozenset({"order.completed", "subscription.activated"})
 
 
-def _queue_emails(event_id) -> None:
+def _queue_emails(event_id, event_type: str | None = None, subject_id=None) -> None:
     """Emails ride on the outbox too, so a broker outage at commit loses none: they are queued
     before the event is marked dispatched; if queuing fails, the event stays undispatched and the
-    sweep tries again. The email task sends each email at most once (EmailDelivery rows)."""
-    event = (
-        OutboxEvent.objects.filter(
-            pk=event_id, dispatched_at__isnull=True, event_type__in=EMAIL_EVENTS
-        )
-        .only("subject_id")
-        .first()
-    )
-    if event is not None:
-        from checkout.tasks import send_order_emails
+    sweep tries again. The email task sends each email at most once (EmailDelivery rows).
 
-        send_order_emails.delay(str(event.subject_id))
-
-
-def fan_out(event_id, *, deliver_first: bool = False) -> list[uuid.UUID]:
-    """Make the deliveries of one committed outbox event (once). With ``deliver_first`` (the
-    fan-out task), the first due delivery is attempted right here once the deliveries are
-    committed, the others are queued; without it (the sweep), all are queued."""
-    from stores.models import Store
-
-    # Only outside a transaction: a POST must never go out before the rows are committed.
-    inline = deliver_first and not transaction.get_connection().in_atomic_block
-    first = None
-    _queue_emails(event_id)
-    with transaction.atomic():
+    The fan-out task is handed the event's type and subject by ``emit()`` (no query; an event
+    that sends no email costs nothing here); the sweep passes neither and reads them."""
+    if event_type is None:
         event = (
-            OutboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(pk=event_id, dispatched_at__isnull=True)
+            OutboxEvent.objects.filter(
+                pk=event_id, dispatched_at__isnull=True, event_type__in=EMAIL_EVENTS
+            )
+            .only("subject_id")
             .first()
         )
         if event is None:
+            return
+        subject_id = event.subject_id
+    elif event_type not in EMAIL_EVENTS:
+        return
+    from checkout.tasks import send_order_emails
+
+    send_order_emails.delay(str(subject_id))
+
+
+def _as_uuid(value) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _event_to_fan_out(event_id: uuid.UUID):
+    """The event, locked (another worker on it: nothing), with its store (the payload's name)
+    and whether an earlier event of the same order or subscription is still to be fanned out
+    (then this one's deliveries wait for it: see ``fan_out``)."""
+    earlier = OutboxEvent.objects.filter(
+        aggregate_id=OuterRef("aggregate_id"),
+        created_at__lt=OuterRef("created_at"),
+        dispatched_at__isnull=True,
+    )
+    return (
+        OutboxEvent.objects.select_related("store")
+        .select_for_update(skip_locked=True, of=("self",))
+        .filter(pk=event_id, dispatched_at__isnull=True)
+        .annotate(follows_undispatched=Exists(earlier))
+    )
+
+
+def _endpoints_for(store_id: uuid.UUID, environment: str, aggregate_id: uuid.UUID):
+    """The store's endpoints of the environment, oldest first, each with whether a delivery of
+    the same order or subscription is still pending for it."""
+    pending = WebhookDelivery.objects.filter(
+        endpoint=OuterRef("pk"), aggregate_id=aggregate_id, status=Status.PENDING, is_test=False
+    )
+    return (
+        WebhookEndpoint.objects.filter(store_id=store_id, environment=environment)
+        .annotate(has_pending=Exists(pending))
+        .order_by("created_at")
+    )
+
+
+# Run for every event: compiled once per connection (pancake.api.prepared).
+_EVENT_TO_FAN_OUT = PreparedSelect(_event_to_fan_out)
+_ENDPOINTS_FOR = PreparedSelect(_endpoints_for)
+
+
+def fan_out(
+    event_id, *, deliver_first: bool = False, event_type: str | None = None, subject_id=None
+) -> list[uuid.UUID]:
+    """Make the deliveries of one committed outbox event (once). With ``deliver_first`` (the
+    fan-out task), the first due delivery is claimed in the transaction that makes it and
+    attempted right here once that commits, the others are queued; without it (the sweep), all
+    are queued. ``event_type`` and ``subject_id``, when the caller knows them, spare a query.
+
+    Order per order or subscription and endpoint: a delivery is due at once only when no earlier
+    delivery of it is pending there and no earlier event of it waits to be fanned out (its fan-out
+    may be running on another worker right now); otherwise it waits (WAIT_FOR_EARLIER) and the
+    earlier one's completion lets it go (``_kick_next``), or the sweep."""
+    # Only outside a transaction: a POST must never go out before the rows are committed.
+    inline = deliver_first and not transaction.get_connection().in_atomic_block
+    event_id = _as_uuid(event_id)
+    _queue_emails(event_id, event_type, subject_id)
+    first = None
+    with transaction.atomic():
+        event = _EVENT_TO_FAN_OUT.first(event_id)
+        if event is None:
             return []  # done before, or another worker is on it
-        store = Store.objects.get(pk=event.store_id)
         now = timezone.now()
-        endpoints = WebhookEndpoint.objects.filter(
-            store_id=event.store_id, environment=event.environment
-        ).order_by("created_at")
         deliveries = []
-        for endpoint in endpoints:
+        for endpoint in _ENDPOINTS_FOR.fetch(event.store_id, event.environment, event.aggregate_id):
             if not _subscribed(endpoint, event.event_type):
                 continue
+            if not endpoint.enabled:
+                next_attempt_at = None  # held until the endpoint is enabled again
+            elif event.follows_undispatched or endpoint.has_pending:
+                next_attempt_at = now + WAIT_FOR_EARLIER
+            else:
+                next_attempt_at = now
             delivery_id = uuid.uuid4()
             body = payload.render(
                 delivery_id=delivery_id,
                 event_type=event.event_type,
                 subject_id=event.subject_id,
-                store=store,
+                store=event.store,
                 environment=event.environment,
                 created_at=event.created_at,
                 data=event.data,
@@ -159,33 +213,84 @@ def fan_out(event_id, *, deliver_first: bool = False) -> list[uuid.UUID]:
                     channel=endpoint.channel,
                     url=endpoint.url,
                     body=body,
-                    next_attempt_at=now if endpoint.enabled else None,
+                    next_attempt_at=next_attempt_at,
                 )
             )
-        WebhookDelivery.objects.bulk_create(deliveries)
-        event.dispatched_at = now
-        event.save(update_fields=["dispatched_at"])
-        due = [d.pk for d in deliveries if d.next_attempt_at is not None]
+        due = [d for d in deliveries if d.next_attempt_at == now]
         if inline and due:
             first, due = due[0], due[1:]
-        _kick(due)
+            _lease(first, now)  # claimed as it is made: nobody else can hold it yet
+        for delivery in deliveries:
+            prepared.insert(delivery)
+        event.dispatched_at = now
+        prepared.update_fields(event, ["dispatched_at"])
+        _kick([d.pk for d in due])
     if first is not None:
-        deliver(first)  # a crash here leaves the row leased or due: the sweep sends it
+        _attempt(first)  # a crash here leaves the row leased: the sweep sends it after the lease
     return [d.pk for d in deliveries]
 
 
 # --- one attempt ---------------------------------------------------------------------------------
 
 
+def _claimable(delivery_id: uuid.UUID):
+    """The pending delivery, locked (busy: nothing), with its endpoint and whether an earlier
+    delivery of the same order or subscription is pending for the same endpoint."""
+    earlier = WebhookDelivery.objects.filter(
+        endpoint=OuterRef("endpoint"),
+        aggregate_id=OuterRef("aggregate_id"),
+        status=Status.PENDING,
+        is_test=False,
+        created_at__lt=OuterRef("created_at"),
+    )
+    return (
+        WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("endpoint")
+        .filter(pk=delivery_id, status=Status.PENDING)
+        .annotate(waits_for_earlier=Exists(earlier))
+    )
+
+
+def _following(endpoint_id: uuid.UUID, aggregate_id: uuid.UUID):
+    """The next delivery of the same order or subscription to the same endpoint, if any."""
+    return (
+        WebhookDelivery.objects.filter(
+            endpoint_id=endpoint_id,
+            aggregate_id=aggregate_id,
+            status=Status.PENDING,
+            is_test=False,
+            next_attempt_at__isnull=False,
+        )
+        .order_by("created_at")
+        .only("pk")[:1]
+    )
+
+
+_CLAIMABLE = PreparedSelect(_claimable)
+_FOLLOWING = PreparedSelect(_following)
+_LEASE_FIELDS = ["locked_until", "attempt_count", "last_attempted_at", "updated_at"]
+_OUTCOME_FIELDS = [
+    "status",
+    "completed_at",
+    "next_attempt_at",
+    "locked_until",
+    "last_status_code",
+    "last_error",
+    "updated_at",
+]
+
+
+def _lease(delivery: WebhookDelivery, now) -> None:
+    """Take the delivery for one attempt (in memory; the caller writes it in its transaction)."""
+    delivery.locked_until = now + lease()
+    delivery.attempt_count += 1
+    delivery.last_attempted_at = now
+
+
 def _claim(delivery_id) -> tuple[WebhookDelivery | None, str]:
     now = timezone.now()
     with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("endpoint")
-            .filter(pk=delivery_id, status=Status.PENDING)
-            .first()
-        )
+        delivery = _CLAIMABLE.first(_as_uuid(delivery_id))
         if delivery is None:
             return None, "done or busy"
         if delivery.locked_until and delivery.locked_until > now:
@@ -204,23 +309,12 @@ def _claim(delivery_id) -> tuple[WebhookDelivery | None, str]:
                 delivery.next_attempt_at = None  # held until the endpoint is enabled again
                 delivery.save(update_fields=["next_attempt_at", "updated_at"])
                 return None, "held"
-            earlier = WebhookDelivery.objects.filter(
-                endpoint=endpoint,
-                aggregate_id=delivery.aggregate_id,
-                status=Status.PENDING,
-                is_test=False,
-                created_at__lt=delivery.created_at,
-            ).exists()
-            if earlier:
+            if delivery.waits_for_earlier:
                 delivery.next_attempt_at = now + WAIT_FOR_EARLIER
                 delivery.save(update_fields=["next_attempt_at", "updated_at"])
                 return None, "waits for an earlier event"
-        delivery.locked_until = now + lease()
-        delivery.attempt_count += 1
-        delivery.last_attempted_at = now
-        delivery.save(
-            update_fields=["locked_until", "attempt_count", "last_attempted_at", "updated_at"]
-        )
+        _lease(delivery, now)
+        prepared.update_fields(delivery, _LEASE_FIELDS)
     return delivery, "claimed"
 
 
@@ -286,6 +380,10 @@ def _session() -> requests.Session:
     session = getattr(_local, "session", None)
     if session is None:
         session = _local.session = requests.Session()
+        # Straight to the address the SSRF check just judged: never through a proxy from the
+        # environment (which would make that check moot), never with ~/.netrc credentials. It
+        # also spares each POST requests' scan of the environment for proxy settings.
+        session.trust_env = False
     return session
 
 
@@ -347,50 +445,94 @@ def deliver(delivery_id) -> str:
     delivery, why = _claim(delivery_id)
     if delivery is None:
         return why
+    return _attempt(delivery)
+
+
+def _attempt(delivery: WebhookDelivery) -> str:
+    """POST a claimed delivery (signed now) and record what came back."""
     result = _post(delivery)
     ok = result["status_code"] is not None and 200 <= result["status_code"] < 300
     now = timezone.now()
+    leased_until, number = delivery.locked_until, delivery.attempt_count
+    delivery.last_status_code = result["status_code"]
+    delivery.last_error = result["error"][:500]
+    _outcome(delivery, ok, now)
     with transaction.atomic():
-        current = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
-        WebhookAttempt.objects.create(
-            delivery=current,
-            number=delivery.attempt_count,
-            signed_at_ms=result["signed_at"],
-            status_code=result["status_code"],
-            response_snippet=result["snippet"],
-            error=result["error"][:500],
-            duration_ms=result["duration_ms"],
-            succeeded=ok,
+        if not _update_if_leased(delivery, leased_until):
+            # The lease ran out mid-attempt and another worker took the row: the attempt is
+            # recorded all the same, on the row as it is now.
+            delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+            delivery.last_status_code = result["status_code"]
+            delivery.last_error = result["error"][:500]
+            _outcome(delivery, ok, now)
+            delivery.save()
+        prepared.insert(
+            WebhookAttempt(
+                delivery=delivery,
+                number=number,
+                signed_at_ms=result["signed_at"],
+                status_code=result["status_code"],
+                response_snippet=result["snippet"],
+                error=result["error"][:500],
+                duration_ms=result["duration_ms"],
+                succeeded=ok,
+            )
         )
-        current.locked_until = None
-        current.last_status_code = result["status_code"]
-        current.last_error = result["error"][:500]
-        attempts_this_round = current.attempt_count - current.retry_base
-        if ok:
-            current.status = Status.SUCCESS
-            current.completed_at = now
-            current.next_attempt_at = None
-        elif attempts_this_round >= MAX_ATTEMPTS:
-            current.status = Status.FAILED
-            current.completed_at = now
-            current.next_attempt_at = None
-            if not current.is_test:
-                _disable(current)
-        else:
-            current.next_attempt_at = now + RETRY_AFTER[attempts_this_round - 1]
-        current.save()
-        if current.status != Status.PENDING and not current.is_test:
-            _kick_next(current)
-    outcome = current.status if current.status != Status.PENDING else "retry scheduled"
+        if delivery.status != Status.PENDING and not delivery.is_test:
+            if delivery.status == Status.FAILED:
+                _disable(delivery)
+            _kick_next(delivery)
+    outcome = delivery.status if delivery.status != Status.PENDING else "retry scheduled"
     logger.info(
         "webhook %s %s to %s: attempt %s, %s",
-        current.pk,
-        current.event_type,
-        current.url,
-        current.attempt_count,
+        delivery.pk,
+        delivery.event_type,
+        delivery.url,
+        number,
         result["status_code"] or result["error"],
     )
     return outcome
+
+
+def _outcome(delivery: WebhookDelivery, ok: bool, now) -> None:
+    """Release the claim and set what comes next (in memory): done, the next retry of the
+    round, or failed when the round's attempts are used up."""
+    attempts_this_round = delivery.attempt_count - delivery.retry_base
+    delivery.locked_until = None
+    if ok:
+        delivery.status = Status.SUCCESS
+        delivery.completed_at = now
+        delivery.next_attempt_at = None
+    elif attempts_this_round >= MAX_ATTEMPTS:
+        delivery.status = Status.FAILED
+        delivery.completed_at = now
+        delivery.next_attempt_at = None
+    else:
+        delivery.next_attempt_at = now + RETRY_AFTER[attempts_this_round - 1]
+
+
+def _update_if_leased(delivery: WebhookDelivery, leased_until) -> bool:
+    """``save(update_fields=_OUTCOME_FIELDS)`` while the row is still ours: pending and leased
+    until the time our claim wrote. False when it is not (the lease ran out and another worker
+    claimed the row). One statement, its text built without the ORM's compiler."""
+    connection = transaction.get_connection()
+    meta = WebhookDelivery._meta
+    fields = [meta.get_field(name) for name in _OUTCOME_FIELDS]
+    qn = connection.ops.quote_name
+    sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+    sql = (
+        f"UPDATE {qn(meta.db_table)} SET {sets} "  # noqa: S608 - names from the model
+        f"WHERE {qn(meta.pk.column)} = %s AND {qn('status')} = %s AND {qn('locked_until')} = %s"
+    )
+    params = [f.get_db_prep_save(f.pre_save(delivery, False), connection) for f in fields]
+    params += [
+        meta.pk.get_db_prep_value(delivery.pk, connection),
+        Status.PENDING.value,
+        meta.get_field("locked_until").get_db_prep_value(leased_until, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
 
 
 def _disable(delivery: WebhookDelivery) -> None:
@@ -405,17 +547,9 @@ def _disable(delivery: WebhookDelivery) -> None:
 
 def _kick_next(delivery: WebhookDelivery) -> None:
     """The next delivery of the same order or subscription to the same endpoint may go now."""
-    following = (
-        WebhookDelivery.objects.filter(
-            endpoint_id=delivery.endpoint_id,
-            aggregate_id=delivery.aggregate_id,
-            status=Status.PENDING,
-            is_test=False,
-            next_attempt_at__isnull=False,
-        )
-        .order_by("created_at")
-        .first()
-    )
+    if delivery.endpoint_id is None:
+        return  # the endpoint was removed: its deliveries fail when claimed
+    following = _FOLLOWING.first(delivery.endpoint_id, delivery.aggregate_id)
     if following is not None:
         WebhookDelivery.objects.filter(pk=following.pk).update(next_attempt_at=timezone.now())
         _kick([following.pk])

@@ -8,14 +8,24 @@ declined card stays on the card page with the reason, so the buyer can try anoth
 
 The card number and CVC exist only in the POST body of one request: they are never logged,
 stored, put in a URL or rendered back into the page (the buyer retypes them after an error).
+
+A payment opened by the hosted checkout carries the store's branding in its ``display`` (as a
+real provider takes a merchant's colours and logo): both pages then wear that theme, as CSS
+variables in one <style> element whose hash is in the page's Content-Security-Policy, with the
+store's logo and name on the card. Without it (older rows) they look like any Pancake page.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import uuid
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils import translation
@@ -27,6 +37,7 @@ from django.views.decorators.http import require_http_methods
 
 from billing.models import TestProcessorPayment
 from billing.providers import test_processor as tp
+from stores import branding
 from stores.views import page
 
 Status = TestProcessorPayment.Status
@@ -108,6 +119,95 @@ def _in_payment_language(payment, render_page):
     return render_page()
 
 
+# --- the store's branding (display["branding"], written by the checkout) --------------------------
+
+_HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+_HTTP_URL = URLValidator(schemes=["http", "https"])
+_DARK_TEXT, _LIGHT_TEXT = "#111827", "#FFFFFF"
+
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of ``#RGB`` or ``#RRGGBB``."""
+    digits = hex_colour[1:]
+    if len(digits) == 3:
+        digits = "".join(c * 2 for c in digits)
+    channels = []
+    for i in (0, 2, 4):
+        c = int(digits[i : i + 2], 16) / 255
+        channels.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+    return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+
+def _on_primary(primary, theme_name: str) -> str:
+    """The text colour for the brand's primary buttons: whichever of near-black and white
+    contrasts more with it (a store may pick a dark primary). Always one of the two constants."""
+    if not (isinstance(primary, str) and _HEX.fullmatch(primary)):
+        primary = branding.DEFAULTS[theme_name]["checkoutColorPrimary"]
+    lum = _luminance(primary)
+    dark_ratio = (lum + 0.05) / (_luminance(_DARK_TEXT) + 0.05)
+    light_ratio = 1.05 / (lum + 0.05)
+    return _DARK_TEXT if dark_ratio >= light_ratio else _LIGHT_TEXT
+
+
+def _logo_url(value) -> str | None:
+    """An http(s) URL as the store's settings accept it, else no logo."""
+    if not isinstance(value, str) or len(value) > 2000 or "\x00" in value:
+        return None
+    try:
+        _HTTP_URL(value)
+    except ValidationError:
+        return None
+    return value
+
+
+def _brand(payment) -> dict | None:
+    """The store's look for this payment's pages, or None to look as Pancake does. The stored
+    values are checked again (``theme_css`` falls back to the default for anything that is not a
+    colour or a radius): they go into a <style> element verbatim."""
+    look = (payment.display or {}).get("branding")
+    if not isinstance(look, dict):
+        return None
+    name = "dark" if look.get("theme") == "dark" else "light"
+    on_primary = _on_primary(look.get("checkoutColorPrimary"), name)
+    css = branding.theme_css(look, name, "body.tp-page")
+    css += f"body.tp-page{{--brand-on-primary:{on_primary};}}"
+    logo = _logo_url(look.get("logo"))
+    store_name = look.get("storeName") or (payment.display or {}).get("title") or ""
+    return {
+        "theme": name,
+        "css": css,
+        "css_hash": base64.b64encode(hashlib.sha256(css.encode()).digest()).decode(),
+        "logo": logo,
+        "store_name": str(store_name)[:200],
+    }
+
+
+def _csp(brand: dict) -> str:
+    """The dashboard pages' policy (stores.views), plus this page's one hashed <style> and,
+    with a logo, images from any http(s) host (as on the checkout's step 1, which shows the
+    same logo)."""
+    images = "'self' data: https: http:" if brand["logo"] else "'self' data:"
+    return (
+        f"default-src 'self'; img-src {images}; style-src 'self' 'sha256-{brand['css_hash']}'; "
+        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    )
+
+
+def _tp_page(request, payment, template: str, context: dict, *, status: int = 200):
+    """A hosted page in the payment's language and, when it has one, the store's branding."""
+    brand = _brand(payment)
+    headers = {"Cache-Control": "no-store"}
+    if brand is not None:
+        headers["Content-Security-Policy"] = _csp(brand)
+    context = {**context, "brand": brand}
+    return _in_payment_language(
+        payment, lambda: page(request, template, context, status=status, headers=headers)
+    )
+
+
+# --- the pages ------------------------------------------------------------------------------------
+
+
 def _card_page(request, payment, *, errors=None, values=None, declined="", status=200):
     errors = errors or {}
     context = {
@@ -122,12 +222,7 @@ def _card_page(request, payment, *, errors=None, values=None, declined="", statu
         "complete": payment.status == Status.SUCCEEDED,
         "display": payment.display or {},
     }
-    response = _in_payment_language(
-        payment,
-        lambda: page(request, "billing/test_processor_pay.html", context, status=status),
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _tp_page(request, payment, "billing/test_processor_pay.html", context, status=status)
 
 
 @never_cache
@@ -178,11 +273,7 @@ def three_ds(request, provider_payment_id: str):
         return redirect("billing:test-processor-pay", provider_payment_id=ref)
     if request.method == "GET":
         context = {"payment": payment, "payment_ref": ref, "display": payment.display or {}}
-        response = _in_payment_language(
-            payment, lambda: page(request, "billing/test_processor_3ds.html", context)
-        )
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return _tp_page(request, payment, "billing/test_processor_3ds.html", context)
     outcome = tp.confirm_3ds(
         provider_payment_id=ref, approve=request.POST.get("decision") == "complete"
     )

@@ -18,6 +18,7 @@ from pancake.api import prepared
 from pancake.api.auth import BUYER, Actor
 from pancake.api.errors import Conflict, Forbidden, NotFound
 from pancake.api.prepared import PreparedSelect
+from stores import branding
 from stores.models import Merchant, Role, normalize_email
 from stores.selectors import access_store, has_role, role_subquery
 
@@ -203,6 +204,21 @@ def retryable_payment(order: Order) -> Payment | None:
     return payment
 
 
+def _provider_branding(session: CheckoutSession) -> dict:
+    """The store's checkout look for the provider's page, as a provider's branding options take
+    it (Stripe Checkout: brand colour, logo, shape): the theme step 1 shows (the session's
+    ``darkMode`` over the store's default), its colours and radius in the ``checkoutSettings``
+    keys, the logo (the store's own without a theme logo) and the store's name. The provider
+    checks every value again before it goes into a page."""
+    name, values = branding.theme(session.store.checkout_settings, session.dark_mode)
+    return {
+        "theme": name,
+        **{key: values.get(key) for key in branding.THEME_KEYS if key != "checkoutLogo"},
+        "logo": values.get("checkoutLogo") or session.store.logo or None,
+        "storeName": session.store.name,
+    }
+
+
 def _create_hosted(payment: Payment, order: Order):
     """The provider's hosted page for ``payment`` (the same page again for the same payment:
     its id is the provider's idempotency key)."""
@@ -210,6 +226,8 @@ def _create_hosted(payment: Payment, order: Order):
 
     session = order.session
     language = session.checkout_language or "en"
+    display = presenters.provider_display(order, payment.amount, language)
+    display["branding"] = _provider_branding(session)
     return get_provider(payment.environment).create_payment(
         attempt_id=str(payment.pk),
         amount=payment.amount,
@@ -219,7 +237,7 @@ def _create_hosted(payment: Payment, order: Order):
         save_method=order.kind == OrderKind.SUBSCRIPTION,
         metadata={"orderId": str(order.pk), "paymentId": str(payment.pk)},
         locale=language,
-        display=presenters.provider_display(order, payment.amount, language),
+        display=display,
     )
 
 

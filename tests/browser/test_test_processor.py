@@ -90,3 +90,43 @@ def test_declined_card_then_retry_on_the_same_page(pages, live):
     type_card(page, "4242 4242 4242 4242")
     page.wait_for_url("**/healthz?**")
     assert "status=succeeded" in page.url
+
+
+def test_a_branded_payment_wears_the_stores_dark_theme_without_a_csp_violation(pages, live):
+    """The checkout hands the processor the store's look: the hashed <style> applies (a CSP
+    violation would be a console error), the 3-D Secure step wears it too."""
+    hosted = open_payment(live)
+    branding = {
+        "theme": "dark",
+        "checkoutColorPrimary": "#22D3EE",
+        "checkoutColorBackground": "#0A1A1F",
+        "checkoutColorCard": "#112A33",
+        "checkoutColorText": "#FFFFFF",
+        "checkoutBorderRadius": "12px",
+        "logo": None,
+        "storeName": "Night Shop",
+    }
+    TestProcessorPayment.objects.update(display={"title": "Night Shop", "branding": branding})
+    page = pages.new()
+    page.goto(hosted.url)
+    assert page.get_by_text("Pancake test processor — no real money moves").is_visible()
+    assert page.get_by_text("Night Shop", exact=True).is_visible()
+    style = "(el, prop) => getComputedStyle(el)[prop]"
+    body = page.locator("body")
+    assert body.evaluate(style, "backgroundColor") == "rgb(10, 26, 31)"
+    assert body.evaluate(style, "color") == "rgb(255, 255, 255)"
+    pay_button = page.get_by_role("button", name="Pay $29.00")
+    assert pay_button.evaluate(style, "backgroundColor") == "rgb(34, 211, 238)"
+    assert pay_button.evaluate(style, "color") == "rgb(17, 24, 39)"
+    assert pay_button.evaluate(style, "borderTopLeftRadius") == "12px"
+    assert page.locator(".tp-card").evaluate(style, "backgroundColor") == "rgb(17, 42, 51)"
+    assert_fits(page)
+    type_card(page, "4000 0027 6000 3184")
+    page.wait_for_url(f"**/test-processor/3ds/{hosted.provider_payment_id}/")
+    complete = page.get_by_role("button", name="Complete authentication")
+    assert complete.evaluate(style, "backgroundColor") == "rgb(34, 211, 238)"
+    assert page.get_by_text("Night Shop", exact=True).is_visible()
+    complete.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/healthz?**")
+    assert "status=succeeded" in page.url

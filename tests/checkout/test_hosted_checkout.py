@@ -3,6 +3,8 @@ summary, the redirect to the provider's page, the return (success, failure and r
 processing), expired and used sessions, languages and branding. Browser tests drive the same
 pages in chromium (tests/browser/test_checkout_flow.py)."""
 
+import base64
+import hashlib
 import re
 from datetime import timedelta
 
@@ -10,12 +12,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from billing.models import Payment
+from billing.models import Payment, TestProcessorPayment
 from billing.providers import test_processor
 from checkout.models import CheckoutSession, Order
 from checkout.presenters import add_period
 from pancake.api import ids
 from products.services import product_create
+from stores.views import CONTENT_SECURITY_POLICY
 
 pytestmark = pytest.mark.django_db
 
@@ -379,3 +382,173 @@ def test_a_session_with_an_order_is_not_expired(api, book):
         "Checkout session has an order: cancel the order instead"
     )
     assert CheckoutSession.objects.get(pk=session.pk).status == "open"
+
+
+# --- step 2: the test processor's pages in the store's branding -----------------------------------
+
+BRANDED = {
+    "checkoutColorPrimary": "#FF00AA",
+    "checkoutColorBackground": "#FFFBEB",
+    "checkoutColorCard": "#FEF3C7",
+    "checkoutColorText": "#1F2937",
+    "checkoutBorderRadius": "4px",
+    "checkoutLogo": "https://cdn.shop.example/logo.png",
+}
+
+
+def brand_store(api, store, **settings):
+    api.call(
+        "store/update-store",
+        {"id": ids.encode("STO", store.pk), "checkoutSettings": settings},
+    )
+
+
+def provider_page(client, session):
+    """Step 1's details, then the provider's card page it leads to: (its path, the response)."""
+    hosted = client.post(page_path(session), details())["Location"]
+    path = "/" + hosted.split("://", 1)[1].split("/", 1)[1]
+    return path, client.get(path)
+
+
+def styles_hashed_in_csp(response) -> str:
+    """The page's one <style> element, after checking that the CSP's style-src carries its exact
+    sha256 and nothing inline besides."""
+    html = response.content.decode()
+    styles = re.findall(r"<style>(.*?)</style>", html, flags=re.S)
+    assert len(styles) == 1
+    digest = base64.b64encode(hashlib.sha256(styles[0].encode()).digest()).decode()
+    directives = dict(
+        d.strip().split(" ", 1) for d in response["Content-Security-Policy"].split(";")
+    )
+    assert directives["style-src"] == f"'self' 'sha256-{digest}'"
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+    return styles[0]
+
+
+def test_the_card_page_wears_the_stores_branding_hashed_in_its_csp(api, book, store):
+    brand_store(api, store, light=BRANDED)
+    _path, response = provider_page(Client(), open_session(api, book))
+    assert response.status_code == 200
+    css = styles_hashed_in_csp(response)
+    assert css.startswith("body.tp-page{--brand-primary:#FF00AA;--brand-background:#FFFBEB;")
+    assert "--brand-card:#FEF3C7;--brand-text:#1F2937;--brand-radius:4px;" in css
+    html = response.content.decode()
+    assert 'class="tp-page tp-page--branded tp-page--light"' in html
+    assert '<img class="tp-brand__logo" src="https://cdn.shop.example/logo.png"' in html
+    assert '<span class="tp-brand__name">My Store</span>' in html
+    assert "Pancake test processor — no real money moves" in html
+    assert "img-src 'self' data: https: http:;" in response["Content-Security-Policy"]
+    assert ">Pay $29.00</button>" in html  # what display already carried is unchanged
+
+
+def test_the_order_hands_the_provider_its_branding_beside_the_existing_display(api, book, store):
+    brand_store(api, store, light=BRANDED)
+    provider_page(Client(), open_session(api, book))
+    display = TestProcessorPayment.objects.get().display
+    assert display["title"] == "My Store" and display["button"] == "Pay $29.00"
+    assert display["branding"] == {
+        "theme": "light",
+        "checkoutColorPrimary": "#FF00AA",
+        "checkoutColorBackground": "#FFFBEB",
+        "checkoutColorCard": "#FEF3C7",
+        "checkoutColorText": "#1F2937",
+        "checkoutBorderRadius": "4px",
+        "logo": "https://cdn.shop.example/logo.png",
+        "storeName": "My Store",
+    }
+
+
+def test_the_3ds_page_is_branded_too(api, book, store):
+    brand_store(api, store, light=BRANDED)
+    client = Client()
+    path, _response = provider_page(client, open_session(api, book))
+    challenge = client.post(
+        path, {"number": "4000002760003184", "expiry": "12/34", "cvc": "123", "name": "Ada"}
+    )
+    assert challenge.status_code == 302
+    response = client.get(challenge["Location"])
+    assert response.status_code == 200
+    assert "--brand-primary:#FF00AA;" in styles_hashed_in_csp(response)
+    html = response.content.decode()
+    assert "3-D Secure authentication" in html and "tp-page--branded" in html
+    assert '<span class="tp-brand__name">My Store</span>' in html
+
+
+def test_a_dark_mode_session_gets_the_dark_theme_on_the_card_page(api, book, store):
+    brand_store(api, store, dark={"checkoutColorPrimary": "#22D3EE"})
+    _path, light = provider_page(Client(), open_session(api, book))
+    assert "--brand-primary:#7CCB02;" in styles_hashed_in_csp(light)
+    assert "tp-page--light" in light.content.decode()
+    _path, dark = provider_page(Client(), open_session(api, book, darkMode=True))
+    css = styles_hashed_in_csp(dark)
+    assert "--brand-primary:#22D3EE;--brand-background:#0A1A1F;" in css
+    assert "--brand-text:#FFFFFF;" in css
+    assert "tp-page--dark" in dark.content.decode()
+
+
+def test_without_a_theme_logo_the_stores_own_logo_or_its_initial_is_shown(api, book, store):
+    _path, response = provider_page(Client(), open_session(api, book))
+    html = response.content.decode()
+    assert "tp-brand__logo" not in html
+    assert '<span class="tp-brand__mark" aria-hidden="true">M</span>' in html
+    assert "img-src 'self' data:;" in response["Content-Security-Policy"]
+    store.logo = "https://shop.example/own-logo.svg"
+    store.save(update_fields=["logo"])
+    _path, response = provider_page(Client(), open_session(api, book))
+    assert 'src="https://shop.example/own-logo.svg"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("primary", "button_text"),
+    [("#FF00AA", "#111827"), ("#FDE68A", "#111827"), ("#1E3A8A", "#FFFFFF"), ("#000", "#FFFFFF")],
+)
+def test_the_pay_button_text_contrasts_with_the_brand_primary(
+    api, book, store, primary, button_text
+):
+    brand_store(api, store, light={"checkoutColorPrimary": primary})
+    _path, response = provider_page(Client(), open_session(api, book))
+    assert f"--brand-on-primary:{button_text};" in styles_hashed_in_csp(response)
+
+
+def test_a_payment_without_branding_looks_and_is_policed_as_before(api, book):
+    path, _response = provider_page(Client(), open_session(api, book))
+    payment = TestProcessorPayment.objects.get()
+    display = {k: v for k, v in payment.display.items() if k != "branding"}  # an older row
+    TestProcessorPayment.objects.filter(pk=payment.pk).update(display=display)
+    response = Client().get(path)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert "<style" not in html and "tp-brand" not in html and "tp-page--branded" not in html
+    assert '<body class="tp-page">' in html
+    assert '<p class="tp-merchant">My Store</p>' in html
+
+
+def test_hostile_branding_values_cannot_inject_css_or_markup(api, book):
+    path, _response = provider_page(Client(), open_session(api, book))
+    payment = TestProcessorPayment.objects.get()
+    payment.display["branding"] = {
+        "theme": "light}body{color:red",
+        "checkoutColorPrimary": "red;}body{background:url(https://evil.example/x)}",
+        "checkoutColorBackground": "#FFF</style><script>alert(1)</script>",
+        "checkoutColorCard": ["#000"],
+        "checkoutColorText": None,
+        "checkoutBorderRadius": "1px;}*{display:none",
+        "logo": "javascript:alert(1)",
+        "storeName": "<b>Evil</b>",
+    }
+    payment.save(update_fields=["display"])
+    response = Client().get(path)
+    assert response.status_code == 200
+    css = styles_hashed_in_csp(response)
+    assert css == (
+        "body.tp-page{--brand-primary:#7CCB02;--brand-background:#FFFFFF;--brand-card:#F3F4F6;"
+        "--brand-text:#111827;--brand-radius:8px;--brand-muted:#8C8C8C;}"
+        "body.tp-page{--brand-on-primary:#111827;}"
+    )
+    html = response.content.decode()
+    assert "evil.example" not in html and "<script>" not in html
+    assert "javascript:" not in html and "tp-brand__logo" not in html
+    assert "&lt;b&gt;Evil&lt;/b&gt;" in html and "<b>Evil</b>" not in html
+    assert "tp-page--light" in html
+    assert "img-src 'self' data:;" in response["Content-Security-Policy"]

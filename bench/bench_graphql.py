@@ -18,7 +18,8 @@ both alike. Reports requests/s, p50/p99, the CPU the server spent per request (g
 their PostgreSQL backends, from /proc), SQL queries per request (in-process, same settings and
 database, CaptureQueriesContext) and the load average, against the targets of issue 12 (at most 6
 SQL queries whatever the row count; at least a quarter of the yardstick's requests/s). Prints
-one JSON object.
+one JSON object. It also times the same query, in-process, for a second merchant with five
+orders among the big one's (its plan must not walk the other merchant's orders).
 
     python bench/bench_graphql.py [--orders 100000] [--seconds 10] [--rounds 5]
         [--concurrency 8] [--profile 200]
@@ -65,6 +66,7 @@ QUERY = """{
 }"""
 BODY = json.dumps({"query": QUERY}).encode()
 ROWS = 100
+SMALL_ORDERS = 5
 TARGET_RPS_RATIO = 0.25
 TARGET_SQL = 6
 BATCH = 5000
@@ -95,9 +97,21 @@ def seed(n_orders: int):
         n = min(BATCH, n_orders - done)
         rows.orders(store, product, n, email=f"buyer{done // BATCH}@example.com")
         done += n
+    # A second merchant with a handful of orders among everyone's: its list must not cost a
+    # walk through the big merchant's orders (small_merchant below).
+    small, _ = services.merchant_get_or_create(email="small@example.com")
+    small_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    make_api_key(small, small_key)
+    small_store = services.store_create(merchant=small, name="Small Store")
+    rows.orders(small_store, rows.onetime(small_store, name="Small Book"), SMALL_ORDERS)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return key, ids.encode("MER", merchant.pk), round(time.perf_counter() - started, 1)
+    return (
+        key,
+        ids.encode("MER", merchant.pk),
+        round(time.perf_counter() - started, 1),
+        (small_key, ids.encode("MER", small.pk)),
+    )
 
 
 def graphql_iteration(conn, signer, n, record):
@@ -150,6 +164,26 @@ def queries_per_request(key, merchant_id: str) -> tuple[dict, list[str]]:
         assert call(chk.YARDSTICK, b'{"bench":true}').status_code == 200
     counts["yardstick"] = len(ctx.captured_queries)
     return counts, statements
+
+
+def small_merchant(key, merchant_id: str, n: int = 50) -> dict:
+    """The same query for a merchant with SMALL_ORDERS orders among the big one's, in-process:
+    its latency must not grow with the other merchant's orders."""
+    call = _client_call(key, merchant_id)
+    call(GRAPHQL, BODY)
+    latencies = []
+    for _ in range(n):
+        started = time.perf_counter()
+        response = call(GRAPHQL, BODY)
+        latencies.append(time.perf_counter() - started)
+        assert len(response.json()["data"]["onetimeOrders"]) == SMALL_ORDERS
+    latencies.sort()
+    return {
+        "orders_of_this_merchant": SMALL_ORDERS,
+        "requests": n,
+        "p50_ms_in_process": round(latencies[n // 2] * 1000, 2),
+        "max_ms_in_process": round(latencies[-1] * 1000, 2),
+    }
 
 
 def profile(key, merchant_id: str, n: int) -> dict:
@@ -224,7 +258,7 @@ def main() -> None:
 
     load_at_start = _loadavg()
     base.setup_database()
-    key, merchant_id, seed_seconds = seed(args.orders)
+    key, merchant_id, seed_seconds, (small_key, small_id) = seed(args.orders)
     env = {**os.environ, **ENV, "DJANGO_SETTINGS_MODULE": SETTINGS}
     server = chk.start_gunicorn(env, PORT)
     try:
@@ -260,6 +294,7 @@ def main() -> None:
         )
         graphql["server_cpu_ms_per_request"] = _per_request(cpu["graphql"], graphql["requests"])
         queries, statements = queries_per_request(key, merchant_id)
+        small = small_merchant(small_key, small_id)
         profiled = profile(key, merchant_id, args.profile) if args.profile else None
     finally:
         server.send_signal(signal.SIGTERM)
@@ -275,6 +310,7 @@ def main() -> None:
         "sql_queries_per_request": queries,
         "sql_statements": statements,
         "orders_in_database": Order.objects.count(),
+        "small_merchant_same_query": small,
         "seed_seconds": seed_seconds,
         "gunicorn_rss_mb": rss,
         "targets": {

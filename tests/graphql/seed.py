@@ -156,9 +156,10 @@ def orders(
                 order_merchant_external_id=ref,
             )
         )
-    CheckoutSession.objects.bulk_create(sessions)
-    Order.objects.bulk_create(rows)
-    Payment.objects.bulk_create(payments)
+    # Batches under PostgreSQL's 65,535 parameters of one statement (bound server-side).
+    CheckoutSession.objects.bulk_create(sessions, batch_size=1000)
+    Order.objects.bulk_create(rows, batch_size=1000)
+    Payment.objects.bulk_create(payments, batch_size=1000)
     return rows
 
 

@@ -138,7 +138,10 @@ class PaymentProvider(Protocol):
 
         ``locale`` is the language of the hosted page (a checkout language code); ``display``
         what it shows beside the card form, already translated: ``{"lines": [[label, value],
-        ...], "button": "Start trial"}`` (providers that cannot show it ignore it)."""
+        ...], "button": "Start trial", "branding": {...}}``, where ``branding`` is the store's
+        checkout look in the ``checkoutSettings`` vocabulary (``theme`` light or dark, its colours
+        and ``checkoutBorderRadius``, ``logo``, ``storeName``); providers that cannot show a key
+        ignore it."""
         ...
 
     def charge_saved(

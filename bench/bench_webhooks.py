@@ -1,22 +1,28 @@
 """Benchmark webhook delivery (SPEC 9, issue 11) on the production stack.
 
-A real Celery worker with 2 processes (``celery -A pancake worker -c 2``, the README's command on
-a two-core machine) on Redis and PostgreSQL delivers outbox events to a local receiver (a threaded
-HTTP server answering 200) through the real path: ``emit()`` in a transaction, the fan-out task
-after commit, one delivery per event, claimed, signed (RSA-2048) and POSTed. One store, one http
-endpoint in the test environment, every event for another order.
+Real Celery workers, 2 processes (the README's deployment on a two-core machine: two
+``celery -A pancake worker -P threads -c 4``; ``--pool prefork`` runs one ``celery -A pancake
+worker -P prefork -c 2`` instead, ``--pool solo`` two single-task workers) on Redis and PostgreSQL
+deliver outbox events to a local receiver (a threaded HTTP server answering 200) through the real
+path: ``emit()`` in a transaction, the fan-out task after commit, one delivery per event, claimed,
+signed (RSA-2048) and POSTed, and the order emails' task each ``order.completed`` queues. One
+store, one http endpoint in the test environment, every event for another order.
 
-- throughput: N events emitted back to back from this process (each in its own transaction);
+- throughput: N events emitted back to back from this process (``--batch`` of them a
+  transaction, each fanned out on its own);
   deliveries per second from the first commit to the last arrival at the receiver;
 - idle latency: one event at a time, waiting for it to arrive before the next;
 - latency = arrival at the receiver minus the event's ``created_at`` (stamped inside the
   transaction, before commit: a slight overestimate of commit → first attempt), p50/p99;
-- SQL queries of one fan-out and of one delivery attempt (in-process, same code path).
+- CPU per delivery during the burst: all worker processes, and this process (emitter and
+  receiver), from /proc: steadier than the rates when other work shares the machine;
+- SQL queries of one fan-out and of one delivery attempt as the sweep runs them, and of one
+  fan-out task with its own first attempt (in-process, same code path, signing key loaded).
 
 Checks that every event arrived exactly once and every delivery row is ``success``. Targets
 (issue 11): at least 200 deliveries/s, p99 under 2 s while idle. Prints one JSON object.
 
-    python bench/bench_webhooks.py [--events 2000] [--idle 100]
+    python bench/bench_webhooks.py [--events 2000] [--idle 100] [--pool threads|prefork|solo]
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379. Loopback only;
 bounded in time; stops by itself.
@@ -222,28 +228,47 @@ def summary(values: list[float]) -> dict:
 
 
 def queries_per_step(store, receiver: Receiver) -> dict:
-    """SQL of one fan-out and one attempt, run in this process (the kick it queues is a no-op
-    for the worker later: the delivery is done)."""
+    """SQL of one fan-out and one attempt as the sweep runs them (the kick it queues is a no-op
+    for the worker later: the delivery is done), and of one fan-out task with its first attempt
+    (the common path), run in this process."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from billing.webhooks import delivery
+    from billing.webhooks import delivery, keys
 
     control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
     def count(ctx):
         return sum(1 for q in ctx.captured_queries if not q["sql"].startswith(control))
 
+    keys.private_key("test")  # loaded once per process, as a worker's first attempt does
     event = emit_one(store)
     with CaptureQueriesContext(connection) as fan:
         (delivery_id,) = delivery.fan_out(event.pk)
     with CaptureQueriesContext(connection) as attempt:
         outcome = delivery.deliver(delivery_id)
     assert outcome == "success", outcome
-    return {"fan_out": count(fan), "deliver": count(attempt)}
+    # the fan-out task's way: the first attempt made by the fan-out itself
+    event = emit_one(store)
+    with CaptureQueriesContext(connection) as task:
+        delivery.fan_out(
+            event.pk, deliver_first=True, event_type=event.event_type, subject_id=event.subject_id
+        )
+    return {
+        "fan_out": count(fan),
+        "deliver": count(attempt),
+        "fan_out_task_with_first_attempt": count(task),
+    }
 
 
-def start_worker() -> subprocess.Popen:
+def start_worker(pool: str, threads: int) -> subprocess.Popen:
+    """``prefork``: one ``celery worker -P prefork -c 2`` (a parent and 2 worker processes);
+    ``threads``: one ``celery worker -P threads -c <threads>`` (one process)."""
+    concurrency = {
+        "threads": ["-P", "threads", "-c", str(threads)],
+        "solo": ["-P", "solo"],
+        "prefork": ["-P", "prefork", "-c", "2"],
+    }[pool]
     process = subprocess.Popen(
         [
             sys.executable,
@@ -252,8 +277,7 @@ def start_worker() -> subprocess.Popen:
             "-A",
             "pancake",
             "worker",
-            "-c",
-            "2",
+            *concurrency,
             "-l",
             "INFO",
             "--without-gossip",
@@ -287,6 +311,39 @@ def start_worker() -> subprocess.Popen:
     return process
 
 
+def start_workers(pool: str, threads: int) -> list[subprocess.Popen]:
+    """Two worker processes either way: prefork's two children, or two thread-pool workers."""
+    if pool != "prefork":
+        return [start_worker(pool, threads) for _ in range(2)]
+    return [start_worker(pool, threads)]
+
+
+def workers_cpu_seconds(workers: list[subprocess.Popen]) -> float:
+    """CPU time (user + system) used so far by every process of the workers' process groups
+    (Linux /proc; 0 elsewhere). Unlike wall-clock rates, it barely moves when other work shares
+    the machine."""
+    groups = {w.pid for w in workers}
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) in groups:  # pgrp
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def stop_workers(workers: list[subprocess.Popen]) -> None:
+    for worker in workers:
+        os.killpg(worker.pid, signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=2000)
@@ -294,6 +351,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=20, help="events per transaction (load)")
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--worker-log", help="write the worker's log to this file")
+    parser.add_argument("--pool", choices=("threads", "solo", "prefork"), default="threads")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker process")
     args = parser.parse_args()
 
     import redis
@@ -312,7 +371,7 @@ def main() -> None:
 
     from billing.models import WebhookDelivery
 
-    worker = start_worker()
+    workers = start_workers(args.pool, args.threads)
     try:
         # warm-up: both processes have their connections, keys and code paths loaded
         for _ in range(20):
@@ -333,6 +392,7 @@ def main() -> None:
 
         # throughput: N events back to back
         started = time.time()
+        cpu_before = workers_cpu_seconds(workers), time.process_time()
         burst = []
         while len(burst) < args.events:
             burst += emit_batch(store, min(args.batch, args.events - len(burst)))
@@ -343,6 +403,8 @@ def main() -> None:
             for pk in WebhookDelivery.objects.filter(event__in=burst).values_list("pk", flat=True)
         }
         arrived = [receiver.arrivals[i] for i in burst_ids if i in receiver.arrivals]
+        cpu_workers = workers_cpu_seconds(workers) - cpu_before[0]
+        cpu_bench = time.process_time() - cpu_before[1]
         last = max(arrived) if arrived else time.time()
         elapsed = last - started
         load = latencies_ms(burst, receiver)
@@ -356,22 +418,23 @@ def main() -> None:
                 break
             time.sleep(0.2)
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
+        stop_workers(workers)
         receiver.close()
         connection.close()
         queue.flushdb()
         if args.worker_log:
-            Path(args.worker_log).write_text("".join(worker.log))
+            Path(args.worker_log).write_text("\n---\n".join("".join(w.log) for w in workers))
 
     rps = len(arrived) / elapsed if elapsed > 0 else 0.0
     idle_summary = summary(idle)
     result = {
         "bench": "webhooks",
-        "stack": "celery worker -c 2 (prefork) + Redis + PostgreSQL, receiver on 127.0.0.1",
+        "stack": {
+            "threads": f"2 celery workers -P threads -c {args.threads}",
+            "solo": "2 celery workers -P solo",
+            "prefork": "celery worker -P prefork -c 2",
+        }[args.pool]
+        + " + Redis + PostgreSQL, receiver on 127.0.0.1",
         "cpus": os.cpu_count(),
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "throughput": {
@@ -382,6 +445,12 @@ def main() -> None:
             "seconds_first_commit_to_last_arrival": round(elapsed, 2),
             "deliveries_per_s": round(rps, 1),
             "latency_under_load": summary(load),
+            # CPU per delivery of the burst: the workers (all their processes), and this process
+            # (emitting the events and the receiver answering them)
+            "cpu_ms_per_delivery": {
+                "workers": round(cpu_workers * 1000 / max(len(arrived), 1), 2),
+                "bench_process": round(cpu_bench * 1000 / max(len(arrived), 1), 2),
+            },
         },
         "idle_latency_commit_to_first_attempt": idle_summary,
         "duplicates_at_receiver": receiver.duplicates,
@@ -393,7 +462,9 @@ def main() -> None:
             "idle_p99_ms": TARGET_IDLE_P99_MS,
             "met": rps >= TARGET_RPS
             and idle_summary.get("p99_ms", 1e9) < TARGET_IDLE_P99_MS
-            and complete,
+            and complete
+            and receiver.duplicates == 0
+            and set(statuses) == {"success"},
         },
     }
     print(json.dumps(result))

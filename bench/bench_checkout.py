@@ -1,6 +1,7 @@
 """Benchmark checkout (create-session + create-order) against a yardstick, on the production stack.
 
-gunicorn (2 workers x 4 threads) + PostgreSQL + Redis, the way the README deploys it, with the
+gunicorn (2 workers, the README's sync workers; --threads N for gthread workers) + PostgreSQL +
+Redis, the way the README deploys it, with the
 settings module bench.settings_bench (production settings + one extra URL, see
 bench/yardstick_urls.py). Measured side by side in the same run:
 
@@ -290,8 +291,9 @@ def cpu_per_request(before: dict, after: dict, requests: int) -> dict:
     return out
 
 
-def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
-    """gunicorn with 2 workers x 4 threads on the production settings, answering /healthz."""
+def start_gunicorn(env: dict, port: int, threads: int = 1) -> subprocess.Popen:
+    """gunicorn with 2 workers on the production settings, answering /healthz: the README's
+    sync workers, or gthread workers of ``threads`` threads each."""
     import http.client
 
     server = subprocess.Popen(
@@ -305,7 +307,7 @@ def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
             "--workers",
             "2",
             "--threads",
-            "4",
+            str(threads),
             "--log-level",
             "warning",
         ],
@@ -327,6 +329,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="per measured load")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument(
+        "--threads", type=int, default=1, help="per gunicorn worker (1: the README's sync workers)"
+    )
+    parser.add_argument(
         "--rounds", type=int, default=5, help="alternate the two loads this many times"
     )
     parser.add_argument(
@@ -342,7 +347,7 @@ def main() -> None:
     base.setup_database()
     key, merchant_id, product_id = seed()
     env = {**os.environ, **ENV, "DJANGO_SETTINGS_MODULE": SETTINGS}
-    server = start_gunicorn(env, PORT)
+    server = start_gunicorn(env, PORT, args.threads)
     try:
         rss_start = worker_rss_mb(server.pid)
         # Warm both workers on both paths (imports, key cache, tax data) before measuring.
@@ -467,6 +472,7 @@ def main() -> None:
                     "count, transaction-control statements included.",
                 ],
                 "concurrency": args.concurrency,
+                "gunicorn_threads_per_worker": args.threads,
                 "seconds": args.seconds,
                 "rounds": args.rounds,
             },

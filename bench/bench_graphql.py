@@ -1,6 +1,7 @@
 """Benchmark the GraphQL read API against the yardstick, on the production stack.
 
-gunicorn (2 workers x 4 threads) + PostgreSQL + Redis, the way the README deploys it, with the
+gunicorn (2 workers, the README's sync workers; --threads N for gthread workers) + PostgreSQL +
+Redis, the way the README deploys it, with the
 settings module bench.settings_bench (production settings + the yardstick URL, see
 bench/yardstick_urls.py), in its own database, port and Redis database (DB, PORT below; the
 database is dropped and recreated), so it can run beside the other benchmarks.
@@ -253,6 +254,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="per measured load, in total")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="per gunicorn worker (1: the README's sync workers)"
+    )
     parser.add_argument("--profile", type=int, default=0, help="cProfile this many requests")
     args = parser.parse_args()
 
@@ -260,7 +264,7 @@ def main() -> None:
     base.setup_database()
     key, merchant_id, seed_seconds, (small_key, small_id) = seed(args.orders)
     env = {**os.environ, **ENV, "DJANGO_SETTINGS_MODULE": SETTINGS}
-    server = chk.start_gunicorn(env, PORT)
+    server = chk.start_gunicorn(env, PORT, args.threads)
     try:
         warm = chk.Stats()
         run = chk.run
@@ -345,6 +349,7 @@ def main() -> None:
             "one warm-up call; transaction-control statements included.",
         ],
         "concurrency": args.concurrency,
+        "gunicorn_threads_per_worker": args.threads,
         "seconds": args.seconds,
         "rounds": args.rounds,
     }

@@ -63,6 +63,8 @@ MAX_ATTEMPTS = 1 + len(RETRY_AFTER)
 SNIPPET = 1000
 DRAIN = 64 * 1024  # read at most this much more of a response to keep its connection
 WAIT_FOR_EARLIER = timedelta(seconds=30)  # re-check a delivery queued behind an earlier one
+# re-check a delivery whose order's earlier event was still being fanned out (by another worker)
+WAIT_FOR_FAN_OUT = timedelta(seconds=2)
 
 
 def timeout_seconds() -> float:
@@ -73,17 +75,19 @@ def lease() -> timedelta:
     return timedelta(seconds=2 * timeout_seconds() + 20)
 
 
-def _kick(delivery_ids) -> None:
-    """Queue deliveries once the current transaction commits (the sweep covers a lost kick)."""
+def _kick(delivery_ids, *, after: timedelta | None = None) -> None:
+    """Queue deliveries once the current transaction commits, to run ``after`` that long if
+    given (the sweep covers a lost kick)."""
     from billing import tasks
 
     ids = [str(i) for i in delivery_ids]
     if not ids:
         return
+    countdown = after.total_seconds() if after else None
 
     def send():
         for delivery_id in ids:
-            tasks.deliver_webhook.delay(delivery_id)
+            tasks.deliver_webhook.apply_async((delivery_id,), countdown=countdown)
 
     transaction.on_commit(send, robust=True)
 
@@ -180,8 +184,9 @@ def fan_out(
 
     Order per order or subscription and endpoint: a delivery is due at once only when no earlier
     delivery of it is pending there and no earlier event of it waits to be fanned out (its fan-out
-    may be running on another worker right now); otherwise it waits (WAIT_FOR_EARLIER) and the
-    earlier one's completion lets it go (``_kick_next``), or the sweep."""
+    may be running on another worker right now); otherwise it waits: behind a pending delivery
+    until that one's completion lets it go (``_kick_next``; WAIT_FOR_EARLIER at the latest),
+    behind an event being fanned out for a re-check WAIT_FOR_FAN_OUT later."""
     # Only outside a transaction: a POST must never go out before the rows are committed.
     inline = deliver_first and not transaction.get_connection().in_atomic_block
     event_id = _as_uuid(event_id)
@@ -200,8 +205,10 @@ def fan_out(
                 continue
             if not endpoint.enabled:
                 next_attempt_at = None  # held until the endpoint is enabled again
-            elif event.follows_undispatched or endpoint.has_pending:
+            elif endpoint.has_pending:
                 next_attempt_at = now + WAIT_FOR_EARLIER
+            elif event.follows_undispatched:
+                next_attempt_at = now + WAIT_FOR_FAN_OUT
             else:
                 next_attempt_at = now
             delivery_id = uuid.uuid4()
@@ -240,6 +247,8 @@ def fan_out(
         event.dispatched_at = now
         prepared.update_fields(event, ["dispatched_at"])
         _kick([d.pk for d in due])
+        recheck = now + WAIT_FOR_FAN_OUT
+        _kick([d.pk for d in deliveries if d.next_attempt_at == recheck], after=WAIT_FOR_FAN_OUT)
     if first is not None:
         _attempt(first)  # a crash here leaves the row leased: the sweep sends it after the lease
     return [d.pk for d in deliveries]
@@ -249,9 +258,10 @@ def fan_out(
 
 
 def _claimable(delivery_id: uuid.UUID):
-    """The pending delivery, locked (busy: nothing), with its endpoint and whether a delivery of
-    an earlier event of the same order or subscription is pending for the same endpoint (events
-    in the order they happened, whatever the order their fan-outs ran in)."""
+    """The pending delivery, locked (busy: nothing), with its endpoint and whether it must wait
+    for an earlier event of the same order or subscription: one with a delivery pending for the
+    same endpoint, or one not fanned out yet (events in the order they happened, whatever the
+    order their fan-outs ran in)."""
     earlier = WebhookDelivery.objects.filter(
         endpoint=OuterRef("endpoint"),
         aggregate_id=OuterRef("aggregate_id"),
@@ -259,11 +269,16 @@ def _claimable(delivery_id: uuid.UUID):
         is_test=False,
         event__created_at__lt=OuterRef("event__created_at"),
     )
+    undispatched = OutboxEvent.objects.filter(
+        aggregate_id=OuterRef("aggregate_id"),
+        created_at__lt=OuterRef("event__created_at"),
+        dispatched_at__isnull=True,
+    )
     return (
         WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("endpoint")
         .filter(pk=delivery_id, status=Status.PENDING)
-        .annotate(waits_for_earlier=Exists(earlier))
+        .annotate(waits_for_earlier=Exists(earlier) | Exists(undispatched))
     )
 
 

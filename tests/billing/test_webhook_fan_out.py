@@ -31,6 +31,17 @@ from tests.billing.test_webhooks import Receiver, add_webhook, fire, verify
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def emit_for(store, order, event_type):
+    return emit(
+        store_id=store.pk,
+        environment="test",
+        event_type=event_type,
+        subject_id=uuid.uuid4(),
+        aggregate_id=order,
+        data={"orderId": str(order), "currency": "USD"},
+    )
+
+
 @pytest.fixture
 def receiver():
     r = Receiver()
@@ -98,14 +109,7 @@ def test_a_later_event_fanned_out_first_waits_for_the_earlier_one(
     order = uuid.uuid4()
     with transaction.atomic():  # one change, two events of one subscription
         first, second = (
-            emit(
-                store_id=store.pk,
-                environment="test",
-                event_type=event_type,
-                subject_id=uuid.uuid4(),
-                aggregate_id=order,
-                data={"orderId": str(order), "currency": "USD"},
-            )
+            emit_for(store, order, event_type)
             for event_type in ("subscription.activated", "subscription.payment_succeeded")
         )
 
@@ -120,6 +124,49 @@ def test_a_later_event_fanned_out_first_waits_for_the_earlier_one(
     sent = [json.loads(r["body"])["eventType"] for r in receiver.requests]
     assert sent == ["subscription.activated", "subscription.payment_succeeded"]
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"success"}
+
+
+def test_a_later_event_waiting_on_a_fan_out_goes_when_that_fan_out_made_nothing_for_it(
+    api, store, store_id, receiver, held_kicks
+):
+    add_webhook(api, store_id, receiver.url, events=["subscription.payment_succeeded"])
+    order = uuid.uuid4()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        with transaction.atomic():  # one change, two events, a moment apart
+            first = emit_for(store, order, "subscription.activated")
+            clock.shift(timedelta(milliseconds=1))
+            second = emit_for(store, order, "subscription.payment_succeeded")
+        delivery.fan_out(second.pk, deliver_first=True)  # the earlier fan-out is still running
+        waiting = WebhookDelivery.objects.get()
+        assert waiting.next_attempt_at == timezone.now() + delivery.WAIT_FOR_FAN_OUT  # re-check
+        assert delivery.deliver(waiting.pk) == "not due" and receiver.requests == []
+
+        assert delivery.fan_out(first.pk, deliver_first=True) == []  # nothing for this endpoint
+        clock.shift(delivery.WAIT_FOR_FAN_OUT)
+        assert delivery.deliver(waiting.pk) == "success"  # the re-check the fan-out queued
+    assert [json.loads(r["body"])["id"] for r in receiver.requests] == [str(waiting.pk)]
+
+
+def test_a_delivery_claimed_while_an_earlier_event_is_not_fanned_out_waits(
+    api, store, store_id, receiver, held_kicks
+):
+    add_webhook(api, store_id, receiver.url)
+    order = uuid.uuid4()
+    with transaction.atomic():
+        first, second = (
+            emit_for(store, order, event_type)
+            for event_type in ("subscription.activated", "subscription.payment_succeeded")
+        )
+    later = timezone.now() + delivery.WAIT_FOR_FAN_OUT
+    with time_machine.travel(later, tick=False):
+        delivery.fan_out(second.pk, deliver_first=True)
+        (waiting,) = WebhookDelivery.objects.all()
+    # The earlier event's fan-out was lost (its worker died): the re-check still holds back.
+    with time_machine.travel(later + delivery.WAIT_FOR_FAN_OUT, tick=False):
+        assert delivery.deliver(waiting.pk) == "waits for an earlier event"
+    assert receiver.requests == []
+    assert OutboxEvent.objects.get(pk=first.pk).dispatched_at is None
 
 
 def test_an_answer_that_comes_after_its_lease_ran_out_is_still_recorded(

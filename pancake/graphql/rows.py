@@ -6,59 +6,17 @@ reads them, so rows pointing at the same related row can share one instance: the
 is Django's ``ModelIterable`` with a populator that remembers, per relation, the instances it
 built by primary key. Everything else (annotations, known related objects) is Django's.
 
-The instances themselves are built the way ``Model.from_db`` builds them, minus the generic
-``__init__``: for a model with Django's own ``__init__`` and ``from_db``, no ``pre_init`` or
-``post_init`` receivers and plain attributes for the loaded columns, ``__init__`` does nothing
-but set those attributes and a fresh ``ModelState``; here they are set at once. Any other model
-takes ``from_db``.
+The instances themselves are built without ``Model.__init__`` where that is the same
+(``pancake.api.prepared.instance_builder``).
 """
 
 from __future__ import annotations
 
-import inspect
 import operator
-from functools import partial
 
-from django.db.models import Model, signals
-from django.db.models.base import ModelState
-from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import ModelIterable, RelatedPopulator
-from django.db.models.query_utils import DeferredAttribute
 
-_PLAIN_ATTRIBUTES = (DeferredAttribute, ForeignKeyDeferredAttribute)
-
-
-def _plain(model_cls, init_list) -> bool:
-    return (
-        model_cls.__init__ is Model.__init__
-        and model_cls.from_db.__func__ is Model.from_db.__func__
-        and not signals.pre_init.has_listeners(model_cls)
-        and not signals.post_init.has_listeners(model_cls)
-        and all(
-            type(inspect.getattr_static(model_cls, name, None)) in _PLAIN_ATTRIBUTES
-            for name in init_list
-        )
-    )
-
-
-def builder(model_cls, db, init_list):
-    """``values -> instance``, the same instance as ``model_cls.from_db(db, init_list, values)``."""
-    if not _plain(model_cls, init_list):
-        return partial(model_cls.from_db, db, init_list)
-    names = tuple(init_list)
-    new = object.__new__
-
-    def build(values):
-        obj = new(model_cls)
-        state = ModelState()
-        state.adding = False
-        state.db = db
-        attrs = obj.__dict__
-        attrs["_state"] = state
-        attrs.update(zip(names, values, strict=True))
-        return obj
-
-    return build
+from pancake.api.prepared import instance_builder
 
 
 class _SharedPopulator(RelatedPopulator):
@@ -68,7 +26,7 @@ class _SharedPopulator(RelatedPopulator):
             _SharedPopulator(info, select, db) for info in klass_info.get("related_klass_infos", [])
         ]
         self.built: dict = {}
-        self.build = builder(self.model_cls, db, self.init_list)
+        self.build = instance_builder(self.model_cls, db, self.init_list)
 
     def populate(self, row, from_obj):
         obj_data = (
@@ -129,7 +87,7 @@ class SharedRelatedModelIterable(ModelIterable):
             )
             for field, related_objs in queryset._known_related_objects.items()
         ]
-        build = builder(model_cls, db, init_list)
+        build = instance_builder(model_cls, db, init_list)
         for row in compiler.results_iter(results):
             obj = build(row[model_fields_start:model_fields_end])
             for rel_populator in related_populators:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from billing.models import Payment
 from checkout import languages, presenters
 from checkout.models import Order, OrderKind
 from pancake.api import ids
+from pancake.api.prepared import PreparedSelect
 from pancake.models import EmailDelivery, Environment
 from pancake.money import format_money
 from products.models import BillingPeriod
@@ -49,15 +51,22 @@ _BRANDS = {
 }
 
 
+# Every order event's email task reads this: compiled once per connection (pancake.api.prepared).
+_PAYMENT_WITH_ORDER = PreparedSelect(
+    lambda payment_id: Payment.objects.select_related(
+        "order__store", "order__session", "order__version"
+    ).filter(pk=payment_id)[:1]
+)
+
+
 def order_emails_send(*, payment_id: str) -> int:
     """Send the emails of a paid order's first payment: the buyer's confirmation and the
     merchant's new-order notice, each gated by the store's switch. Re-reads everything; safe to
     run twice. Returns the number of emails sent by this call."""
-    payment = (
-        Payment.objects.select_related("order__store", "order__session", "order__version")
-        .filter(pk=payment_id)
-        .first()
-    )
+    try:
+        payment = _PAYMENT_WITH_ORDER.first(uuid.UUID(str(payment_id)))
+    except ValueError:
+        return 0
     if payment is None or payment.paid_at is None:
         return 0
     order = payment.order

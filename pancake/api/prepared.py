@@ -90,12 +90,21 @@ def instance_builder(model_cls, db: str, init_list):
 
 
 class FastRelatedPopulator(RelatedPopulator):
-    """Django's ``select_related`` populator, building its instances with ``instance_builder``."""
+    """Django's ``select_related`` populator, building its instances with ``instance_builder``
+    (its nested populators are of the same class)."""
 
     def __init__(self, klass_info, select, db):
         super().__init__(klass_info, select, db)
-        self.related_populators = related_populators(klass_info, select, db)
+        self.related_populators = [
+            type(self)(info, select, db) for info in klass_info.get("related_klass_infos", [])
+        ]
         self.build = instance_builder(self.model_cls, db, self.init_list)
+
+    def instance(self, row, obj_data):
+        obj = self.build(obj_data)
+        for populator in self.related_populators:
+            populator.populate(row, obj)
+        return obj
 
     def populate(self, row, from_obj):
         obj_data = (
@@ -103,12 +112,7 @@ class FastRelatedPopulator(RelatedPopulator):
             if self.reorder_for_init
             else row[self.cols_start : self.cols_end]
         )
-        if obj_data[self.pk_idx] is None:
-            obj = None
-        else:
-            obj = self.build(obj_data)
-            for populator in self.related_populators:
-                populator.populate(row, obj)
+        obj = None if obj_data[self.pk_idx] is None else self.instance(row, obj_data)
         self.local_setter(from_obj, obj)
         if obj is not None:
             self.remote_setter(obj, from_obj)

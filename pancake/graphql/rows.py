@@ -14,39 +14,24 @@ from __future__ import annotations
 
 import operator
 
-from django.db.models.query import ModelIterable, RelatedPopulator
+from django.db.models.query import ModelIterable
 
-from pancake.api.prepared import instance_builder
+from pancake.api.prepared import FastRelatedPopulator, instance_builder
 
 
-class _SharedPopulator(RelatedPopulator):
+class _SharedPopulator(FastRelatedPopulator):
+    """Builds one instance per related primary key (per relation) and hands it to every row."""
+
     def __init__(self, klass_info, select, db):
         super().__init__(klass_info, select, db)
-        self.related_populators = [
-            _SharedPopulator(info, select, db) for info in klass_info.get("related_klass_infos", [])
-        ]
         self.built: dict = {}
-        self.build = instance_builder(self.model_cls, db, self.init_list)
 
-    def populate(self, row, from_obj):
-        obj_data = (
-            self.reorder_for_init(row)
-            if self.reorder_for_init
-            else row[self.cols_start : self.cols_end]
-        )
+    def instance(self, row, obj_data):
         pk = obj_data[self.pk_idx]
-        if pk is None:
-            obj = None
-        else:
-            obj = self.built.get(pk)
-            if obj is None:
-                obj = self.build(obj_data)
-                for rel_iter in self.related_populators:
-                    rel_iter.populate(row, obj)
-                self.built[pk] = obj
-        self.local_setter(from_obj, obj)
-        if obj is not None:
-            self.remote_setter(obj, from_obj)
+        obj = self.built.get(pk)
+        if obj is None:
+            obj = self.built[pk] = super().instance(row, obj_data)
+        return obj
 
 
 class SharedRelatedModelIterable(ModelIterable):

@@ -135,21 +135,23 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
     "DB_PREPARED_STATEMENTS", True
 ):
-    # Parameters bound by the server, and statements prepared once a connection has run them
-    # DB_PREPARE_THRESHOLD times: PostgreSQL parses the hot reads and writes once per connection,
-    # and no parameter is quoted into SQL text by the client. Turn off behind a pooler in
-    # transaction mode that cannot keep prepared statements (PgBouncer < 1.21).
-    #
-    # Plans stay custom (DB_PLAN_CACHE_MODE): a generic plan is made for no tenant in particular,
-    # and for "this store's newest orders" it walks the created_at index of every store's orders
-    # (fine for the biggest store, linear in everyone else's orders for a small one).
+    # Parameters bound by the server (no client-side quoting of values into SQL text). The hot
+    # point reads and single-row writes (pancake/api/prepared.py) are prepared on the server and
+    # may run on a generic plan. Every other statement is planned for its values each time: a
+    # generic plan for "this store's newest orders" walks every store's orders when the store is
+    # small. DB_PREPARE_THRESHOLD=N prepares any statement after N runs too, DB_PLAN_CACHE_MODE
+    # sets PostgreSQL's plan_cache_mode. Turn it all off behind a pooler in transaction mode that
+    # cannot keep prepared statements (PgBouncer < 1.21).
+    # (psycopg prepares nothing at all with a threshold of None: a threshold never reached
+    # leaves the choice to each execute(prepare=True).)
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"server_side_binding": True, "prepare_threshold": env_int("DB_PREPARE_THRESHOLD", 5)}
+        {"server_side_binding": True, "prepare_threshold": env_int("DB_PREPARE_THRESHOLD", 2**31)}
     )
-    _plan_cache_mode = env("DB_PLAN_CACHE_MODE", "force_custom_plan")
-    if _plan_cache_mode not in ("auto", "force_custom_plan", "force_generic_plan"):
-        raise ImproperlyConfigured(f"DB_PLAN_CACHE_MODE: unknown mode {_plan_cache_mode!r}")
-    DATABASES["default"]["OPTIONS"]["options"] = f"-c plan_cache_mode={_plan_cache_mode}"
+    _plan_cache_mode = env("DB_PLAN_CACHE_MODE", "")
+    if _plan_cache_mode:
+        if _plan_cache_mode not in ("auto", "force_custom_plan", "force_generic_plan"):
+            raise ImproperlyConfigured(f"DB_PLAN_CACHE_MODE: unknown mode {_plan_cache_mode!r}")
+        DATABASES["default"]["OPTIONS"]["options"] = f"-c plan_cache_mode={_plan_cache_mode}"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several requests may write at once (idempotency rows, the dev server's threads).
     DATABASES["default"].setdefault("OPTIONS", {}).update(

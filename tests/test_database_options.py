@@ -1,5 +1,6 @@
-"""PostgreSQL connections bind parameters server-side, prepare statements they run often and keep
-custom plans (pancake/settings.py, DB_PREPARED_STATEMENTS, DB_PREPARE_THRESHOLD,
+"""PostgreSQL connections bind parameters server-side; the hot statements of
+pancake/api/prepared.py are prepared on the server, every other statement is planned for its
+values each time (pancake/settings.py: DB_PREPARED_STATEMENTS, DB_PREPARE_THRESHOLD,
 DB_PLAN_CACHE_MODE)."""
 
 import json
@@ -8,7 +9,11 @@ import sys
 
 from django.db import connection
 
+from pancake.api import prepared
+from stores.models import Store
 from tests.test_settings import ROOT, production_env
+
+NEVER = 2**31
 
 PRINT_OPTIONS = (
     "import json, django; django.setup(); from django.conf import settings; "
@@ -29,13 +34,29 @@ def _options(**env) -> subprocess.CompletedProcess:
     )
 
 
-def test_a_live_connection_prepares_statements_with_custom_plans(require_postgres):
+def _prepared_statements() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+STORE_BY_SLUG = prepared.PreparedSelect(lambda slug: Store.objects.filter(slug=slug)[:1])
+
+
+def test_only_the_hot_statements_are_prepared_on_the_server(require_postgres, store):
     with connection.cursor() as cursor:
         cursor.execute("SHOW plan_cache_mode")
-        assert cursor.fetchone() == ("force_custom_plan",)
-        raw = cursor.cursor
-    assert type(raw).__name__ == "ServerBindingCursor"
-    assert connection.connection.prepare_threshold == 5
+        assert cursor.fetchone() == ("auto",)
+        assert type(cursor.cursor).__name__ == "ServerBindingCursor"
+    assert connection.connection.prepare_threshold == NEVER
+    for _ in range(3):
+        assert STORE_BY_SLUG.first(store.slug).pk == store.pk
+        assert list(Store.objects.filter(slug=store.slug).values_list("pk", flat=True)) == [
+            store.pk
+        ]
+    statements = _prepared_statements()
+    assert any('FROM "stores_store"' in s and "LIMIT 1" in s for s in statements), statements
+    assert not any('FROM "stores_store"' in s and "LIMIT" not in s for s in statements)
 
 
 def test_the_options_follow_the_environment():
@@ -43,8 +64,7 @@ def test_the_options_follow_the_environment():
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
         "server_side_binding": True,
-        "prepare_threshold": 5,
-        "options": "-c plan_cache_mode=force_custom_plan",
+        "prepare_threshold": NEVER,
     }
     result = _options(DB_PLAN_CACHE_MODE="auto", DB_PREPARE_THRESHOLD="2")
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {

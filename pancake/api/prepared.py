@@ -13,6 +13,14 @@ from a statement text compiled once per model and field list.
 
 Anything out of the ordinary (a value of an unexpected type, an expression as a value, save
 signal receivers, multi-table inheritance) takes the ORM's own path, unchanged.
+
+On PostgreSQL with server-side parameters (the default, ``DB_PREPARED_STATEMENTS``), these
+statements are also prepared on the server, and PostgreSQL may settle on one generic plan for
+each: it stops planning them on every request. That is right only for statements whose best plan
+does not depend on their values: the point reads and single-row writes of the hot paths, which
+is all this module is for. Lists ("this store's newest orders") go through the ORM, unprepared,
+and are planned for their values every time (a generic plan would walk every store's rows for a
+small store's few).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from functools import partial
 from typing import Any
 
 from django.db import DatabaseError, connections, router
+from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import Model, signals
 from django.db.models.base import ModelState
 from django.db.models.constants import OnConflict
@@ -44,6 +53,38 @@ def _cache(connection) -> dict:
     if cache is None:
         cache = connection.__dict__[_CACHE_ATTR] = {}
     return cache
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+def _server_prepares(connection) -> bool:
+    return (
+        connection.vendor == "postgresql"
+        and connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") is True
+    )
+
+
+def _execute(cursor, sql: str, params) -> None:
+    """``cursor.execute(sql, params)``, prepared on the server where parameters are bound there
+    (psycopg's ``prepare=True``), through Django's execute wrappers, error translation and
+    query log exactly as ``execute`` goes."""
+    db = cursor.db
+    if not _server_prepares(db):
+        cursor.execute(sql, params)
+        return
+    raw = cursor.cursor
+
+    def executor(sql, params, many, context):
+        db.validate_no_broken_transaction()
+        with db.wrap_database_errors:
+            return raw.execute(sql, params, prepare=True)
+
+    if isinstance(cursor, CursorDebugWrapper):
+        with cursor.debug_sql(sql, params, use_last_executed_query=True):
+            cursor._execute_with_wrappers(sql, params, False, executor)
+    else:
+        cursor._execute_with_wrappers(sql, params, False, executor)
 
 
 # --- model instances ------------------------------------------------------------------------------
@@ -260,7 +301,7 @@ class PreparedSelect:
             for index, fn, constant in compiled.slots
         ]
         with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
+            _execute(cursor, compiled.sql, params)
             rows = cursor.fetchall()
         if not rows:
             return []
@@ -343,7 +384,7 @@ def insert(obj: Model, using: str | None = None, *, ignore_conflicts: bool = Fal
         else:
             cache[key] = sql
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        _execute(cursor, sql, values)
         inserted = cursor.fetchone() is not None if ignore_conflicts else True
     if inserted:
         obj._state.adding = False
@@ -381,7 +422,7 @@ def update_fields(obj: Model, names: list[str], using: str | None = None) -> Non
         sql = f"UPDATE {qn(meta.db_table)} SET {sets} WHERE {qn(meta.pk.column)} = %s"  # noqa: S608 - names from the model
         cache[key] = sql
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, meta.pk.get_db_prep_value(obj.pk, connection)])
+        _execute(cursor, sql, [*values, meta.pk.get_db_prep_value(obj.pk, connection)])
         if cursor.rowcount == 0:
             raise DatabaseError("Save with update_fields did not affect any rows.")
     obj._state.adding = False

@@ -94,7 +94,7 @@ class ApiEnvelopeMiddleware:
 
 # --- the direct path of action calls --------------------------------------------------------------
 
-ACTIONS = "/v1/actions/"
+API_PREFIX = "/v1/"
 # Middlewares that leave an action call and its answer as they are: skipped on the direct path.
 INERT_FOR_ACTIONS = {
     "whitenoise.middleware.WhiteNoiseMiddleware",  # serves STATIC_URL files only
@@ -111,8 +111,10 @@ def _unreachable(request):  # pragma: no cover - the direct path never calls get
 
 
 class DirectActionMiddleware:
-    """Takes an action call (``POST /v1/actions/…``) straight to its view, past the
-    middlewares after this one that do nothing for it (``INERT_FOR_ACTIONS``). The others
+    """Takes an action call (``POST /v1/actions/…``) or a GraphQL read (``POST /v1/graphql``,
+    a view marked ``direct_api``) straight to its view, past the middlewares after this one
+    that do nothing for it (``INERT_FOR_ACTIONS``: both are signed, session-less and
+    CSRF-exempt). The others
     (security, locale, common, clickjacking) still run, their request and response halves in
     the chain's order, and an exception becomes a response where the handler would have made
     it one, so the answer is the same, headers included. Walking the whole chain cost about
@@ -156,11 +158,12 @@ class DirectActionMiddleware:
         return chain, hooks
 
     def _action_match(self, request):
-        """The resolver match of an action view for this request, or None."""
+        """The resolver match of an action view (or a ``direct_api`` view) for this request, or
+        None."""
         if (
             self._chain is None
             or request.method != "POST"
-            or not request.path_info.startswith(ACTIONS)
+            or not request.path_info.startswith(API_PREFIX)
         ):
             return None
         key = (get_urlconf() or settings.ROOT_URLCONF, request.path_info)
@@ -173,7 +176,10 @@ class DirectActionMiddleware:
             except Resolver404:
                 return None
             view_class = getattr(match.func, "view_class", None)
-            if not (isinstance(view_class, type) and issubclass(view_class, ActionView)):
+            direct = getattr(match.func, "direct_api", False) or (
+                isinstance(view_class, type) and issubclass(view_class, ActionView)
+            )
+            if not direct:
                 return None
             self._matches[key] = match  # one per action path: bounded by the registry
         return match

@@ -112,6 +112,11 @@ def graphql_view(request):
     return run(query, variables, operation_name, GraphQLContext(request, actor, version))
 
 
+# Signed, session-less and CSRF-exempt like an action: DirectActionMiddleware takes it straight
+# here past the browser middlewares.
+graphql_view.direct_api = True
+
+
 def session_view(request, actor) -> HttpResponse:
     """The dashboard's GraphiQL endpoint: a signed-in merchant's session (the caller checked it
     and the CSRF token) instead of a signature, then the same rate limit, parsing, limits and

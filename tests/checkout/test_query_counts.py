@@ -97,3 +97,28 @@ def test_the_direct_action_path_answers_like_the_whole_middleware_chain(
         assert direct.json()["data"].keys() == whole.json()["data"].keys()
     else:
         assert direct.content == whole.content
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["{ storesCount onetimeOrders(limit: 2) { id status } }", "{ nope }", "mutation { x }"],
+)
+def test_graphql_takes_the_direct_path_and_answers_like_the_whole_chain(api, book, settings, query):
+    """``POST /v1/graphql`` is marked ``direct_api``: DirectActionMiddleware takes it to its
+    view, with the answer the whole middleware chain gives, headers in the same order."""
+    import json
+
+    from django.test import Client, RequestFactory
+
+    from pancake.api.middleware import DirectActionMiddleware
+
+    probe = RequestFactory().post("/v1/graphql", b"{}", content_type="application/json")
+    assert DirectActionMiddleware(lambda request: None)._action_match(probe) is not None
+    body = json.dumps({"query": query}).encode()
+    direct = api.raw("/v1/graphql", body)
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "DirectAction" not in m]
+    api.client = Client()  # a handler built from the chain without it
+    whole = api.raw("/v1/graphql", body)
+    assert direct.status_code == whole.status_code
+    assert list(direct.items()) == list(whole.items())
+    assert direct.content == whole.content

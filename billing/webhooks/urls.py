@@ -96,8 +96,10 @@ def check_url(url: object, environment: str, *, field: str = "url") -> str:
     return url
 
 
-def resolve_checked(url: str, environment: str) -> None:
-    """Resolve the URL's host and check every address it has (raises UnsafeDestination)."""
+def resolve_checked(url: str, environment: str) -> str:
+    """Resolve the URL's host, check every address it has (raises UnsafeDestination) and return
+    the one to connect to: the caller connects to that address itself, so a name that resolves
+    elsewhere a moment later (DNS rebinding) cannot take the request past the check."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
@@ -109,5 +111,8 @@ def resolve_checked(url: str, environment: str) -> None:
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as exc:
         raise UnsafeDestination(f"cannot resolve {parts.hostname}: {exc}") from None
+    if not infos:
+        raise UnsafeDestination(f"cannot resolve {parts.hostname}: no address")
     for info in infos:
         _check_address(ipaddress.ip_address(info[4][0]), environment)
+    return infos[0][4][0]

@@ -42,7 +42,9 @@ class Receiver:
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode()
-                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                receiver.requests.append(
+                    {"headers": dict(self.headers), "body": body, "path": self.path}
+                )
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
                 self.end_headers()
@@ -324,6 +326,31 @@ def test_a_name_resolving_to_a_private_address_is_refused_at_delivery(
     attempt = stored.attempts.get()
     assert attempt.status_code is None
     assert attempt.error == "Refused destination: private addresses cannot receive webhooks"
+
+
+def test_the_post_goes_to_the_address_that_was_checked(api, store, store_id, receiver, monkeypatch):
+    """DNS rebinding: a name that resolves to an allowed address for the check and elsewhere a
+    moment later still gets the POST at the checked address, with its own name in Host; the
+    name is resolved once per attempt."""
+    port = receiver.server.server_port
+    add_webhook(api, store_id, f"http://rebind.example.test:{port}/hooks?x=1")
+    real = socket.getaddrinfo
+    answers = iter(["127.0.0.1", "192.0.2.1", "192.0.2.1"])  # then an unroutable address
+    asked = []
+
+    def rebinding(host, *args, **kwargs):
+        if host == "rebind.example.test":
+            asked.append(host)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    fire(store)
+    assert WebhookDelivery.objects.get().status == "success"
+    assert asked == ["rebind.example.test"]
+    [request] = receiver.requests
+    assert request["headers"]["Host"] == f"rebind.example.test:{port}"
+    assert request["path"] == "/hooks?x=1"
 
 
 def test_resend_keeps_the_id_and_bytes(api, store, store_id, receiver):

@@ -353,6 +353,89 @@ def test_the_post_goes_to_the_address_that_was_checked(api, store, store_id, rec
     assert request["path"] == "/hooks?x=1"
 
 
+def _tls_receiver(tmp_path, name: str):
+    """An HTTPS receiver on 127.0.0.1 with a certificate for ``name`` from a CA of its own;
+    returns (server, port, CA file)."""
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def cert(subject, issuer, public, signer, *, ca, san=None):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(public)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if san:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca = cert("Test CA", "Test CA", ca_key.public_key(), ca_key, ca=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    leaf = cert(name, "Test CA", key.public_key(), ca_key, ca=False, san=name)
+    pem = serialization.Encoding.PEM
+    (tmp_path / "ca.pem").write_bytes(ca.public_bytes(pem))
+    (tmp_path / "leaf.pem").write_bytes(leaf.public_bytes(pem))
+    (tmp_path / "leaf.key").write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    receiver = Receiver()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "leaf.pem", tmp_path / "leaf.key")
+    receiver.server.socket = context.wrap_socket(receiver.server.socket, server_side=True)
+    return receiver, receiver.server.server_port, str(tmp_path / "ca.pem")
+
+
+@pytest.mark.parametrize(
+    ("certificate_name", "status", "error"),
+    [("hooks.example.test", "success", ""), ("someone-else.test", "pending", "SSLError")],
+)
+def test_https_to_the_checked_address_verifies_the_name(
+    api, store, store_id, monkeypatch, tmp_path, certificate_name, status, error
+):
+    """Connecting to the checked address still verifies the receiver's certificate against the
+    URL's name (sent as SNI): a certificate for another name is refused."""
+    receiver, port, ca_file = _tls_receiver(tmp_path, certificate_name)
+    try:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
+        delivery._local.__dict__.pop("pools", None)  # this thread's pools: the new CA
+        add_webhook(api, store_id, f"https://hooks.example.test:{port}/hooks")
+        real = socket.getaddrinfo
+
+        def resolve(host, *args, **kwargs):
+            if host == "hooks.example.test":
+                return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+            return real(host, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", resolve)
+        fire(store)
+        stored = WebhookDelivery.objects.get()
+        assert stored.status == status
+        attempt = stored.attempts.get()
+        if error:
+            assert attempt.status_code is None and error in attempt.error
+            assert receiver.requests == []
+        else:
+            assert attempt.status_code == 200
+            assert receiver.requests[0]["headers"]["Host"] == f"hooks.example.test:{port}"
+    finally:
+        delivery._local.__dict__.pop("pools", None)
+        receiver.close()
+
+
 def test_resend_keeps_the_id_and_bytes(api, store, store_id, receiver):
     add_webhook(api, store_id, receiver.url)
     fire(store)

@@ -17,15 +17,10 @@ store's logo and name on the card. Without it (older rows) they look like any Pa
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
 import uuid
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils import translation
@@ -121,44 +116,6 @@ def _in_payment_language(payment, render_page):
 
 # --- the store's branding (display["branding"], written by the checkout) --------------------------
 
-_HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
-_HTTP_URL = URLValidator(schemes=["http", "https"])
-_DARK_TEXT, _LIGHT_TEXT = "#111827", "#FFFFFF"
-
-
-def _luminance(hex_colour: str) -> float:
-    """WCAG relative luminance of ``#RGB`` or ``#RRGGBB``."""
-    digits = hex_colour[1:]
-    if len(digits) == 3:
-        digits = "".join(c * 2 for c in digits)
-    channels = []
-    for i in (0, 2, 4):
-        c = int(digits[i : i + 2], 16) / 255
-        channels.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
-    return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
-
-
-def _on_primary(primary, theme_name: str) -> str:
-    """The text colour for the brand's primary buttons: whichever of near-black and white
-    contrasts more with it (a store may pick a dark primary). Always one of the two constants."""
-    if not (isinstance(primary, str) and _HEX.fullmatch(primary)):
-        primary = branding.DEFAULTS[theme_name]["checkoutColorPrimary"]
-    lum = _luminance(primary)
-    dark_ratio = (lum + 0.05) / (_luminance(_DARK_TEXT) + 0.05)
-    light_ratio = 1.05 / (lum + 0.05)
-    return _DARK_TEXT if dark_ratio >= light_ratio else _LIGHT_TEXT
-
-
-def _logo_url(value) -> str | None:
-    """An http(s) URL as the store's settings accept it, else no logo."""
-    if not isinstance(value, str) or len(value) > 2000 or "\x00" in value:
-        return None
-    try:
-        _HTTP_URL(value)
-    except ValidationError:
-        return None
-    return value
-
 
 def _brand(payment) -> dict | None:
     """The store's look for this payment's pages, or None to look as Pancake does. The stored
@@ -168,15 +125,15 @@ def _brand(payment) -> dict | None:
     if not isinstance(look, dict):
         return None
     name = "dark" if look.get("theme") == "dark" else "light"
-    on_primary = _on_primary(look.get("checkoutColorPrimary"), name)
+    on_primary = branding.on_primary(look.get("checkoutColorPrimary"), name)
     css = branding.theme_css(look, name, "body.tp-page")
     css += f"body.tp-page{{--brand-on-primary:{on_primary};}}"
-    logo = _logo_url(look.get("logo"))
+    logo = branding.logo_url(look.get("logo"))
     store_name = look.get("storeName") or (payment.display or {}).get("title") or ""
     return {
         "theme": name,
         "css": css,
-        "css_hash": base64.b64encode(hashlib.sha256(css.encode()).digest()).decode(),
+        "css_hash": branding.css_hash(css),
         "logo": logo,
         "store_name": str(store_name)[:200],
     }

@@ -9,7 +9,6 @@ the claim and the send leaves the row ``pending``: at most once, never twice."""
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -32,14 +31,13 @@ from pancake.api.prepared import PreparedSelect
 from pancake.models import EmailDelivery, Environment
 from pancake.money import format_money
 from products.models import BillingPeriod
-from stores.branding import DEFAULTS as BRANDING_DEFAULTS
+from stores import branding
 from stores.models import MembershipStatus, Role, Store, StoreMembership
 
 logger = logging.getLogger(__name__)
 
 BUYER = EmailDelivery.RecipientType.BUYER
 MERCHANT = EmailDelivery.RecipientType.MERCHANT
-_COLOR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 _BRANDS = {
     "visa": "Visa",
     "mastercard": "Mastercard",
@@ -206,9 +204,9 @@ def _tax_rate(order: Order) -> str:
 def _brand_color(store: Store) -> str:
     light = (store.checkout_settings or {}).get("light") or {}
     color = light.get("checkoutColorPrimary")
-    if isinstance(color, str) and _COLOR_RE.match(color):
+    if branding.is_color(color):
         return color
-    return BRANDING_DEFAULTS["light"]["checkoutColorPrimary"]
+    return branding.DEFAULTS["light"]["checkoutColorPrimary"]
 
 
 def _payment_method(payment: Payment) -> str:

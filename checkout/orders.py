@@ -210,11 +210,11 @@ def _provider_branding(session: CheckoutSession) -> dict:
     ``darkMode`` over the store's default), its colours and radius in the ``checkoutSettings``
     keys, the logo (the store's own without a theme logo) and the store's name. The provider
     checks every value again before it goes into a page."""
-    name, values = branding.theme(session.store.checkout_settings, session.dark_mode)
+    name, values, logo = branding.store_look(session.store, session.dark_mode)
     return {
         "theme": name,
         **{key: values.get(key) for key in branding.THEME_KEYS if key != "checkoutLogo"},
-        "logo": values.get("checkoutLogo") or session.store.logo or None,
+        "logo": logo,
         "storeName": session.store.name,
     }
 

@@ -19,8 +19,6 @@ summary's tax current.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import uuid
 from urllib.parse import urlencode
 
@@ -102,13 +100,13 @@ def page_language(request, session: CheckoutSession) -> tuple[str, bool]:
 
 
 def _look(session: CheckoutSession) -> dict:
-    name, values = branding.theme(session.store.checkout_settings, session.dark_mode)
+    name, values, logo = branding.store_look(session.store, session.dark_mode)
     css = branding.theme_css(values, name, "body.checkout")
     return {
         "theme_name": name,
         "brand_css": css,
-        "brand_css_hash": base64.b64encode(hashlib.sha256(css.encode()).digest()).decode(),
-        "logo": values.get("checkoutLogo") or session.store.logo,
+        "brand_css_hash": branding.css_hash(css),
+        "logo": logo,
     }
 
 

@@ -4,7 +4,9 @@ checkoutColorBackground, checkoutColorCard, checkoutColorText, checkoutBorderRad
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import re
 
 from django.core.exceptions import ValidationError
@@ -41,7 +43,7 @@ DEFAULTS = {
     },
 }
 SECONDARY_TEXT = "#8C8C8C"
-_COLOR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+_COLOR_RE = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _RADIUS_RE = re.compile(r"^(\d+(?:\.\d+)?)(px|rem|em)?$")
 _PX_PER = {"px": 1.0, "rem": 16.0, "em": 16.0}
 
@@ -69,19 +71,31 @@ def _radius(value, field: str) -> str:
 _HTTP_URL = URLValidator(schemes=["http", "https"])
 
 
+def logo_url(value) -> str | None:
+    """``value`` if it is a logo URL the store's settings accept, else None. The URL validator
+    the store's own logo field uses: a host is required, a malformed URL is refused rather than
+    crashing urlsplit, and NUL (which PostgreSQL's jsonb refuses) is out."""
+    if not isinstance(value, str) or len(value) > 2000 or "\x00" in value:
+        return None
+    try:
+        _HTTP_URL(value)
+    except ValidationError:
+        return None
+    return value
+
+
 def _logo(value, field: str):
     if value is None:
         return None
-    # The URL validator the store's own logo field uses: a host is required, a malformed URL is
-    # refused rather than crashing urlsplit, and NUL (which PostgreSQL's jsonb refuses) is out.
-    try:
-        if not isinstance(value, str) or len(value) > 2000 or "\x00" in value:
-            raise ValidationError("not a URL")
-        _HTTP_URL(value)
-    except ValidationError:
+    if logo_url(value) is None:
         message = f"Invalid {field}: expected an http(s) URL or null"
-        raise InvalidInput(message, layer="store") from None
+        raise InvalidInput(message, layer="store")
     return value
+
+
+def is_color(value) -> bool:
+    """``#RGB`` or ``#RRGGBB``."""
+    return isinstance(value, str) and _COLOR_RE.fullmatch(value) is not None
 
 
 def merge(current: dict | None, patch: dict | None) -> dict | None:
@@ -116,7 +130,7 @@ def merge(current: dict | None, patch: dict | None) -> dict | None:
                     result[key][theme_key] = _logo(theme_value, field)
                 elif theme_key == "checkoutBorderRadius":
                     result[key][theme_key] = _radius(theme_value, field)
-                elif isinstance(theme_value, str) and _COLOR_RE.match(theme_value):
+                elif is_color(theme_value):
                     result[key][theme_key] = theme_value.upper()
                 else:
                     raise InvalidInput(
@@ -147,6 +161,44 @@ def theme(settings: dict | None, dark: bool | None = None) -> tuple[str, dict]:
     return name, {**DEFAULTS[name], **(current.get(name) or {})}
 
 
+def store_look(store, dark: bool | None = None) -> tuple[str, dict, str | None]:
+    """(theme name, that theme, logo) of a store's checkout: the theme's logo, else the store's
+    own. What step 1 of the checkout shows and what the provider's page is handed."""
+    name, values = theme(store.checkout_settings, dark)
+    return name, values, values.get("checkoutLogo") or store.logo or None
+
+
+_DARK_TEXT, _LIGHT_TEXT = "#111827", "#FFFFFF"
+
+
+def _luminance(color: str) -> float:
+    """WCAG relative luminance of ``#RGB`` or ``#RRGGBB``."""
+    digits = color[1:]
+    if len(digits) == 3:
+        digits = "".join(c * 2 for c in digits)
+    channels = []
+    for i in (0, 2, 4):
+        c = int(digits[i : i + 2], 16) / 255
+        channels.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+    return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+
+def on_primary(primary, name: str) -> str:
+    """The text colour for buttons in the theme's primary colour: whichever of near-black and
+    white contrasts more with it (a store may pick a dark primary). Always one of the two."""
+    if not is_color(primary):
+        primary = DEFAULTS[name]["checkoutColorPrimary"]
+    lum = _luminance(primary)
+    dark_ratio = (lum + 0.05) / (_luminance(_DARK_TEXT) + 0.05)
+    light_ratio = 1.05 / (lum + 0.05)
+    return _DARK_TEXT if dark_ratio >= light_ratio else _LIGHT_TEXT
+
+
+def css_hash(css: str) -> str:
+    """The CSP source hash (base64 SHA-256) of a <style> element's text."""
+    return base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+
+
 def theme_css(values: dict, name: str, selector: str) -> str:
     """A theme as CSS custom properties on ``selector``. Every value is checked again here (it
     goes into a <style> element verbatim): a bad one falls back to the default."""
@@ -154,7 +206,7 @@ def theme_css(values: dict, name: str, selector: str) -> str:
     lines = []
     for var, key in _CSS_VARS.items():
         value = str(values.get(key) or "")
-        lines.append(f"{var}:{value if _COLOR_RE.match(value) else defaults_[key]};")
+        lines.append(f"{var}:{value if is_color(value) else defaults_[key]};")
     radius = str(values.get("checkoutBorderRadius") or "")
     match = _RADIUS_RE.match(radius)
     if not match or float(match.group(1)) * _PX_PER[match.group(2) or "px"] > 16:

@@ -7,12 +7,20 @@ from billing.webhooks import delivery
 
 @shared_task(ignore_result=True)
 def fan_out_event(event_id: str, event_type: str | None = None, subject_id: str | None = None):
-    # event_type and subject_id: what emit() knew (spares the email step a query); absent in
-    # messages queued before they were passed, which read them instead.
+    # One event per message: what emit() queued before it sent a commit's events together
+    # (fan_out_events); kept for messages still queued. event_type and subject_id spare the email
+    # step a query; absent in older messages, which read them instead.
     deliveries = delivery.fan_out(
         event_id, deliver_first=True, event_type=event_type, subject_id=subject_id
     )
     return len(deliveries)
+
+
+@shared_task(ignore_result=True)
+def fan_out_events(events: list[list[str]]) -> int:
+    """The events one transaction emitted, ``[event_id, event_type, subject_id]`` each, in the
+    order they were emitted (``pancake.outbox``: one message per commit)."""
+    return len(delivery.fan_out_events(events))
 
 
 @shared_task(ignore_result=True, acks_late=True)

@@ -34,11 +34,40 @@ def emit(
     )
     prepared.insert(event)  # objects.create, from a statement compiled once per connection
     # After commit, hand it to a worker; if that fails (Redis down), the sweep finds it later.
-    transaction.on_commit(lambda: _dispatch(event), robust=True)
+    _dispatch_batch(connection).events.append(event)
     return event
 
 
-def _dispatch(event: OutboxEvent) -> None:
-    from billing.tasks import fan_out_event
+class _Dispatch:
+    """The events of one transaction, handed to a worker in one message once it commits: one
+    fan-out task per commit, not per event (a checkout's events, a batch import's orders).
 
-    fan_out_event.delay(str(event.pk), event.event_type, str(event.subject_id))
+    An event emitted in a savepoint that was rolled back is in the list all the same: its row is
+    gone, so the fan-out finds nothing to do for it (and the email task, which re-reads the
+    payment, sends nothing for an order the rollback left unpaid)."""
+
+    __slots__ = ("events", "sent")
+
+    def __init__(self):
+        self.events: list[OutboxEvent] = []
+        self.sent = False
+
+    def send(self) -> None:
+        from billing.tasks import fan_out_events
+
+        self.sent = True
+        fan_out_events.delay([[str(e.pk), e.event_type, str(e.subject_id)] for e in self.events])
+
+
+def _dispatch_batch(connection) -> _Dispatch:
+    """This transaction's batch, registered with ``on_commit`` by its first event. A batch whose
+    hook is gone (its transaction, or the savepoint it was made in, rolled back) is replaced."""
+    batch = getattr(connection, "_pancake_outbox_batch", None)
+    if (
+        batch is None
+        or batch.sent
+        or not any(getattr(hook[1], "__self__", None) is batch for hook in connection.run_on_commit)
+    ):
+        batch = connection._pancake_outbox_batch = _Dispatch()
+        transaction.on_commit(batch.send, robust=True)
+    return batch

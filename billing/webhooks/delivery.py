@@ -67,6 +67,8 @@ DRAIN = 64 * 1024  # read at most this much more of a response to keep its conne
 WAIT_FOR_EARLIER = timedelta(seconds=30)  # re-check a delivery queued behind an earlier one
 # re-check a delivery whose order's earlier event was still being fanned out (by another worker)
 WAIT_FOR_FAN_OUT = timedelta(seconds=2)
+# seconds a fan-out task waits for receivers on a commit's first attempts; then it queues the rest
+INLINE_BUDGET = 1.0
 
 
 def timeout_seconds() -> float:
@@ -130,6 +132,16 @@ def _queue_emails(event_id, event_type: str | None = None, subject_id=None) -> N
     send_order_emails.delay(str(subject_id))
 
 
+def _queue_emails_of(events) -> None:
+    """``_queue_emails`` for the events of one commit: one message for all their orders."""
+    payments = [str(subject) for _, event_type, subject in events if event_type in EMAIL_EVENTS]
+    if not payments:
+        return
+    from checkout.tasks import send_order_emails
+
+    send_order_emails.delay(payments[0] if len(payments) == 1 else payments)
+
+
 def _as_uuid(value) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
@@ -176,13 +188,36 @@ _EVENT_TO_FAN_OUT = PreparedSelect(_event_to_fan_out)
 _ENDPOINTS_FOR = PreparedSelect(_endpoints_for)
 
 
+def fan_out_events(events) -> list[uuid.UUID]:
+    """The fan-out task's work for the events of one commit (``[event_id, event_type,
+    subject_id]`` each, in the order they were emitted): their emails queued in one message, then
+    each event fanned out in turn, its first due delivery POSTed right here while the task has
+    waited less than INLINE_BUDGET for receivers; after that, the rest are queued for other
+    workers (a slow receiver holds up the rest of a commit's events by one timeout at most)."""
+    _queue_emails_of(events)
+    posting: list[float] = []  # seconds of each POST made here
+    made = []
+    for event_id, _event_type, _subject_id in events:
+        inline = sum(posting) < INLINE_BUDGET
+        made += fan_out(event_id, deliver_first=inline, emails=False, posting=posting)
+    return made
+
+
 def fan_out(
-    event_id, *, deliver_first: bool = False, event_type: str | None = None, subject_id=None
+    event_id,
+    *,
+    deliver_first: bool = False,
+    event_type: str | None = None,
+    subject_id=None,
+    emails: bool = True,
+    posting: list[float] | None = None,
 ) -> list[uuid.UUID]:
     """Make the deliveries of one committed outbox event (once). With ``deliver_first`` (the
     fan-out task), the first due delivery is claimed in the transaction that makes it and
     attempted right here once that commits, the others are queued; without it (the sweep), all
-    are queued. ``event_type`` and ``subject_id``, when the caller knows them, spare a query.
+    are queued. ``event_type`` and ``subject_id``, when the caller knows them, spare a query;
+    ``emails=False``: the caller queued the event's emails already; ``posting`` gets the
+    seconds the first attempt's POST took.
 
     Order per order or subscription and endpoint: a delivery is due at once only when no earlier
     delivery of it is pending there and no earlier event of it waits to be fanned out (its fan-out
@@ -192,7 +227,8 @@ def fan_out(
     # Only outside a transaction: a POST must never go out before the rows are committed.
     inline = deliver_first and not transaction.get_connection().in_atomic_block
     event_id = _as_uuid(event_id)
-    _queue_emails(event_id, event_type, subject_id)
+    if emails:
+        _queue_emails(event_id, event_type, subject_id)
     first = None
     with transaction.atomic():
         event = _EVENT_TO_FAN_OUT.first(event_id)
@@ -252,7 +288,8 @@ def fan_out(
         recheck = now + WAIT_FOR_FAN_OUT
         _kick([d.pk for d in deliveries if d.next_attempt_at == recheck], after=WAIT_FOR_FAN_OUT)
     if first is not None:
-        _attempt(first)  # a crash here leaves the row leased: the sweep sends it after the lease
+        # a crash here leaves the row leased: the sweep sends it after the lease
+        _attempt(first, posting)
     return [d.pk for d in deliveries]
 
 
@@ -532,9 +569,12 @@ def deliver(delivery_id) -> str:
     return _attempt(delivery)
 
 
-def _attempt(delivery: WebhookDelivery) -> str:
-    """POST a claimed delivery (signed now) and record what came back."""
+def _attempt(delivery: WebhookDelivery, posting: list[float] | None = None) -> str:
+    """POST a claimed delivery (signed now) and record what came back (the POST's seconds
+    appended to ``posting`` if given)."""
     result = _post(delivery)
+    if posting is not None:
+        posting.append(result["duration_ms"] / 1000)
     ok = result["status_code"] is not None and 200 <= result["status_code"] < 300
     now = timezone.now()
     leased_until, number = delivery.locked_until, delivery.attempt_count

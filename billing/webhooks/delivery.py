@@ -34,7 +34,7 @@ import os
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -42,7 +42,7 @@ import certifi
 import urllib3
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from billing.models import WebhookAttempt, WebhookChannel, WebhookDelivery, WebhookEndpoint
@@ -107,190 +107,253 @@ def _subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
 EMAIL_EVENTS = frozenset({"order.completed", "subscription.activated"})
 
 
-def _queue_emails(event_id, event_type: str | None = None, subject_id=None) -> None:
+def _queue_emails(payment_ids: list[str]) -> None:
     """Emails ride on the outbox too, so a broker outage at commit loses none: they are queued
-    before the event is marked dispatched; if queuing fails, the event stays undispatched and the
-    sweep tries again. The email task sends each email at most once (EmailDelivery rows).
-
-    The fan-out task is handed the event's type and subject by ``emit()`` (no query; an event
-    that sends no email costs nothing here); the sweep passes neither and reads them."""
-    if event_type is None:
-        event = (
-            OutboxEvent.objects.filter(
-                pk=event_id, dispatched_at__isnull=True, event_type__in=EMAIL_EVENTS
-            )
-            .only("subject_id")
-            .first()
-        )
-        if event is None:
-            return
-        subject_id = event.subject_id
-    elif event_type not in EMAIL_EVENTS:
+    before the events are marked dispatched; if queuing fails, the events stay undispatched and
+    the sweep tries again. The email task sends each email at most once (EmailDelivery rows). One
+    message for the orders of one batch."""
+    if not payment_ids:
         return
     from checkout.tasks import send_order_emails
 
-    send_order_emails.delay(str(subject_id))
+    send_order_emails.delay(payment_ids[0] if len(payment_ids) == 1 else payment_ids)
 
 
 def _queue_emails_of(events) -> None:
-    """``_queue_emails`` for the events of one commit: one message for all their orders."""
-    payments = [str(subject) for _, event_type, subject in events if event_type in EMAIL_EVENTS]
-    if not payments:
-        return
-    from checkout.tasks import send_order_emails
+    """The emails of events whose type and subject the caller knows (``emit()`` put them in the
+    fan-out message: no query, and an event that sends no email costs nothing here)."""
+    _queue_emails([str(subject) for _, kind, subject in events if kind in EMAIL_EVENTS])
 
-    send_order_emails.delay(payments[0] if len(payments) == 1 else payments)
+
+def _queue_emails_read(event_ids) -> None:
+    """The emails of events known by id only (the sweep, messages of before): read them."""
+    _queue_emails(
+        [
+            str(subject)
+            for subject in OutboxEvent.objects.filter(
+                pk__in=event_ids, dispatched_at__isnull=True, event_type__in=EMAIL_EVENTS
+            )
+            .order_by("created_at")
+            .values_list("subject_id", flat=True)
+        ]
+    )
 
 
 def _as_uuid(value) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-def _event_to_fan_out(event_id: uuid.UUID):
-    """The event, locked (another worker on it: nothing), with its store (the payload's name)
-    and whether an earlier event of the same order or subscription is still to be fanned out
-    (then this one's deliveries wait for it: see ``fan_out``)."""
+def fan_out_events(events) -> list[uuid.UUID]:
+    """The fan-out task's work for the events of one commit (``[event_id, event_type,
+    subject_id]`` each, in the order they were emitted): their emails queued in one message, then
+    their deliveries made in one transaction, each event's first due delivery claimed as it is
+    made and POSTed right here once that commits (``_attempt_all``)."""
+    _queue_emails_of(events)
+    return _fan_out([_as_uuid(event_id) for event_id, _, _ in events], deliver_first=True)
+
+
+def fan_out(
+    event_id, *, deliver_first: bool = False, event_type: str | None = None, subject_id=None
+) -> list[uuid.UUID]:
+    """One event's fan-out (see ``_fan_out``); ``event_type`` and ``subject_id``, when the
+    caller knows them, spare the email step a query."""
+    event_id = _as_uuid(event_id)
+    if event_type is None:
+        _queue_emails_read([event_id])
+    else:
+        _queue_emails_of([(event_id, event_type, subject_id)])
+    return _fan_out([event_id], deliver_first=deliver_first)
+
+
+def _fan_out(event_ids: list[uuid.UUID], *, deliver_first: bool) -> list[uuid.UUID]:
+    """Make the deliveries of committed outbox events (once each). With ``deliver_first`` (the
+    fan-out task), each event's first due delivery is claimed in the transaction that makes it
+    and attempted right here once that commits, the others are queued; without it (the sweep),
+    all are queued. Returns the ids of the deliveries made."""
+    # Only outside a transaction: a POST must never go out before the rows are committed.
+    inline = deliver_first and not transaction.get_connection().in_atomic_block
+    with transaction.atomic():
+        deliveries, claimed = _make_deliveries(event_ids, claim_first=inline)
+    if claimed:
+        # a crash here leaves the rows leased: the sweep sends them after the lease
+        _attempt_all(claimed)
+    return [d.pk for d in deliveries]
+
+
+def _events_to_fan_out(event_ids: list[uuid.UUID]):
+    """The events among ``event_ids`` not fanned out yet, locked (those another worker holds are
+    left out), oldest first, with their store (the payload's name), whether an earlier event of
+    the same order or subscription, outside this batch, is still to be fanned out, and whether
+    a delivery of it is pending anywhere (if none is, ``_pending_for`` has nothing to say)."""
     earlier = OutboxEvent.objects.filter(
         aggregate_id=OuterRef("aggregate_id"),
         created_at__lt=OuterRef("created_at"),
         dispatched_at__isnull=True,
-    )
+    ).exclude(pk__any=event_ids)
     return (
         OutboxEvent.objects.select_related("store")
         .select_for_update(skip_locked=True, of=("self",))
-        .filter(pk=event_id, dispatched_at__isnull=True)
-        .annotate(follows_undispatched=Exists(earlier))
+        .filter(pk__any=event_ids, dispatched_at__isnull=True)
+        .annotate(
+            follows_undispatched=Exists(earlier),
+            has_pending=Exists(
+                WebhookDelivery.objects.filter(
+                    aggregate_id=OuterRef("aggregate_id"), status=Status.PENDING, is_test=False
+                )
+            ),
+        )
+        .order_by("created_at", "pk")
     )
 
 
-def _endpoints_for(
-    store_id: uuid.UUID, environment: str, aggregate_id: uuid.UUID, event_id: uuid.UUID
-):
-    """The store's endpoints of the environment, oldest first, each with whether a delivery of
-    an earlier event of the same order or subscription is still pending for it."""
-    created_at = OutboxEvent.objects.filter(pk=event_id).values("created_at")[:1]
-    pending = WebhookDelivery.objects.filter(
-        endpoint=OuterRef("pk"),
-        aggregate_id=aggregate_id,
-        status=Status.PENDING,
-        is_test=False,
-        event__created_at__lt=Subquery(created_at),
+def _endpoints_of(store_id: uuid.UUID, environment: str):
+    """A store's endpoints of one environment, oldest first."""
+    return WebhookEndpoint.objects.filter(store_id=store_id, environment=environment).order_by(
+        "created_at", "pk"
     )
+
+
+def _pending_for(endpoint_ids: list[uuid.UUID], aggregate_ids: list[uuid.UUID]):
+    """The pending deliveries of these orders or subscriptions to these endpoints, each with
+    its event's time (``event_created_at``)."""
     return (
-        WebhookEndpoint.objects.filter(store_id=store_id, environment=environment)
-        .annotate(has_pending=Exists(pending))
-        .order_by("created_at")
+        WebhookDelivery.objects.filter(
+            endpoint_id__any=endpoint_ids,
+            aggregate_id__any=aggregate_ids,
+            status=Status.PENDING,
+            is_test=False,
+        )
+        .annotate(event_created_at=F("event__created_at"))
+        .only("endpoint_id", "aggregate_id")
     )
 
 
-# Run for every event: compiled once per connection (pancake.api.prepared).
-_EVENT_TO_FAN_OUT = PreparedSelect(_event_to_fan_out)
-_ENDPOINTS_FOR = PreparedSelect(_endpoints_for)
+# Run for every commit's events: compiled once per connection (pancake.api.prepared; the id
+# lists are one array parameter each, however long).
+_EVENTS_TO_FAN_OUT = PreparedSelect(_events_to_fan_out)
+_ENDPOINTS_OF = PreparedSelect(_endpoints_of)
+_PENDING_FOR = PreparedSelect(_pending_for)
 
 
-def fan_out_events(events) -> list[uuid.UUID]:
-    """The fan-out task's work for the events of one commit (``[event_id, event_type,
-    subject_id]`` each, in the order they were emitted): their emails queued in one message, then
-    each event fanned out in turn, its first due delivery POSTed right here while the task has
-    waited less than INLINE_BUDGET for receivers; after that, the rest are queued for other
-    workers (a slow receiver holds up the rest of a commit's events by one timeout at most)."""
-    _queue_emails_of(events)
-    posting: list[float] = []  # seconds of each POST made here
-    made = []
-    for event_id, _event_type, _subject_id in events:
-        inline = sum(posting) < INLINE_BUDGET
-        made += fan_out(event_id, deliver_first=inline, emails=False, posting=posting)
-    return made
+def _lock_events(event_ids: list[uuid.UUID]) -> list[OutboxEvent]:
+    """``_events_to_fan_out``; for the batch's events this call could not take (in the rare case
+    there are any), whether one of them holds up a later event of its order."""
+    events = _EVENTS_TO_FAN_OUT.fetch(event_ids)
+    not_taken = set(event_ids).difference(e.pk for e in events)
+    if events and not_taken:
+        # done before, rolled back, or being fanned out by another worker right now: only the
+        # last kind (still undispatched) holds up the later events of its order
+        held = list(
+            OutboxEvent.objects.filter(pk__in=not_taken, dispatched_at__isnull=True).values_list(
+                "aggregate_id", "created_at"
+            )
+        )
+        for event in events:
+            event.follows_undispatched = event.follows_undispatched or any(
+                aggregate == event.aggregate_id and created < event.created_at
+                for aggregate, created in held
+            )
+    return events
 
 
-def fan_out(
-    event_id,
-    *,
-    deliver_first: bool = False,
-    event_type: str | None = None,
-    subject_id=None,
-    emails: bool = True,
-    posting: list[float] | None = None,
-) -> list[uuid.UUID]:
-    """Make the deliveries of one committed outbox event (once). With ``deliver_first`` (the
-    fan-out task), the first due delivery is claimed in the transaction that makes it and
-    attempted right here once that commits, the others are queued; without it (the sweep), all
-    are queued. ``event_type`` and ``subject_id``, when the caller knows them, spare a query;
-    ``emails=False``: the caller queued the event's emails already; ``posting`` gets the
-    seconds the first attempt's POST took.
+def _make_deliveries(event_ids: list[uuid.UUID], *, claim_first: bool):
+    """In the caller's transaction: one delivery per event and subscribed endpoint, its body
+    rendered for the endpoint's API version and frozen; the events marked dispatched. Returns
+    (deliveries made, the ones claimed for an attempt by the caller).
 
     Order per order or subscription and endpoint: a delivery is due at once only when no earlier
-    delivery of it is pending there and no earlier event of it waits to be fanned out (its fan-out
-    may be running on another worker right now); otherwise it waits: behind a pending delivery
-    until that one's completion lets it go (``_kick_next``; WAIT_FOR_EARLIER at the latest),
-    behind an event being fanned out for a re-check WAIT_FOR_FAN_OUT later."""
-    # Only outside a transaction: a POST must never go out before the rows are committed.
-    inline = deliver_first and not transaction.get_connection().in_atomic_block
-    event_id = _as_uuid(event_id)
-    if emails:
-        _queue_emails(event_id, event_type, subject_id)
-    first = None
-    with transaction.atomic():
-        event = _EVENT_TO_FAN_OUT.first(event_id)
-        if event is None:
-            return []  # done before, or another worker is on it
-        now = timezone.now()
-        deliveries = []
-        for endpoint in _ENDPOINTS_FOR.fetch(
-            event.store_id, event.environment, event.aggregate_id, event.pk
-        ):
+    delivery of it is pending there (made before, or just now for an earlier event of the batch)
+    and no earlier event of it waits to be fanned out (its fan-out may be running on another
+    worker right now); otherwise it waits: behind a pending delivery until that one's completion
+    lets it go (``_kick_following``; WAIT_FOR_EARLIER at the latest), behind an event being
+    fanned out for a re-check WAIT_FOR_FAN_OUT later."""
+    events = _lock_events(event_ids)
+    if not events:
+        return [], []
+    now = timezone.now()
+    endpoints = {
+        place: _ENDPOINTS_OF.fetch(*place)
+        for place in {(e.store_id, e.environment) for e in events}
+    }
+    # the events (by time) each endpoint has a delivery pending for, per order or subscription
+    pending: dict[tuple, list] = defaultdict(list)
+    endpoint_ids = [endpoint.pk for found in endpoints.values() for endpoint in found]
+    if endpoint_ids and any(e.has_pending for e in events):
+        aggregate_ids = list({e.aggregate_id for e in events})
+        for earlier in _PENDING_FOR.fetch(endpoint_ids, aggregate_ids):
+            pending[(earlier.endpoint_id, earlier.aggregate_id)].append(earlier.event_created_at)
+    deliveries, claimed, due = [], [], []
+    for event in events:
+        first = claim_first
+        for endpoint in endpoints[(event.store_id, event.environment)]:
             if not _subscribed(endpoint, event.event_type):
                 continue
+            waiting_behind = pending[(endpoint.pk, event.aggregate_id)]
             if not endpoint.enabled:
                 next_attempt_at = None  # held until the endpoint is enabled again
-            elif endpoint.has_pending:
+            elif any(created < event.created_at for created in waiting_behind):
                 next_attempt_at = now + WAIT_FOR_EARLIER
             elif event.follows_undispatched:
                 next_attempt_at = now + WAIT_FOR_FAN_OUT
             else:
                 next_attempt_at = now
-            delivery_id = uuid.uuid4()
-            body = payload.render(
-                delivery_id=delivery_id,
-                event_type=event.event_type,
-                subject_id=event.subject_id,
-                store=event.store,
-                environment=event.environment,
-                created_at=event.created_at,
-                data=event.data,
-                version=endpoint.api_version,
-            )
-            deliveries.append(
-                WebhookDelivery(
-                    id=delivery_id,
-                    event=event,
-                    endpoint=endpoint,
-                    store_id=event.store_id,
-                    environment=event.environment,
-                    event_type=event.event_type,
-                    subject_id=event.subject_id,
-                    aggregate_id=event.aggregate_id,
-                    channel=endpoint.channel,
-                    url=endpoint.url,
-                    body=body,
-                    next_attempt_at=next_attempt_at,
-                )
-            )
-        due = [d for d in deliveries if d.next_attempt_at == now]
-        if inline and due:
-            first, due = due[0], due[1:]
-            _lease(first, now)  # claimed as it is made: nobody else can hold it yet
-        for delivery in deliveries:
-            prepared.insert(delivery)
-        event.dispatched_at = now
-        prepared.update_fields(event, ["dispatched_at"])
-        _kick([d.pk for d in due])
-        recheck = now + WAIT_FOR_FAN_OUT
-        _kick([d.pk for d in deliveries if d.next_attempt_at == recheck], after=WAIT_FOR_FAN_OUT)
-    if first is not None:
-        # a crash here leaves the row leased: the sweep sends it after the lease
-        _attempt(first, posting)
-    return [d.pk for d in deliveries]
+            waiting_behind.append(event.created_at)  # the batch's later events wait for it
+            delivery = _delivery(event, endpoint, next_attempt_at)
+            deliveries.append(delivery)
+            if next_attempt_at != now:
+                continue
+            if first:
+                first = False
+                _lease(delivery, now)  # claimed as it is made: nobody else can hold it yet
+                claimed.append(delivery)
+            else:
+                due.append(delivery)
+    _insert_all(deliveries)
+    if len(events) == 1:
+        events[0].dispatched_at = now
+        prepared.update_fields(events[0], ["dispatched_at"])
+    else:
+        OutboxEvent.objects.filter(pk__any=[e.pk for e in events]).update(dispatched_at=now)
+    _kick([d.pk for d in due])
+    recheck = now + WAIT_FOR_FAN_OUT
+    _kick([d.pk for d in deliveries if d.next_attempt_at == recheck], after=WAIT_FOR_FAN_OUT)
+    return deliveries, claimed
+
+
+def _delivery(event: OutboxEvent, endpoint: WebhookEndpoint, next_attempt_at) -> WebhookDelivery:
+    delivery_id = uuid.uuid4()
+    body = payload.render(
+        delivery_id=delivery_id,
+        event_type=event.event_type,
+        subject_id=event.subject_id,
+        store=event.store,
+        environment=event.environment,
+        created_at=event.created_at,
+        data=event.data,
+        version=endpoint.api_version,
+    )
+    return WebhookDelivery(
+        id=delivery_id,
+        event=event,
+        endpoint=endpoint,
+        store_id=event.store_id,
+        environment=event.environment,
+        event_type=event.event_type,
+        subject_id=event.subject_id,
+        aggregate_id=event.aggregate_id,
+        channel=endpoint.channel,
+        url=endpoint.url,
+        body=body,
+        next_attempt_at=next_attempt_at,
+    )
+
+
+def _insert_all(rows: list) -> None:
+    """One INSERT for the rows of a batch (one row: the statement compiled once per connection)."""
+    if len(rows) == 1:
+        prepared.insert(rows[0])
+    elif rows:
+        type(rows[0]).objects.bulk_create(rows, batch_size=500)
 
 
 # --- one attempt ---------------------------------------------------------------------------------
@@ -321,23 +384,7 @@ def _claimable(delivery_id: uuid.UUID):
     )
 
 
-def _following(endpoint_id: uuid.UUID, aggregate_id: uuid.UUID):
-    """The next delivery of the same order or subscription to the same endpoint, if any."""
-    return (
-        WebhookDelivery.objects.filter(
-            endpoint_id=endpoint_id,
-            aggregate_id=aggregate_id,
-            status=Status.PENDING,
-            is_test=False,
-            next_attempt_at__isnull=False,
-        )
-        .order_by("event__created_at", "created_at")
-        .only("pk")[:1]
-    )
-
-
 _CLAIMABLE = PreparedSelect(_claimable)
-_FOLLOWING = PreparedSelect(_following)
 _LEASE_FIELDS = ["locked_until", "attempt_count", "last_attempted_at", "updated_at"]
 _OUTCOME_FIELDS = [
     "status",
@@ -569,53 +616,93 @@ def deliver(delivery_id) -> str:
     return _attempt(delivery)
 
 
-def _attempt(delivery: WebhookDelivery, posting: list[float] | None = None) -> str:
-    """POST a claimed delivery (signed now) and record what came back (the POST's seconds
-    appended to ``posting`` if given)."""
-    result = _post(delivery)
-    if posting is not None:
-        posting.append(result["duration_ms"] / 1000)
-    ok = result["status_code"] is not None and 200 <= result["status_code"] < 300
+def _attempt(delivery: WebhookDelivery) -> str:
+    """POST one claimed delivery and record what came back."""
+    return _attempt_all([delivery])[0]
+
+
+def _attempt_all(claimed: list[WebhookDelivery]) -> list[str]:
+    """POST claimed deliveries one after the other (each signed as it goes) and record what came
+    back, all in one transaction. Once the POSTs have waited INLINE_BUDGET for receivers, the
+    rest are released and queued for other workers: a slow receiver holds up the rest of a
+    commit's events by one timeout at most. Returns what happened to each attempted one."""
+    results, waited = [], 0.0
+    for index, delivery in enumerate(claimed):
+        if waited >= INLINE_BUDGET:
+            released = claimed[index:]
+            break
+        result = _post(delivery)
+        waited += result["duration_ms"] / 1000
+        results.append((delivery, result))
+    else:
+        released = []
+    return _record(results, released)
+
+
+def _record(results: list[tuple[WebhookDelivery, dict]], released: list[WebhookDelivery]):
     now = timezone.now()
-    leased_until, number = delivery.locked_until, delivery.attempt_count
-    delivery.last_status_code = result["status_code"]
-    delivery.last_error = result["error"][:500]
-    _outcome(delivery, ok, now)
+    attempts, finished, outcomes = [], [], []
     with transaction.atomic():
-        if not _update_if_leased(delivery, leased_until):
-            # The lease ran out mid-attempt and another worker took the row: the attempt is
-            # recorded all the same, on the row as it is now.
-            delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        for delivery, result in results:
+            ok = result["status_code"] is not None and 200 <= result["status_code"] < 300
+            leased_until, number = delivery.locked_until, delivery.attempt_count
             delivery.last_status_code = result["status_code"]
             delivery.last_error = result["error"][:500]
             _outcome(delivery, ok, now)
-            delivery.save()
-        prepared.insert(
-            WebhookAttempt(
-                delivery=delivery,
-                number=number,
-                signed_at_ms=result["signed_at"],
-                status_code=result["status_code"],
-                response_snippet=result["snippet"],
-                error=result["error"][:500],
-                duration_ms=result["duration_ms"],
-                succeeded=ok,
+            updated, followed = _update_if_leased(delivery, leased_until)
+            if not updated:
+                # The lease ran out mid-attempt and another worker took the row: the attempt is
+                # recorded all the same, on the row as it is now.
+                delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+                delivery.last_status_code = result["status_code"]
+                delivery.last_error = result["error"][:500]
+                _outcome(delivery, ok, now)
+                delivery.save()
+                followed = True
+            attempts.append(
+                WebhookAttempt(
+                    delivery=delivery,
+                    number=number,
+                    signed_at_ms=result["signed_at"],
+                    status_code=result["status_code"],
+                    response_snippet=result["snippet"],
+                    error=result["error"][:500],
+                    duration_ms=result["duration_ms"],
+                    succeeded=ok,
+                )
             )
-        )
-        if delivery.status != Status.PENDING and not delivery.is_test:
-            if delivery.status == Status.FAILED:
-                _disable(delivery)
-            _kick_next(delivery)
-    outcome = delivery.status if delivery.status != Status.PENDING else "retry scheduled"
-    logger.info(
-        "webhook %s %s to %s: attempt %s, %s",
-        delivery.pk,
-        delivery.event_type,
-        delivery.url,
-        number,
-        result["status_code"] or result["error"],
-    )
-    return outcome
+            if delivery.status != Status.PENDING and not delivery.is_test:
+                if delivery.status == Status.FAILED:
+                    _disable(delivery)
+                if followed:
+                    finished.append(delivery)
+            outcomes.append(
+                delivery.status if delivery.status != Status.PENDING else "retry scheduled"
+            )
+            logger.info(
+                "webhook %s %s to %s: attempt %s, %s",
+                delivery.pk,
+                delivery.event_type,
+                delivery.url,
+                number,
+                result["status_code"] or result["error"],
+            )
+        _insert_all(attempts)
+        _kick_following(finished)
+        if released:
+            _release(released)
+    return outcomes
+
+
+def _release(claimed: list[WebhookDelivery]) -> None:
+    """Give back claims made by a fan-out that is not attempting them after all (they were
+    made with it: no attempt yet) and queue them for other workers."""
+    WebhookDelivery.objects.filter(
+        pk__in=[d.pk for d in claimed],
+        status=Status.PENDING,
+        locked_until__in={d.locked_until for d in claimed},
+    ).update(locked_until=None, attempt_count=0, last_attempted_at=None)
+    _kick([d.pk for d in claimed])
 
 
 def _outcome(delivery: WebhookDelivery, ok: bool, now) -> None:
@@ -635,18 +722,22 @@ def _outcome(delivery: WebhookDelivery, ok: bool, now) -> None:
         delivery.next_attempt_at = now + RETRY_AFTER[attempts_this_round - 1]
 
 
-def _update_if_leased(delivery: WebhookDelivery, leased_until) -> bool:
+def _update_if_leased(delivery: WebhookDelivery, leased_until) -> tuple[bool, bool]:
     """``save(update_fields=_OUTCOME_FIELDS)`` while the row is still ours: pending and leased
-    until the time our claim wrote. False when it is not (the lease ran out and another worker
-    claimed the row). One statement, its text built without the ORM's compiler."""
+    until the time our claim wrote. Returns (whether it was: false when the lease ran out and
+    another worker claimed the row, whether a later delivery of the same order or subscription
+    to the same endpoint may be waiting for this one: answered by the same statement where the
+    database can return values from an UPDATE, else assumed). One statement, its text built
+    without the ORM's compiler and prepared on the server."""
     connection = transaction.get_connection()
     meta = WebhookDelivery._meta
     fields = [meta.get_field(name) for name in _OUTCOME_FIELDS]
     qn = connection.ops.quote_name
+    table, pk = qn(meta.db_table), qn(meta.pk.column)
     sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)
     sql = (
-        f"UPDATE {qn(meta.db_table)} SET {sets} "  # noqa: S608 - names from the model
-        f"WHERE {qn(meta.pk.column)} = %s AND {qn('status')} = %s AND {qn('locked_until')} = %s"
+        f"UPDATE {table} SET {sets} "  # noqa: S608 - names from the model
+        f"WHERE {pk} = %s AND {qn('status')} = %s AND {qn('locked_until')} = %s"
     )
     params = [f.get_db_prep_save(f.pre_save(delivery, False), connection) for f in fields]
     params += [
@@ -654,9 +745,25 @@ def _update_if_leased(delivery: WebhookDelivery, leased_until) -> bool:
         Status.PENDING.value,
         meta.get_field("locked_until").get_db_prep_value(leased_until, connection),
     ]
+    returning = connection.features.can_return_columns_from_insert  # UPDATE … RETURNING too
+    if returning:
+        endpoint, aggregate = qn("endpoint_id"), qn("aggregate_id")
+        sql += (
+            f" RETURNING EXISTS(SELECT 1 FROM {table} later WHERE later.{endpoint} = "  # noqa: S608
+            f"{table}.{endpoint} AND later.{aggregate} = {table}.{aggregate} AND "
+            f"later.{qn('status')} = %s AND later.{qn('is_test')} = %s AND "
+            f"later.{qn('next_attempt_at')} IS NOT NULL AND later.{pk} <> {table}.{pk})"
+        )
+        params += [
+            Status.PENDING.value,
+            meta.get_field("is_test").get_db_prep_value(False, connection),
+        ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount == 1
+        prepared.execute(cursor, sql, params)  # the same text every time: prepared on the server
+        if not returning:
+            return cursor.rowcount == 1, True
+        row = cursor.fetchone()
+        return row is not None, row is not None and bool(row[0])
 
 
 def _disable(delivery: WebhookDelivery) -> None:
@@ -669,14 +776,42 @@ def _disable(delivery: WebhookDelivery) -> None:
     )
 
 
-def _kick_next(delivery: WebhookDelivery) -> None:
-    """The next delivery of the same order or subscription to the same endpoint may go now."""
-    if delivery.endpoint_id is None:
-        return  # the endpoint was removed: its deliveries fail when claimed
-    following = _FOLLOWING.first(delivery.endpoint_id, delivery.aggregate_id)
-    if following is not None:
-        WebhookDelivery.objects.filter(pk=following.pk).update(next_attempt_at=timezone.now())
-        _kick([following.pk])
+def _following(endpoint_ids: list[uuid.UUID], aggregate_ids: list[uuid.UUID]):
+    """The deliveries of these orders or subscriptions to these endpoints still to go, in the
+    order of their events."""
+    return (
+        WebhookDelivery.objects.filter(
+            endpoint_id__any=endpoint_ids,
+            aggregate_id__any=aggregate_ids,
+            status=Status.PENDING,
+            is_test=False,
+            next_attempt_at__isnull=False,
+        )
+        .order_by("event__created_at", "created_at")
+        .only("endpoint_id", "aggregate_id")
+    )
+
+
+_FOLLOWING = PreparedSelect(_following)
+
+
+def _kick_following(finished: list[WebhookDelivery]) -> None:
+    """Deliveries done: for each, the next delivery of the same order or subscription to the
+    same endpoint, if any, may go now."""
+    pairs = {(d.endpoint_id, d.aggregate_id) for d in finished if d.endpoint_id is not None}
+    if not pairs:
+        return  # (an endpoint removed: its deliveries fail when claimed)
+    following = {}
+    for later in _FOLLOWING.fetch(
+        list({endpoint for endpoint, _ in pairs}), list({aggregate for _, aggregate in pairs})
+    ):
+        if (later.endpoint_id, later.aggregate_id) in pairs:
+            following.setdefault((later.endpoint_id, later.aggregate_id), later.pk)
+    if following:
+        WebhookDelivery.objects.filter(pk__in=following.values()).update(
+            next_attempt_at=timezone.now()
+        )
+        _kick(following.values())
 
 
 # --- held, resent and test deliveries ------------------------------------------------------------
@@ -782,8 +917,10 @@ def sweep(*, limit: int = 500) -> dict:
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
-    for event_id in events:
-        fan_out(event_id)
+    for start in range(0, len(events), 100):
+        batch = events[start : start + 100]
+        _queue_emails_read(batch)
+        _fan_out(batch, deliver_first=False)
     due = list(
         WebhookDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))

@@ -4,25 +4,27 @@ Real Celery workers, 2 processes (the README's deployment on a two-core machine:
 ``celery -A pancake worker -P threads -c 4``; ``--pool prefork`` runs one ``celery -A pancake
 worker -P prefork -c 2`` instead, ``--pool solo`` two single-task workers) on Redis and PostgreSQL
 deliver outbox events to a local receiver (a threaded HTTP server answering 200) through the real
-path: ``emit()`` in a transaction, the fan-out task after commit, one delivery per event, claimed,
-signed (RSA-2048) and POSTed, and the order emails' task each ``order.completed`` queues. One
-store, one http endpoint in the test environment, every event for another order.
+path: ``emit()`` in a transaction, one fan-out task per commit, one delivery per event, claimed,
+signed (RSA-2048) and POSTed, and the order emails' task the commit's ``order.completed`` events
+queue. One store, one http endpoint in the test environment, every event for another order.
 
 - throughput: N events emitted back to back from this process (``--batch`` of them a
-  transaction, each fanned out on its own);
+  transaction; ``--batch 1``: every event its own commit, fan-out task and email task);
   deliveries per second from the first commit to the last arrival at the receiver;
 - idle latency: one event at a time, waiting for it to arrive before the next;
 - latency = arrival at the receiver minus the event's ``created_at`` (stamped inside the
   transaction, before commit: a slight overestimate of commit → first attempt), p50/p99;
 - CPU per delivery during the burst: all worker processes, and this process (emitter and
   receiver), from /proc: steadier than the rates when other work shares the machine;
-- SQL queries of one fan-out and of one delivery attempt as the sweep runs them, and of one
-  fan-out task with its own first attempt (in-process, same code path, signing key loaded).
+- SQL queries of one fan-out and of one delivery attempt as the sweep runs them, of one fan-out
+  task with its own first attempt, and of one fan-out task for a commit of ``--batch`` events
+  with their first attempts (in-process, same code path, signing key loaded).
 
 Checks that every event arrived exactly once and every delivery row is ``success``. Targets
 (issue 11): at least 200 deliveries/s, p99 under 2 s while idle. Prints one JSON object.
 
-    python bench/bench_webhooks.py [--events 2000] [--idle 100] [--pool threads|prefork|solo]
+    python bench/bench_webhooks.py [--events 2000] [--idle 100] [--batch 20]
+        [--pool threads|prefork|solo]
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379. Loopback only;
 bounded in time; stops by itself.
@@ -60,6 +62,7 @@ ENV = {
     "LOG_LEVEL": "WARNING",
 }
 TARGET_RPS = 200
+BATCH = 20  # events per transaction under load (--batch)
 TARGET_IDLE_P99_MS = 2000
 
 
@@ -227,7 +230,7 @@ def summary(values: list[float]) -> dict:
     }
 
 
-def queries_per_step(store, receiver: Receiver) -> dict:
+def queries_per_step(store, receiver: Receiver, batch: int) -> dict:
     """SQL of one fan-out and one attempt as the sweep runs them (the kick it queues is a no-op
     for the worker later: the delivery is done), and of one fan-out task with its first attempt
     (the common path), run in this process."""
@@ -254,10 +257,18 @@ def queries_per_step(store, receiver: Receiver) -> dict:
         delivery.fan_out(
             event.pk, deliver_first=True, event_type=event.event_type, subject_id=event.subject_id
         )
+    # a commit of --batch events, as the load's fan-out tasks run them
+    events = emit_batch(store, batch)
+    with CaptureQueriesContext(connection) as commit:
+        made = delivery.fan_out_events(
+            [[str(e.pk), e.event_type, str(e.subject_id)] for e in events]
+        )
+    assert len(made) == batch, made
     return {
         "fan_out": count(fan),
         "deliver": count(attempt),
         "fan_out_task_with_first_attempt": count(task),
+        f"fan_out_task_of_{batch}_events_with_their_first_attempts": count(commit),
     }
 
 
@@ -348,7 +359,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--idle", type=int, default=100)
-    parser.add_argument("--batch", type=int, default=20, help="events per transaction (load)")
+    parser.add_argument("--batch", type=int, default=BATCH, help="events per transaction (load)")
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--worker-log", help="write the worker's log to this file")
     parser.add_argument("--pool", choices=("threads", "solo", "prefork"), default="threads")
@@ -362,7 +373,7 @@ def main() -> None:
     queue.flushdb()
     receiver = Receiver()
     store = seed(receiver.url)
-    queries = queries_per_step(store, receiver)
+    queries = queries_per_step(store, receiver, args.batch)
     queue.flushdb()
     receiver.arrivals.clear()
 

@@ -71,3 +71,33 @@ def test_a_model_with_init_receivers_is_built_by_from_db(store):
     finally:
         signals.post_init.disconnect(receiver, sender=Payment)
     assert seen == [built]  # Model.__init__ ran and sent post_init
+
+
+def _orders_among(order_ids):
+    return Order.objects.filter(pk__any=order_ids).order_by("pk")
+
+
+ORDERS_AMONG = prepared.PreparedSelect(_orders_among)
+
+
+def test_any_answers_what_in_answers_and_is_compiled_once_for_every_length(store):
+    from django.db import connection, connections
+
+    seed.orders(store, seed.onetime(store), 4)
+    every = sorted(Order.objects.values_list("pk", flat=True))
+    assert list(Order.objects.filter(pk__any=every[:3]).order_by("pk")) == list(
+        Order.objects.filter(pk__in=every[:3]).order_by("pk")
+    )
+    assert list(Order.objects.filter(pk__any=[])) == []  # nothing matches, no query error
+    compiled = []
+    for size in (1, 3, 4, 2):
+        assert [o.pk for o in ORDERS_AMONG.fetch(every[:size])] == every[:size]
+        compiled.append(prepared._cache(connections["default"]).get(ORDERS_AMONG))
+    if connection.vendor == "postgresql":
+        # one array parameter: one statement for every length, compiled once (and prepared)
+        assert compiled[0] is not None and all(c is compiled[0] for c in compiled)
+        assert compiled[0].sql.endswith(
+            'WHERE "checkout_order"."id" = ANY(%s) ORDER BY "checkout_order"."id" ASC'
+        )
+    else:
+        assert compiled == [None] * 4  # IN (%s, …): the ORM's way every time

@@ -1,0 +1,146 @@
+"""A commit's events travel together (issue 11): ``emit()`` hands the events of one transaction
+to the workers in one message once it commits (none for a rollback; a rolled-back savepoint's
+event comes to nothing), and the fan-out task makes their deliveries together, in the order the
+events happened, POSTing while receivers answer quickly and handing the rest to other workers
+when one is slow."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from billing import tasks
+from billing.models import WebhookDelivery
+from billing.webhooks import delivery
+from pancake.api import ids
+from pancake.celery import app as celery_app
+from pancake.models import OutboxEvent
+from tests.billing import test_webhook_fan_out as fan_out_tests
+from tests.billing.test_webhooks import Receiver, add_webhook
+
+pytestmark = pytest.mark.django_db(transaction=True)
+emit_for = fan_out_tests.emit_for
+held_kicks = fan_out_tests.held_kicks  # fixtures
+store_id = fan_out_tests.store_id
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    """The fan-out messages sent after each commit."""
+    sent = []
+    monkeypatch.setattr(tasks.fan_out_events, "delay", sent.append)
+    return sent
+
+
+def test_a_commit_s_events_go_to_the_workers_in_one_message_in_the_order_they_happened(
+    api,
+    store,
+    store_id,
+    receiver,
+    messages,
+    held_kicks,
+):
+    add_webhook(api, store_id, receiver.url)
+    order, other = uuid.uuid4(), uuid.uuid4()
+    with transaction.atomic():
+        activated = emit_for(store, order, "subscription.activated")
+        elsewhere = emit_for(store, other, "order.completed")
+        try:
+            with transaction.atomic():  # a savepoint that rolls back, event and all
+                lost = emit_for(store, uuid.uuid4(), "order.completed")
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        paid = emit_for(store, order, "subscription.payment_succeeded")
+        assert messages == []  # nothing before the commit
+
+    (message,) = messages
+    assert [event_id for event_id, _, _ in message] == [
+        str(e.pk) for e in (activated, elsewhere, lost, paid)
+    ]
+    assert message[0][1:] == ["subscription.activated", str(activated.subject_id)]
+    assert not OutboxEvent.objects.filter(pk=lost.pk).exists()
+
+    receiver.statuses = [500]  # the subscription's first event fails at first
+    celery_app.conf.task_always_eager = True  # the kick an earlier delivery leaves runs at once
+    made = delivery.fan_out_events(message)
+    assert len(made) == 3
+    first = WebhookDelivery.objects.get(event=activated)
+    waiting = WebhookDelivery.objects.get(event=paid)
+    assert (first.status, first.attempt_count) == ("pending", 1)  # its retry is scheduled
+    # the same order's later event waits behind it: not sent, not even tried
+    assert (waiting.attempt_count, waiting.locked_until) == (0, None)
+    assert waiting.next_attempt_at > timezone.now()
+    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+    assert delivery.fan_out_events(message) == []  # once: a second run finds them dispatched
+
+    WebhookDelivery.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now())
+    assert delivery.deliver(first.pk) == "success"  # the retry; its completion lets the next go
+    sent = [json.loads(r["body"]) for r in receiver.requests]
+    assert [(b["eventType"], b["data"]["orderId"]) for b in sent] == [
+        ("subscription.activated", ids.encode("ORD", order)),
+        ("order.completed", ids.encode("ORD", other)),
+        ("subscription.activated", ids.encode("ORD", order)),
+        ("subscription.payment_succeeded", ids.encode("ORD", order)),
+    ]
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"success"}
+
+
+def test_a_rolled_back_transaction_sends_nothing_and_leaves_no_batch_behind(store, messages):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        emit_for(store, uuid.uuid4(), "order.completed")
+        raise RuntimeError
+    assert messages == []
+    with transaction.atomic():
+        kept = emit_for(store, uuid.uuid4(), "order.completed")
+    assert [[event_id for event_id, _, _ in m] for m in messages] == [[str(kept.pk)]]
+    with transaction.atomic():
+        again = emit_for(store, uuid.uuid4(), "order.completed")
+    assert [[event_id for event_id, _, _ in m] for m in messages][1:] == [[str(again.pk)]]
+
+
+def test_a_slow_receiver_hands_the_rest_of_the_commit_to_other_workers(
+    api,
+    store,
+    store_id,
+    receiver,
+    messages,
+    held_kicks,
+    monkeypatch,
+):
+    add_webhook(api, store_id, receiver.url)
+    kicked = []
+    monkeypatch.setattr(
+        tasks.deliver_webhook, "apply_async", lambda args, **kw: kicked.append(args[0])
+    )
+    monkeypatch.setattr(delivery, "INLINE_BUDGET", 0.000_001)  # any POST is slow
+    with transaction.atomic():
+        events = [emit_for(store, uuid.uuid4(), "order.completed") for _ in range(3)]
+    (message,) = messages
+    made = delivery.fan_out_events(message)
+
+    assert len(receiver.requests) == 1  # the first, then the budget was spent
+    first = WebhookDelivery.objects.get(event=events[0])
+    assert (first.status, first.attempt_count) == ("success", 1)
+    rest = WebhookDelivery.objects.filter(event__in=events[1:]).order_by("created_at")
+    # given back untouched and queued: no attempt counted, no claim held, due now
+    assert [(d.status, d.attempt_count, d.locked_until, d.last_attempted_at) for d in rest] == [
+        ("pending", 0, None, None)
+    ] * 2
+    assert all(d.next_attempt_at <= timezone.now() for d in rest)
+    assert sorted(kicked) == sorted(str(d.pk) for d in rest)
+    assert {str(d) for d in made} == {str(first.pk), *kicked}
+    for delivery_id in kicked:  # other workers take them
+        assert delivery.deliver(delivery_id) == "success"
+    assert len(receiver.requests) == 3

@@ -7,6 +7,7 @@ import json
 import logging
 from functools import lru_cache
 
+import orjson
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from graphql import (
@@ -31,8 +32,15 @@ LAYER = "graphql"
 
 
 def _json(body: dict, status: int, version: str) -> HttpResponse:
+    # orjson: compact UTF-8, what json.dumps(ensure_ascii=False, separators=(",", ":")) writes,
+    # in a fifth of the time (a 100-row answer is most of a request's encoding work); the json
+    # module for what orjson refuses (an integer beyond 64 bits)
+    try:
+        content = orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     response = HttpResponse(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        content,
         status=status,
         content_type="application/json",
     )

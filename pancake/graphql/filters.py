@@ -157,6 +157,15 @@ def apply_filter(qs: QuerySet, value: dict | None, columns: dict[str, Column], c
     return qs.filter(condition)
 
 
+def frozen(value):
+    """A filter argument as a hashable value (part of a ``rows.memoized`` key)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(frozen(v) for v in value)
+    return value
+
+
 def paginate(qs: QuerySet, limit: int | None, offset: int | None):
     """``limit`` (default and cap 100) and ``offset``; a negative value is an error."""
     if limit is not None and limit < 0 or offset is not None and offset < 0:

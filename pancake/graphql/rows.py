@@ -1,5 +1,6 @@
 """One instance per related row: a 100-row list whose rows all join the same store, product and
-version builds each of those once instead of once per row.
+version builds each of those once instead of once per row. And a list asked again the same way
+is not built again (``memoized``).
 
 ``select_related`` builds a fresh instance of every joined model for every row. GraphQL only
 reads them, so rows pointing at the same related row can share one instance: the iterable below
@@ -13,9 +14,16 @@ The instances themselves are built without ``Model.__init__`` where that is the 
 from __future__ import annotations
 
 import operator
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import QuerySet
 from django.db.models.query import ModelIterable
 
+from pancake.api import prepared
 from pancake.api.prepared import FastRelatedPopulator, instance_builder
 
 
@@ -41,8 +49,15 @@ class SharedRelatedModelIterable(ModelIterable):
     def __iter__(self):
         queryset = self.queryset
         db = queryset.db
-        compiler = queryset.query.get_compiler(using=db)
-        results = compiler.execute_sql(chunked_fetch=self.chunked_fetch, chunk_size=self.chunk_size)
+        memo = getattr(queryset, "_pancake_memo", None)
+        if memo is not None:
+            compiler, rows = memo.run(connections[db], queryset)
+        else:
+            compiler = queryset.query.get_compiler(using=db)
+            results = compiler.execute_sql(
+                chunked_fetch=self.chunked_fetch, chunk_size=self.chunk_size
+            )
+            rows = compiler.results_iter(results)
         select, klass_info, annotation_col_map = (
             compiler.select,
             compiler.klass_info,
@@ -73,7 +88,7 @@ class SharedRelatedModelIterable(ModelIterable):
             for field, related_objs in queryset._known_related_objects.items()
         ]
         build = instance_builder(model_cls, db, init_list)
-        for row in compiler.results_iter(results):
+        for row in rows:
             obj = build(row[model_fields_start:model_fields_end])
             for rel_populator in related_populators:
                 rel_populator.populate(row, obj)
@@ -90,6 +105,92 @@ class SharedRelatedModelIterable(ModelIterable):
                 else:
                     setattr(obj, field.name, rel_obj)
             yield obj
+
+
+# --- the same list again --------------------------------------------------------------------
+
+MEMO_SIZE = 256  # lists per process (and compiled statements per connection)
+_memo: OrderedDict = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+class _Memo:
+    """A list's queryset as ``build()`` made it for one set of inputs, and (per database
+    connection) its statement as the ORM compiled it."""
+
+    __slots__ = ("anchors", "queryset")
+
+    def __init__(self, anchors: tuple, queryset: QuerySet):
+        self.anchors = anchors
+        self.queryset = queryset
+
+    def run(self, connection, queryset: QuerySet):
+        """(compiler, converted rows) of the statement, compiled on this connection's first
+        run; the statement is the same every time (the inputs are), so is its text."""
+        cache = prepared._cache(connection)
+        compiled = cache.get("graphql_lists")
+        if compiled is None:
+            compiled = cache["graphql_lists"] = OrderedDict()
+        found = compiled.get(self)
+        if found is None:
+            compiler = queryset.query.get_compiler(connection=connection)
+            try:
+                sql, params = compiler.as_sql()
+            except EmptyResultSet:  # ``__in`` an empty list (a caller who sees no store)
+                sql, params = None, None
+            fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+            found = compiled[self] = (compiler, sql, params, compiler.get_converters(fields))
+            if len(compiled) > MEMO_SIZE:
+                compiled.popitem(last=False)
+        else:
+            compiled.move_to_end(self)
+        compiler, sql, params, converters = found
+        if sql is None:
+            return compiler, []
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if converters and rows:
+            rows = compiler.apply_converters(rows, converters)
+        return compiler, rows
+
+
+def memoized(key: Hashable, anchors: tuple, build: Callable[[], QuerySet]) -> QuerySet:
+    """``build()``, made once for ``key`` and reused while the process lives (the least
+    recently used beyond MEMO_SIZE go), its SQL compiled once per connection: a client asking
+    the same list the same way again (a dashboard polling a query) costs the database round
+    trip and the rows, not the ORM's filter building and compiling.
+
+    ``key`` must hold every input ``build`` reads (the resolver, its arguments, the caller's
+    scope: ``scope_key``) and nothing that changes by itself (the time); ``anchors`` are objects
+    the answer depends on by identity (the query document's field nodes, which the selection
+    and its prefetches come from): the entry is used only while they are the same objects. The
+    queryset handed out is a fresh clone; anything done to it (``first()``, a filter) makes
+    another clone that takes the ORM's path again."""
+    try:
+        hash(key)
+    except TypeError:  # an argument of an unexpected kind: no memo
+        return build()
+    with _memo_lock:
+        entry = _memo.get(key)
+        if entry is not None:
+            _memo.move_to_end(key)
+    if (
+        entry is None
+        or len(entry.anchors) != len(anchors)
+        or any(a is not b for a, b in zip(entry.anchors, anchors, strict=True))
+    ):
+        queryset = build()
+        if queryset._iterable_class is not SharedRelatedModelIterable:
+            return queryset
+        entry = _Memo(anchors, queryset)
+        with _memo_lock:
+            _memo[key] = entry
+            if len(_memo) > MEMO_SIZE:
+                _memo.popitem(last=False)
+    out = entry.queryset._chain()
+    out._pancake_memo = entry
+    return out
 
 
 def shared(qs):

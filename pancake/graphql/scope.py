@@ -54,6 +54,19 @@ def _member_stores(merchant_id):
 _MEMBER_STORES = PreparedSelect(_member_stores)
 
 
+def scope_key(ctx: GraphQLContext) -> tuple:
+    """Everything about the caller a scoped list depends on (``rows.memoized``): who they are,
+    the stores they see, the environment and the API version."""
+    actor = ctx.actor
+    if actor.is_merchant:
+        who = ("merchant", actor.merchant.pk)
+    elif actor.is_buyer:
+        who = ("buyer", actor.store.pk, actor.buyer_identity)
+    else:
+        who = (actor.kind, getattr(actor.store, "pk", None))
+    return (*who, ctx.environment, ctx.version, tuple(visible_store_ids(ctx)))
+
+
 def buyer_orders_q(ctx: GraphQLContext, prefix: str = "") -> Q:
     """For a buyer token: the orders that are theirs (bound identity, or buyer email when the
     identity is an email). For a merchant: every order (the store scope does the rest)."""

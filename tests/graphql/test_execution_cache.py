@@ -147,3 +147,55 @@ def test_a_resolver_error_answers_as_graphql_core_does(gql, monkeypatch, store, 
     assert first["errors"][0]["message"] == "Internal server error"
     assert first["errors"][0]["path"][-1] == "total"
     assert sum(1 for o in first["data"]["onetimeOrders"] if o["payments"] is None) == 1
+
+
+def test_a_list_asked_again_the_same_way_is_built_once_and_answers_fresh_rows(
+    data, store, book, monkeypatch, make_api
+):
+    from checkout import schema as checkout_schema
+    from pancake.graphql import rows
+
+    built = []
+    real = checkout_schema.orders_in_scope
+    monkeypatch.setattr(
+        checkout_schema, "orders_in_scope", lambda *a, **kw: built.append(1) or real(*a, **kw)
+    )
+    rows._memo.clear()
+    query = "query ($n: Int) { onetimeOrders(limit: $n) { id buyerEmail } }"
+    seed.orders(store, book, 2, email="first@example.com")
+    first = data(query, {"n": 10})["onetimeOrders"]
+    seed.orders(store, book, 1, email="later@example.com")
+    again = data(query, {"n": 10})["onetimeOrders"]
+    assert len(built) == 1  # the second request reused the list's queryset and statement
+    assert len(first) == 2 and len(again) == 3  # the rows themselves are read every time
+    assert again[0]["buyerEmail"] == "later@example.com"  # newest first
+
+    assert len(data(query, {"n": 1})["onetimeOrders"]) == 1  # other arguments: built anew
+    assert len(built) == 2
+    # another merchant, the same document and variables: their scope, their (no) orders
+    assert data(query, {"n": 10}, client=make_api())["onetimeOrders"] == []
+    assert len(built) == 3
+    # a filter is part of the key (its lists frozen to tuples)
+    picked = '{ onetimeOrders(filter: {buyerEmail: {in: ["later@example.com"]}}) { id } }'
+    assert len(data(picked)["onetimeOrders"]) == 1
+    assert len(data(picked)["onetimeOrders"]) == 1
+    assert len(built) == 4
+
+
+def test_a_list_memo_serves_only_the_document_it_was_built_for(data, store, book, monkeypatch):
+    from checkout import schema as checkout_schema
+    from pancake.graphql import rows
+
+    built = []
+    real = checkout_schema.orders_in_scope
+    monkeypatch.setattr(
+        checkout_schema, "orders_in_scope", lambda *a, **kw: built.append(1) or real(*a, **kw)
+    )
+    seed.orders(store, book, 1)
+    rows._memo.clear()
+    views._prepared.cache_clear()
+    assert set(data("{ onetimeOrders { id } }")["onetimeOrders"][0]) == {"id"}
+    views._prepared.cache_clear()  # the same text parsed again: new selection nodes
+    assert set(data("{ onetimeOrders { id } }")["onetimeOrders"][0]) == {"id"}
+    assert set(data("{ onetimeOrders { id status } }")["onetimeOrders"][0]) == {"id", "status"}
+    assert len(built) == 3

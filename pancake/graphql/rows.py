@@ -18,13 +18,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet, UUIDField
 from django.db.models.query import ModelIterable
 
 from pancake.api import prepared
-from pancake.api.prepared import FastRelatedPopulator, instance_builder
+from pancake.api.prepared import FastRelatedPopulator, PreparedSelect, instance_builder
 
 
 class _SharedPopulator(FastRelatedPopulator):
@@ -88,14 +88,30 @@ class SharedRelatedModelIterable(ModelIterable):
             for field, related_objs in queryset._known_related_objects.items()
         ]
         build = instance_builder(model_cls, db, init_list)
+        objs = self._objects(
+            rows,
+            build,
+            model_fields_start,
+            model_fields_end,
+            related_populators,
+            annotation_col_map,
+            known_related_objects,
+        )
+        if memo is not None and memo.prefetch:
+            objs = list(objs)
+            memo.run_prefetch(objs, db)
+        yield from objs
+
+    @staticmethod
+    def _objects(rows, build, start, end, related_populators, annotation_col_map, known):
         for row in rows:
-            obj = build(row[model_fields_start:model_fields_end])
+            obj = build(row[start:end])
             for rel_populator in related_populators:
                 rel_populator.populate(row, obj)
             if annotation_col_map:
                 for attr_name, col_pos in annotation_col_map.items():
                     setattr(obj, attr_name, row[col_pos])
-            for field, rel_objs, rel_getter in known_related_objects:
+            for field, rel_objs, rel_getter in known:
                 if field.is_cached(obj):
                     continue
                 try:
@@ -118,11 +134,28 @@ class _Memo:
     """A list's queryset as ``build()`` made it for one set of inputs, and (per database
     connection) its statement as the ORM compiled it."""
 
-    __slots__ = ("anchors", "queryset")
+    __slots__ = ("anchors", "queryset", "prefetch")
 
     def __init__(self, anchors: tuple, queryset: QuerySet):
         self.anchors = anchors
         self.queryset = queryset
+        self.prefetch = _prefetch_plan(queryset)
+
+    def run_prefetch(self, parents: list, db: str) -> None:
+        """The plan's children of ``parents``, one statement per relation (compiled once per
+        connection, the parents' keys one array parameter), set as Django's ``Prefetch(…,
+        to_attr=…)`` sets them: a list per parent, each child's way back set to its parent."""
+        for lookup, fk, select in self.prefetch:
+            keys = [getattr(parent, fk.target_field.attname) for parent in parents]
+            children: dict = {}
+            if keys:
+                for child in select.fetch(list(dict.fromkeys(keys)), using=db):
+                    children.setdefault(getattr(child, fk.attname), []).append(child)
+            for parent, key in zip(parents, keys, strict=True):
+                mine = children.get(key, [])
+                for child in mine:
+                    fk.set_cached_value(child, parent)
+                setattr(parent, lookup.to_attr, mine)
 
     def run(self, connection, queryset: QuerySet):
         """(compiler, converted rows) of the statement, compiled on this connection's first
@@ -153,6 +186,40 @@ class _Memo:
         if converters and rows:
             rows = compiler.apply_converters(rows, converters)
         return compiler, rows
+
+
+def _prefetch_plan(queryset: QuerySet) -> tuple:
+    """(Prefetch, the child's foreign key, its statement) for every prefetch of ``queryset``,
+    when all are one reverse foreign key deep with a queryset of their own (no prefetches) and a
+    ``to_attr``, keyed by UUIDs, on PostgreSQL; otherwise () and Django prefetches as usual."""
+    if connections[queryset.db].vendor != "postgresql":
+        return ()  # ``__any`` is one parameter on PostgreSQL only: elsewhere, Django's way
+    plan = []
+    for lookup in queryset._prefetch_related_lookups:
+        if not isinstance(lookup, Prefetch) or lookup.queryset is None or not lookup.to_attr:
+            return ()
+        if "__" in lookup.prefetch_through:
+            return ()
+        try:
+            field = queryset.model._meta.get_field(lookup.prefetch_through)
+        except FieldDoesNotExist:
+            return ()
+        if not (field.one_to_many and not field.concrete):
+            return ()
+        fk = field.field
+        if not isinstance(fk.target_field, UUIDField):
+            return ()
+        child = lookup.queryset
+        if child._prefetch_related_lookups or child._known_related_objects:
+            return ()
+        if child._iterable_class is SharedRelatedModelIterable:
+            child = child._chain()
+            child._iterable_class = ModelIterable
+        select = PreparedSelect(
+            lambda keys, child=child, name=fk.attname: child.filter(**{f"{name}__any": keys})
+        )
+        plan.append((lookup, fk, select))
+    return tuple(plan)
 
 
 def memoized(key: Hashable, anchors: tuple, build: Callable[[], QuerySet]) -> QuerySet:
@@ -190,6 +257,8 @@ def memoized(key: Hashable, anchors: tuple, build: Callable[[], QuerySet]) -> Qu
                 _memo.popitem(last=False)
     out = entry.queryset._chain()
     out._pancake_memo = entry
+    if entry.prefetch:
+        out._prefetch_related_lookups = ()  # the iterable does them (``_Memo.run_prefetch``)
     return out
 
 

@@ -199,3 +199,31 @@ def test_a_list_memo_serves_only_the_document_it_was_built_for(data, store, book
     assert set(data("{ onetimeOrders { id } }")["onetimeOrders"][0]) == {"id"}
     assert set(data("{ onetimeOrders { id status } }")["onetimeOrders"][0]) == {"id", "status"}
     assert len(built) == 3
+
+
+def test_a_memoized_list_prefetches_its_children_as_django_does(data, store, book):
+    from django.db import connection
+
+    from billing.models import Payment
+    from pancake.api import ids
+    from pancake.graphql import rows
+
+    first, second, third = seed.orders(store, book, 3)
+    Payment.objects.filter(order=second).delete()  # an order without payments: []
+    extra = Payment.objects.get(order=third)
+    extra.pk, extra.status = None, "failed"  # a second payment of the same order
+    extra.provider_payment_id = "another"
+    extra.save()
+    rows._memo.clear()
+    query = "{ onetimeOrders { id payments { id status } store { id } } }"
+    answers = [data(query)["onetimeOrders"] for _ in range(3)]  # built, then memoized twice
+    assert answers[0] == answers[1] == answers[2]
+    by_order = {o["id"]: [p["status"] for p in o["payments"]] for o in answers[0]}
+    assert by_order == {
+        ids.encode("ORD", first.pk): ["succeeded"],
+        ids.encode("ORD", second.pk): [],
+        ids.encode("ORD", third.pk): ["succeeded", "failed"],  # in the relation's order
+    }
+    (entry,) = rows._memo.values()
+    # PostgreSQL: the memo prefetches itself (one statement, the orders' ids one parameter)
+    assert bool(entry.prefetch) == (connection.vendor == "postgresql")

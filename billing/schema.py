@@ -13,6 +13,7 @@ from billing.models import Payment, WebhookAttempt, WebhookDelivery
 from checkout.models import OrderKind
 from pancake.graphql import filters as f
 from pancake.graphql.context import display
+from pancake.graphql.rows import memoized_list
 from pancake.graphql.scope import buyer_orders_q, in_scope, merchant_only
 from pancake.graphql.selection import Rel, optimized
 from pancake.graphql.types import JSON, BillingDetail, CurrencyAmount, id_field, ts_field
@@ -502,8 +503,13 @@ class BillingQueries(graphene.ObjectType):
 
     def resolve_payments(root, info, filter=None, limit=None, offset=None, store_id=None):
         ctx = info.context
-        qs = f.apply_filter(payments_in_scope(ctx, store_id), filter, PAYMENT_COLUMNS, ctx)
-        return f.paginate(optimized(qs, PaymentType, info), limit, offset)
+
+        def build():
+            qs = f.apply_filter(payments_in_scope(ctx, store_id), filter, PAYMENT_COLUMNS, ctx)
+            return f.paginate(optimized(qs, PaymentType, info), limit, offset)
+
+        parts = ("payments", f.frozen(filter), limit, offset, store_id)
+        return memoized_list(info, parts, build)
 
     def resolve_payments_count(root, info, filter=None, store_id=None):
         ctx = info.context

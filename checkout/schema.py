@@ -11,8 +11,8 @@ from django.db.models.fields.json import KeyTextTransform
 from checkout.models import Order, OrderKind
 from pancake.graphql import filters as f
 from pancake.graphql.context import display, timestamp
-from pancake.graphql.rows import memoized
-from pancake.graphql.scope import buyer_orders_q, in_scope, merchant_only, scope_key
+from pancake.graphql.rows import memoized_list
+from pancake.graphql.scope import buyer_orders_q, in_scope, merchant_only
 from pancake.graphql.selection import Rel, optimized, prefetched
 from pancake.graphql.types import JSON, BillingDetail, id_field, ts_field
 from pancake.models import Environment
@@ -431,17 +431,8 @@ def _order_roots(kind: str | None, gtype, filter_type, label: str) -> dict:
             qs = f.apply_filter(orders_in_scope(ctx, kind, store_id), filter, ORDER_COLUMNS, ctx)
             return f.paginate(optimized(qs, gtype, info), limit, offset)
 
-        key = (
-            "orders",
-            kind,
-            tuple(map(id, info.field_nodes)),
-            f.frozen(filter),
-            limit,
-            offset,
-            store_id,
-            scope_key(ctx),
-        )
-        return memoized(key, tuple(info.field_nodes), build)
+        parts = ("orders", kind, f.frozen(filter), limit, offset, store_id)
+        return memoized_list(info, parts, build)
 
     def resolve_count(root, info, filter=None, store_id=None):
         ctx = info.context

@@ -7,6 +7,7 @@ import graphene
 
 from pancake.graphql import filters as f
 from pancake.graphql.context import display
+from pancake.graphql.rows import memoized_list
 from pancake.graphql.scope import in_scope, merchant_only, visible_store_ids
 from pancake.graphql.selection import Rel, optimized, prefetched
 from pancake.graphql.types import JSON, id_field, ts_field
@@ -385,8 +386,13 @@ def _product_roots(kind: str, gtype, filter_type, label: str) -> dict:
 
     def resolve_list(root, info, filter=None, limit=None, offset=None, store_id=None):
         ctx = info.context
-        qs = f.apply_filter(_products(ctx, kind, store_id), filter, PRODUCT_COLUMNS, ctx)
-        return f.paginate(optimized(qs, gtype, info), limit, offset)
+
+        def build():
+            qs = f.apply_filter(_products(ctx, kind, store_id), filter, PRODUCT_COLUMNS, ctx)
+            return f.paginate(optimized(qs, gtype, info), limit, offset)
+
+        parts = ("products", kind, f.frozen(filter), limit, offset, store_id)
+        return memoized_list(info, parts, build)
 
     def resolve_count(root, info, filter=None, store_id=None):
         ctx = info.context
@@ -398,8 +404,13 @@ def _product_roots(kind: str, gtype, filter_type, label: str) -> dict:
 
     def resolve_versions(root, info, product_id, filter=None, limit=None, offset=None):
         ctx = info.context
-        qs = f.apply_filter(_versions(ctx, kind, product_id), filter, VERSION_COLUMNS, ctx)
-        return f.paginate(optimized(qs, ProductVersionType, info), limit, offset)
+
+        def build():
+            qs = f.apply_filter(_versions(ctx, kind, product_id), filter, VERSION_COLUMNS, ctx)
+            return f.paginate(optimized(qs, ProductVersionType, info), limit, offset)
+
+        parts = ("product versions", kind, product_id, f.frozen(filter), limit, offset)
+        return memoized_list(info, parts, build)
 
     return {
         "list": graphene.List(
@@ -469,8 +480,13 @@ class ProductQueries(graphene.ObjectType):
         root, info, filter=None, limit=None, offset=None, store_id=None
     ):
         ctx = info.context
-        qs = f.apply_filter(_groups(ctx, store_id), filter, GROUP_COLUMNS, ctx)
-        return f.paginate(optimized(qs, SubscriptionProductGroup, info), limit, offset)
+
+        def build():
+            qs = f.apply_filter(_groups(ctx, store_id), filter, GROUP_COLUMNS, ctx)
+            return f.paginate(optimized(qs, SubscriptionProductGroup, info), limit, offset)
+
+        parts = ("groups", f.frozen(filter), limit, offset, store_id)
+        return memoized_list(info, parts, build)
 
     def resolve_subscription_product_groups_count(root, info, filter=None, store_id=None):
         ctx = info.context

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from pancake.graphql import filters as f
+from pancake.graphql.rows import memoized_list
 from pancake.graphql.scope import merchant_only, visible_store_ids
 from pancake.graphql.selection import Rel, optimized, prefetched
 from pancake.graphql.types import id_field, ts_field
@@ -300,8 +301,12 @@ class StoreQueries(graphene.ObjectType):
 
     def resolve_stores(root, info, filter=None, limit=None, offset=None):
         ctx = info.context
-        qs = f.apply_filter(_stores(ctx), filter, STORE_COLUMNS, ctx)
-        return f.paginate(optimized(qs, StoreType, info), limit, offset)
+
+        def build():
+            qs = f.apply_filter(_stores(ctx), filter, STORE_COLUMNS, ctx)
+            return f.paginate(optimized(qs, StoreType, info), limit, offset)
+
+        return memoized_list(info, ("stores", f.frozen(filter), limit, offset), build)
 
     def resolve_stores_count(root, info, filter=None):
         ctx = info.context
@@ -313,8 +318,12 @@ class StoreQueries(graphene.ObjectType):
 
     def resolve_merchants(root, info, filter=None, limit=None, offset=None):
         ctx = info.context
-        qs = f.apply_filter(_merchants(ctx), filter, MERCHANT_COLUMNS, ctx)
-        return f.paginate(optimized(qs, MerchantType, info), limit, offset)
+
+        def build():
+            qs = f.apply_filter(_merchants(ctx), filter, MERCHANT_COLUMNS, ctx)
+            return f.paginate(optimized(qs, MerchantType, info), limit, offset)
+
+        return memoized_list(info, ("merchants", f.frozen(filter), limit, offset), build)
 
     def resolve_merchants_count(root, info, filter=None):
         ctx = info.context

@@ -262,6 +262,18 @@ def memoized(key: Hashable, anchors: tuple, build: Callable[[], QuerySet]) -> Qu
     return out
 
 
+def memoized_list(info, parts: tuple, build: Callable[[], QuerySet]) -> QuerySet:
+    """A list root's ``build()`` (its base queryset, filtered, optimized for the selection,
+    paginated) through ``memoized``, keyed by ``parts`` (the root's name and every argument it
+    was given, filters frozen: ``filters.frozen``), this field of this document and the
+    caller's scope."""
+    from pancake.graphql.scope import scope_key
+
+    nodes = tuple(info.field_nodes)
+    key = (*parts, tuple(map(id, nodes)), scope_key(info.context))
+    return memoized(key, nodes, build)
+
+
 def shared(qs):
     """``qs`` yielding shared related instances, built at once (a plain model queryset)."""
     if qs._iterable_class is ModelIterable:

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from pancake.api import ids
 from pancake.graphql import views
 from tests.graphql import seed
 from tests.graphql.appendix_b import DOCUMENTS
@@ -227,3 +228,32 @@ def test_a_memoized_list_prefetches_its_children_as_django_does(data, store, boo
     (entry,) = rows._memo.values()
     # PostgreSQL: the memo prefetches itself (one statement, the orders' ids one parameter)
     assert bool(entry.prefetch) == (connection.vendor == "postgresql")
+
+
+@pytest.mark.parametrize(
+    "root",
+    [
+        "stores { id name }",
+        "merchants { id }",
+        "payments { id status }",
+        "onetimeProducts { id name }",
+        "subscriptionProductGroups { id }",
+        "orders { id }",
+    ],
+)
+def test_every_memoized_list_answers_each_caller_from_their_own_scope(
+    root, data, store, book, make_api
+):
+    from pancake.graphql import rows
+
+    seed.orders(store, book, 2)
+    seed.group(store, [seed.subscription(store)])
+    rows._memo.clear()
+    query = "{ " + root + " }"
+    name = root.split()[0]
+    mine = [data(query)[name] for _ in range(2)]
+    assert mine[0] == mine[1] and mine[0], mine  # built, then memoized: the same rows
+    other = make_api()
+    assert data(query, client=other)[name] in ([], [{"id": ids.encode("MER", other.merchant.pk)}])
+    assert data(query)[name] == mine[0]  # and the first caller's memo still answers them
+    assert len(rows._memo) == 2  # one list per caller

@@ -17,6 +17,10 @@
   root.style.height = "calc(100vh - 14rem)";
   root.style.minHeight = "32rem";
 
+  // The one <style> element GraphiQL adds itself (its dialogs' scroll lock) carries this
+  // response's nonce, which the page's policy allows (see static/vendor/graphiql/README.md).
+  window.GraphiQLStyleNonce = root.dataset.styleNonce;
+
   var endpoint = root.dataset.endpoint;
   var csrfToken = root.dataset.csrfToken;
 

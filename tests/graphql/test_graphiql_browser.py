@@ -29,3 +29,22 @@ def test_the_explorer_loads_and_runs_a_query(pages, live):  # noqa: F811
     result = page.locator("#graphiql .result-window")
     expect(result).to_contain_text("Explorer Shop")
     expect(result).to_contain_text('"name"')
+
+
+@pytest.mark.browser
+def test_the_explorer_dialogs_open_under_the_pages_policy(pages, live):  # noqa: F811
+    page = pages.new(viewport=DESKTOP)
+    sign_in(page, live, "dialogs@example.com")
+    merchant = Merchant.objects.get(email="dialogs@example.com")
+    store = services.store_create(merchant=merchant, name="Dialog Shop")
+    page.goto(f"/dashboard/{store.pk}/developers/graphql")
+    expect(page.locator("#graphiql .graphiql-query-editor")).to_contain_text("stores")
+    for button, heading in (
+        ("Open short keys dialog", "Short Keys"),
+        ("Open settings dialog", "Settings"),
+    ):
+        page.get_by_role("button", name=button).click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_contain_text(heading)
+        page.keyboard.press("Escape")
+        expect(dialog).to_have_count(0)

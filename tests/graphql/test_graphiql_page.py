@@ -58,7 +58,13 @@ def test_the_page_renders_for_a_member_with_same_origin_assets_only(browser_clie
     response = browser_client.get(reverse("dashboard:graphiql", args=[shop.pk]))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "default-src 'self'" in response["Content-Security-Policy"]
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "unsafe-inline" not in policy
+    # one nonce per response, for the <style> GraphiQL's dialogs add (and nothing else inline)
+    (nonce,) = re.findall(r'data-style-nonce="([^"]+)"', html)
+    assert f"style-src 'self' 'nonce-{nonce}'" in policy
+    again = browser_client.get(reverse("dashboard:graphiql", args=[shop.pk]))
+    assert nonce not in again["Content-Security-Policy"]
     assert 'id="graphiql"' in html
     assert f'data-endpoint="/dashboard/{shop.pk}/developers/graphql"' in html
     sources = re.findall(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="([^"]+)"', html)

@@ -20,19 +20,13 @@ from pancake.api import ids
 from pancake.celery import app as celery_app
 from pancake.models import OutboxEvent
 from tests.billing import test_webhook_fan_out as fan_out_tests
-from tests.billing.test_webhooks import Receiver, add_webhook
+from tests.billing.test_webhooks import add_webhook
 
 pytestmark = pytest.mark.django_db(transaction=True)
 emit_for = fan_out_tests.emit_for
 held_kicks = fan_out_tests.held_kicks  # fixtures
 store_id = fan_out_tests.store_id
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
+receiver = fan_out_tests.receiver
 
 
 @pytest.fixture

@@ -174,7 +174,9 @@ class _Memo:
             fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
             found = compiled[self] = (compiler, sql, params, compiler.get_converters(fields))
             if len(compiled) > MEMO_SIZE:
-                compiled.popitem(last=False)
+                gone, _ = compiled.popitem(last=False)
+                for _lookup, _fk, select in gone.prefetch:  # its children's statements too
+                    cache.pop(select, None)
         else:
             compiled.move_to_end(self)
         compiler, sql, params, converters = found

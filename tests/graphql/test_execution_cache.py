@@ -257,3 +257,26 @@ def test_every_memoized_list_answers_each_caller_from_their_own_scope(
     assert data(query, client=other)[name] in ([], [{"id": ids.encode("MER", other.merchant.pk)}])
     assert data(query)[name] == mine[0]  # and the first caller's memo still answers them
     assert len(rows._memo) == 2  # one list per caller
+
+
+def test_memoized_statements_per_connection_stay_bounded(data, store, book, monkeypatch):
+    from django.db import connections
+
+    from pancake.api import prepared
+    from pancake.graphql import rows
+
+    seed.orders(store, book, 3)
+    monkeypatch.setattr(rows, "MEMO_SIZE", 2)
+    rows._memo.clear()
+    cache = prepared._cache(connections["default"])
+    cache.pop("graphql_lists", None)
+
+    def children():  # the statements of the memo's prefetches on this connection
+        return [k for k in cache if "_prefetch_plan" in getattr(k, "build", len).__qualname__]
+
+    query = "query ($n: Int) { onetimeOrders(limit: $n) { id payments { id } } }"
+    for n in (1, 2, 3, 1, 2, 3):  # six lists, three different ones, two kept
+        assert len(data(query, {"n": n})["onetimeOrders"]) == n
+    assert len(rows._memo) == 2
+    lists = cache.get("graphql_lists", {})
+    assert len(lists) <= 2 and len(children()) <= len(lists)  # none outlives its list

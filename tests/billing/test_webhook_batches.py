@@ -24,9 +24,7 @@ from tests.billing.test_webhooks import add_webhook
 
 pytestmark = pytest.mark.django_db(transaction=True)
 emit_for = fan_out_tests.emit_for
-held_kicks = fan_out_tests.held_kicks  # fixtures
-store_id = fan_out_tests.store_id
-receiver = fan_out_tests.receiver
+held_kicks = fan_out_tests.held_kicks  # fixture
 
 
 @pytest.fixture

@@ -19,14 +19,13 @@ from django.utils import timezone
 
 from billing.models import WebhookDelivery
 from billing.webhooks import delivery
-from pancake.api import ids
 from pancake.api.fields import format_timestamp
 from pancake.celery import _close_old_connections
 from pancake.celery import app as celery_app
 from pancake.models import OutboxEvent
 from pancake.outbox import emit
 from tests.billing.test_webhook_worker import use_broker
-from tests.billing.test_webhooks import Receiver, add_webhook, fire, verify
+from tests.billing.test_webhooks import add_webhook, fire, verify
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,18 +39,6 @@ def emit_for(store, order, event_type):
         aggregate_id=order,
         data={"orderId": str(order), "currency": "USD"},
     )
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def store_id(store):
-    return ids.encode("STO", store.pk)
 
 
 @pytest.fixture

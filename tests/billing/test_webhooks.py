@@ -63,18 +63,6 @@ class Receiver:
         self.server.server_close()
 
 
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def store_id(store):
-    return ids.encode("STO", store.pk)
-
-
 def add_webhook(api, store_id, url, **body):
     payload = {"storeId": store_id, "channel": "http", "url": url, "testMode": True, **body}
     return api.call("store/add-webhook", payload)["data"]["webhook"]

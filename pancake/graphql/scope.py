@@ -12,13 +12,24 @@ from pancake.graphql.context import GraphQLContext
 from stores.models import MembershipStatus, Store
 
 
+def _member_stores(merchant_id) -> QuerySet[Store]:
+    """The stores where the merchant is an active member."""
+    return Store.objects.filter(
+        deleted_at__isnull=True,
+        memberships__merchant_id=merchant_id,
+        memberships__status=MembershipStatus.ACTIVE,
+    )
+
+
+# Every merchant request reads its store ids: compiled once per connection.
+_MEMBER_STORE_IDS = PreparedSelect(lambda merchant_id: _member_stores(merchant_id).only("pk"))
+
+
 def visible_stores(ctx: GraphQLContext) -> QuerySet[Store]:
     actor = ctx.actor
-    stores = Store.objects.filter(deleted_at__isnull=True)
     if actor.is_merchant:
-        return stores.filter(
-            memberships__merchant=actor.merchant, memberships__status=MembershipStatus.ACTIVE
-        )
+        return _member_stores(actor.merchant.pk)
+    stores = Store.objects.filter(deleted_at__isnull=True)
     if actor.is_buyer:
         return stores.filter(pk=actor.store.pk)
     return stores.none()
@@ -34,24 +45,12 @@ def visible_store_ids(ctx: GraphQLContext) -> list:
     ids = ctx.cache.get("visible_store_ids")
     if ids is None:
         actor = ctx.actor
-        if actor.is_merchant:  # every merchant request: compiled once per connection
-            ids = [store.pk for store in _MEMBER_STORES.fetch(actor.merchant.pk)]
+        if actor.is_merchant:
+            ids = [store.pk for store in _MEMBER_STORE_IDS.fetch(actor.merchant.pk)]
         else:
             ids = list(visible_stores(ctx).values_list("pk", flat=True))
         ctx.cache["visible_store_ids"] = ids
     return ids
-
-
-def _member_stores(merchant_id):
-    """``visible_stores`` of a merchant."""
-    return Store.objects.filter(
-        deleted_at__isnull=True,
-        memberships__merchant_id=merchant_id,
-        memberships__status=MembershipStatus.ACTIVE,
-    ).only("pk")
-
-
-_MEMBER_STORES = PreparedSelect(_member_stores)
 
 
 def scope_key(ctx: GraphQLContext) -> tuple:

@@ -25,6 +25,7 @@ from django.db.models.query import ModelIterable
 
 from pancake.api import prepared
 from pancake.api.prepared import FastRelatedPopulator, PreparedSelect, instance_builder
+from pancake.graphql.scope import scope_key
 
 
 class _SharedPopulator(FastRelatedPopulator):
@@ -269,8 +270,6 @@ def memoized_list(info, parts: tuple, build: Callable[[], QuerySet]) -> QuerySet
     paginated) through ``memoized``, keyed by ``parts`` (the root's name and every argument it
     was given, filters frozen: ``filters.frozen``), this field of this document and the
     caller's scope."""
-    from pancake.graphql.scope import scope_key
-
     nodes = tuple(info.field_nodes)
     key = (*parts, tuple(map(id, nodes)), scope_key(info.context))
     return memoized(key, nodes, build)

@@ -75,26 +75,27 @@ def dump_json(body: dict) -> bytes:
 # --- validation messages ------------------------------------------------------------------------
 
 
-def _validation_message(errors, prefix: str = "") -> str:
+def _first_error(errors, prefix: str = "") -> tuple[str, str, str | None]:
+    """(message, field, DRF code) of the first validation failure, nested fields dotted."""
     if isinstance(errors, dict):
         for name, detail in errors.items():
             field = (
                 prefix if name == "non_field_errors" else (f"{prefix}.{name}" if prefix else name)
             )
-            return _validation_message(detail, field)
+            return _first_error(detail, field)
     if isinstance(errors, list) and errors:
         first = errors[0]
         if isinstance(first, dict | list):
-            return _validation_message(first, prefix)
+            return _first_error(first, prefix)
         errors = first
     message = str(errors)
     code = getattr(errors, "code", None)
     if code in {"required", "null"} and prefix:
-        return f"Missing required field: {prefix}"
+        return f"Missing required field: {prefix}", prefix, "required"
     field = prefix.rsplit(".", 1)[-1].lower()
     if not prefix or message.startswith(("Invalid ", "Missing ")) or field in message.lower():
-        return message
-    return f"Invalid {prefix}: {message}"
+        return message, prefix, code
+    return f"Invalid {prefix}: {message}", prefix, code
 
 
 _input_fields = threading.local()
@@ -122,7 +123,13 @@ def validate(serializer_class, data: dict, layer: str, context: dict | None = No
     serializer = serializer_class(data=data, context=context or {})
     _reuse_fields(serializer)
     if not serializer.is_valid():
-        raise InvalidInput(_validation_message(serializer.errors), layer=layer)
+        message, field, code = _first_error(serializer.errors)
+        raise InvalidInput(
+            message,
+            layer=layer,
+            field=field or None,
+            code="required" if code == "required" else "invalid",
+        )
     return serializer.validated_data
 
 

@@ -4,7 +4,6 @@ stay integers until they are formatted here, in the active language."""
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -17,8 +16,8 @@ from django.utils.translation import ngettext, pgettext, pgettext_lazy
 from checkout import languages
 from checkout.tax.engine import TaxResult
 from pancake.money import format_money
+from products.periods import add_periods
 
-PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
 # Tax names of the rates file that have a name in the buyer's language; acronyms that are the
 # tax's official name everywhere (GST, HST, QST, IVA, IGV …) stay as they are.
 TAX_NAMES = {
@@ -57,17 +56,6 @@ def long_date(value: date | datetime) -> str:
     if isinstance(value, datetime):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return format_date(value, format="long", locale=babel_locale())
-
-
-def add_period(anchor: date, period: str, count: int = 1) -> date:
-    """``count`` billing periods after ``anchor``: weekly is 7 days; the others keep the
-    anchor's day of month, clamped to the month's last day (Jan 31 -> Feb 28 -> Mar 31)."""
-    if period == "weekly":
-        return anchor + timedelta(days=7 * count)
-    months = anchor.month - 1 + PERIOD_MONTHS[period] * count
-    year, month = anchor.year + months // 12, months % 12 + 1
-    day = min(anchor.day, calendar.monthrange(year, month)[1])
-    return anchor.replace(year=year, month=month, day=day)
 
 
 def per_period(amount: str, period: str) -> str:
@@ -176,7 +164,7 @@ def billing_preview(session, total: int, today: date | None = None) -> dict | No
             "first_charge": long_date(first_charge),
         }
     else:
-        preview["next_billing"] = long_date(add_period(today, period))
+        preview["next_billing"] = long_date(add_periods(today, period))
     return preview
 
 

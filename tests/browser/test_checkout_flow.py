@@ -19,8 +19,8 @@ from playwright.sync_api import expect
 
 from billing.models import Payment
 from checkout.models import Order
-from checkout.presenters import add_period
 from pancake.api import ids
+from products.periods import add_periods
 from products.services import product_create
 from stores.models import Store
 from tests.browser.conftest import PHONE
@@ -299,7 +299,7 @@ def test_a_subscription_without_a_trial_is_charged_and_active(pages, seller):
     page.goto(checkout.url)
     summary = page.locator("[data-summary]")
     expect(summary).to_contain_text("Next billing date")
-    expect(summary).to_contain_text(long_date(add_period(timezone.now().date(), "monthly")))
+    expect(summary).to_contain_text(long_date(add_periods(timezone.now().date(), "monthly")))
     expect(summary).not_to_contain_text("Free trial")
     fill_details(page)
     submit_details(page)

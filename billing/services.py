@@ -1,88 +1,228 @@
-"""Billing writes: provider notifications applied exactly once (SPEC 6.4, 6.5)."""
+"""Billing writes: payments, and provider notifications applied exactly once.
+
+Billing owns ``Payment`` and ``ProviderEvent`` (and the webhook tables, in ``billing.webhooks``).
+Orders and sessions belong to checkout: billing changes them only through
+``checkout.services`` (``order_create``, ``order_mark_paid``, ``order_cancel``, ``lock_order``).
+Locks are taken in one order everywhere: the order, then its payments.
+"""
 
 from __future__ import annotations
+
+import uuid
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.models import Payment, PaymentStatus, ProviderEvent
-from billing.providers import get_provider
+from billing.providers import HostedPayment, get_provider
+from billing.selectors import payment_retryable
+from checkout import presenters
+from checkout import services as checkout_services
+from checkout.models import CheckoutSession, Order, OrderKind
+from checkout.trials import first_charge
+from pancake.api import prepared
+from pancake.api.auth import Actor
+from pancake.api.errors import Conflict
+from pancake.api.fields import format_timestamp
 from pancake.outbox import emit
+from stores import branding
 
 
 def lock_payment(payment_id) -> Payment:
     return Payment.objects.select_for_update().get(pk=payment_id)
 
 
+# --- an order's first payment --------------------------------------------------------------------
+
+
+def order_place(
+    *,
+    actor: Actor | None,
+    kind: str,
+    session_id: uuid.UUID,
+    billing_detail=None,
+    buyer_email: str | None = None,
+    buyer_ip: str | None = None,
+    buyer_ip_country: str | None = None,
+    success_url: str | None = None,
+    language: str | None = None,
+) -> tuple[Order, str]:
+    """Place an order and open its first payment: checkout's order for the session
+    (``checkout.services.order_create``), its pending payment, and the provider's hosted page,
+    all in one transaction; returns the order and that page's URL. A provider failure (502)
+    rolls all of it back, so the caller may simply retry.
+
+    A session that already has an unpaid order (a second call, a buyer back from a decline)
+    answers that order's payment page again; one that cannot be paid any more is 409. The
+    arguments are ``order_create``'s."""
+    # No savepoint of its own: an action's transaction already wraps it.
+    with transaction.atomic(savepoint=False):
+        order, created = checkout_services.order_create(
+            actor=actor,
+            kind=kind,
+            session_id=session_id,
+            billing_detail=billing_detail,
+            buyer_email=buyer_email,
+            buyer_ip=buyer_ip,
+            buyer_ip_country=buyer_ip_country,
+            success_url=success_url,
+            language=language,
+        )
+        if not created:
+            payment = payment_retryable(order)
+            if payment is None:
+                raise Conflict(checkout_services.SESSION_INVALID, layer="order")
+            return order, payment_page_url(payment, order)
+        amount, tax_amount = first_charge(order.session, order.total, order.tax_amount)
+        _payment, url = payment_start(order=order, amount=amount, tax_amount=tax_amount)
+    return order, url
+
+
+def payment_start(*, order: Order, amount: int, tax_amount: int) -> tuple[Payment, str]:
+    """A new pending payment of ``amount`` for ``order`` and the provider's hosted page for it
+    (its id is the provider's idempotency key). The row is written after the provider answered,
+    in the caller's transaction: one INSERT, and a provider failure leaves nothing."""
+    session = order.session
+    provider = get_provider(order.environment)
+    payment = Payment(
+        id=uuid.uuid4(),
+        order=order,
+        store_id=order.store_id,
+        environment=order.environment,
+        amount=amount,
+        tax_amount=tax_amount,
+        currency=order.currency,
+        provider=provider.name,
+        billing_detail=order.billing_detail,
+        order_merchant_external_id=session.order_merchant_external_id,
+    )
+    hosted = _hosted_payment(payment, order)
+    payment.provider_payment_id = hosted.provider_payment_id
+    prepared.insert(payment)  # save(force_insert=True), compiled once
+    return payment, hosted.url
+
+
+def payment_page_url(payment: Payment, order: Order | None = None) -> str:
+    """The provider's page for an unpaid payment (the same page again: same attempt id)."""
+    return _hosted_payment(payment, order or payment.order).url
+
+
+def _hosted_payment(payment: Payment, order: Order) -> HostedPayment:
+    """The provider's hosted page for ``payment``, in the buyer's checkout language, showing
+    the order's lines and the store's checkout look."""
+    session = order.session
+    language = session.checkout_language or "en"
+    display = presenters.provider_display(order, payment.amount, language)
+    display["branding"] = _provider_branding(session)
+    return get_provider(payment.environment).create_payment(
+        attempt_id=str(payment.pk),
+        amount=payment.amount,
+        currency=payment.currency,
+        description=session.version.name,
+        return_url=checkout_services.checkout_url(session),
+        save_method=order.kind == OrderKind.SUBSCRIPTION,
+        metadata={"orderId": str(order.pk), "paymentId": str(payment.pk)},
+        locale=language,
+        display=display,
+    )
+
+
+def _provider_branding(session: CheckoutSession) -> dict:
+    """The store's checkout look for the provider's page, as a provider's branding options take
+    it (Stripe Checkout: brand colour, logo, shape): the theme step 1 shows (the session's
+    ``darkMode`` over the store's default), its colours and radius in the ``checkoutSettings``
+    keys, the logo (the store's own without a theme logo) and the store's name. The provider
+    checks every value again before it goes into a page."""
+    name, values, logo = branding.store_look(session.store, session.dark_mode)
+    return {
+        "theme": name,
+        **{key: values.get(key) for key in branding.THEME_KEYS if key != "checkoutLogo"},
+        "logo": logo,
+        "storeName": session.store.name,
+    }
+
+
+def order_cancel(*, actor: Actor, order_id: uuid.UUID) -> Order:
+    """Cancel a pending one-time order (``checkout.services.order_cancel`` decides who may and
+    when) and void its pending payment, in one transaction; the order is locked first."""
+    with transaction.atomic():
+        order = checkout_services.order_cancel(actor=actor, order_id=order_id)
+        Payment.objects.filter(order=order, status=PaymentStatus.PENDING).update(
+            status=PaymentStatus.FAILED, failure_code="canceled", updated_at=timezone.now()
+        )
+    return order
+
+
+# --- provider notifications ----------------------------------------------------------------------
+
+
 def notification_receive(*, environment: str, headers: dict, body: bytes) -> Payment | None:
     """Verify a provider notification and apply it once: the (provider, event id) row is written
     in the same transaction, so a redelivery changes nothing. Moves the payment to succeeded or
-    failed, the one-time order to completed and a subscription order to active (trialing when the
-    session had a trial), and the session to completed."""
-    from checkout.models import OrderKind, OrderStatus, SessionStatus
-
+    failed; a success marks the order paid (``checkout.services.order_mark_paid``). Locks the
+    order, then the payment. Emits the order's events (``order.completed``,
+    ``subscription.activated`` …), whose consumers send the webhooks and the emails."""
     provider = get_provider(environment)
     notification = provider.parse_notification(headers=headers, body=body)
     with transaction.atomic():
-        payment = (
+        found = (
             Payment.objects.filter(
                 provider=provider.name, provider_payment_id=notification.provider_payment_id
             )
-            .only("pk")
+            .only("pk", "order_id")
             .first()
         )
-        try:
-            with transaction.atomic():
-                ProviderEvent.objects.create(
-                    provider=provider.name, event_id=notification.event_id, payment=payment
-                )
-        except IntegrityError:
-            return payment  # applied before
-        if payment is None:
+        if not _first_delivery(provider.name, notification.event_id, found):
+            return found  # applied before
+        if found is None:
             return None
-        payment = lock_payment(payment.pk)
+        order = checkout_services.lock_order(found.order_id)
+        payment = lock_payment(found.pk)
+        payment.order = order
         if payment.status not in (
             PaymentStatus.PENDING,
             PaymentStatus.PROCESSING,
             PaymentStatus.FAILED,
         ):
             return payment
-        now = timezone.now()
-        if notification.method is not None:
-            payment.payment_method = notification.method.type
-            payment.payment_method_details = notification.method.as_dict()
-        if notification.status == "succeeded":
-            payment.status = PaymentStatus.SUCCEEDED
-            payment.paid_at = now
-            payment.failure_code = payment.failure_message = ""
-            payment.method_token = notification.method_token or payment.method_token
-            order = payment.order
-            if order.status == OrderStatus.PENDING:
-                if order.kind == OrderKind.ONETIME:
-                    order.status = OrderStatus.COMPLETED
-                else:
-                    order.status = OrderStatus.TRIALING if order.with_trial else OrderStatus.ACTIVE
-                order.completed_at = now
-                order.save(update_fields=["status", "completed_at", "updated_at"])
-                order.session.__class__.objects.filter(pk=order.session_id).update(
-                    status=SessionStatus.COMPLETED, completed_at=now
-                )
-                # The receipt and the merchant's email follow the outbox event emitted below
-                # (billing.webhooks.delivery.fan_out), so a broker outage loses neither.
-        else:
-            payment.status = PaymentStatus.FAILED
-            payment.failure_code = notification.failure_code or ""
-            payment.failure_message = (notification.failure_message or "")[:255]
-        payment.save()
+        _apply(payment, notification)
+        if payment.status == PaymentStatus.SUCCEEDED:
+            checkout_services.order_mark_paid(order=order, paid_at=payment.paid_at)
         _emit_payment_events(payment)
     return payment
+
+
+def _first_delivery(provider: str, event_id: str, payment: Payment | None) -> bool:
+    """Record the provider's event; False when it was recorded before (a redelivery)."""
+    try:
+        with transaction.atomic():
+            ProviderEvent.objects.create(provider=provider, event_id=event_id, payment=payment)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _apply(payment: Payment, notification) -> None:
+    """The notification's outcome on the locked payment row: method details, and succeeded
+    (with the saved method's token) or failed (with the provider's reason)."""
+    if notification.method is not None:
+        payment.payment_method = notification.method.type
+        payment.payment_method_details = notification.method.as_dict()
+    if notification.status == "succeeded":
+        payment.status = PaymentStatus.SUCCEEDED
+        payment.paid_at = timezone.now()
+        payment.failure_code = payment.failure_message = ""
+        payment.method_token = notification.method_token or payment.method_token
+    else:
+        payment.status = PaymentStatus.FAILED
+        payment.failure_code = notification.failure_code or ""
+        payment.failure_message = (notification.failure_message or "")[:255]
+    payment.save()
 
 
 def _event_data(payment: Payment) -> dict:
     """The internal form of an event's data (UUIDs, minor units); webhooks render it for each
     endpoint (billing.webhooks.payload), keeping the SDK's fields and presence rules."""
-    from pancake.api.fields import format_timestamp
-
     order = payment.order
     version = order.version
     details = payment.payment_method_details or {}
@@ -129,8 +269,6 @@ def _event_data(payment: Payment) -> dict:
 def _emit_payment_events(payment: Payment) -> None:
     """Events of a first payment, in the order they happened: the subscription's activation
     before its payment; ``payment.failed`` is internal (the SDK's 14 have no one-time failure)."""
-    from checkout.models import OrderKind
-
     order = payment.order
     if payment.status == PaymentStatus.SUCCEEDED:
         if order.kind == OrderKind.ONETIME:

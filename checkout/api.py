@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from billing import services as billing_services
 from checkout import services
 from pancake.api.auth import BUYER, MERCHANT, STORE_SLUG
 from pancake.api.fields import AmountField, IdField, TimestampField
@@ -142,9 +143,7 @@ class _CreateOrder(Action):
         )
 
     def perform(self, actor, data):
-        from checkout import orders
-
-        _, url = orders.order_create(
+        _, url = billing_services.order_place(
             actor=actor,
             kind=self.kind,
             session_id=data["checkoutSessionId"],
@@ -188,9 +187,7 @@ class CancelOnetimeOrder(Action):
     Output = OrderStatusSerializer
 
     def perform(self, actor, data):
-        from checkout import orders
-
-        return orders.order_cancel(actor=actor, order_id=data["orderId"])
+        return billing_services.order_cancel(actor=actor, order_id=data["orderId"])
 
 
 class ExpiredSessionSerializer(serializers.Serializer):

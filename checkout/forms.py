@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from checkout.tax import data as tax_data
 from checkout.tax.engine import COUNTRIES, country_name
+from pancake.api.errors import PancakeError
 
 STATE_COUNTRIES = ("US", "CA", "AU", "IN")
 POSTCODE_COUNTRIES = frozenset({"US", "CA", "AU", "IN", "GB", "JP"})
@@ -131,17 +132,22 @@ class DetailsForm(forms.Form):
         }
 
 
-def engine_error_field(message: str) -> tuple[str | None, str]:
+# The tax engine's fields (the billing detail's keys) and the form's inputs.
+ENGINE_FIELDS = {"country": "country", "state": "state", "taxId": "tax_id"}
+
+
+def engine_error_field(exc: PancakeError) -> tuple[str | None, str]:
     """Where a tax-engine refusal belongs on the form, and what to say in the buyer's language
-    (the engine's own messages are the API's English)."""
-    if message.startswith("Purchases from"):
+    (the engine's own messages are the API's English): read from the error's field and code."""
+    if exc.code == "sanctioned":
         return "country", str(_("We can't accept purchases from this country."))
-    if "taxId" in message:
-        if "required" in message:
-            return "tax_id", str(_("Enter your company's VAT number."))
-        return "tax_id", str(_("This tax ID is not valid for the selected country."))
-    if "State" in message or "state" in message:
-        return "state", str(_("Choose your state or province."))
+    field = ENGINE_FIELDS.get(exc.field or "")
+    if field == "tax_id":
+        if exc.code == "required":
+            return field, str(_("Enter your company's VAT number."))
+        return field, str(_("This tax ID is not valid for the selected country."))
+    if field == "state":
+        return field, str(_("Choose your state or province."))
     return None, str(
         _("We couldn't calculate the tax for these details. Check them and try again.")
     )

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
 from checkout import languages
 from checkout.tax.engine import TaxResult
+from checkout.trials import first_charge, trial_charge
 from pancake.money import format_money
 from products.periods import add_periods
 
@@ -83,17 +84,6 @@ def percent(rate: Decimal) -> str:
     return f"{value:f}%"
 
 
-def has_trial(session) -> bool:
-    return bool(session.kind == "subscription" and session.with_trial and session.trial_days)
-
-
-def due_today(session, total: int) -> int:
-    """What the first payment charges: the price, or the trial's amount (nothing by default)."""
-    if has_trial(session):
-        return session.trial_amount or 0
-    return total
-
-
 def summary(session, tax: TaxResult | None) -> dict:
     """The order summary's rows, formatted. Without a tax result (no country yet) the tax row
     says it is calculated from the buyer's details."""
@@ -127,7 +117,7 @@ def summary(session, tax: TaxResult | None) -> dict:
         )
         total = tax.total
     rows["tax_included"] = session.tax_included
-    rows["due_today"] = money(due_today(session, total), currency)
+    rows["due_today"] = money(first_charge(session, total, 0)[0], currency)
     rows["billing"] = billing_preview(session, total)
     return rows
 
@@ -145,9 +135,9 @@ def billing_preview(session, total: int, today: date | None = None) -> dict | No
         "recurring": recurring,
         "trial": None,
     }
-    if has_trial(session):
-        first_charge = today + timedelta(days=session.trial_days)
-        preview["next_billing"] = long_date(first_charge)
+    if trial_charge(session) is not None:
+        charge_date = today + timedelta(days=session.trial_days)
+        preview["next_billing"] = long_date(charge_date)
         preview["trial"] = {
             "days": session.trial_days,
             "label": ngettext(
@@ -161,7 +151,7 @@ def billing_preview(session, total: int, today: date | None = None) -> dict | No
                 session.trial_days,
             )
             % {"days": session.trial_days, "amount": money(session.trial_amount, session.currency)},
-            "first_charge": long_date(first_charge),
+            "first_charge": long_date(charge_date),
         }
     else:
         preview["next_billing"] = long_date(add_periods(today, period))

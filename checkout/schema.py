@@ -9,6 +9,7 @@ from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.fields.json import KeyTextTransform
 
 from checkout.models import Order, OrderKind
+from checkout.trials import order_trial_charge
 from pancake.graphql import filters as f
 from pancake.graphql.context import display, timestamp
 from pancake.graphql.rows import memoized_list
@@ -101,13 +102,6 @@ def _phase(minor_subtotal, minor_tax, minor_total, currency, category) -> PhaseA
         total=display(minor_total, currency),
         tax_category=category,
     )
-
-
-def trial_charge(order) -> int | None:
-    """What the trial phase charges (None without a trial): the session's trial price, else 0."""
-    if not order.with_trial:
-        return None
-    return order.session.trial_amount or 0
 
 
 class OrderFields(graphene.ObjectType):
@@ -246,7 +240,7 @@ class SubscriptionOrder(OrderFields):
 
     def resolve_price_snapshot(order, info):
         category = order.session.tax_category
-        trial = trial_charge(order)
+        trial = order_trial_charge(order)
         return SubscriptionPriceSnapshot(
             currency=order.currency,
             regular_phase=_phase(

@@ -1,36 +1,59 @@
-"""Checkout writes (SPEC 6.1). ``session_create`` freezes what the buyer is offered."""
+"""Checkout writes: sessions (what a buyer is offered, frozen) and orders (what they bought).
+
+Checkout owns the ``CheckoutSession`` and ``Order`` tables; nothing else writes them. Payments
+belong to billing: placing an order with its first payment is ``billing.services.order_place``,
+which calls ``order_create`` here inside its own transaction, and a paid order is marked by
+billing through ``order_mark_paid``. Every service reaches a session or an order through
+``checkout.selectors.access_session`` / ``access_order``.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global
+from babel.numbers import get_territory_currencies
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import trans_real
 
 from checkout import languages
-from checkout.models import CheckoutSession
+from checkout.models import (
+    CheckoutSession,
+    Order,
+    OrderKind,
+    OrderStatus,
+    SessionStatus,
+)
+from checkout.selectors import NOT_YOURS, SESSION_NOT_YOURS, access_order, access_session
+from checkout.tax.engine import TaxResult, calculate
+from checkout.trials import trial_charge
 from pancake import money
 from pancake.api import prepared
-from pancake.api.auth import MERCHANT, STORE_SLUG, Actor
-from pancake.api.errors import Forbidden, InvalidInput, NotFound, NotImplementedYet
+from pancake.api.auth import BUYER, MERCHANT, STORE_SLUG, Actor
+from pancake.api.errors import Conflict, Forbidden, InvalidInput, NotFound, NotImplementedYet
 from pancake.api.prepared import PreparedSelect
-from products.models import Product, ProductKind, ProductStatus, TaxCategory
-from products.selectors import access_product, product_queryset
-from stores.models import Merchant, Role, normalize_email
-from stores.selectors import has_role, role_subquery
+from products.models import Product, ProductKind, ProductStatus, ProductVersion, TaxCategory
+from products.selectors import access_product
+from stores.models import Role, normalize_email
 
 DEFAULT_TTL_SECONDS = 7 * 24 * 3600
 MAX_TTL_SECONDS = 30 * 24 * 3600
 PAYMENT_METHODS = ("card", "applepay", "googlepay", "wechat")
 # What the built-in test processor can take; real providers will say what they offer.
 OFFERED_METHODS = ("card",)
+SESSION_INVALID = "Checkout session invalid, please re-enter"
+BILLING_DETAIL_KEYS = ("postcode", "state", "businessName", "taxId", "city", "address")
 
 
-def bad(message: str) -> InvalidInput:
-    return InvalidInput(message, layer="order")
+def bad(message: str, field: str | None = None, code: str = "invalid") -> InvalidInput:
+    return InvalidInput(message, layer="order", field=field, code=code)
 
 
 def checkout_url(session: CheckoutSession) -> str:
@@ -38,80 +61,16 @@ def checkout_url(session: CheckoutSession) -> str:
     return settings.BASE_URL + path
 
 
-def _product_for(actor: Actor, product_id: uuid.UUID) -> Product:
-    if actor.kind == MERCHANT:
-        return access_product(actor, product_id, min_role=Role.ADMIN)
-    product = (
-        Product.objects.select_related("store", "test_version", "prod_version")
-        .filter(pk=product_id, store=actor.store, store__deleted_at__isnull=True)
-        .first()
-    )
-    if product is None:
-        raise NotFound("Product not found", layer="product")
-    return product
+# --- sessions ------------------------------------------------------------------------------------
 
 
-def _payment_methods(include, exclude, warn) -> list[str]:
-    if include and exclude:
-        raise bad("Send includePaymentMethods or excludePaymentMethods, not both")
-    for field, values in (("includePaymentMethods", include), ("excludePaymentMethods", exclude)):
-        for value in values or []:
-            if value not in PAYMENT_METHODS:
-                raise bad(f"Invalid {field}: {value!r} is not one of {', '.join(PAYMENT_METHODS)}")
-    if include:
-        offered = [m for m in dict.fromkeys(include) if m in OFFERED_METHODS]
-        dropped = [m for m in include if m not in OFFERED_METHODS]
-        if dropped:
-            warn(f"Payment methods not offered by this server were dropped: {', '.join(dropped)}")
-        if not offered:
-            raise bad("None of the requested payment methods can be offered")
-        return offered
-    offered = [m for m in OFFERED_METHODS if m not in (exclude or [])]
-    if not offered:
-        raise bad("Every payment method this server offers was excluded")
-    return offered
-
-
-def _billing_detail(value) -> dict | None:
-    """Shape only; the tax rules (state for US/CA, VAT numbers) apply when the order is made."""
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise bad("Invalid billingDetail: expected an object")
-    country = value.get("country")
-    if (
-        not isinstance(country, str)
-        or len(country) != 2
-        or not country.isalpha()
-        or not country.isupper()
-    ):
-        raise bad('Invalid billingDetail.country: expected an ISO 3166-1 alpha-2 code such as "US"')
-    is_business = value.get("isBusiness", False)
-    if not isinstance(is_business, bool):
-        raise bad("Invalid billingDetail.isBusiness: expected true or false")
-    detail = {"country": country, "isBusiness": is_business}
-    for key in ("postcode", "state", "businessName", "taxId", "city", "address"):
-        item = value.get(key)
-        if item is None:
-            continue
-        if not isinstance(item, str) or len(item) > 200 or "\x00" in item:
-            raise bad(f"Invalid billingDetail.{key}: expected text of at most 200 characters")
-        detail[key] = item.strip()
-    return detail
-
-
-def _product_with_role(product_id, merchant_id):
-    """What ``access_product`` reads for a merchant: the product, its store and versions, and the
-    caller's role in that store, in one statement."""
-    return (
-        product_queryset()
-        .filter(pk=product_id, store__deleted_at__isnull=True)
-        .annotate(caller_role=role_subquery(Merchant(pk=merchant_id), Product))[:1]
-    )
-
-
-# Read on every API-key create-session: compiled once per connection (pancake.api.prepared).
-_PRODUCT_WITH_ROLE = PreparedSelect(_product_with_role)
+@dataclass(frozen=True)
+class _Price:
+    amount: int
+    tax_category: str
+    tax_included: bool
+    trial_amount: int | None
+    overridden: bool
 
 
 def session_create(
@@ -137,8 +96,63 @@ def session_create(
     exclude_payment_methods: list | None = None,
 ) -> CheckoutSession:
     """A new-purchase session for the product's version active in the caller's environment, at
-    the price of ``currency`` (or the API key's ``priceSnapshot``). Store-slug callers cannot set
-    prices, external ids or payment methods: those are dropped with a warning."""
+    the price of ``currency`` (or the API key's ``priceSnapshot``), open for ``expiresInSeconds``.
+    API key (owner or admin of the product's store) or store slug; store-slug callers cannot set
+    prices, external ids or payment methods: those are dropped with a warning. One INSERT."""
+    _check_new_purchase_caller(actor, origin_order_id)
+    if actor.kind == STORE_SLUG:
+        _warn_api_key_only(
+            warn,
+            priceSnapshot=price_snapshot,
+            orderMerchantExternalId=order_merchant_external_id,
+            includePaymentMethods=include_payment_methods,
+            excludePaymentMethods=exclude_payment_methods,
+        )
+        price_snapshot = order_merchant_external_id = None
+        include_payment_methods = exclude_payment_methods = None
+    product = _product_for(actor, product_id)
+    _check_claims(product, store_id=store_id, product_type=product_type)
+    version = _version_on_sale(product, actor.environment)
+    currency = money.check_currency(currency if isinstance(currency, str) else None)
+    price = _session_price(version, currency, price_snapshot)
+    with_trial = _trial_choice(product, version, with_trial, warn)
+    ttl = _ttl(expires_in_seconds)
+    checkout_language = _checkout_language(language, warn)
+    _check_metadata(metadata)
+    session = CheckoutSession(
+        store=product.store,
+        environment=actor.environment,
+        product=product,
+        version=version,
+        kind=product.kind,
+        currency=currency,
+        amount=price.amount,
+        tax_category=price.tax_category,
+        tax_included=price.tax_included,
+        price_overridden=price.overridden,
+        trial_days=version.trial_days if product.kind == ProductKind.SUBSCRIPTION else None,
+        trial_amount=price.trial_amount,
+        with_trial=with_trial,
+        buyer_email=normalize_email(buyer_email) if buyer_email else None,
+        billing_detail=clean_billing_detail(billing_detail),
+        success_url=success_url or None,
+        metadata=metadata or {},
+        dark_mode=dark_mode,
+        language=language or "",
+        checkout_language=checkout_language or "",
+        payment_methods=_payment_methods(include_payment_methods, exclude_payment_methods, warn),
+        order_merchant_external_id=order_merchant_external_id,
+        created_via="api_key" if actor.kind == MERCHANT else "store_slug",
+        expires_at=timezone.now() + timedelta(seconds=ttl),
+    )
+    # One INSERT, in the action's transaction when there is one (no savepoint of its own).
+    with transaction.atomic(savepoint=False):
+        prepared.insert(session)  # objects.create, from a statement compiled once
+    session.store = product.store
+    return session
+
+
+def _check_new_purchase_caller(actor: Actor, origin_order_id) -> None:
     if origin_order_id is not None:
         if actor.kind == STORE_SLUG:
             raise Forbidden(
@@ -149,137 +163,209 @@ def session_create(
         )
     if actor.kind not in (MERCHANT, STORE_SLUG):
         raise Forbidden("A buyer session token can only create plan-change sessions", layer="order")
-    if actor.kind == STORE_SLUG:
-        for name, value in (
-            ("priceSnapshot", price_snapshot),
-            ("orderMerchantExternalId", order_merchant_external_id),
-            ("includePaymentMethods", include_payment_methods),
-            ("excludePaymentMethods", exclude_payment_methods),
-        ):
-            if value is not None:
-                warn(f"{name} ignored: it needs API key authentication")
-        price_snapshot = order_merchant_external_id = None
-        include_payment_methods = exclude_payment_methods = None
 
-    if actor.kind == MERCHANT and actor.merchant is not None:
-        # access_product(actor, product_id, min_role=ADMIN), from a statement compiled once.
-        product = _PRODUCT_WITH_ROLE.first(product_id, actor.merchant.pk)
-        role = getattr(product, "caller_role", None) if product else None
-        if product is None or role is None:
-            raise NotFound("Product not found", layer="product")
-        if not has_role(role, Role.ADMIN):
-            raise Forbidden("Insufficient permissions", layer="product")
-    else:
-        product = _product_for(actor, product_id)
+
+def _warn_api_key_only(warn, **options) -> None:
+    """Store-slug callers: a warning for each option only an API key may set (then dropped)."""
+    for name, value in options.items():
+        if value is not None:
+            warn(f"{name} ignored: it needs API key authentication")
+
+
+def _product_for(actor: Actor, product_id: uuid.UUID) -> Product:
+    """The product to sell: one of the merchant's stores' (owner or admin), or the store-slug
+    caller's own store's."""
+    if actor.kind == MERCHANT:
+        return access_product(actor, product_id, min_role=Role.ADMIN)
+    product = (
+        Product.objects.select_related("store", "test_version", "prod_version")
+        .filter(pk=product_id, store=actor.store, store__deleted_at__isnull=True)
+        .first()
+    )
+    if product is None:
+        raise NotFound("Product not found", layer="product")
+    return product
+
+
+def _check_claims(product: Product, *, store_id, product_type) -> None:
+    """``storeId`` and ``productType`` are derived from the product; checked when sent."""
     if store_id is not None and store_id != product.store_id:
         raise Forbidden("Product does not belong to this store", layer="order")
     if product_type is not None and product_type != product.kind:
-        raise bad(f"Invalid productType: the product is a {product.kind} product")
-    version = product.version_for(actor.environment)
-    if version is None or product.status_for(actor.environment) != ProductStatus.ACTIVE:
-        raise bad(f"Product is not available for purchase in {actor.environment}")
+        raise bad(f"Invalid productType: the product is a {product.kind} product", "productType")
 
-    currency = (
-        money.check_currency(currency) if isinstance(currency, str) else money.check_currency(None)
-    )
-    if price_snapshot is not None:
-        if not isinstance(price_snapshot, dict) or price_snapshot.get("amount") is None:
-            raise bad("Invalid priceSnapshot: expected {amount, taxCategory, taxIncluded?}")
-        category = price_snapshot.get("taxCategory")
-        if category not in TaxCategory.values:
-            choices = ", ".join(TaxCategory.values)
-            raise bad(f"Invalid priceSnapshot.taxCategory: expected one of {choices}")
-        included = price_snapshot.get("taxIncluded", False)
-        if not isinstance(included, bool):
-            raise bad("Invalid priceSnapshot.taxIncluded: expected true or false")
-        try:
-            amount = money.to_minor(
-                price_snapshot["amount"], currency, field="priceSnapshot.amount"
-            )
-        except InvalidInput as exc:
-            raise bad(str(exc)) from None
-        price = {"amount": amount, "taxCategory": category, "taxIncluded": included}
-    else:
+
+def _version_on_sale(product: Product, environment: str) -> ProductVersion:
+    version = product.version_for(environment)
+    if version is None or product.status_for(environment) != ProductStatus.ACTIVE:
+        raise bad(f"Product is not available for purchase in {environment}", "productId")
+    return version
+
+
+def _session_price(version: ProductVersion, currency: str, snapshot: dict | None) -> _Price:
+    """The version's price in ``currency``, or the API key's ``priceSnapshot`` override (which
+    has no trial price)."""
+    if snapshot is None:
         price = (version.prices or {}).get(currency)
         if price is None:
             offered = ", ".join(sorted(version.prices or {}))
-            raise bad(f"Invalid currency: this product is priced in {offered}")
-
-    trial_days = version.trial_days if product.kind == ProductKind.SUBSCRIPTION else None
-    if with_trial and not trial_days:
-        warn("withTrial ignored: this product has no trial")
-    if product.kind != ProductKind.SUBSCRIPTION and with_trial is not None:
-        with_trial = None
-
-    ttl = DEFAULT_TTL_SECONDS if expires_in_seconds is None else expires_in_seconds
-    if not 60 <= ttl <= MAX_TTL_SECONDS:
-        raise bad(f"Invalid expiresInSeconds: expected 60 to {MAX_TTL_SECONDS} seconds")
-    checkout_language = languages.nearest(language)
-    if language and checkout_language is None:
-        warn(f"language {language!r} is not offered here: the buyer's browser language is used")
-    if metadata is not None and (
-        not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values())
-    ):
-        raise bad("Invalid metadata: expected an object of string values")
-
-    # No savepoint of its own: one INSERT, and the action's transaction already wraps it.
-    # One INSERT from a statement compiled once (pancake.api.prepared.insert: what
-    # objects.create does, without compiling the 30-column INSERT again).
-    with transaction.atomic(savepoint=False):
-        session = CheckoutSession(
-            store=product.store,
-            environment=actor.environment,
-            product=product,
-            version=version,
-            kind=product.kind,
-            currency=currency,
+            raise bad(f"Invalid currency: this product is priced in {offered}", "currency")
+        return _Price(
             amount=price["amount"],
             tax_category=price["taxCategory"],
             tax_included=bool(price.get("taxIncluded", False)),
-            price_overridden=price_snapshot is not None,
-            trial_days=trial_days,
-            trial_amount=price.get("trialAmount") if price_snapshot is None else None,
-            with_trial=with_trial,
-            buyer_email=normalize_email(buyer_email) if buyer_email else None,
-            billing_detail=_billing_detail(billing_detail),
-            success_url=success_url or None,
-            metadata=metadata or {},
-            dark_mode=dark_mode,
-            language=language or "",
-            checkout_language=checkout_language or "",
-            payment_methods=_payment_methods(
-                include_payment_methods, exclude_payment_methods, warn
-            ),
-            order_merchant_external_id=order_merchant_external_id,
-            created_via="api_key" if actor.kind == MERCHANT else "store_slug",
-            expires_at=timezone.now() + timedelta(seconds=ttl),
+            trial_amount=price.get("trialAmount"),
+            overridden=False,
         )
-        prepared.insert(session)
-    session.store = product.store
-    return session
+    if not isinstance(snapshot, dict) or snapshot.get("amount") is None:
+        raise bad(
+            "Invalid priceSnapshot: expected {amount, taxCategory, taxIncluded?}", "priceSnapshot"
+        )
+    category = snapshot.get("taxCategory")
+    if category not in TaxCategory.values:
+        choices = ", ".join(TaxCategory.values)
+        raise bad(
+            f"Invalid priceSnapshot.taxCategory: expected one of {choices}",
+            "priceSnapshot.taxCategory",
+        )
+    included = snapshot.get("taxIncluded", False)
+    if not isinstance(included, bool):
+        raise bad(
+            "Invalid priceSnapshot.taxIncluded: expected true or false", "priceSnapshot.taxIncluded"
+        )
+    try:
+        amount = money.to_minor(snapshot["amount"], currency, field="priceSnapshot.amount")
+    except InvalidInput as exc:
+        raise bad(str(exc), "priceSnapshot.amount") from None
+    return _Price(
+        amount=amount,
+        tax_category=category,
+        tax_included=included,
+        trial_amount=None,
+        overridden=True,
+    )
+
+
+def _trial_choice(product: Product, version: ProductVersion, with_trial, warn) -> bool | None:
+    """``withTrial`` as sent, for subscriptions only; asking for a trial the product has not is
+    ignored with a warning."""
+    trial_days = version.trial_days if product.kind == ProductKind.SUBSCRIPTION else None
+    if with_trial and not trial_days:
+        warn("withTrial ignored: this product has no trial")
+    return with_trial if product.kind == ProductKind.SUBSCRIPTION else None
+
+
+def _ttl(expires_in_seconds: int | None) -> int:
+    ttl = DEFAULT_TTL_SECONDS if expires_in_seconds is None else expires_in_seconds
+    if not 60 <= ttl <= MAX_TTL_SECONDS:
+        raise bad(
+            f"Invalid expiresInSeconds: expected 60 to {MAX_TTL_SECONDS} seconds",
+            "expiresInSeconds",
+        )
+    return ttl
+
+
+def _checkout_language(language: str | None, warn) -> str | None:
+    """The nearest of the checkout's languages to the SDK's BCP 47 tag; unknown: the browser's."""
+    checkout_language = languages.nearest(language)
+    if language and checkout_language is None:
+        warn(f"language {language!r} is not offered here: the buyer's browser language is used")
+    return checkout_language
+
+
+def _check_metadata(metadata) -> None:
+    if metadata is not None and (
+        not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values())
+    ):
+        raise bad("Invalid metadata: expected an object of string values", "metadata")
+
+
+def _payment_methods(include, exclude, warn) -> list[str]:
+    if include and exclude:
+        raise bad(
+            "Send includePaymentMethods or excludePaymentMethods, not both", "includePaymentMethods"
+        )
+    for field, values in (("includePaymentMethods", include), ("excludePaymentMethods", exclude)):
+        for value in values or []:
+            if value not in PAYMENT_METHODS:
+                raise bad(
+                    f"Invalid {field}: {value!r} is not one of {', '.join(PAYMENT_METHODS)}", field
+                )
+    if include:
+        offered = [m for m in dict.fromkeys(include) if m in OFFERED_METHODS]
+        dropped = [m for m in include if m not in OFFERED_METHODS]
+        if dropped:
+            warn(f"Payment methods not offered by this server were dropped: {', '.join(dropped)}")
+        if not offered:
+            raise bad(
+                "None of the requested payment methods can be offered", "includePaymentMethods"
+            )
+        return offered
+    offered = [m for m in OFFERED_METHODS if m not in (exclude or [])]
+    if not offered:
+        raise bad("Every payment method this server offers was excluded", "excludePaymentMethods")
+    return offered
+
+
+def clean_billing_detail(value) -> dict | None:
+    """The SDK's ``billingDetail``, shape only (the tax rules — state for US/CA, VAT numbers —
+    apply when the tax is computed). None stays None."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise bad("Invalid billingDetail: expected an object", "billingDetail")
+    country = value.get("country")
+    if (
+        not isinstance(country, str)
+        or len(country) != 2
+        or not country.isalpha()
+        or not country.isupper()
+    ):
+        raise bad(
+            'Invalid billingDetail.country: expected an ISO 3166-1 alpha-2 code such as "US"',
+            "billingDetail.country",
+        )
+    is_business = value.get("isBusiness", False)
+    if not isinstance(is_business, bool):
+        raise bad(
+            "Invalid billingDetail.isBusiness: expected true or false", "billingDetail.isBusiness"
+        )
+    detail = {"country": country, "isBusiness": is_business}
+    for key in BILLING_DETAIL_KEYS:
+        item = value.get(key)
+        if item is None:
+            continue
+        if not isinstance(item, str) or len(item) > 200 or "\x00" in item:
+            raise bad(
+                f"Invalid billingDetail.{key}: expected text of at most 200 characters",
+                f"billingDetail.{key}",
+            )
+        detail[key] = item.strip()
+    return detail
 
 
 def session_bind_buyer(*, session_id: uuid.UUID, store_slug: str, actor: Actor) -> CheckoutSession:
     """Bind the buyer identity of a session token (an SDK authenticated link's ``#token=``) to a
     session of the same store, environment and, when the token names one, product. The binding
-    outlives the token. A session already bound to someone else stays theirs (409)."""
-    from pancake.api.errors import Conflict
-
+    outlives the token. A session already bound to someone else stays theirs (409). Locks the
+    session row."""
     buyer = actor.buyer_session
     with transaction.atomic():
-        session = (
-            CheckoutSession.objects.select_for_update()
-            .filter(pk=session_id, store__slug=store_slug)
-            .first()
-        )
-        if session is None or session.store_id != buyer.store_id:
+        try:
+            # As the hosted page: the token's own claims are checked below.
+            session = access_session(None, session_id, lock=True)
+        except NotFound:
+            session = None
+        if session is None or session.store.slug != store_slug:
+            raise NotFound("Checkout session not found", layer="order")
+        if session.store_id != buyer.store_id:
             raise NotFound("Checkout session not found", layer="order")
         if session.environment != buyer.environment:
             raise bad("Environment mismatch between request and session")
         if buyer.product_id is not None and buyer.product_id != session.product_id:
             raise Forbidden("Session does not belong to this credential", layer="order")
-        if session.status != "open" or session.expires_at <= timezone.now():
-            raise Conflict("Checkout session invalid, please re-enter", layer="order")
+        if session.status != SessionStatus.OPEN or session.expires_at <= timezone.now():
+            raise Conflict(SESSION_INVALID, layer="order")
         if session.buyer_identity and session.buyer_identity != buyer.buyer_identity:
             raise Conflict("This checkout belongs to another buyer", layer="order")
         session.buyer_identity = buyer.buyer_identity
@@ -289,38 +375,32 @@ def session_bind_buyer(*, session_id: uuid.UUID, store_slug: str, actor: Actor) 
     return session
 
 
-def session_for_buyer_step(*, actor: Actor, session_id: uuid.UUID) -> CheckoutSession:
-    """An open session the caller may work on: its store's (store slug) or one of the caller's
-    stores (API key), in the caller's environment. Missing or expired: 409 as seed 000 says."""
-    from pancake.api.errors import Conflict
-    from stores.selectors import access_store
-
-    session = (
-        CheckoutSession.objects.select_related("store")
-        .filter(pk=session_id, store__deleted_at__isnull=True)
-        .first()
-    )
-    if session is None or session.status != "open" or session.expires_at <= timezone.now():
-        raise Conflict("Checkout session invalid, please re-enter", layer="order")
-    if actor.kind == STORE_SLUG:
-        if session.store_id != actor.store.pk:
-            raise Forbidden("Session does not belong to this store", layer="order")
-    else:
+def session_expire(*, actor: Actor, session_id: uuid.UUID) -> CheckoutSession:
+    """Expire an open session early (API key, owner or admin of its store), like Stripe's
+    ``checkout.sessions.expire``. A session with an order in progress stays as it is (409):
+    cancel the order first. Expiring an expired session changes nothing. Locks the session."""
+    with transaction.atomic():
         try:
-            access_store(actor, session.store_id)
-        except NotFound:
-            raise Forbidden("Session does not belong to this store", layer="order") from None
-    if session.environment != actor.environment:
-        raise bad("Environment mismatch between request and session")
+            session = access_session(actor, session_id, lock=True, min_role=Role.ADMIN)
+        except Forbidden as exc:
+            if exc.code != NOT_YOURS:
+                raise
+            raise NotFound("Checkout session not found", layer="order") from None
+        if session.environment != actor.environment:
+            raise NotFound("Checkout session not found", layer="order")
+        if session.status == SessionStatus.COMPLETED or session.order_exists():
+            raise Conflict("Checkout session has an order: cancel the order instead", layer="order")
+        if session.status == SessionStatus.OPEN:
+            session.status = SessionStatus.EXPIRED
+            session.expires_at = min(session.expires_at, timezone.now())
+            session.save(update_fields=["status", "expires_at", "updated_at"])
     return session
 
 
-def session_tax(session: CheckoutSession, detail: dict, ip_country: str | None = None):
-    """Tax of the session's frozen price for one billing detail (SPEC 6.2): the preview, the
-    hosted page's summary and the order all ask it the same way. ``ip_country`` is the buyer's
-    country by IP address when the hosted checkout knows it (evidence; sanctions apply)."""
-    from checkout.tax.engine import calculate
-
+def session_tax(session: CheckoutSession, detail: dict, ip_country: str | None = None) -> TaxResult:
+    """Tax of the session's frozen price for one billing detail: the preview, the hosted page's
+    summary and the order all ask it the same way. ``ip_country`` is the buyer's country by IP
+    address when the hosted checkout knows it (evidence; sanctions apply)."""
     return calculate(
         amount=session.amount,
         currency=session.currency,
@@ -337,12 +417,28 @@ def session_tax(session: CheckoutSession, detail: dict, ip_country: str | None =
     )
 
 
+def _session_in_progress(actor: Actor, session_id: uuid.UUID, *, lock: bool = False):
+    """An open, unexpired session of the caller's, for a step of the buyer's checkout. Missing
+    or expired is 409 (as the create-order errors say); another store's is 403."""
+    try:
+        session = access_session(actor, session_id, lock=lock)
+    except NotFound:
+        raise Conflict(SESSION_INVALID, layer="order") from None
+    if session.expires_at <= timezone.now():
+        raise Conflict(SESSION_INVALID, layer="order")
+    if session.environment != actor.environment:
+        raise bad("Environment mismatch between request and session")
+    return session
+
+
 def tax_preview(*, actor: Actor, session_id: uuid.UUID, billing_detail) -> tuple:
-    """Tax for the session's frozen price and this billing detail (SPEC 6.2)."""
-    session = session_for_buyer_step(actor=actor, session_id=session_id)
-    detail = _billing_detail(billing_detail)
+    """Tax for an open session's frozen price and this billing detail."""
+    session = _session_in_progress(actor, session_id)
+    if session.status != SessionStatus.OPEN:
+        raise Conflict(SESSION_INVALID, layer="order")
+    detail = clean_billing_detail(billing_detail)
     if detail is None:
-        raise bad("Missing required field: billingDetail")
+        raise bad("Missing required field: billingDetail", "billingDetail", "required")
     return session, session_tax(session, detail)
 
 
@@ -352,12 +448,7 @@ def currency_for_buyer(offered: list[str], accept_language: str, fallback: str =
     priced in; else ``fallback`` (the store's default currency) when the product has it; else
     its first price. (PostgreSQL's jsonb does not keep the order prices were entered in, so
     "first" is only a last resort.)"""
-    from babel import Locale, UnknownLocaleError
-    from babel.core import get_global
-    from babel.numbers import get_territory_currencies
-    from django.utils.translation.trans_real import parse_accept_lang_header
-
-    for tag, _q in parse_accept_lang_header(accept_language or ""):
+    for tag, _q in trans_real.parse_accept_lang_header(accept_language or ""):
         try:
             locale = Locale.parse(tag, sep="-")
         except (ValueError, UnknownLocaleError):
@@ -389,32 +480,189 @@ def session_open_from_link(*, product: Product, environment: str, accept_languag
     )
 
 
-def session_expire(*, actor: Actor, session_id: uuid.UUID) -> CheckoutSession:
-    """Expire an open session early (API key, owner or admin of its store), like Stripe's
-    ``checkout.sessions.expire``. A session with an order in progress stays as it is (409):
-    cancel the order first. Expiring an expired session changes nothing."""
-    from pancake.api.errors import Conflict
-    from stores.selectors import access_store
+# --- orders --------------------------------------------------------------------------------------
 
-    with transaction.atomic():
-        session = (
-            CheckoutSession.objects.select_for_update()
-            .filter(pk=session_id, store__deleted_at__isnull=True)
-            .first()
-        )
-        if session is None:
-            raise NotFound("Checkout session not found", layer="order")
-        try:
-            access_store(actor, session.store_id, min_role=Role.ADMIN)
-        except NotFound:
-            raise NotFound("Checkout session not found", layer="order") from None
-        if session.environment != actor.environment:
-            raise NotFound("Checkout session not found", layer="order")
-        if session.status == "completed" or session.order_exists():
-            raise Conflict("Checkout session has an order: cancel the order instead", layer="order")
-        if session.status == "open":
-            now = timezone.now()
-            session.status = "expired"
-            session.expires_at = min(session.expires_at, now)
-            session.save(update_fields=["status", "expires_at", "updated_at"])
+_SESSION_ORDER = PreparedSelect(lambda session_id: Order.objects.filter(session_id=session_id)[:1])
+
+
+def lock_order(order_id: uuid.UUID) -> Order:
+    """The order row, locked, with its session and version (which never change under it). Lock
+    order: an order before its payments."""
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("session", "version")
+        .get(pk=order_id)
+    )
+
+
+def order_create(
+    *,
+    actor: Actor | None,
+    kind: str,
+    session_id: uuid.UUID,
+    billing_detail=None,
+    buyer_email: str | None = None,
+    buyer_ip: str | None = None,
+    buyer_ip_country: str | None = None,
+    success_url: str | None = None,
+    language: str | None = None,
+) -> tuple[Order, bool]:
+    """The order of an open session, made once: ``(order, created)``. Concurrent calls on one
+    session queue on the session's row lock and see one order; a later call gets the existing
+    order back (``created`` False) for the caller to decide whether it can still be paid. The
+    new order is ``pending``, priced from the session and taxed for the billing detail; the
+    buyer's email, billing detail and checkout language are written back to the session.
+
+    Runs in the caller's transaction (``billing.services.order_place`` makes the order's first
+    payment in the same one). ``actor`` None is the hosted checkout page, which the session's id
+    authorises; ``language`` (a checkout language) is the one the buyer used there, kept for
+    their emails and the provider's page; ``buyer_ip`` and ``buyer_ip_country`` are what that
+    page's request showed of the buyer (tax evidence)."""
+    session = _session_to_order(actor, session_id, kind)
+    existing = _SESSION_ORDER.first(session.pk)  # one-to-one
+    if existing is not None:
+        existing.session = session  # the locked row, with its store and version
+        return existing, False
+    if session.status != SessionStatus.OPEN:
+        raise Conflict(SESSION_INVALID, layer="order")
+    detail = _order_billing_detail(session, billing_detail)
+    email = _buyer_email(actor, buyer_email, session)
+    tax = session_tax(session, detail, ip_country=buyer_ip_country)
+    order = Order(
+        store_id=session.store_id,
+        environment=session.environment,
+        session=session,
+        product_id=session.product_id,
+        version_id=session.version_id,
+        kind=kind,
+        currency=session.currency,
+        subtotal=tax.subtotal,
+        tax_amount=tax.tax_amount,
+        total=tax.total,
+        tax_rate=Decimal(tax.rate),
+        tax_name=tax.tax_name,
+        reverse_charge=tax.reverse_charge,
+        tax_evidence={**tax.evidence, "ip": buyer_ip} if buyer_ip else tax.evidence,
+        buyer_email=email,
+        buyer_identity=session.buyer_identity or _token_identity(actor),
+        billing_detail=detail,
+        buyer_ip=buyer_ip,
+        success_url=success_url or session.success_url,
+        metadata=session.metadata,
+        order_merchant_external_id=session.order_merchant_external_id,
+        with_trial=trial_charge(session) is not None,
+    )
+    prepared.insert(order)  # objects.create, from a statement compiled once
+    _remember_buyer(session, email, detail, language)
+    order.session = session
+    return order, True
+
+
+def _session_to_order(actor: Actor | None, session_id: uuid.UUID, kind: str) -> CheckoutSession:
+    """The session, locked, checked for making an order: the caller's (403 otherwise), unexpired
+    (409), in the caller's environment and of the order's kind (400)."""
+    try:
+        session = access_session(actor, session_id, lock=True)
+    except NotFound:
+        raise Conflict(SESSION_INVALID, layer="order") from None
+    if session.expires_at <= timezone.now():
+        raise Conflict(SESSION_INVALID, layer="order")
+    if actor is not None and session.environment != actor.environment:
+        raise bad("Environment mismatch between request and session")
+    if session.kind != kind:
+        raise bad(f"Session product type mismatch: expected {kind}")
     return session
+
+
+def _order_billing_detail(session: CheckoutSession, billing_detail) -> dict:
+    detail = session.billing_detail
+    if billing_detail is not None:
+        detail = clean_billing_detail(billing_detail)
+    if detail is None:
+        raise bad(
+            "Missing billingDetail: provide in request body or pre-fill in checkout session",
+            "billingDetail",
+            "required",
+        )
+    return detail
+
+
+def _token_identity(actor: Actor | None) -> str | None:
+    return actor.buyer_identity if actor is not None and actor.kind == BUYER else None
+
+
+def _buyer_email(actor: Actor | None, body_email: str | None, session: CheckoutSession) -> str:
+    identity = _token_identity(actor)
+    if identity and "@" in identity:
+        return identity  # a token whose identity is an email decides the email
+    email = body_email or session.buyer_email
+    if not email:
+        raise bad(
+            "Missing buyerEmail: provide in request body or pre-fill in checkout session",
+            "buyerEmail",
+            "required",
+        )
+    return normalize_email(email)
+
+
+def _remember_buyer(session: CheckoutSession, email: str, detail: dict, language) -> None:
+    session.buyer_email = email
+    session.billing_detail = detail
+    fields = ["buyer_email", "billing_detail", "updated_at"]
+    if language:
+        session.checkout_language = language
+        fields.append("checkout_language")
+    prepared.update_fields(session, fields)  # save(update_fields=…), compiled once
+
+
+def order_mark_paid(*, order: Order, paid_at: datetime) -> Order:
+    """The first payment of a pending order succeeded: a one-time order is ``completed``; a
+    subscription order ``trialing`` when placed with a trial, else ``active``; its session is
+    ``completed``. An order no longer pending (canceled meanwhile) is left as it is. The caller
+    holds the order's row lock (``lock_order``)."""
+    if order.status != OrderStatus.PENDING:
+        return order
+    if order.kind == OrderKind.ONETIME:
+        order.status = OrderStatus.COMPLETED
+    else:
+        order.status = OrderStatus.TRIALING if order.with_trial else OrderStatus.ACTIVE
+    order.completed_at = paid_at
+    order.save(update_fields=["status", "completed_at", "updated_at"])
+    CheckoutSession.objects.filter(pk=order.session_id).update(
+        status=SessionStatus.COMPLETED, completed_at=paid_at
+    )
+    return order
+
+
+def order_cancel(*, actor: Actor, order_id: uuid.UUID) -> Order:
+    """Cancel a pending one-time order (API key, owner or admin; or the buyer's token for their
+    own order); anything else is a 400 pointing at refunds. Locks the order; runs in the
+    caller's transaction (billing voids the order's pending payment in the same one)."""
+    order = access_order(actor, order_id, kind=OrderKind.ONETIME, lock=True, min_role=Role.ADMIN)
+    if order.status != OrderStatus.PENDING:
+        raise bad(
+            "Only pending orders can be canceled: request a refund instead", code="not_pending"
+        )
+    order.status = OrderStatus.CANCELED
+    order.canceled_at = timezone.now()
+    order.save(update_fields=["status", "canceled_at", "updated_at"])
+    return order
+
+
+__all__ = [
+    "SESSION_INVALID",
+    "SESSION_NOT_YOURS",
+    "checkout_url",
+    "clean_billing_detail",
+    "currency_for_buyer",
+    "lock_order",
+    "order_cancel",
+    "order_create",
+    "order_mark_paid",
+    "session_bind_buyer",
+    "session_create",
+    "session_expire",
+    "session_open_from_link",
+    "session_tax",
+    "tax_preview",
+]

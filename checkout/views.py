@@ -32,6 +32,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from billing import selectors as billing_selectors
+from billing import services as billing_services
+from billing.models import PaymentStatus
 from checkout import languages, presenters, services
 from checkout.forms import (
     POSTCODE_COUNTRIES,
@@ -45,6 +48,7 @@ from checkout.models import CheckoutSession, Order, OrderStatus, SessionStatus
 from checkout.tax.engine import country_name
 from pancake.api import auth, envelope
 from pancake.api.errors import Conflict, Forbidden, InvalidInput, PancakeError, ProviderFailed
+from pancake.api.ids import encode
 from pancake.api.ratelimit import client_country, client_ip
 from pancake.models import Environment
 from stores import branding
@@ -242,13 +246,11 @@ def _submit_details(request, session):
         try:
             services.session_tax(session, detail, ip_country=client_country(request))
         except (InvalidInput, Forbidden) as exc:
-            field, message = engine_error_field(str(exc))
+            field, message = engine_error_field(exc)
             form.add_error(field if field in form.fields else None, message)
             return _details_page(request, session, form, status=exc.status)
-    from checkout import orders
-
     try:
-        _order, url = orders.order_create(
+        _order, url = billing_services.order_place(
             actor=None,
             kind=session.kind,
             session_id=session.pk,
@@ -269,23 +271,21 @@ def _submit_details(request, session):
 
 
 def _order_page(request, session, order: Order):
-    from checkout import orders
-
-    payment = order.payments.order_by("-created_at").first()
+    payment = billing_selectors.latest_payment(order)
     returned = request.GET.get("status")
     if order.status in PAID:
         return _success_page(request, session, order, payment)
     if order.status != OrderStatus.PENDING:  # canceled
         return _render(request, session, "checkout/used.html", {"order": order}, status=410)
     if request.method == "POST":
-        retry = payment if payment and payment.status in ("pending", "failed") else None
+        retry = billing_selectors.payment_retryable(order)
         if retry is None or _is_expired(session):
             return _render(request, session, "checkout/expired.html", {}, status=410)
         try:
-            return HttpResponseRedirect(orders.hosted_url(retry), status=303)
+            return HttpResponseRedirect(billing_services.payment_page_url(retry, order), status=303)
         except ProviderFailed:
             return _payment_page(request, session, order, payment, provider_down=True)
-    if payment is not None and payment.status == "failed":
+    if payment is not None and payment.status == PaymentStatus.FAILED:
         return _failure_page(request, session, order, payment)
     if returned == "succeeded":
         return _render(
@@ -345,8 +345,6 @@ def failure_reason(code: str) -> str:
 
 
 def _success_page(request, session, order, payment):
-    from pancake.api.ids import encode
-
     lang = page_language(request, session)
     success_url = order.success_url or session.version.success_url or ""
     if success_url:
@@ -399,8 +397,8 @@ def summary(request, store_slug, session_id):
                 tax = None
                 # A field not filled in yet is not an error while the buyer types: the tax
                 # waits for it. A wrong value (bad VAT number, blocked country) is one.
-                if "required" not in str(exc):
-                    field, message = engine_error_field(str(exc))
+                if exc.code != "required":
+                    field, message = engine_error_field(exc)
                     result["error"] = {"field": field, "message": message}
         else:
             tax = None
@@ -444,12 +442,10 @@ def bind_buyer(request, store_slug, session_id):
 @require_POST
 def provider_notification(request, environment):
     """Payment providers report outcomes here; each event is applied once."""
-    from billing.services import notification_receive
-
     if environment not in ("test", "prod"):
         raise Http404("Unknown environment")
     try:
-        notification_receive(
+        billing_services.notification_receive(
             environment=environment, headers=dict(request.headers), body=request.body
         )
     except PancakeError as exc:

@@ -29,7 +29,7 @@ def is_currency(code: object) -> bool:
 
 def check_currency(code: object, *, field: str = "currency") -> str:
     if not is_currency(code):
-        raise InvalidInput(f"Invalid {field}: {code!r} is not an ISO 4217 currency code")
+        raise InvalidInput(f"Invalid {field}: {code!r} is not an ISO 4217 currency code", field=field)
     return code  # type: ignore[return-value]
 
 
@@ -45,30 +45,32 @@ def to_minor(value: object, currency: str, *, field: str = "amount") -> int:
     """
     check_currency(currency)
     if isinstance(value, bool):
-        raise InvalidInput(f"Invalid {field}: expected an amount")
+        raise InvalidInput(f"Invalid {field}: expected an amount", field=field)
     if isinstance(value, int):
         if value < 0:
-            raise InvalidInput(f"Invalid {field}: amount must not be negative")
+            raise InvalidInput(f"Invalid {field}: amount must not be negative", field=field)
         return value
     if isinstance(value, float):
         if value < 0 or not value.is_integer():
             raise InvalidInput(
-                f"Invalid {field}: a numeric amount is in minor units and must be a whole number"
+                f"Invalid {field}: a numeric amount is in minor units and must be a whole number",
+                field=field,
             )
         return int(value)
     if not isinstance(value, str) or not _AMOUNT_RE.fullmatch(value):
-        raise InvalidInput(f'Invalid {field}: {value!r} is not an amount like "29.00"')
+        raise InvalidInput(f'Invalid {field}: {value!r} is not an amount like "29.00"', field=field)
     places = exponent(currency)
     whole, _, fraction = value.partition(".")
     if len(fraction) > places:
         raise InvalidInput(
-            f"Invalid {field}: {currency} amounts have at most {places} decimal places"
+            f"Invalid {field}: {currency} amounts have at most {places} decimal places",
+            field=field,
         )
     # Integer arithmetic: exact whatever the number of digits (Decimal rounds past 28).
     try:
         return int(whole + fraction.ljust(places, "0"))
     except ValueError:  # beyond the digits Python converts from a string (4300)
-        raise InvalidInput(f"Invalid {field}: amount is too large") from None
+        raise InvalidInput(f"Invalid {field}: amount is too large", field=field) from None
 
 
 def to_display(minor: int, currency: str) -> str:

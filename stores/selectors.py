@@ -63,6 +63,13 @@ def has_role(role: str, min_role: str) -> bool:
     return ROLE_RANK[Role(role)] >= ROLE_RANK[Role(min_role)]
 
 
+def check_role(role: str, min_role: str, *, layer: str = "store") -> None:
+    """The role rule of every store-scoped access function: a member whose role ranks below
+    ``min_role`` gets 403 (whoever is not a member at all gets the caller's own 404)."""
+    if not has_role(role, min_role):
+        raise Forbidden("Insufficient permissions", layer=layer)
+
+
 def access_store(actor: Actor, store_id: uuid.UUID, *, min_role: str = Role.MEMBER) -> Store:
     """The store if the caller may see it; 404 otherwise; 403 if their role is too low."""
     if actor.merchant is None:
@@ -70,8 +77,7 @@ def access_store(actor: Actor, store_id: uuid.UUID, *, min_role: str = Role.MEMB
     membership = membership_for(actor.merchant, store_id)
     if membership is None:
         raise NotFound("Store not found", layer="store")
-    if not has_role(membership.role, min_role):
-        raise Forbidden("Insufficient permissions", layer="store")
+    check_role(membership.role, min_role)
     store = membership.store
     store.caller_role = membership.role
     return store

@@ -29,6 +29,26 @@ def deliver(notification):
     )
 
 
+def _race(**calls) -> dict:
+    """Run the calls at once, each in its own thread and connection; their results by name."""
+    barrier = threading.Barrier(len(calls))
+    results = {}
+
+    def run(name, call):
+        barrier.wait()
+        try:
+            results[name] = call()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=item) for item in calls.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_notification_racing_the_cancellation_never_deadlocks(
     require_postgres, merchant, key_pool, store
@@ -62,27 +82,14 @@ def test_a_notification_racing_the_cancellation_never_deadlocks(
             cvc="123",
             name="Ada",
         )
-        barrier = threading.Barrier(2)
-        statuses = {}
-
-        def notify(notification=outcome.notification):
-            barrier.wait()
-            statuses["notify"] = deliver(notification).status_code
-            connection.close()
-
-        def cancel(order_id=order.pk):
-            client = ApiClient(merchant, key_pool[3], Client())
-            barrier.wait()
-            statuses["cancel"] = client.post(
-                "onetime-order/cancel-order", {"orderId": ids.encode("ORD", order_id)}
-            ).status_code
-            connection.close()
-
-        threads = [threading.Thread(target=notify), threading.Thread(target=cancel)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        statuses = _race(
+            notify=lambda notification=outcome.notification: deliver(notification).status_code,
+            cancel=lambda order_id=order.pk: (
+                ApiClient(merchant, key_pool[3], Client())
+                .post("onetime-order/cancel-order", {"orderId": ids.encode("ORD", order_id)})
+                .status_code
+            ),
+        )
 
         assert statuses["notify"] == 200  # never a deadlock's 500
         order.refresh_from_db()

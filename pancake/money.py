@@ -29,7 +29,9 @@ def is_currency(code: object) -> bool:
 
 def check_currency(code: object, *, field: str = "currency") -> str:
     if not is_currency(code):
-        raise InvalidInput(f"Invalid {field}: {code!r} is not an ISO 4217 currency code", field=field)
+        raise InvalidInput(
+            f"Invalid {field}: {code!r} is not an ISO 4217 currency code", field=field
+        )
     return code  # type: ignore[return-value]
 
 

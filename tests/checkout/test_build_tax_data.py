@@ -29,6 +29,14 @@ def test_command_rebuilds_the_committed_file_byte_for_byte(tmp_path):
     assert "Wrote 154 rows" in out.getvalue()
 
 
+def test_command_reads_the_vendored_table_by_default(tmp_path):
+    committed = data_file()
+    version = json.loads(committed.read_text(encoding="utf-8"))["version"]
+    target = tmp_path / committed.name
+    call_command("build_tax_data", version=version, output=target, stdout=io.StringIO())
+    assert target.read_bytes() == committed.read_bytes()
+
+
 def test_command_writes_into_the_rates_directory_by_default(tmp_path, monkeypatch):
     monkeypatch.setattr(build_tax_data, "RATES_DIR", tmp_path)
     call_command("build_tax_data", str(RATES_CSV), version="2030-01-01", stdout=io.StringIO())

@@ -1,7 +1,9 @@
 """The versioned tax data file, loaded once per process.
 
-``rates/tax-rates-<version>.json`` is built from ../shared/tax/rates.csv by
-``manage.py build_tax_data``; the newest version in the directory is the one in force.
+``rates/tax-rates-<version>.json`` is built from the reference table ``reference/rates.csv``
+(sources and update steps in ``reference/SOURCES.md``) by ``manage.py build_tax_data``; the
+newest version in the directory is the one in force. The lookup rules the engine applies to it
+are described in docs/money-and-tax.md.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from functools import cache
 from pathlib import Path
 
 RATES_DIR = Path(__file__).resolve().parent / "rates"
+# The vendored reference table: input to build_tax_data and to the tests, never read at run time.
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ class TaxData:
         return prefix
 
     def row_for(self, country: str, region: str, category: str, on: date) -> Row | None:
-        """The row in force on ``on`` for the place and category, or None (README rules 2-3).
+        """The row in force on ``on`` for the place and category, or None (lookup rules 2-3).
 
         Rows newer than ``on`` are ignored; per applies_to the newest one wins; a row that lists
         the category beats an ``all``/``none`` row; with no listed match the newest

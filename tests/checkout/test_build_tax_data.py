@@ -1,23 +1,24 @@
-"""The committed tax data file is exactly what build_tax_data makes from the reference CSV."""
+"""The committed tax data file is exactly what build_tax_data makes from the vendored reference
+table (checkout/tax/reference/rates.csv); a missing table is a failure, not a skip."""
 
 from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from checkout.tax.data import data_file, load, parse
+from checkout.management.commands import build_tax_data
+from checkout.tax.data import REFERENCE_DIR, data_file, load, parse
 
-RATES_CSV = Path("/work/shared/tax/rates.csv")
-needs_csv = pytest.mark.skipif(
-    not RATES_CSV.exists(), reason=f"reference data {RATES_CSV} is not on this machine"
-)
+RATES_CSV = REFERENCE_DIR / "rates.csv"
 
 
-@needs_csv
+def test_the_reference_table_is_in_the_repository():
+    assert RATES_CSV.is_file(), f"{RATES_CSV} is missing: the tax data cannot be rebuilt"
+
+
 def test_command_rebuilds_the_committed_file_byte_for_byte(tmp_path):
     committed = data_file()
     version = json.loads(committed.read_text(encoding="utf-8"))["version"]
@@ -28,10 +29,15 @@ def test_command_rebuilds_the_committed_file_byte_for_byte(tmp_path):
     assert "Wrote 154 rows" in out.getvalue()
 
 
-@needs_csv
-def test_command_writes_into_the_rates_directory_by_default(tmp_path, monkeypatch):
-    from checkout.management.commands import build_tax_data
+def test_command_reads_the_vendored_table_by_default(tmp_path):
+    committed = data_file()
+    version = json.loads(committed.read_text(encoding="utf-8"))["version"]
+    target = tmp_path / committed.name
+    call_command("build_tax_data", version=version, output=target, stdout=io.StringIO())
+    assert target.read_bytes() == committed.read_bytes()
 
+
+def test_command_writes_into_the_rates_directory_by_default(tmp_path, monkeypatch):
     monkeypatch.setattr(build_tax_data, "RATES_DIR", tmp_path)
     call_command("build_tax_data", str(RATES_CSV), version="2030-01-01", stdout=io.StringIO())
     assert parse((tmp_path / "tax-rates-2030-01-01.json").read_text()).version == "2030-01-01"

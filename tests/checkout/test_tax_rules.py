@@ -1,4 +1,5 @@
-"""The tax engine, one test per lookup rule of ../shared/tax/README.md (SPEC 6.2)."""
+"""The tax engine, tests grouped by the lookup rules of docs/money-and-tax.md ("Tax lookup
+rules"; the section comments below carry their numbers)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def assert_adds_up(r: TaxResult) -> None:
     assert r.rate == sum((rate for _, rate, _ in r.lines), Decimal(0))
 
 
-# --- README rule 10: rounding --------------------------------------------------------------
+# --- Lookup rule 10: rounding --------------------------------------------------------------
 
 
 def test_eur_100_including_19_percent_splits_into_84_03_and_15_97():
@@ -62,7 +63,7 @@ def test_bhd_keeps_three_decimals():
     assert (r.subtotal, r.tax_amount, r.total) == (11223, 1122, 12345)
 
 
-# --- README rules 1, 4: blocked countries, unknown codes, countries without rows ----------
+# --- Lookup rules 1, 4: blocked countries, unknown codes, countries without rows ----------
 
 
 @pytest.mark.parametrize("country", ["RU", "KP", "IR", "UA", "CU"])
@@ -101,7 +102,7 @@ def test_lowercase_country_is_accepted():
     assert tax(country="de").rule == "eu_vat"
 
 
-# --- README rules 2, 3: effective dates and category match -----------------------------------
+# --- Lookup rules 2, 3: effective dates and category match -----------------------------------
 
 
 def test_rows_newer_than_the_order_date_are_ignored():
@@ -147,7 +148,7 @@ def test_unknown_tax_category_is_a_400():
         tax(country="DE", tax_category="hardware")
 
 
-# --- README rule 6: EU business buyers -----------------------------------------------------
+# --- Lookup rule 6: EU business buyers -----------------------------------------------------
 
 
 def test_eu_business_with_a_valid_vat_number_is_reverse_charged():
@@ -224,7 +225,7 @@ def test_consumer_tax_id_is_ignored():
     assert (r.rule, r.tax_amount) == ("eu_vat", 1900)
 
 
-# --- README rule 7: other countries --------------------------------------------------------
+# --- Lookup rule 7: other countries --------------------------------------------------------
 
 
 def test_gb_consumer_pays_20_percent_vat():
@@ -269,7 +270,7 @@ def test_au_gst_10_percent_and_abn_zero_rates():
         business(country="AU", currency="AUD", tax_id="99999999999")
 
 
-# --- README rule 8: Canada -----------------------------------------------------------------
+# --- Lookup rule 8: Canada -----------------------------------------------------------------
 
 
 def test_ca_ontario_hst_13_percent_replaces_gst():
@@ -323,7 +324,7 @@ def test_ca_business_with_a_business_number_keeps_pst_only():
     assert (hst.rule, hst.tax_amount) == ("reverse_charge", 0)
 
 
-# --- README rule 9: United States ----------------------------------------------------------
+# --- Lookup rule 9: United States ----------------------------------------------------------
 
 
 def test_us_texas_taxes_saas_at_the_state_rate():

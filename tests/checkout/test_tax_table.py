@@ -1,5 +1,6 @@
 """Every row of the committed tax data file, exclusive and inclusive, in currencies with 2, 0 and
-3 decimals, against an independent Decimal computation in major units (README rule 10)."""
+3 decimals, against an independent Decimal computation in major units (lookup rule 10 of
+docs/money-and-tax.md)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,11 @@
-"""Build the versioned tax data file (SPEC 6.2) from the reference table in ../shared/tax/.
+"""Build the versioned tax data file from the reference table in checkout/tax/reference/.
 
-    python manage.py build_tax_data /path/to/rates.csv --version 2026-11-23
+    python manage.py build_tax_data --version 2026-11-23 [CSV_PATH] [--output PATH]
 
-writes ``checkout/tax/rates/tax-rates-<version>.json``. The app only ever reads that JSON; the
-CSV is input to this command, not a run-time dependency. The output is deterministic (same CSV,
-same bytes), so the committed file can be checked against the CSV by a test.
+reads ``checkout/tax/reference/rates.csv`` (or CSV_PATH) and writes
+``checkout/tax/rates/tax-rates-<version>.json``. The app only ever reads that JSON; the CSV is
+input to this command, not a run-time dependency. The output is deterministic (same CSV, same
+bytes), so a test checks that the committed file is exactly what this command builds.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-RATES_DIR = Path(__file__).resolve().parents[2] / "tax" / "rates"
+from checkout.tax.data import RATES_DIR, REFERENCE_DIR
+
+REFERENCE_CSV = REFERENCE_DIR / "rates.csv"
 
 CATEGORIES = (
     "digital_goods",
@@ -30,7 +33,8 @@ CATEGORIES = (
     "professional_service",
 )
 B2B_RULES = ("reverse_charge", "charge", "none")
-# SPEC 6.2 (from the seeds' list): buyers from these countries are refused with a 403.
+# Sanctioned countries: a buyer from one of them is refused with a 403, and the table
+# must not rate them.
 BLOCKED_COUNTRIES = (
     "AF BI BY CF CD CU GW HT IR IQ LB LY ML MM NI KP RU SD SO SS SY UA YE ZW".split()
 )
@@ -141,7 +145,13 @@ class Command(BaseCommand):
         return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
 
     def add_arguments(self, parser):
-        parser.add_argument("csv_path", type=Path)
+        parser.add_argument(
+            "csv_path",
+            type=Path,
+            nargs="?",
+            default=REFERENCE_CSV,
+            help="the reference table (default: checkout/tax/reference/rates.csv)",
+        )
         parser.add_argument(
             "--version",
             required=True,

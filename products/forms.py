@@ -1,6 +1,6 @@
-"""Dashboard forms for products and groups (SPEC 5, 13). They parse page input into the shapes the
-services take; the services decide the rules and name the field in their messages, which
-``ProductForm.add_service_error`` puts back beside the right input.
+"""Dashboard forms for products and groups. They parse page input into the shapes the services
+take; the services decide the rules and say which API field a refusal is about (``exc.field``),
+which ``add_service_error`` puts back beside the matching input.
 
 Prices are rows of small forms prefixed ``price-<n>``. The numbers need not be consecutive: the
 page's script adds rows with fresh numbers and removes rows without renumbering the rest.
@@ -10,38 +10,42 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from pancake import money
+from pancake.api.errors import PancakeError
 from products.models import BillingPeriod, ProductKind, TaxCategory
 from products.validation import DESCRIPTION_MAX, NAME_MAX, PRICES_MAX, TRIAL_DAYS_MAX
 from stores.forms import COMMON_CURRENCIES, Form, currency_choices
 
 PRICE_PREFIX = "price"
 BLANK_ROWS = 3  # rows a page shows without JavaScript
+# Posted price inputs (names the page makes), not messages: "price-3-amount".
 _ROW_KEY = re.compile(rf"^{PRICE_PREFIX}-(\d{{1,4}})-(currency|amount|trial_amount)$")
-# "Invalid prices.USD.amount: …", "Missing required field: prices.EUR.taxCategory"
-_PRICE_FIELD = re.compile(r"prices\.([A-Z]{3})\.(amount|taxCategory|taxIncluded|trialAmount)")
-_PRICE_CURRENCY = re.compile(r"prices: '([^']*)'")
-_SERVICE_FIELDS = (
-    # (pattern in the service's message, form field) — first match wins
-    (re.compile(r"metadata\.trialDays"), "trial_days"),
-    (re.compile(r"\bmetadata\b"), "metadata"),
-    (re.compile(r"media\[\d+\]\.alt"), "image_alt"),
-    (re.compile(r"\bmedia\b"), "image_url"),
-    (re.compile(r"\bsuccessUrl\b"), "success_url"),
-    (re.compile(r"\bbillingPeriod\b"), "billing_period"),
-    (re.compile(r"\bdescription\b"), "description"),
-    (re.compile(r"\bname\b"), "name"),
-)
+# API field of a refusal (exc.field) -> product form input. ``prices.<CUR>[.<key>]`` goes to the
+# row of that currency (``_ROW_FIELDS``; no key: the currency itself); ``media[<n>]…`` to the
+# image inputs; another ``metadata.<key>`` to the metadata box.
+_SERVICE_FIELDS = {
+    "name": "name",
+    "description": "description",
+    "successUrl": "success_url",
+    "billingPeriod": "billing_period",
+    "metadata": "metadata",
+    "metadata.trialDays": "trial_days",
+    "media": "image_url",
+}
 _ROW_FIELDS = {
+    None: "currency",
     "amount": "amount",
     "taxCategory": "tax_category",
     "taxIncluded": "tax_behaviour",
     "trialAmount": "trial_amount",
 }
+# API field -> group form input.
+_GROUP_FIELDS = {"name": "name", "description": "description", "productIds": "product_ids"}
 EXCLUSIVE, INCLUSIVE = "exclusive", "inclusive"
 
 
@@ -408,32 +412,33 @@ class ProductForm(Form):
         self.data = self.data.copy()
         self.data["image_url"] = url
 
-    def add_service_error(self, message: str) -> None:
-        """Put a service's refusal beside the input it names (``prices.USD.amount`` → the USD
-        row's amount); a message naming no field goes to the top of the form."""
-        match = _PRICE_FIELD.search(message)
-        if match:
-            row = self._row_for(match.group(1))
-            if row is not None:
-                row.add_error(_ROW_FIELDS[match.group(2)], message)
-                self._flag_prices()
-                return
-        match = _PRICE_CURRENCY.search(message)
-        if match:
-            row = self._row_for(match.group(1))
-            if row is not None:
-                row.add_error("currency", message)
-                self._flag_prices()
-                return
-        if "prices" in message:
-            self.price_errors.append(message)
+    def add_service_error(self, exc: PancakeError) -> None:
+        """Put a service's refusal beside the input its ``field`` names (``prices.USD.amount``
+        → the USD row's amount); a refusal about no input of this form goes to the top."""
+        field, message = exc.field or "", exc.message
+        if field == "prices" or field.startswith("prices."):
+            parts = field.split(".", 2)  # prices, currency, key in the price
+            currency = parts[1] if len(parts) > 1 else None
+            key = parts[2] if len(parts) > 2 else None
+            row = self._row_for(currency) if currency else None
+            if row is not None and key in _ROW_FIELDS:
+                row.add_error(_ROW_FIELDS[key], message)
+            else:
+                self.price_errors.append(message)
             self._flag_prices()
             return
-        for pattern, field in _SERVICE_FIELDS:
-            if pattern.search(message) and field in self.fields:
-                self.add_error(field, message)
-                return
-        self.add_error(None, message)
+        target = self._input_for(field)
+        self.add_error(target if target in self.fields else None, message)
+
+    @staticmethod
+    def _input_for(field: str) -> str | None:
+        if field in _SERVICE_FIELDS:
+            return _SERVICE_FIELDS[field]
+        if field.startswith("media["):
+            return "image_alt" if field.endswith(".alt") else "image_url"
+        if field.startswith("metadata."):
+            return "metadata"
+        return None
 
     def _row_for(self, currency: str) -> PriceRowForm | None:
         return next(
@@ -511,8 +516,6 @@ class GroupForm(Form):
         return _text(self.cleaned_data["description"])
 
     def service_kwargs(self) -> dict:
-        import uuid
-
         data = self.cleaned_data
         chosen = set(data["product_ids"])
         order = [pid for pid, _label in self.fields["product_ids"].choices if pid in chosen]
@@ -526,20 +529,9 @@ class GroupForm(Form):
             "product_ids": [uuid.UUID(pid) for pid in order],
         }
 
-    def add_service_error(self, message: str) -> None:
-        field = next(
-            (
-                name
-                for pattern, name in (
-                    ("productIds", "product_ids"),
-                    ("name", "name"),
-                    ("description", "description"),
-                )
-                if pattern in message
-            ),
-            None,
-        )
-        self.add_error(field, message)
+    def add_service_error(self, exc: PancakeError) -> None:
+        """Beside the input ``exc.field`` names; rules and the rest at the top of the form."""
+        self.add_error(_GROUP_FIELDS.get(exc.field or ""), exc.message)
 
     def make_read_only(self) -> None:
         for field in self.fields.values():

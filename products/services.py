@@ -1,6 +1,7 @@
-"""Catalog writes (SPEC 5): products with immutable versions, per-environment status and publish,
-and subscription product groups. Services validate, lock the row that owns the invariant, and
-never edit a version."""
+"""Catalog writes: products with immutable versions, per-environment status and publish, and
+subscription product groups. Services validate, lock the row that owns the invariant, and never
+edit a version. Refusals name the API field they are about (``exc.field``) and carry a stable
+``exc.code`` (see ``products.validation``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.utils.text import slugify
 
 from pancake.api.auth import Actor
 from pancake.api.errors import InvalidInput
+from pancake.api.fields import render_id
 from pancake.models import Environment
 from products import markdown, validation
 from products.models import (
@@ -176,7 +178,9 @@ def product_update_status(
     """Activate or deactivate in the caller's environment. Inactive hides the product from new
     checkouts and purchase links; existing orders and subscriptions are untouched."""
     if status not in ProductStatus.values:
-        raise InvalidInput("Invalid status: expected active or inactive", layer="product")
+        raise InvalidInput(
+            "Invalid status: expected active or inactive", layer="product", field="status"
+        )
     with transaction.atomic():
         access_product(actor, product_id, kind=kind, min_role=Role.ADMIN)
         product = lock_product(product_id)
@@ -185,6 +189,8 @@ def product_update_status(
                 raise InvalidInput(
                     "Product has not been published to production: publish it first",
                     layer="product",
+                    field="status",
+                    code="not_published",
                 )
             product.prod_status = status
         else:
@@ -198,9 +204,9 @@ def product_update_status(
 
 def _group_name(value) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput("Missing required field: name", layer="product")
+        raise validation.missing("name")
     if len(value.strip()) > 100:
-        raise InvalidInput("name must not exceed 100 characters", layer="product")
+        raise validation.bad("name must not exceed 100 characters", "name", "too_long")
     return value.strip()
 
 
@@ -208,8 +214,8 @@ def _group_description(value) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > 2000:
-        raise InvalidInput(
-            "Invalid description: expected text of at most 2000 characters", layer="product"
+        raise validation.bad(
+            "Invalid description: expected text of at most 2000 characters", "description"
         )
     return value
 
@@ -224,12 +230,10 @@ def _group_products(store: Store, product_ids: list[uuid.UUID]) -> list[uuid.UUI
     )
     missing = [pid for pid in ordered if pid not in found]
     if missing:
-        from pancake.api.fields import render_id
-
         shown = render_id(missing[0], "PROD")
-        raise InvalidInput(
+        raise validation.bad(
             f"Invalid productIds: {shown} is not a subscription product of this store",
-            layer="product",
+            "productIds",
         )
     return ordered
 
@@ -247,8 +251,8 @@ def _apply_rules(group: ProductGroup, rules) -> None:
     if rules is None:
         return
     if not isinstance(rules, dict):
-        raise InvalidInput(
-            "Invalid rules: expected {sharedTrial?, selfServicePlanChange?}", layer="product"
+        raise validation.bad(
+            "Invalid rules: expected {sharedTrial?, selfServicePlanChange?}", "rules"
         )
     for key, attr in (
         ("sharedTrial", "shared_trial"),
@@ -256,7 +260,7 @@ def _apply_rules(group: ProductGroup, rules) -> None:
     ):
         if key in rules:
             if not isinstance(rules[key], bool):
-                raise InvalidInput(f"Invalid rules.{key}: expected true or false", layer="product")
+                raise validation.bad(f"Invalid rules.{key}: expected true or false", f"rules.{key}")
             setattr(group, attr, rules[key])
 
 
@@ -329,7 +333,11 @@ def group_publish(*, actor: Actor, group_id: uuid.UUID) -> ProductGroup:
     with transaction.atomic():
         group = access_group(actor, group_id, min_role=Role.ADMIN)
         if group.environment != Environment.TEST:
-            raise InvalidInput("Only a test group can be published to production", layer="product")
+            raise InvalidInput(
+                "Only a test group can be published to production",
+                layer="product",
+                code="not_a_test_group",
+            )
         group = lock_group(group_id)
         copy = ProductGroup.objects.select_for_update().filter(
             source=group

@@ -287,7 +287,7 @@ def product_new(request, store):
             )
         except PancakeError as exc:
             status = exc.status
-            form.add_service_error(str(exc))
+            form.add_service_error(exc)
         else:
             messages.success(
                 request,
@@ -327,7 +327,7 @@ def product_edit(request, store, product_id):
             )
         except PancakeError as exc:
             status = exc.status
-            form.add_service_error(str(exc))
+            form.add_service_error(exc)
         else:
             if changed:
                 messages.success(
@@ -429,7 +429,7 @@ def _group_form_view(request, store, *, group, save, message):
                 saved = save(form)
             except PancakeError as exc:
                 status = exc.status
-                form.add_service_error(str(exc))
+                form.add_service_error(exc)
             else:
                 messages.success(request, message % {"name": saved.name})
                 return redirect("products:groups", store_id=store.pk)

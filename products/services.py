@@ -11,6 +11,7 @@ import uuid
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from pancake import text
 from pancake.api.auth import Actor
 from pancake.api.errors import InvalidInput
 from pancake.api.fields import render_id
@@ -207,7 +208,7 @@ def _group_name(value) -> str:
         raise validation.missing("name")
     if len(value.strip()) > 100:
         raise validation.bad("name must not exceed 100 characters", "name", "too_long")
-    return value.strip()
+    return text.check_no_control(value.strip(), layer="product")
 
 
 def _group_description(value) -> str | None:

@@ -14,7 +14,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from pancake import money
+from pancake import money, text
 from pancake.api.errors import InvalidInput
 from products.models import BillingPeriod, ProductKind, TaxCategory
 
@@ -44,7 +44,7 @@ def check_name(value) -> str:
         raise bad(f"name must not exceed {NAME_MAX} characters", "name", "too_long")
     if "\x00" in value:  # PostgreSQL text cannot hold NUL
         raise bad("Invalid name: NUL characters are not allowed", "name")
-    return value
+    return text.check_no_control(value, layer="product")
 
 
 def check_description(value) -> str | None:

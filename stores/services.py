@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from pancake import text
 from pancake.api import auth as api_auth
 from pancake.api import signatures
 from pancake.api.auth import Actor
@@ -65,8 +66,10 @@ def lock_store(store_id: uuid.UUID) -> Store:
 
 def _check_name(name) -> str:
     if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100:
-        raise InvalidInput("Store name must be between 1 and 100 characters", layer="store")
-    return name.strip()
+        raise InvalidInput(
+            "Store name must be between 1 and 100 characters", layer="store", field="name"
+        )
+    return text.check_no_control(name.strip(), layer="store")
 
 
 def _unique_slug(name: str) -> str:
@@ -356,7 +359,10 @@ def api_key_create(
 ) -> ApiKey:
     name = (name or "").strip()
     if not 1 <= len(name) <= 100:
-        raise InvalidInput("API key name must be between 1 and 100 characters", layer="user")
+        raise InvalidInput(
+            "API key name must be between 1 and 100 characters", layer="user", field="name"
+        )
+    text.check_no_control(name, layer="user")
     _check_key_settings(environment=environment, api_version=api_version)
     pem, fingerprint = signatures.parse_public_key(public_key_pem)
     try:

@@ -30,6 +30,7 @@ from pancake.api import ids
 from pancake.api.prepared import PreparedSelect
 from pancake.models import EmailDelivery, Environment
 from pancake.money import format_money
+from pancake.text import header_text
 from products.models import BillingPeriod
 from stores import branding
 from stores.models import MembershipStatus, Role, Store, StoreMembership
@@ -255,9 +256,10 @@ def _base_context(order: Order, payment: Payment) -> dict:
 
 
 def _subject(order: Order, text: str) -> str:
+    """Every subject is built here: one line, whatever the store and product names hold."""
     if order.environment == Environment.TEST:
-        return f"[{_('Test')}] {text}"
-    return text
+        text = f"[{_('Test')}] {text}"
+    return header_text(text)
 
 
 def _render(template: str, context: dict) -> tuple[str, str]:

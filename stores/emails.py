@@ -1,17 +1,21 @@
-"""Merchant-facing emails (HTML + text), rendered from templates."""
+"""Merchant-facing emails (HTML + text), rendered from templates. Subjects go through
+``header_text``: a store name stored with a line break still sends."""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 
+from pancake.text import header_text
 from stores.models import MembershipStatus, StoreMembership
+from stores.services import invite_token
 
 
 def _send(to: str, subject: str, template: str, context: dict) -> None:
     context = {"platform_name": settings.PLATFORM_NAME, **context}
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
+    message = EmailMultiAlternatives(header_text(subject), text, settings.DEFAULT_FROM_EMAIL, [to])
     message.attach_alternative(html, "text/html")
     message.send()
 
@@ -21,10 +25,6 @@ def send_magic_link(email: str, url: str) -> None:
 
 
 def send_team_invite(membership_id: str) -> None:
-    from django.urls import reverse
-
-    from stores.services import invite_token
-
     membership = (
         StoreMembership.objects.select_related("store", "merchant", "invited_by")
         .filter(pk=membership_id)

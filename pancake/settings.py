@@ -309,6 +309,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Security schemes and POST /v1/graphql (pancake/api/openapi.py), after the enum names.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "pancake.api.openapi.postprocess",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "StoreStatusEnum": ["active", "inactive", "suspended"],
         "ProductStatusEnum": ["active", "inactive"],

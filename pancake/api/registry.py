@@ -26,7 +26,7 @@ from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
-from pancake.api import auth, envelope, idempotency, ratelimit, versions
+from pancake.api import auth, envelope, idempotency, openapi, ratelimit, versions
 from pancake.api.errors import InvalidInput
 
 logger = logging.getLogger("pancake.api")
@@ -287,6 +287,7 @@ def _view_for(cls: type[Action]):
             429: OpenApiResponse(_ERROR),
         },
         parameters=_HEADERS,
+        auth=openapi.security(cls.auth),
     )(post)
     return view.as_view()
 

@@ -4,6 +4,7 @@
 
 from rest_framework import serializers
 
+from pancake.api import versions
 from pancake.api.auth import MERCHANT
 from pancake.api.fields import IdField, IdListField
 from pancake.api.registry import Action, action
@@ -33,8 +34,6 @@ class ProductAction(Action):
 
     @property
     def request_version(self):
-        from pancake.api import versions
-
         return versions.current()
 
 

@@ -16,6 +16,8 @@ from products.models import Product, ProductGroup, ProductGroupMembership, Produ
 
 
 def _store_type():
+    # stores.schema names these product types too: each side resolves the other's lazily, when
+    # graphene builds the schema, so neither module imports the other while it loads.
     from stores.schema import StoreType
 
     return StoreType

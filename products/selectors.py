@@ -10,7 +10,13 @@ from django.db.models import Prefetch, QuerySet
 
 from pancake.api.auth import Actor
 from pancake.api.errors import Forbidden, NotFound
-from products.models import Product, ProductGroup, ProductGroupMembership, ProductStatus
+from products.models import (
+    Product,
+    ProductGroup,
+    ProductGroupMembership,
+    ProductStatus,
+    ProductVersion,
+)
 from stores.models import MembershipStatus, Role, Store
 from stores.selectors import has_role, role_subquery
 
@@ -116,8 +122,6 @@ def purchasable_product(*, store_slug: str, product_slug: str, environment: str)
 
 def product_versions(*, product: Product):
     """A product's version history, newest first, with only the columns the history shows."""
-    from products.models import ProductVersion
-
     return (
         ProductVersion.objects.filter(product=product)
         .only("id", "product_id", "number", "name", "created_at")

@@ -26,8 +26,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from checkout import languages
+from checkout.services import checkout_url, session_open_from_link
 from pancake.api import ids
 from pancake.api.errors import PancakeError
+from pancake.api.ratelimit import client_ip, hit
 from pancake.models import Environment
 from pancake.templatetags.money import money_filter
 from products import forms, markdown, selectors, services
@@ -533,8 +536,6 @@ def _append_slash_target(request) -> str | None:
 
 def _unavailable(request, context=None, status=404, headers=None):
     """The buyer-facing "not available" page, in the buyer's checkout language."""
-    from checkout import languages
-
     with translation.override(languages.to_django(languages.from_request(request))):
         return page(
             request, "products/unavailable.html", context or {}, status=status, headers=headers
@@ -547,9 +548,6 @@ def purchase_link(request, store_slug, product_slug):
     in prod (in test with ``?env=test``) and redirects to it; the currency is the buyer's
     locale's when the product is priced in it. Anything not purchasable is a friendly 404. HEAD
     (link checkers, previews) answers without opening a session."""
-    from checkout.services import checkout_url, session_open_from_link
-    from pancake.api.ratelimit import client_ip, hit
-
     target = _append_slash_target(request)
     if target:
         return HttpResponsePermanentRedirect(target)

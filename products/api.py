@@ -1,4 +1,4 @@
-"""Catalog actions (SPEC 5; CONTRACT 3.1 rows 8-19). Product actions answer the product under
+"""Catalog actions. Product actions answer the product under
 ``data.product`` and, as the seeds' subscription example shows, the same fields directly under
 ``data``; group actions answer ``data.group``."""
 

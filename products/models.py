@@ -1,5 +1,5 @@
 """Catalog: products with immutable versions, a version pointer and a status per environment,
-and subscription product groups (SPEC 5)."""
+and subscription product groups."""
 
 from django.db import models
 from django.db.models import Q

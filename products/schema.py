@@ -1,4 +1,4 @@
-"""GraphQL: the catalog as the request's environment sees it (SPEC 10, 5): each product's status
+"""GraphQL: the catalog as the request's environment sees it: each product's status
 and version in that environment, its versions, and subscription product groups."""
 
 from __future__ import annotations

@@ -129,5 +129,6 @@ def product_versions(*, product: Product):
     )
 
 
-# Subscriber counts per product (SPEC 13's "subscribers" column) belong here once subscriptions
-# exist (app ``billing``): one aggregate query for the whole list page, never one per row.
+# Subscriber counts per product (the list page's "subscribers" column) belong here once
+# subscriptions exist (app ``billing``): one aggregate query for the whole list page, never one
+# per row.

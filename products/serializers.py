@@ -1,5 +1,5 @@
 """Output shapes of the catalog: the SDK's product and group entities plus the seeds' per-
-environment fields (SPEC 5). Ids and amounts render by API version in the field classes."""
+environment fields. Ids and amounts render by API version in the field classes."""
 
 from rest_framework import serializers
 

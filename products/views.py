@@ -1,4 +1,4 @@
-"""Catalog pages (SPEC 5, 13): the dashboard's products and groups, and the public permanent
+"""Catalog pages: the dashboard's products and groups, and the public permanent
 purchase link ``/{store-slug}/{product-slug}``.
 
 Views are adapters: parse a form, call one service or selector, render. The dashboard acts in

@@ -1,4 +1,4 @@
-"""Bad input on every action gets a 4xx in the envelope, never a 500 (SPEC 3, 15).
+"""Bad input on every action gets a 4xx in the envelope, never a 500.
 
 For each registered action, each field of its Input serializer gets a series of wrong values
 (wrong types, nulls, NUL bytes, huge and nested values), signed by a real merchant key.

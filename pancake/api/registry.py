@@ -1,4 +1,4 @@
-"""The action route: ``POST /v1/actions/{domain}/{action}`` (SPEC 3).
+"""The action route: ``POST /v1/actions/{domain}/{action}``.
 
 An action is a class with an ``Input`` serializer, an optional ``Output`` serializer and a
 ``perform(actor, data)`` that calls one service. The view around it authenticates, picks the API

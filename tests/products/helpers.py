@@ -1,4 +1,4 @@
-"""Shared bodies and row readers for the catalog tests (SPEC 5)."""
+"""Shared bodies and row readers for the catalog tests."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Amounts and ids by API version (SPEC 2, 2a; CONTRACT 5, 9.4): a JSON number is minor units, a
+"""Amounts and ids by API version: a JSON number is minor units, a
 string a display amount converted with the currency's exponent; out, 2026-09-23 answers display
 strings and short ids, 2026-01-15 integers and UUIDs. Both id forms are accepted on input."""
 

@@ -1,4 +1,4 @@
-"""Test and prod (SPEC 2, 5): new products live in test, publish copies the current test version
+"""Test and prod: new products live in test, publish copies the current test version
 to prod (again on re-publish), update-status acts in the caller's environment, and the purchase
 link only resolves a product active with a version in its environment."""
 

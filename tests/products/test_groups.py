@@ -1,4 +1,4 @@
-"""Subscription product groups (SPEC 5; CONTRACT 3.1 rows 16-19): per environment, rules merged
+"""Subscription product groups: per environment, rules merged
 switch by switch, productIds replaced as a whole, permanent delete, publish as a repeatable
 upsert of one prod copy."""
 

@@ -1,4 +1,4 @@
-"""Product descriptions are Markdown (SPEC 5): stored exactly as sent, rendered to HTML with
+"""Product descriptions are Markdown: stored exactly as sent, rendered to HTML with
 anything dangerous removed by nh3 — no script-capable tags, no event handlers, no
 javascript:/vbscript:/data: URLs — while ordinary Markdown still renders."""
 

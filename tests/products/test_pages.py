@@ -1,5 +1,4 @@
-"""The catalog's dashboard pages and the public purchase link, through Django's test client
-(SPEC 5, 13; STYLE 6)."""
+"""The catalog's dashboard pages and the public purchase link, through Django's test client."""
 
 from __future__ import annotations
 

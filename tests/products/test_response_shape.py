@@ -1,4 +1,4 @@
-"""What product and group actions answer (SPEC 5, 16; CONTRACT 3.3): ``data.product`` with the
+"""What product and group actions answer: ``data.product`` with the
 SDK's fields plus the seeds' per-environment fields and the current ``version``, the same fields
 directly under ``data``; groups answer ``data.group`` with the SDK's group entity."""
 

@@ -1,4 +1,4 @@
-"""Who may write the catalog (SPEC 3.1 roles, 5): owners and admins write, members get 403 on
+"""Who may write the catalog: owners and admins write, members get 403 on
 every write, other merchants get 404 for anything of a store they are not in, and a product of
 the other kind is not found."""
 

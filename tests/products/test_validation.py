@@ -1,4 +1,4 @@
-"""Catalog input checks (SPEC 2, 5): each failure is a 400 with layer ``product`` and an exact
+"""Catalog input checks: each failure is a 400 with layer ``product`` and an exact
 message naming the field, and writes nothing."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Immutable product versions (SPEC 5): create writes version 1, a changed field writes the next
+"""Immutable product versions: create writes version 1, a changed field writes the next
 one, a no-op writes none, and a version row is never edited."""
 
 import pytest

@@ -33,7 +33,7 @@ from django.views.decorators.http import require_http_methods
 from billing.models import TestProcessorPayment
 from billing.providers import test_processor as tp
 from stores import branding
-from stores.views import page
+from stores.dashboard import page
 
 Status = TestProcessorPayment.Status
 PAYMENT_PREFIX = "tp_"
@@ -140,7 +140,7 @@ def _brand(payment) -> dict | None:
 
 
 def _csp(brand: dict) -> str:
-    """The dashboard pages' policy (stores.views), plus this page's one hashed <style> and,
+    """The dashboard pages' policy (stores.dashboard), plus this page's one hashed <style> and,
     with a logo, images from any http(s) host (as on the checkout's step 1, which shows the
     same logo)."""
     images = "'self' data: https: http:" if brand["logo"] else "'self' data:"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,13 +16,12 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pancake.api import ids
-from pancake.api.auth import merchant_actor
 from pancake.api.errors import NotFound, PancakeError
 from pancake.api.versions import LATEST
 from pancake.models import Environment
@@ -34,67 +32,20 @@ from stores.context_processors import (
     STORE_SESSION_KEY,
     current_environment,
 )
+from stores.dashboard import (
+    CONTENT_SECURITY_POLICY,
+    base_url,
+    confirm_page,
+    dashboard_actor,
+    page,
+    redirect_to,
+    show_error,
+    store_context,
+    store_page,
+)
 from stores.models import MembershipStatus, Role
 
-# Pages load only this origin's static files; the policy keeps it that way.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
-    "frame-ancestors 'none'"
-)
 SOCIAL_PROVIDERS = (("google", "Google"), ("github", "GitHub"))
-
-
-def page(request, template: str, context: dict | None = None, status: int = 200, *, headers=None):
-    response = render(request, template, context or {}, status=status)
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
-
-
-def _actor(request):
-    return merchant_actor(request.user, current_environment(request))
-
-
-def _fail(form, exc: PancakeError, field: str | None = None) -> int:
-    """Show a service's refusal on the form; the page answers with the error's status."""
-    form.add_error(field, str(exc))
-    return exc.status
-
-
-def _redirect_to(name: str, *args, fragment: str = ""):
-    return redirect(reverse(name, args=args) + (f"#{fragment}" if fragment else ""))
-
-
-def store_page(view):
-    """Signed-in merchants only; ``store_id`` becomes the store (404 unless an active member),
-    which is remembered as the current store."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, store_id, *args, **kwargs):
-        try:
-            store = selectors.access_store(_actor(request), store_id)
-        except PancakeError:
-            raise Http404("Store not found") from None
-        if request.session.get(STORE_SESSION_KEY) != str(store.pk):
-            request.session[STORE_SESSION_KEY] = str(store.pk)  # written only when it changes
-        return view(request, store, *args, **kwargs)
-
-    return wrapper
-
-
-def _store_context(request, store, nav: str, **extra) -> dict:
-    role = store.caller_role
-    return {
-        "store": store,
-        "nav": nav,
-        "role": role,
-        "can_manage": selectors.has_role(role, Role.ADMIN),
-        "is_owner": role == Role.OWNER,
-        "environment": current_environment(request),
-        **extra,
-    }
 
 
 # --- sign-in -------------------------------------------------------------------------------------
@@ -183,7 +134,7 @@ def onboarding(request):
             try:
                 store = services.store_create(merchant=request.user, **form.cleaned_data)
             except PancakeError as exc:
-                status = _fail(form, exc)
+                status = show_error(form, exc)
             else:
                 request.session[STORE_SESSION_KEY] = str(store.pk)
                 messages.success(
@@ -201,7 +152,7 @@ def onboarding(request):
 @store_page
 def store_home(request, store):
     members = list(selectors.store_members(store))
-    context = _store_context(
+    context = store_context(
         request,
         store,
         "home",
@@ -228,7 +179,7 @@ def _settings_page(request, store, *, status: int = 200, section_errors=None, **
     if not can_manage:
         for form in (store_form, notifications_form, branding_form):
             form.make_read_only()
-    context = _store_context(
+    context = store_context(
         request,
         store,
         "settings",
@@ -256,12 +207,14 @@ def _save_settings_section(
     status = 400
     if form.is_valid():
         try:
-            services.store_update(actor=_actor(request), store_id=store.pk, **changes(form))
+            services.store_update(
+                actor=dashboard_actor(request), store_id=store.pk, **changes(form)
+            )
         except PancakeError as exc:
-            status = _fail(form, exc)
+            status = show_error(form, exc)
         else:
             messages.success(request, message)
-            return _redirect_to("dashboard:settings", store.pk, fragment=fragment)
+            return redirect_to("dashboard:settings", store.pk, fragment=fragment)
     return _settings_page(request, store, status=status, **{slot: form})
 
 
@@ -311,13 +264,15 @@ def settings_branding(request, store):
 @require_POST
 def settings_branding_reset(request, store):
     try:
-        services.store_update(actor=_actor(request), store_id=store.pk, checkout_settings=None)
+        services.store_update(
+            actor=dashboard_actor(request), store_id=store.pk, checkout_settings=None
+        )
     except PancakeError as exc:
         return _settings_page(
             request, store, status=exc.status, section_errors={"branding": str(exc)}
         )
     messages.success(request, _("Checkout branding reset to the default."))
-    return _redirect_to("dashboard:settings", store.pk, fragment="branding")
+    return redirect_to("dashboard:settings", store.pk, fragment="branding")
 
 
 @store_page
@@ -327,9 +282,9 @@ def settings_delete(request, store):
     status = 400
     if form.is_valid():
         try:
-            services.store_delete(actor=_actor(request), store_id=store.pk)
+            services.store_delete(actor=dashboard_actor(request), store_id=store.pk)
         except PancakeError as exc:
-            status = _fail(form, exc)
+            status = show_error(form, exc)
         else:
             request.session.pop(STORE_SESSION_KEY, None)
             messages.success(request, _("The store “%(name)s” was deleted.") % {"name": store.name})
@@ -364,7 +319,7 @@ def _team_page(request, store, *, status: int = 200, error: str = "", **bound):
     transfer_form = bound.get("transfer_form")
     if transfer_form is None and role == Role.OWNER and candidates:
         transfer_form = forms.TransferOwnershipForm(candidates=candidates)
-    context = _store_context(
+    context = store_context(
         request,
         store,
         "team",
@@ -387,18 +342,18 @@ def team(request, store):
     if form.is_valid():
         try:
             membership = services.member_add(
-                actor=_actor(request),
+                actor=dashboard_actor(request),
                 store_id=store.pk,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
             )
         except PancakeError as exc:
-            status = _fail(form, exc)
+            status = show_error(form, exc)
         else:
             messages.success(
                 request, _("Invitation sent to %(email)s.") % {"email": membership.merchant.email}
             )
-            return _redirect_to("dashboard:team", store.pk)
+            return redirect_to("dashboard:team", store.pk)
     return _team_page(request, store, status=status, invite_form=form)
 
 
@@ -410,7 +365,7 @@ def team_role(request, store, merchant_id):
         return _team_page(request, store, status=400, error=_("Choose admin or member."))
     try:
         membership = services.member_update_role(
-            actor=_actor(request),
+            actor=dashboard_actor(request),
             store_id=store.pk,
             merchant_id=merchant_id,
             role=form.cleaned_data["role"],
@@ -422,11 +377,7 @@ def team_role(request, store, merchant_id):
         _("%(email)s is now %(role)s.")
         % {"email": membership.merchant.email, "role": membership.get_role_display()},
     )
-    return _redirect_to("dashboard:team", store.pk)
-
-
-def _confirm_page(request, store, nav: str, **context):
-    return page(request, "dashboard/confirm.html", _store_context(request, store, nav, **context))
+    return redirect_to("dashboard:team", store.pk)
 
 
 @store_page
@@ -440,7 +391,7 @@ def team_remove(request, store, merchant_id):
     email = membership.merchant.email
     if request.method == "GET":
         invited = membership.status == MembershipStatus.INVITED
-        return _confirm_page(
+        return confirm_page(
             request,
             store,
             "team",
@@ -455,18 +406,20 @@ def team_remove(request, store, merchant_id):
             cancel_url=reverse("dashboard:team", args=[store.pk]),
         )
     try:
-        services.member_remove(actor=_actor(request), store_id=store.pk, merchant_id=merchant_id)
+        services.member_remove(
+            actor=dashboard_actor(request), store_id=store.pk, merchant_id=merchant_id
+        )
     except PancakeError as exc:
         return _team_page(request, store, status=exc.status, error=str(exc))
     messages.success(request, _("%(email)s was removed from the store.") % {"email": email})
-    return _redirect_to("dashboard:team", store.pk)
+    return redirect_to("dashboard:team", store.pk)
 
 
 @store_page
 @require_http_methods(["GET", "POST"])
 def team_leave(request, store):
     if request.method == "GET":
-        return _confirm_page(
+        return confirm_page(
             request,
             store,
             "team",
@@ -478,7 +431,7 @@ def team_leave(request, store):
         )
     try:
         services.member_remove(
-            actor=_actor(request), store_id=store.pk, merchant_id=request.user.pk
+            actor=dashboard_actor(request), store_id=store.pk, merchant_id=request.user.pk
         )
     except PancakeError as exc:
         return _team_page(request, store, status=exc.status, error=str(exc))
@@ -500,19 +453,19 @@ def team_transfer(request, store):
     if form.is_valid():
         try:
             membership = services.ownership_transfer(
-                actor=_actor(request),
+                actor=dashboard_actor(request),
                 store_id=store.pk,
                 merchant_id=uuid.UUID(form.cleaned_data["merchant"]),
             )
         except PancakeError as exc:
-            status = _fail(form, exc)
+            status = show_error(form, exc)
         else:
             messages.success(
                 request,
                 _("%(email)s now owns %(store)s. You are an admin.")
                 % {"email": membership.merchant.email, "store": store.name},
             )
-            return _redirect_to("dashboard:team", store.pk)
+            return redirect_to("dashboard:team", store.pk)
     return _team_page(request, store, status=status, transfer_form=form)
 
 
@@ -546,23 +499,19 @@ def invite_accept(request, token):
 # --- developers: API keys ----------------------------------------------------------------------
 
 
-def _base_url(request) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
-
-
 def _developers_page(request, store, *, status: int = 200, error: str = "", form=None):
     merchant = request.user
     keys = list(selectors.api_keys_for(merchant))
     form = form or forms.ApiKeyForm(
         initial={"environment": current_environment(request), "api_version": LATEST}
     )
-    context = _store_context(
+    context = store_context(
         request,
         store,
         "developers",
         merchant_id=merchant.short_id,
         store_short_id=ids.encode("STO", store.pk),
-        base_url=_base_url(request),
+        base_url=base_url(request),
         keys=keys,
         key_rows=[
             (
@@ -611,7 +560,8 @@ def developers(request, store):
                 api_version=data["api_version"],
             )
         except PancakeError as exc:
-            status = _fail(form, exc, "public_key" if "public key" in str(exc).lower() else None)
+            form.add_error("public_key" if "public key" in str(exc).lower() else None, str(exc))
+            status = exc.status
         else:
             message = _("API key “%(name)s” created.") % {"name": key.name}
             if _wants_json(request):
@@ -628,7 +578,7 @@ def developers(request, store):
                     status=201,
                 )
             messages.success(request, message)
-            return _redirect_to("dashboard:developers", store.pk, fragment="keys")
+            return redirect_to("dashboard:developers", store.pk, fragment="keys")
     if _wants_json(request):
         return JsonResponse({"errors": form.errors.get_json_data()}, status=status)
     return _developers_page(request, store, status=status, form=form)
@@ -651,7 +601,7 @@ def api_key_version(request, store, key_id):
         _("“%(name)s” now uses API version %(version)s.")
         % {"name": key.name, "version": key.api_version},
     )
-    return _redirect_to("dashboard:developers", store.pk, fragment="keys")
+    return redirect_to("dashboard:developers", store.pk, fragment="keys")
 
 
 @store_page
@@ -661,7 +611,7 @@ def api_key_delete(request, store, key_id):
     if key is None:
         raise Http404("API key not found")
     if request.method == "GET":
-        return _confirm_page(
+        return confirm_page(
             request,
             store,
             "developers",
@@ -679,7 +629,7 @@ def api_key_delete(request, store, key_id):
     except NotFound:
         raise Http404("API key not found") from None
     messages.success(request, _("API key “%(name)s” deleted.") % {"name": key.name})
-    return _redirect_to("dashboard:developers", store.pk, fragment="keys")
+    return redirect_to("dashboard:developers", store.pk, fragment="keys")
 
 
 # --- developers: webhooks (SPEC 9, issue 11 items 1, 3 and 5) ------------------------------------
@@ -725,7 +675,7 @@ def _webhooks_page(request, store, *, status: int = 200, form=None, error: str =
     can_manage = not _webhook_refusal(store)
     if form is None and can_manage:
         form = forms.WebhookEndpointForm()
-    context = _store_context(
+    context = store_context(
         request,
         store,
         "developers",
@@ -736,7 +686,7 @@ def _webhooks_page(request, store, *, status: int = 200, form=None, error: str =
         max_endpoints=MAX_PER_STORE,
         public_key=webhook_keys.public_pem(environment),
         merchant_id=request.user.short_id,
-        base_url=_base_url(request),
+        base_url=base_url(request),
     )
     return page(request, "dashboard/webhooks.html", context, status)
 
@@ -757,7 +707,7 @@ def webhooks(request, store):
         data = form.cleaned_data
         try:
             endpoint = webhook_endpoints.endpoint_add(
-                actor=_actor(request),
+                actor=dashboard_actor(request),
                 store_id=store.pk,
                 channel=data["channel"],
                 url=data["url"],
@@ -782,7 +732,7 @@ def _webhook_edit_page(request, store, endpoint, *, form=None, status: int = 200
     if refusal:
         for field in form.fields.values():
             field.disabled = True
-    context = _store_context(
+    context = store_context(
         request,
         store,
         "developers",
@@ -812,7 +762,7 @@ def webhook_edit(request, store, endpoint_id):
         data = form.cleaned_data
         try:
             endpoint = webhook_endpoints.endpoint_update(
-                actor=_actor(request),
+                actor=dashboard_actor(request),
                 endpoint_id=endpoint.pk,
                 url=data["url"],
                 events=form.service_events(),
@@ -840,7 +790,7 @@ def webhook_enabled(request, store, endpoint_id):
     enable = request.POST.get("enabled") == "1"
     try:
         endpoint = webhook_endpoints.endpoint_update(
-            actor=_actor(request), endpoint_id=endpoint.pk, enabled=enable
+            actor=dashboard_actor(request), endpoint_id=endpoint.pk, enabled=enable
         )
     except PancakeError as exc:
         return _webhooks_page(request, store, status=exc.status, error=str(exc))
@@ -869,7 +819,7 @@ def webhook_remove(request, store, endpoint_id):
     if request.method == "GET":
         if refusal:  # members get no remove button, not even here
             return redirect(_webhooks_url(store))
-        return _confirm_page(
+        return confirm_page(
             request,
             store,
             "developers",
@@ -885,7 +835,7 @@ def webhook_remove(request, store, endpoint_id):
     if refusal:
         return _webhooks_page(request, store, status=403, error=refusal)
     try:
-        webhook_endpoints.endpoint_remove(actor=_actor(request), endpoint_id=endpoint.pk)
+        webhook_endpoints.endpoint_remove(actor=dashboard_actor(request), endpoint_id=endpoint.pk)
     except PancakeError as exc:
         return _webhooks_page(request, store, status=exc.status, error=str(exc))
     messages.success(request, _("Webhook endpoint removed: %(url)s") % {"url": endpoint.url})
@@ -931,7 +881,7 @@ def _webhook_log_page(request, store, *, endpoint=None):
     else:
         deliveries = webhook_selectors.deliveries_for(store, endpoint=endpoint)
     page_obj = Paginator(deliveries, WEBHOOK_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = _store_context(
+    context = store_context(
         request,
         store,
         "developers",
@@ -978,7 +928,7 @@ def _webhook_delivery_or_404(store, delivery_id):
 @require_http_methods(["GET"])
 def webhook_delivery(request, store, delivery_id):
     delivery = _webhook_delivery_or_404(store, delivery_id)
-    context = _store_context(
+    context = store_context(
         request,
         store,
         "developers",
@@ -998,7 +948,7 @@ def webhook_resend(request, store, delivery_id):
     delivery = _webhook_delivery_or_404(store, delivery_id)
     refusal = _webhook_refusal(store)
     if refusal:
-        context = _store_context(
+        context = store_context(
             request,
             store,
             "developers",
@@ -1052,8 +1002,8 @@ def graphiql(request, store):
     if request.method == "POST":
         from pancake.graphql.views import session_view
 
-        return session_view(request, _actor(request))
-    context = _store_context(
+        return session_view(request, dashboard_actor(request))
+    context = store_context(
         request,
         store,
         "developers",

@@ -1,12 +1,14 @@
+"""The dashboard's pages of the stores app: sign-in, onboarding, store home, settings, team and
+developers. ``pancake/urls.py`` mounts them, with the other apps' ``dashboard_patterns``, in the
+one ``dashboard`` namespace."""
+
 from django.urls import path
 
 from stores import views
 
-app_name = "dashboard"
-
 store = "dashboard/<uuid:store_id>/"
 
-urlpatterns = [
+dashboard_patterns = [
     path("", views.home, name="home"),
     path("login/", views.login, name="login"),
     path("login/magic/<str:token>/", views.magic_link, name="magic-link"),
@@ -42,46 +44,6 @@ urlpatterns = [
     ),
     path(
         store + "developers/keys/<uuid:key_id>/delete/", views.api_key_delete, name="api-key-delete"
-    ),
-    path(store + "developers/webhooks/", views.webhooks, name="webhooks"),
-    path(
-        store + "developers/webhooks/public-key.pem",
-        views.webhook_public_key,
-        name="webhook-public-key",
-    ),
-    path(store + "developers/webhooks/deliveries/", views.webhook_log, name="webhook-log"),
-    path(
-        store + "developers/webhooks/deliveries/<uuid:delivery_id>/",
-        views.webhook_delivery,
-        name="webhook-delivery",
-    ),
-    path(
-        store + "developers/webhooks/deliveries/<uuid:delivery_id>/resend/",
-        views.webhook_resend,
-        name="webhook-resend",
-    ),
-    path(
-        store + "developers/webhooks/<uuid:endpoint_id>/", views.webhook_edit, name="webhook-edit"
-    ),
-    path(
-        store + "developers/webhooks/<uuid:endpoint_id>/enabled/",
-        views.webhook_enabled,
-        name="webhook-enabled",
-    ),
-    path(
-        store + "developers/webhooks/<uuid:endpoint_id>/remove/",
-        views.webhook_remove,
-        name="webhook-remove",
-    ),
-    path(
-        store + "developers/webhooks/<uuid:endpoint_id>/test/",
-        views.webhook_send_test,
-        name="webhook-send-test",
-    ),
-    path(
-        store + "developers/webhooks/<uuid:endpoint_id>/deliveries/",
-        views.webhook_deliveries,
-        name="webhook-deliveries",
     ),
     path(store + "developers/graphql", views.graphiql, name="graphiql"),
 ]

@@ -32,6 +32,7 @@ from django.views.decorators.http import require_http_methods
 
 from billing.models import TestProcessorPayment
 from billing.providers import test_processor as tp
+from checkout.languages import CHECKOUT_LANGUAGES, to_django
 from stores import branding
 from stores.dashboard import page
 
@@ -106,8 +107,6 @@ def _split_expiry(text: str) -> tuple[str, str]:
 
 def _in_payment_language(payment, render_page):
     """The hosted pages speak the language the checkout asked for (create_payment's locale)."""
-    from checkout.languages import CHECKOUT_LANGUAGES, to_django
-
     if payment.locale in CHECKOUT_LANGUAGES:
         with translation.override(to_django(payment.locale)):
             return render_page()

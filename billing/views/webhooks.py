@@ -17,10 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billing import forms
-from billing.webhooks import delivery as delivery_service
+from billing.webhooks import attempts as webhook_attempts
 from billing.webhooks import endpoints as webhook_endpoints
 from billing.webhooks import keys as webhook_keys
 from billing.webhooks import selectors as webhook_selectors
+from billing.webhooks import testevent
 from billing.webhooks.payload import EVENT_TYPES
 from pancake.api.errors import PancakeError
 from pancake.models import Environment
@@ -237,7 +238,7 @@ def webhook_send_test(request, store, endpoint_id):
     event_type = request.POST.get("event_type") or EVENT_TYPES[0]
     if event_type not in EVENT_TYPES:
         return _webhooks_page(request, store, status=400, error=_("Choose an event type."))
-    delivery = delivery_service.send_test(endpoint, event_type)
+    delivery = testevent.send_test(endpoint, event_type)
     messages.success(
         request,
         _("A test %(event)s event was sent to %(url)s.")
@@ -331,7 +332,7 @@ def webhook_resend(request, store, delivery_id):
             error=refusal,
         )
         return page(request, "dashboard/webhooks_delivery.html", context, 403)
-    delivery_service.resend(delivery)
+    webhook_attempts.resend(delivery)
     endpoint = delivery.endpoint
     if endpoint is not None and not endpoint.enabled and not delivery.is_test:
         messages.warning(

@@ -4,5 +4,13 @@
 - ``urls``: which destinations may receive events (checked when saved and again when sent);
 - ``payload``: an outbox event as the JSON an endpoint receives, by its API version;
 - ``endpoints``: the SDK's add/update/remove and the store's default endpoints;
-- ``delivery``: fan-out of events into deliveries, one POST attempt, retries, the sweep.
+- ``selectors``: the dashboard's reads;
+- ``fanout``: committed outbox events into deliveries, in order per order or subscription;
+- ``attempts``: claiming a delivery, recording an attempt's outcome, retries, held and resent
+  deliveries;
+- ``transport``: the HTTP POST itself (pinned address, pools, TLS, the answer's snippet);
+- ``channels``: what each channel sends (the signed event, or a chat message);
+- ``testevent``: the dashboard's "send test event";
+- ``queue``: handing deliveries to the worker task;
+- ``sweep``: the periodic safety net.
 """

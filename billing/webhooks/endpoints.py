@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import WebhookChannel, WebhookEndpoint
-from billing.webhooks import urls
+from billing.webhooks import attempts, urls
 from billing.webhooks.payload import ALIASES, EVENT_TYPES
 from pancake.api import versions
 from pancake.api.auth import Actor
@@ -144,9 +144,7 @@ def endpoint_update(
             fields += ["enabled", "disabled_at", "disabled_reason"]
         endpoint.save(update_fields=fields)
         if reenabled:
-            from billing.webhooks import delivery
-
-            delivery.release_held(endpoint)
+            attempts.release_held(endpoint)
     return endpoint
 
 

@@ -12,7 +12,8 @@ from django.db.models import Prefetch, QuerySet
 
 from billing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
-# Set by delivery._disable when an endpoint is turned off after its last retry failed.
+# The reason endpoints.endpoint_update gives when the merchant disables an endpoint (the
+# platform, disabling one after its last retry failed, gives the failure: attempts._disable).
 MERCHANT_DISABLED = "Disabled by the merchant"
 
 

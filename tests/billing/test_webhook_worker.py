@@ -33,7 +33,7 @@ from django.test import Client
 
 from billing.models import Payment, WebhookDelivery
 from billing.providers import test_processor
-from billing.webhooks import delivery
+from billing.webhooks import sweep
 from checkout.models import Order
 from pancake.api import ids
 from pancake.celery import app as celery_app
@@ -369,7 +369,7 @@ def test_killing_the_worker_mid_delivery_loses_nothing(api, store, workers):
         stuck = WebhookDelivery.objects.get()
         assert (stuck.status, stuck.attempt_count) == ("pending", 1)
         assert stuck.locked_until is not None and not stuck.attempts.exists()
-        assert delivery.sweep()["deliveries"] == 0  # still leased to the dead worker
+        assert sweep.sweep()["deliveries"] == 0  # still leased to the dead worker
 
         # A new worker whose clock is past the lease; the periodic sweep runs on it.
         workers.start(shift_seconds=LEASE_SECONDS + 5)
@@ -413,10 +413,10 @@ def test_redis_down_at_commit_the_purchase_commits_and_the_sweep_delivers(
 
     # Too fresh for the sweep (a kick may still be on its way) ...
     settings.WEBHOOK_SWEEP_GRACE_SECONDS = 3600
-    assert delivery.sweep() == {"events": 0, "deliveries": 0}
+    assert sweep.sweep() == {"events": 0, "deliveries": 0}
     # ... then old enough: the sweep fans it out and the worker delivers it.
     settings.WEBHOOK_SWEEP_GRACE_SECONDS = 0
-    assert delivery.sweep()["events"] == 1
+    assert sweep.sweep()["events"] == 1
     arrived = receiver.wait_for(1)
     assert len(arrived) == 1, workers.logs()
     verify("test", arrived[0]["headers"]["X-Waffo-Signature"], arrived[0]["body"])

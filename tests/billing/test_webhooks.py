@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import WebhookDelivery, WebhookEndpoint
-from billing.webhooks import delivery, keys
+from billing.webhooks import attempts, keys, sweep, testevent, transport
 from pancake.api import ids
 from pancake.models import OutboxEvent
 from pancake.outbox import emit
@@ -247,13 +247,13 @@ def test_retries_on_schedule_freshly_signed_then_disable_and_release(
         for minutes in (5, 30, 120, 480):
             assert stored.next_attempt_at == timezone.now() + timedelta(minutes=minutes)
             clock.shift(timedelta(minutes=minutes) - timedelta(seconds=1))
-            delivery.sweep()
+            sweep.sweep()
             assert len(receiver.requests) == WebhookDelivery.objects.get().attempt_count
             clock.shift(timedelta(seconds=1))
-            delivery.sweep()
+            sweep.sweep()
             stored = WebhookDelivery.objects.get()
         clock.shift(timedelta(hours=24))
-        delivery.sweep()
+        sweep.sweep()
     stored = WebhookDelivery.objects.get()
     assert (stored.status, stored.attempt_count, len(receiver.requests)) == ("failed", 6, 6)
     bodies = {r["body"] for r in receiver.requests}
@@ -286,7 +286,7 @@ def test_deliveries_of_one_order_go_out_in_order(api, store, store_id, receiver)
     waiting = WebhookDelivery.objects.get(event=second)
     assert waiting.attempt_count == 0
     with time_machine.travel(timezone.now() + timedelta(minutes=5, seconds=1), tick=False):
-        delivery.sweep()
+        sweep.sweep()
     sent = [json.loads(r["body"])["eventType"] for r in receiver.requests]
     assert sent == [
         "subscription.activated",
@@ -399,7 +399,7 @@ def test_https_to_the_checked_address_verifies_the_name(
     receiver, port, ca_file = _tls_receiver(tmp_path, certificate_name)
     try:
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
-        delivery._local.__dict__.pop("pools", None)  # this thread's pools: the new CA
+        transport._local.__dict__.pop("pools", None)  # this thread's pools: the new CA
         add_webhook(api, store_id, f"https://hooks.example.test:{port}/hooks")
         real = socket.getaddrinfo
 
@@ -420,7 +420,7 @@ def test_https_to_the_checked_address_verifies_the_name(
             assert attempt.status_code == 200
             assert receiver.requests[0]["headers"]["Host"] == f"hooks.example.test:{port}"
     finally:
-        delivery._local.__dict__.pop("pools", None)
+        transport._local.__dict__.pop("pools", None)
         receiver.close()
 
 
@@ -428,7 +428,7 @@ def test_resend_keeps_the_id_and_bytes(api, store, store_id, receiver):
     add_webhook(api, store_id, receiver.url)
     fire(store)
     stored = WebhookDelivery.objects.get()
-    delivery.resend(stored)
+    attempts.resend(stored)
     assert len(receiver.requests) == 2
     assert receiver.requests[0]["body"] == receiver.requests[1]["body"] == stored.body
 
@@ -436,7 +436,7 @@ def test_resend_keeps_the_id_and_bytes(api, store, store_id, receiver):
 def test_send_test_event_reaches_the_receiver(api, store, store_id, receiver):
     add_webhook(api, store_id, receiver.url)
     endpoint = WebhookEndpoint.objects.get()
-    sent = delivery.send_test(endpoint)
+    sent = testevent.send_test(endpoint)
     payload = json.loads(receiver.requests[0]["body"])
     assert payload["id"] == str(sent.pk) and payload["eventType"] == "order.completed"
     verify("test", receiver.requests[0]["headers"]["X-Waffo-Signature"], sent.body)

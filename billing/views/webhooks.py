@@ -2,7 +2,8 @@
 managed through ``billing.webhooks.endpoints`` (whose refusals show beside the fields); the
 platform's public key with the SDK's three ways to use it; the delivery log with each delivery's
 payload and attempts, "resend" and "send test event". Members see every page without write
-buttons; their forced POSTs are refused with 403."""
+buttons; the services refuse their forced POSTs (403), which the pages say in their own words.
+Another store's endpoint or delivery is 404, whatever the caller's role there."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from billing.webhooks import keys as webhook_keys
 from billing.webhooks import selectors as webhook_selectors
 from billing.webhooks import testevent
 from billing.webhooks.payload import EVENT_TYPES
-from pancake.api.errors import PancakeError
+from pancake.api.errors import Forbidden, NotFound, PancakeError
 from pancake.models import Environment
 from stores.auth import safe_next
 from stores.context_processors import current_environment
@@ -41,18 +42,38 @@ from stores.selectors import has_role
 WEBHOOK_LOG_PAGE_SIZE = 25
 
 
-def _webhook_or_404(store, endpoint_id):
-    endpoint = webhook_selectors.endpoint_for(store, endpoint_id)
-    if endpoint is None:
-        raise Http404("Webhook not found")
-    return endpoint
+def _can_manage(store) -> bool:
+    """Whether the page offers the write buttons (the services decide what is allowed)."""
+    return has_role(store.caller_role, Role.ADMIN)
 
 
-def _webhook_refusal(store) -> str:
-    """Why this caller may not change webhooks ("" when they may)."""
-    if has_role(store.caller_role, Role.ADMIN):
-        return ""
-    return _("Only owners and admins can manage webhooks. You can see them but not change them.")
+def _refusal(exc: PancakeError) -> str:
+    """A service's refusal as the pages say it: a role too low in the pages' own words."""
+    if exc.code == Forbidden.code:
+        return _(
+            "Only owners and admins can manage webhooks. You can see them but not change them."
+        )
+    return exc.message
+
+
+def _endpoint_or_404(request, store, endpoint_id):
+    """The page's store's endpoint (either environment); 404 for anything else."""
+    try:
+        return webhook_selectors.access_webhook_endpoint(
+            dashboard_actor(request), endpoint_id, store_id=store.pk
+        )
+    except NotFound:
+        raise Http404("Webhook not found") from None
+
+
+def _delivery_or_404(request, store, delivery_id):
+    """The page's store's delivery (either environment); 404 for anything else."""
+    try:
+        return webhook_selectors.access_webhook_delivery(
+            dashboard_actor(request), delivery_id, store_id=store.pk
+        )
+    except NotFound:
+        raise Http404("Delivery not found") from None
 
 
 def _webhooks_url(store, fragment: str = "") -> str:
@@ -66,7 +87,7 @@ def _webhooks_back(request, store, fragment: str = ""):
 def _webhooks_page(request, store, *, status: int = 200, form=None, error: str = ""):
     environment = current_environment(request)
     endpoints = list(webhook_selectors.endpoints_for(store, environment))
-    can_manage = not _webhook_refusal(store)
+    can_manage = _can_manage(store)
     if form is None and can_manage:
         form = forms.WebhookEndpointForm()
     context = store_context(
@@ -90,38 +111,35 @@ def _webhooks_page(request, store, *, status: int = 200, form=None, error: str =
 def webhooks(request, store):
     if request.method == "GET":
         return _webhooks_page(request, store)
-    refusal = _webhook_refusal(store)
-    if refusal:
-        return _webhooks_page(request, store, status=403, error=refusal)
     form = forms.WebhookEndpointForm(request.POST)
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            endpoint = webhook_endpoints.endpoint_add(
-                actor=dashboard_actor(request),
-                store_id=store.pk,
-                channel=data["channel"],
-                url=data["url"],
-                events=form.service_events(),
-                test_mode=current_environment(request) == Environment.TEST,
-                secret=data["secret"] or None,
-                api_version=data["api_version"],
-            )
-        except PancakeError as exc:
-            status = exc.status
-            form.add_service_error(str(exc))
-        else:
-            messages.success(request, _("Webhook endpoint added: %(url)s") % {"url": endpoint.url})
-            return redirect(_webhooks_url(store, f"webhook-{endpoint.pk}"))
-    return _webhooks_page(request, store, status=status, form=form)
+    if not form.is_valid():
+        return _webhooks_page(request, store, status=400, form=form)
+    data = form.cleaned_data
+    try:
+        endpoint = webhook_endpoints.endpoint_add(
+            actor=dashboard_actor(request),
+            store_id=store.pk,
+            channel=data["channel"],
+            url=data["url"],
+            events=form.service_events(),
+            test_mode=current_environment(request) == Environment.TEST,
+            secret=data["secret"] or None,
+            api_version=data["api_version"],
+        )
+    except Forbidden as exc:
+        return _webhooks_page(request, store, status=exc.status, error=_refusal(exc))
+    except PancakeError as exc:
+        form.add_service_error(str(exc))
+        return _webhooks_page(request, store, status=exc.status, form=form)
+    messages.success(request, _("Webhook endpoint added: %(url)s") % {"url": endpoint.url})
+    return redirect(_webhooks_url(store, f"webhook-{endpoint.pk}"))
 
 
 def _webhook_edit_page(request, store, endpoint, *, form=None, status: int = 200, error=""):
-    refusal = _webhook_refusal(store)
+    read_only = not _can_manage(store)
     if form is None:
         form = forms.WebhookEndpointForm(endpoint=endpoint)
-    if refusal:
+    if read_only:
         for field in form.fields.values():
             field.disabled = True
     context = store_context(
@@ -131,7 +149,7 @@ def _webhook_edit_page(request, store, endpoint, *, form=None, status: int = 200
         endpoint=endpoint,
         form=form,
         error=error,
-        read_only=bool(refusal),
+        read_only=read_only,
         event_types=forms.event_choices(),
     )
     return page(request, "dashboard/webhooks_edit.html", context, status)
@@ -140,48 +158,42 @@ def _webhook_edit_page(request, store, endpoint, *, form=None, status: int = 200
 @store_page
 @require_http_methods(["GET", "POST"])
 def webhook_edit(request, store, endpoint_id):
-    endpoint = _webhook_or_404(store, endpoint_id)
+    endpoint = _endpoint_or_404(request, store, endpoint_id)
     if request.method == "GET":
         return _webhook_edit_page(request, store, endpoint)
-    refusal = _webhook_refusal(store)
-    if refusal:
-        return _webhook_edit_page(request, store, endpoint, status=403, error=refusal)
     form = forms.WebhookEndpointForm(request.POST, endpoint=endpoint)
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            endpoint = webhook_endpoints.endpoint_update(
-                actor=dashboard_actor(request),
-                endpoint_id=endpoint.pk,
-                url=data["url"],
-                events=form.service_events(),
-                secret=data["secret"] or None,
-                api_version=data["api_version"],
-            )
-        except PancakeError as exc:
-            status = exc.status
-            form.add_service_error(str(exc))
-        else:
-            messages.success(request, _("Webhook endpoint saved: %(url)s") % {"url": endpoint.url})
-            return redirect(_webhooks_url(store, f"webhook-{endpoint.pk}"))
-    return _webhook_edit_page(request, store, endpoint, form=form, status=status)
+    if not form.is_valid():
+        return _webhook_edit_page(request, store, endpoint, form=form, status=400)
+    data = form.cleaned_data
+    try:
+        endpoint = webhook_endpoints.endpoint_update(
+            actor=dashboard_actor(request),
+            endpoint_id=endpoint.pk,
+            url=data["url"],
+            events=form.service_events(),
+            secret=data["secret"] or None,
+            api_version=data["api_version"],
+        )
+    except Forbidden as exc:
+        return _webhook_edit_page(request, store, endpoint, status=exc.status, error=_refusal(exc))
+    except PancakeError as exc:
+        form.add_service_error(str(exc))
+        return _webhook_edit_page(request, store, endpoint, form=form, status=exc.status)
+    messages.success(request, _("Webhook endpoint saved: %(url)s") % {"url": endpoint.url})
+    return redirect(_webhooks_url(store, f"webhook-{endpoint.pk}"))
 
 
 @store_page
 @require_POST
 def webhook_enabled(request, store, endpoint_id):
-    endpoint = _webhook_or_404(store, endpoint_id)
-    refusal = _webhook_refusal(store)
-    if refusal:
-        return _webhooks_page(request, store, status=403, error=refusal)
+    endpoint = _endpoint_or_404(request, store, endpoint_id)
     enable = request.POST.get("enabled") == "1"
     try:
         endpoint = webhook_endpoints.endpoint_update(
             actor=dashboard_actor(request), endpoint_id=endpoint.pk, enabled=enable
         )
     except PancakeError as exc:
-        return _webhooks_page(request, store, status=exc.status, error=str(exc))
+        return _webhooks_page(request, store, status=exc.status, error=_refusal(exc))
     if enable:
         messages.success(
             request,
@@ -200,10 +212,9 @@ def webhook_enabled(request, store, endpoint_id):
 @store_page
 @require_http_methods(["GET", "POST"])
 def webhook_remove(request, store, endpoint_id):
-    endpoint = _webhook_or_404(store, endpoint_id)
-    refusal = _webhook_refusal(store)
+    endpoint = _endpoint_or_404(request, store, endpoint_id)
     if request.method == "GET":
-        if refusal:  # members get no remove button, not even here
+        if not _can_manage(store):  # members get no remove button, not even here
             return redirect(_webhooks_url(store))
         return confirm_page(
             request,
@@ -218,12 +229,10 @@ def webhook_remove(request, store, endpoint_id):
             button=_("Remove endpoint"),
             cancel_url=_webhooks_url(store),
         )
-    if refusal:
-        return _webhooks_page(request, store, status=403, error=refusal)
     try:
         webhook_endpoints.endpoint_remove(actor=dashboard_actor(request), endpoint_id=endpoint.pk)
     except PancakeError as exc:
-        return _webhooks_page(request, store, status=exc.status, error=str(exc))
+        return _webhooks_page(request, store, status=exc.status, error=_refusal(exc))
     messages.success(request, _("Webhook endpoint removed: %(url)s") % {"url": endpoint.url})
     return redirect(_webhooks_url(store))
 
@@ -231,14 +240,15 @@ def webhook_remove(request, store, endpoint_id):
 @store_page
 @require_POST
 def webhook_send_test(request, store, endpoint_id):
-    endpoint = _webhook_or_404(store, endpoint_id)
-    refusal = _webhook_refusal(store)
-    if refusal:
-        return _webhooks_page(request, store, status=403, error=refusal)
+    endpoint = _endpoint_or_404(request, store, endpoint_id)
     event_type = request.POST.get("event_type") or EVENT_TYPES[0]
-    if event_type not in EVENT_TYPES:
-        return _webhooks_page(request, store, status=400, error=_("Choose an event type."))
-    delivery = testevent.send_test(endpoint, event_type)
+    try:
+        delivery = testevent.send_test(
+            actor=dashboard_actor(request), endpoint_id=endpoint.pk, event_type=event_type
+        )
+    except PancakeError as exc:
+        error = _("Choose an event type.") if exc.field == "eventType" else _refusal(exc)
+        return _webhooks_page(request, store, status=exc.status, error=error)
     messages.success(
         request,
         _("A test %(event)s event was sent to %(url)s.")
@@ -268,7 +278,7 @@ def _webhook_log_page(request, store, *, endpoint=None):
         filter_form=filter_form,
         page_obj=page_obj,
         deliveries=page_obj.object_list,
-        can_manage=not _webhook_refusal(store),
+        can_manage=_can_manage(store),
     )
     return page(request, "dashboard/webhooks_log.html", context)
 
@@ -282,7 +292,8 @@ def webhook_log(request, store):
 @store_page
 @require_http_methods(["GET"])
 def webhook_deliveries(request, store, endpoint_id):
-    return _webhook_log_page(request, store, endpoint=_webhook_or_404(store, endpoint_id))
+    endpoint = _endpoint_or_404(request, store, endpoint_id)
+    return _webhook_log_page(request, store, endpoint=endpoint)
 
 
 def _pretty_json(body: str) -> str:
@@ -292,47 +303,34 @@ def _pretty_json(body: str) -> str:
         return body
 
 
-def _webhook_delivery_or_404(store, delivery_id):
-    delivery = webhook_selectors.delivery_for(store, delivery_id)
-    if delivery is None:
-        raise Http404("Delivery not found")
-    return delivery
-
-
-@store_page
-@require_http_methods(["GET"])
-def webhook_delivery(request, store, delivery_id):
-    delivery = _webhook_delivery_or_404(store, delivery_id)
+def _delivery_page(request, store, delivery, *, status: int = 200, error: str = ""):
     context = store_context(
         request,
         store,
         "developers",
         delivery=delivery,
-        attempts=list(delivery.attempts.all()),
+        attempts=webhook_selectors.attempts_of(delivery),
         payload=_pretty_json(delivery.body),
-        can_manage=not _webhook_refusal(store),
+        can_manage=_can_manage(store) and not error,
+        error=error,
     )
-    return page(request, "dashboard/webhooks_delivery.html", context)
+    return page(request, "dashboard/webhooks_delivery.html", context, status)
+
+
+@store_page
+@require_http_methods(["GET"])
+def webhook_delivery(request, store, delivery_id):
+    return _delivery_page(request, store, _delivery_or_404(request, store, delivery_id))
 
 
 @store_page
 @require_POST
 def webhook_resend(request, store, delivery_id):
-    delivery = _webhook_delivery_or_404(store, delivery_id)
-    refusal = _webhook_refusal(store)
-    if refusal:
-        context = store_context(
-            request,
-            store,
-            "developers",
-            delivery=delivery,
-            attempts=list(delivery.attempts.all()),
-            payload=_pretty_json(delivery.body),
-            can_manage=False,
-            error=refusal,
-        )
-        return page(request, "dashboard/webhooks_delivery.html", context, 403)
-    webhook_attempts.resend(delivery)
+    delivery = _delivery_or_404(request, store, delivery_id)
+    try:
+        webhook_attempts.resend(actor=dashboard_actor(request), delivery_id=delivery.pk)
+    except PancakeError as exc:
+        return _delivery_page(request, store, delivery, status=exc.status, error=_refusal(exc))
     endpoint = delivery.endpoint
     if endpoint is not None and not endpoint.enabled and not delivery.is_test:
         messages.warning(

@@ -4,7 +4,8 @@
 - ``urls``: which destinations may receive events (checked when saved and again when sent);
 - ``payload``: an outbox event as the JSON an endpoint receives, by its API version;
 - ``endpoints``: the SDK's add/update/remove and the store's default endpoints;
-- ``selectors``: the dashboard's reads;
+- ``selectors``: the dashboard's reads, and the access functions (the only way from a
+  caller's id to an endpoint or a delivery);
 - ``fanout``: committed outbox events into deliveries, in order per order or subscription;
 - ``attempts``: claiming a delivery, recording an attempt's outcome, retries, held and resent
   deliveries;

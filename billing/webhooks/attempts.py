@@ -26,9 +26,12 @@ from django.utils import timezone
 
 from billing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from billing.webhooks import queue, transport
+from billing.webhooks.selectors import access_webhook_delivery
 from pancake.api import prepared
+from pancake.api.auth import Actor
 from pancake.api.prepared import PreparedSelect
 from pancake.models import OutboxEvent
+from stores.models import Role
 
 logger = logging.getLogger(__name__)
 
@@ -367,9 +370,12 @@ def release_held(endpoint: WebhookEndpoint) -> int:
     return len(held)
 
 
-def resend(delivery: WebhookDelivery) -> WebhookDelivery:
-    """Send a delivery again, same id and bytes, with a fresh round of retries."""
+def resend(*, actor: Actor, delivery_id: uuid.UUID) -> WebhookDelivery:
+    """Send a delivery again, same id and bytes, with a fresh round of retries. Owners and admins
+    of its store only (``access_webhook_delivery``). Locks the delivery's row: one being attempted
+    right now is left as it is. Queued for the worker once this commits."""
     with transaction.atomic():
+        delivery = access_webhook_delivery(actor, delivery_id, min_role=Role.ADMIN)
         current = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
         if current.status == Status.PENDING and current.locked_until:
             return current  # being sent right now

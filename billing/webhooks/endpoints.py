@@ -12,6 +12,7 @@ from django.utils import timezone
 from billing.models import WebhookChannel, WebhookEndpoint
 from billing.webhooks import attempts, urls
 from billing.webhooks.payload import ALIASES, EVENT_TYPES
+from billing.webhooks.selectors import access_webhook_endpoint
 from pancake.api import versions
 from pancake.api.auth import Actor
 from pancake.api.errors import Conflict, InvalidInput, NotFound
@@ -54,18 +55,18 @@ def _secret(value) -> str | None:
     return value
 
 
-def _endpoint_for(actor: Actor, endpoint_id: uuid.UUID, *, lock: bool = False) -> WebhookEndpoint:
-    queryset = WebhookEndpoint.objects.select_related("store")
-    if lock:
-        queryset = queryset.select_for_update(of=("self",))
-    endpoint = queryset.filter(pk=endpoint_id, store__deleted_at__isnull=True).first()
+def lock_webhook_endpoint(endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    """The endpoint's row, locked for the rest of the transaction (404 if it went meanwhile)."""
+    endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id).first()
     if endpoint is None:
         raise NotFound("Webhook not found", layer=LAYER)
-    try:
-        access_store(actor, endpoint.store_id, min_role=Role.ADMIN)
-    except NotFound:
-        raise NotFound("Webhook not found", layer=LAYER) from None
     return endpoint
+
+
+def _locked_for_change(actor: Actor, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    """The endpoint, if the caller may change it (owner or admin of its store), locked."""
+    endpoint = access_webhook_endpoint(actor, endpoint_id, min_role=Role.ADMIN)
+    return lock_webhook_endpoint(endpoint.pk)
 
 
 def _check_room(store_id: uuid.UUID) -> None:
@@ -84,6 +85,9 @@ def endpoint_add(
     secret=None,
     api_version: str | None = None,
 ) -> WebhookEndpoint:
+    """Add an endpoint to a store, in its test or prod environment. Owners and admins only; at
+    most MAX_PER_STORE per store (both environments), counted and created under the store's row
+    lock so that racing adds never make one more."""
     if channel not in CHANNELS:
         raise _bad("Unsupported channel")
     environment = "test" if test_mode else "prod"
@@ -117,9 +121,10 @@ def endpoint_update(
     api_version=UNSET,
     enabled=UNSET,
 ) -> WebhookEndpoint:
-    """Partial update; channel and environment never change. Re-enabling sends what waited."""
+    """Partial update by an owner or admin, under the endpoint's row lock; channel and
+    environment never change. Re-enabling queues what waited while it was disabled."""
     with transaction.atomic():
-        endpoint = _endpoint_for(actor, endpoint_id, lock=True)
+        endpoint = _locked_for_change(actor, endpoint_id)
         fields = ["updated_at"]
         if url is not UNSET:
             endpoint.url = urls.check_url(url, endpoint.environment)
@@ -149,9 +154,10 @@ def endpoint_update(
 
 
 def endpoint_remove(*, actor: Actor, endpoint_id: uuid.UUID) -> WebhookEndpoint:
-    """Hard delete; the deliveries stay in the log with the URL they went to."""
+    """Hard delete by an owner or admin, under the endpoint's row lock; the deliveries stay in
+    the log with the URL they went to. Returns the endpoint as it was."""
     with transaction.atomic():
-        endpoint = _endpoint_for(actor, endpoint_id, lock=True)
+        endpoint = _locked_for_change(actor, endpoint_id)
         snapshot = WebhookEndpoint(
             **{f.attname: getattr(endpoint, f.attname) for f in endpoint._meta.concrete_fields}
         )

@@ -10,14 +10,25 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from billing.models import WebhookDelivery, WebhookEndpoint
+from billing.models import WebhookDelivery
 from billing.webhooks import payload, queue
+from billing.webhooks.payload import EVENT_TYPES
+from billing.webhooks.selectors import access_webhook_endpoint
+from pancake.api.auth import Actor
+from pancake.api.errors import InvalidInput
 from pancake.api.fields import format_timestamp
+from stores.models import Role
 
 
-def send_test(endpoint: WebhookEndpoint, event_type: str = "order.completed") -> WebhookDelivery:
-    """A sample event to one endpoint, marked as a test in the log (not in the payload: the
-    receiver sees a normal event of its type, with made-up ids)."""
+def send_test(
+    *, actor: Actor, endpoint_id: uuid.UUID, event_type: str = "order.completed"
+) -> WebhookDelivery:
+    """A sample ``event_type`` event to one endpoint, marked as a test in the log. Owners and
+    admins of its store only (``access_webhook_endpoint``); an unknown event type is refused
+    (field ``eventType``). No lock: it only adds a delivery, queued once this commits."""
+    endpoint = access_webhook_endpoint(actor, endpoint_id, min_role=Role.ADMIN)
+    if event_type not in EVENT_TYPES:
+        raise InvalidInput(f"Invalid eventType: {event_type!r}", layer="store", field="eventType")
     delivery_id, subject, order = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     now = timezone.now()
     data = {

@@ -24,6 +24,7 @@ from django.utils import timezone
 from billing.models import WebhookDelivery, WebhookEndpoint
 from billing.webhooks import attempts, keys, sweep, testevent, transport
 from pancake.api import ids
+from pancake.api.auth import merchant_actor
 from pancake.models import OutboxEvent
 from pancake.outbox import emit
 
@@ -428,7 +429,7 @@ def test_resend_keeps_the_id_and_bytes(api, store, store_id, receiver):
     add_webhook(api, store_id, receiver.url)
     fire(store)
     stored = WebhookDelivery.objects.get()
-    attempts.resend(stored)
+    attempts.resend(actor=merchant_actor(api.merchant, "test"), delivery_id=stored.pk)
     assert len(receiver.requests) == 2
     assert receiver.requests[0]["body"] == receiver.requests[1]["body"] == stored.body
 
@@ -436,7 +437,7 @@ def test_resend_keeps_the_id_and_bytes(api, store, store_id, receiver):
 def test_send_test_event_reaches_the_receiver(api, store, store_id, receiver):
     add_webhook(api, store_id, receiver.url)
     endpoint = WebhookEndpoint.objects.get()
-    sent = testevent.send_test(endpoint)
+    sent = testevent.send_test(actor=merchant_actor(api.merchant, "test"), endpoint_id=endpoint.pk)
     payload = json.loads(receiver.requests[0]["body"])
     assert payload["id"] == str(sent.pk) and payload["eventType"] == "order.completed"
     verify("test", receiver.requests[0]["headers"]["X-Waffo-Signature"], sent.body)

@@ -22,6 +22,14 @@ class WebhookEndpointForm(Form):
     (URL safety, the 20-endpoint limit, roles) and its refusals are shown beside the field.
     Editing cannot change the channel (nor the environment)."""
 
+    service_fields = {
+        "channel": "channel",
+        "url": "url",
+        "events": "events",
+        "apiVersion": "api_version",
+        "secret": "secret",
+    }
+
     channel = forms.ChoiceField(label=_("Channel"), initial="http")
     url = forms.CharField(
         label=_("Endpoint URL"),
@@ -85,22 +93,6 @@ class WebhookEndpointForm(Form):
     def service_events(self) -> list[str]:
         """The service's events: an empty list means every event."""
         return [] if self.cleaned_data["all_events"] else list(self.cleaned_data["events"])
-
-    def add_service_error(self, message: str) -> None:
-        """Put a service refusal beside the field it is about (or above the form)."""
-        lowered = message.lower()
-        field = None
-        if lowered.startswith("invalid url") or "webhooks" in lowered and "receive" in lowered:
-            field = "url"
-        elif lowered.startswith("invalid events"):
-            field = "events"
-        elif lowered.startswith("invalid secret"):
-            field = "secret"
-        elif lowered.startswith("invalid apiversion"):
-            field = "api_version"
-        elif lowered.startswith("unsupported channel") and self.endpoint is None:
-            field = "channel"
-        self.add_error(field, message)
 
 
 class WebhookLogFilterForm(Form):

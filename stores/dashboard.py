@@ -11,7 +11,6 @@ answer with the error's status, never reading the message text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -47,14 +46,15 @@ def dashboard_actor(request) -> Actor:
     return merchant_actor(request.user, current_environment(request))
 
 
-def show_error(form, exc: PancakeError, fields: Mapping[str, str] | None = None) -> int:
+def show_error(form, exc: PancakeError) -> int:
     """Show a service's refusal on ``form`` and return the status the page answers with.
 
-    ``fields`` maps the service's input names (``exc.field``, the API's names such as
-    ``"supportEmail"``) to the form's fields; an error about any other field, or about none,
-    shows above the form."""
-    field = (fields or {}).get(exc.field) if exc.field else None
-    form.add_error(field, exc.message)
+    The message goes beside the form's field for ``exc.field`` (the service's input name, as the
+    API spells it: ``"supportEmail"``, ``"notificationSettings.notifyNewOrders"``), as the form's
+    ``service_fields`` maps it; an error about any other input, or about none, goes above the
+    form."""
+    fields = getattr(form, "service_fields", {})
+    form.add_error(fields.get(exc.field) if exc.field else None, exc.message)
     return exc.status
 
 

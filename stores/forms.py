@@ -131,7 +131,12 @@ def timezone_choices(current: str | None = None) -> list[tuple[str, str]]:
 
 
 class Form(forms.Form):
-    """Labels without a trailing colon; the templates style them."""
+    """Labels without a trailing colon; the templates style them.
+
+    ``service_fields`` maps the input names the services give in ``PancakeError.field`` (the
+    API's: ``"supportEmail"``) to this form's fields, for ``stores.dashboard.show_error``."""
+
+    service_fields: dict[str, str] = {}
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -162,6 +167,8 @@ class LoginForm(Form):
 
 
 class OnboardingForm(Form):
+    service_fields = {"name": "name"}
+
     name = forms.CharField(
         label=_("Store name"),
         max_length=100,
@@ -184,6 +191,14 @@ class OnboardingForm(Form):
 
 
 class StoreSettingsForm(ReadOnlyMixin, Form):
+    service_fields = {
+        "name": "name",
+        "supportEmail": "support_email",
+        "website": "website",
+        "logo": "logo",
+        "status": "status",
+    }
+
     name = forms.CharField(label=_("Store name"), max_length=100)
     support_email = forms.EmailField(
         label=_("Support email"),
@@ -266,6 +281,8 @@ class StoreSettingsForm(ReadOnlyMixin, Form):
 
 
 class NotificationSettingsForm(ReadOnlyMixin, Form):
+    service_fields = {f"notificationSettings.{key}": key for key in WRITABLE_KEYS}
+
     def __init__(self, *args, store, **kwargs):
         super().__init__(*args, **kwargs)
         current = store.notifications
@@ -305,6 +322,19 @@ def _color_field(label) -> forms.CharField:
 
 class BrandingForm(ReadOnlyMixin, Form):
     """The checkout branding in the SDK's shape, one prefixed field per theme value."""
+
+    service_fields = {
+        "checkoutSettings.defaultDarkMode": "default_dark_mode",
+        **{
+            f"checkoutSettings.{theme}.{key}": f"{theme}_{short}"
+            for theme in ("light", "dark")
+            for key, short in (
+                ("checkoutLogo", "logo"),
+                ("checkoutBorderRadius", "radius"),
+                *((key, short) for key, short, _label in COLOR_FIELDS),
+            )
+        },
+    }
 
     default_dark_mode = forms.BooleanField(
         label=_("Use the dark theme by default"),
@@ -396,6 +426,8 @@ ASSIGNABLE_ROLES = [
 
 
 class InviteForm(Form):
+    service_fields = {"email": "email", "role": "role"}
+
     email = forms.EmailField(
         label=_("Email address"),
         max_length=254,
@@ -411,6 +443,8 @@ class RoleForm(Form):
 
 
 class TransferOwnershipForm(Form):
+    service_fields = {"merchantId": "merchant"}
+
     merchant = forms.ChoiceField(label=_("New owner"))
     confirm = forms.BooleanField(
         label=_("I understand that I will become an admin and the new owner can remove me."),
@@ -428,6 +462,13 @@ class TransferOwnershipForm(Form):
 
 
 class ApiKeyForm(Form):
+    service_fields = {
+        "name": "name",
+        "environment": "environment",
+        "apiVersion": "api_version",
+        "publicKey": "public_key",
+    }
+
     name = forms.CharField(
         label=_("Key name"),
         max_length=100,

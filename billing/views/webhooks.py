@@ -33,6 +33,7 @@ from stores.dashboard import (
     confirm_page,
     dashboard_actor,
     page,
+    show_error,
     store_context,
     store_page,
 )
@@ -129,8 +130,7 @@ def webhooks(request, store):
     except Forbidden as exc:
         return _webhooks_page(request, store, status=exc.status, error=_refusal(exc))
     except PancakeError as exc:
-        form.add_service_error(str(exc))
-        return _webhooks_page(request, store, status=exc.status, form=form)
+        return _webhooks_page(request, store, status=show_error(form, exc), form=form)
     messages.success(request, _("Webhook endpoint added: %(url)s") % {"url": endpoint.url})
     return redirect(_webhooks_url(store, f"webhook-{endpoint.pk}"))
 
@@ -177,8 +177,8 @@ def webhook_edit(request, store, endpoint_id):
     except Forbidden as exc:
         return _webhook_edit_page(request, store, endpoint, status=exc.status, error=_refusal(exc))
     except PancakeError as exc:
-        form.add_service_error(str(exc))
-        return _webhook_edit_page(request, store, endpoint, form=form, status=exc.status)
+        status = show_error(form, exc)
+        return _webhook_edit_page(request, store, endpoint, form=form, status=status)
     messages.success(request, _("Webhook endpoint saved: %(url)s") % {"url": endpoint.url})
     return redirect(_webhooks_url(store, f"webhook-{endpoint.pk}"))
 

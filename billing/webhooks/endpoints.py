@@ -27,21 +27,22 @@ UNSET = object()
 CHANNELS = tuple(WebhookChannel.values)
 
 
-def _bad(message: str) -> InvalidInput:
-    return InvalidInput(message, layer=LAYER)
+def _bad(message: str, field: str, code: str = "invalid") -> InvalidInput:
+    return InvalidInput(message, layer=LAYER, field=field, code=code)
 
 
-def check_events(events) -> list[str]:
-    """The event types, de-duplicated, with the seeds' alias mapped (an empty list: none)."""
+def check_events(events, *, field: str = "events") -> list[str]:
+    """The event types, de-duplicated, with the seeds' alias mapped (an empty list: none);
+    refusals name ``field``, the input the list came in."""
     if events is None:
         return []
     if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
-        raise _bad("Invalid events: expected a list of event types")
+        raise _bad("Invalid events: expected a list of event types", field)
     out: list[str] = []
     for event in events:
         event = ALIASES.get(event, event)
         if event not in EVENT_TYPES:
-            raise _bad(f"Invalid events: unknown event type {event!r}")
+            raise _bad(f"Invalid events: unknown event type {event!r}", field)
         if event not in out:
             out.append(event)
     return out
@@ -51,7 +52,7 @@ def _secret(value) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > 200:
-        raise _bad("Invalid secret: expected text of at most 200 characters")
+        raise _bad("Invalid secret: expected text of at most 200 characters", "secret")
     return value
 
 
@@ -71,7 +72,9 @@ def _locked_for_change(actor: Actor, endpoint_id: uuid.UUID) -> WebhookEndpoint:
 
 def _check_room(store_id: uuid.UUID) -> None:
     if WebhookEndpoint.objects.filter(store_id=store_id).count() >= MAX_PER_STORE:
-        raise Conflict(f"A store can have at most {MAX_PER_STORE} webhooks", layer=LAYER)
+        raise Conflict(
+            f"A store can have at most {MAX_PER_STORE} webhooks", layer=LAYER, code="limit_reached"
+        )
 
 
 def endpoint_add(
@@ -89,13 +92,13 @@ def endpoint_add(
     most MAX_PER_STORE per store (both environments), counted and created under the store's row
     lock so that racing adds never make one more."""
     if channel not in CHANNELS:
-        raise _bad("Unsupported channel")
+        raise _bad("Unsupported channel", "channel", code="unsupported")
     environment = "test" if test_mode else "prod"
     url = urls.check_url(url, environment)
     events = check_events(events)
     version = api_version or actor.api_version or versions.LATEST
     if version not in versions.SUPPORTED:
-        raise _bad(f"Invalid apiVersion: {version!r}")
+        raise _bad(f"Invalid apiVersion: {version!r}", "apiVersion")
     with transaction.atomic():
         access_store(actor, store_id, min_role=Role.ADMIN)
         lock_store(store_id)  # counts and creates under the store's lock: never 21
@@ -137,7 +140,7 @@ def endpoint_update(
             fields.append("secret")
         if api_version is not UNSET:
             if api_version not in versions.SUPPORTED:
-                raise _bad(f"Invalid apiVersion: {api_version!r}")
+                raise _bad(f"Invalid apiVersion: {api_version!r}", "apiVersion")
             endpoint.api_version = api_version
             fields.append("api_version")
         reenabled = False
@@ -170,7 +173,7 @@ def default_endpoints_set(*, actor: Actor, store_id: uuid.UUID, settings: dict) 
     ``prodEvents``): each environment's default http endpoint, made, changed or (empty URL)
     removed. Returns the keys it ignored."""
     if not isinstance(settings, dict):
-        raise _bad("Invalid webhookSettings: expected an object")
+        raise _bad("Invalid webhookSettings: expected an object", "webhookSettings")
     known = {"testWebhookUrl", "prodWebhookUrl", "testEvents", "prodEvents"}
     ignored = sorted(set(settings) - known)
     with transaction.atomic():
@@ -190,7 +193,7 @@ def default_endpoints_set(*, actor: Actor, store_id: uuid.UUID, settings: dict) 
                 continue
             url = urls.check_url(url, environment, field=f"webhookSettings.{url_key}")
             events = (
-                check_events(settings[events_key])
+                check_events(settings[events_key], field=f"webhookSettings.{events_key}")
                 if events_key in settings
                 else (current.events if current else list(EVENT_TYPES))
             )

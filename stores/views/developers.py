@@ -25,6 +25,7 @@ from stores.dashboard import (
     dashboard_actor,
     page,
     redirect_to,
+    show_error,
     store_context,
     store_page,
 )
@@ -82,8 +83,7 @@ def developers(request, store):
                 api_version=data["api_version"],
             )
         except PancakeError as exc:
-            form.add_error("public_key" if "public key" in str(exc).lower() else None, str(exc))
-            status = exc.status
+            status = show_error(form, exc)
         else:
             message = _("API key “%(name)s” created.") % {"name": key.name}
             if _wants_json(request):

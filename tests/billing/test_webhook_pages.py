@@ -23,6 +23,7 @@ from stores import services
 from stores.models import Role
 from tests.billing.test_webhooks import Receiver, verify
 from tests.factories import MembershipFactory, MerchantFactory
+from tests.html_checks import alerts, field_errors
 from tests.stores.test_pages import _unlabelled_controls
 
 pytestmark = pytest.mark.django_db
@@ -219,12 +220,33 @@ def test_refused_input_shows_beside_its_field_and_adds_nothing(
     assert not WebhookEndpoint.objects.exists()
 
 
+def test_a_refused_url_shows_beside_the_url_input_when_adding_and_editing(owner_client, shop):
+    _go_live(owner_client)
+    refused = "Invalid url: production webhooks need https"
+    added = _add(owner_client, shop, url="http://hooks.example.com/x").content.decode()
+    assert field_errors(added, "url") == [refused]
+    assert alerts(added) == []  # not above the form
+    assert re.search(r'<input type="url" name="url"[^>]*aria-invalid="true"', added)
+
+    endpoint = _endpoint(shop, environment="prod")
+    edited = owner_client.post(
+        _url("webhook-edit", shop, endpoint.pk),
+        {"url": "https://10.0.0.8/hook", "all_events": "on", "api_version": "2026-09-23"},
+    )
+    assert edited.status_code == 400
+    html = edited.content.decode()
+    assert field_errors(html, "url") == ["Invalid url: private addresses cannot receive webhooks"]
+    assert alerts(html) == []
+    endpoint.refresh_from_db()
+    assert endpoint.url == HOOK
+
+
 def test_the_twenty_endpoint_limit_shows_on_the_form(owner_client, shop):
     for n in range(20):
         _endpoint(shop, url=f"https://hooks.example.com/{n}")
     response = _add(owner_client, shop)
     assert response.status_code == 409
-    assert "at most 20 webhooks" in response.content.decode()
+    assert alerts(response.content.decode()) == ["A store can have at most 20 webhooks"]
     assert WebhookEndpoint.objects.count() == 20
 
 

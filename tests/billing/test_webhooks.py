@@ -22,9 +22,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import WebhookDelivery, WebhookEndpoint
-from billing.webhooks import attempts, keys, sweep, testevent, transport
+from billing.webhooks import attempts, endpoints, keys, sweep, testevent, transport
 from pancake.api import ids
 from pancake.api.auth import merchant_actor
+from pancake.api.errors import InvalidInput
 from pancake.models import OutboxEvent
 from pancake.outbox import emit
 
@@ -169,6 +170,41 @@ def test_unknown_channels_and_events_are_400(api, store_id):
     )
     assert bad.status_code == 400
     assert "unknown event type 'order.exploded'" in bad.json()["errors"][0]["message"]
+
+
+def test_refusals_name_the_input_they_are_about_and_the_envelope_stays_the_same(
+    api, store, store_id
+):
+    actor = merchant_actor(api.merchant, "test")
+    cases = [
+        (dict(channel="pager", url="https://x.example.com"), "channel", "unsupported"),
+        (dict(channel="http", url="ftp://x.example.com"), "url", "invalid"),
+        (dict(channel="http", url="https://x.example.com", events=["nope"]), "events", "invalid"),
+        (dict(channel="http", url="https://x.example.com", secret="s" * 201), "secret", "invalid"),
+        (
+            dict(channel="http", url="https://x.example.com", api_version="1999"),
+            "apiVersion",
+            "invalid",
+        ),
+    ]
+    for changes, field, code in cases:
+        with pytest.raises(InvalidInput) as refused:
+            endpoints.endpoint_add(actor=actor, store_id=store.pk, test_mode=True, **changes)
+        assert (refused.value.field, refused.value.code) == (field, code), changes
+    with pytest.raises(InvalidInput) as refused:
+        endpoints.default_endpoints_set(
+            actor=actor, store_id=store.pk, settings={"prodWebhookUrl": "http://x.example.com"}
+        )
+    assert refused.value.field == "webhookSettings.prodWebhookUrl"
+    # On the wire nothing changed: the envelope is still message and layer.
+    response = api.post(
+        "store/add-webhook",
+        {"storeId": store_id, "channel": "http", "url": "ftp://x.example.com", "testMode": True},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"message": "Invalid url: only http(s) URLs can receive webhooks", "layer": "store"}
+    ]
 
 
 def test_at_most_20_webhooks_per_store(api, store_id):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from stores import services
 from stores.models import ApiKey, MembershipStatus, Role, Store, StoreMembership
 from tests.factories import MembershipFactory, MerchantFactory, make_api_key, public_pem, rsa_key
+from tests.html_checks import alerts, field_errors
 
 MAGIC_PATH = re.compile(r"/login/magic/[^/\s]+/")
 INVITE_PATH = re.compile(r"/invite/[^/\s]+/")
@@ -585,7 +586,21 @@ def test_a_tampered_invitation_link_is_a_friendly_400(owner_client):
 def test_inviting_an_existing_member_shows_the_conflict_inline(owner_client, owner, shop):
     response = owner_client.post(_url("team", shop), {"email": owner.email, "role": "member"})
     assert response.status_code == 409
-    assert "already a member" in response.content.decode()
+    html = response.content.decode()
+    assert field_errors(html, "email") == ["This merchant is already a member of the store"]
+    assert alerts(html) == []
+
+
+def test_an_admin_asking_to_invite_an_admin_sees_why_beside_the_role(client, shop):
+    admin = MerchantFactory()
+    MembershipFactory(store=shop, merchant=admin, role=Role.ADMIN)
+    _login_as(client, admin)
+    response = client.post(_url("team", shop), {"email": "new@example.com", "role": "admin"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert field_errors(html, "role") == ["Only the store owner can grant or change the admin role"]
+    assert field_errors(html, "email") == [] and alerts(html) == []
+    assert not StoreMembership.objects.filter(merchant__email="new@example.com").exists()
 
 
 def test_owner_changes_roles_removes_members_and_transfers_ownership(owner_client, owner, shop):
@@ -686,7 +701,9 @@ def test_uploading_a_2048_bit_public_key_creates_an_api_key(owner_client, owner,
 
     again = owner_client.post(_url("developers", shop), _key_form(pem, name="Again"))
     assert again.status_code == 409
-    assert "already registered" in again.content.decode()
+    assert field_errors(again.content.decode(), "public_key") == [
+        "This public key is already registered"
+    ]
     assert ApiKey.objects.filter(merchant=owner).count() == 1
 
 
@@ -694,7 +711,10 @@ def test_a_1024_bit_public_key_is_refused(owner_client, owner, shop):
     response = owner_client.post(_url("developers", shop), _key_form(public_pem(rsa_key(1024))))
     assert response.status_code == 400
     html = response.content.decode()
-    assert "at least 2048 bits" in html
+    assert field_errors(html, "public_key") == [
+        "Invalid public key: RSA keys must have at least 2048 bits"
+    ]
+    assert alerts(html) == []  # beside the key, not above the form
     assert 'aria-describedby="id_public_key_helptext id_public_key_error"' in html
     assert not ApiKey.objects.exists()
 

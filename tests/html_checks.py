@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from html.parser import HTMLParser
 
 
 def field_errors(html: str, field: str) -> list[str]:
@@ -24,3 +25,30 @@ def alerts(html: str) -> list[str]:
         for block in found
         for text in re.findall(r"<p>(.*?)</p>", block, re.S)
     ]
+
+
+class _Controls(HTMLParser):
+    """Collects form controls and the ids that <label for> points at."""
+
+    def __init__(self):
+        super().__init__()
+        self.controls: list[dict] = []
+        self.label_for: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "label" and attrs.get("for"):
+            self.label_for.add(attrs["for"])
+        if tag in ("input", "select", "textarea") and attrs.get("type") not in (
+            "hidden",
+            "submit",
+            "button",
+        ):
+            self.controls.append(attrs)
+
+
+def unlabelled_controls(html: str) -> list[dict]:
+    """The form controls no <label for> names (each must have a visible label)."""
+    parser = _Controls()
+    parser.feed(html)
+    return [c for c in parser.controls if c.get("id") not in parser.label_for]

@@ -19,12 +19,9 @@ from billing.webhooks import attempts, fanout
 from pancake.api import ids
 from pancake.celery import app as celery_app
 from pancake.models import OutboxEvent
-from tests.billing import test_webhook_fan_out as fan_out_tests
-from tests.billing.test_webhooks import add_webhook
+from tests.billing.helpers import add_webhook, emit_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-emit_for = fan_out_tests.emit_for
-held_kicks = fan_out_tests.held_kicks  # fixture
 
 
 @pytest.fixture

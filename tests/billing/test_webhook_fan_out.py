@@ -23,36 +23,9 @@ from pancake.api.fields import format_timestamp
 from pancake.celery import _close_old_connections
 from pancake.celery import app as celery_app
 from pancake.models import OutboxEvent
-from pancake.outbox import emit
-from tests.billing.test_webhook_worker import use_broker
-from tests.billing.test_webhooks import add_webhook, fire, verify
+from tests.billing.helpers import add_webhook, emit_for, fire, verify
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def emit_for(store, order, event_type):
-    return emit(
-        store_id=store.pk,
-        environment="test",
-        event_type=event_type,
-        subject_id=uuid.uuid4(),
-        aggregate_id=order,
-        data={"orderId": str(order), "currency": "USD"},
-    )
-
-
-@pytest.fixture
-def held_kicks():
-    """Tasks go to an in-memory broker nobody reads: events stay undispatched and queued
-    deliveries stay due until the test runs them."""
-    old_broker, old_eager = celery_app.conf.broker_url, celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    use_broker("memory://")
-    try:
-        yield
-    finally:
-        celery_app.conf.task_always_eager = old_eager
-        use_broker(old_broker)
 
 
 def test_the_fan_out_sends_the_first_attempt_itself_signed_when_it_goes(

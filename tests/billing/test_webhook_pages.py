@@ -21,10 +21,9 @@ from billing.webhooks import keys
 from billing.webhooks.payload import EVENT_TYPES
 from stores import services
 from stores.models import Role
-from tests.billing.test_webhooks import Receiver, verify
+from tests.billing.helpers import verify
 from tests.factories import MembershipFactory, MerchantFactory
-from tests.html_checks import alerts, field_errors
-from tests.stores.test_pages import _unlabelled_controls
+from tests.html_checks import alerts, field_errors, unlabelled_controls
 
 pytestmark = pytest.mark.django_db
 
@@ -47,13 +46,6 @@ def shop(owner):
 def owner_client(client, owner):
     client.force_login(owner)
     return client
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
 
 
 def _url(name, store, *args):
@@ -141,7 +133,7 @@ def test_webhooks_page_shows_the_public_key_the_sdk_ways_and_the_add_form(owner_
     assert "All events" in html
     assert 'value="2026-01-15"' in html  # the API version select
     assert "No endpoints in this environment yet." in html
-    assert _unlabelled_controls(html) == []
+    assert unlabelled_controls(html) == []
     assert "<script>" not in html  # scripts only from files (CSP)
 
 
@@ -258,7 +250,7 @@ def test_owner_edits_an_endpoint_but_not_its_channel(owner_client, shop):
     assert f'value="{HOOK}"' in html
     assert re.search(r'<select name="channel"[^>]*disabled', html)
     assert re.search(r'value="order.completed"[^>]*checked', html)
-    assert _unlabelled_controls(html) == []
+    assert unlabelled_controls(html) == []
 
     response = owner_client.post(
         _url("webhook-edit", shop, endpoint.pk),
@@ -400,7 +392,7 @@ def test_the_store_wide_log_filters_by_event_type_and_status(owner_client, shop)
     html = owner_client.get(_url("webhook-log", shop)).content.decode()
     assert str(ok.pk) in html and str(failed.pk) in html
     assert str(live.pk) not in html  # another environment
-    assert _unlabelled_controls(html) == []
+    assert unlabelled_controls(html) == []
     only = owner_client.get(_url("webhook-log", shop) + "?event_type=refund.failed").content
     assert str(failed.pk) in only.decode() and str(ok.pk) not in only.decode()
     by_status = owner_client.get(_url("webhook-log", shop) + "?status=success").content.decode()

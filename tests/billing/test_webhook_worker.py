@@ -28,18 +28,20 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import redis
 from django.db import connection
 from django.test import Client
 
 from billing.models import Payment, WebhookDelivery
 from billing.providers import test_processor
+from billing.tasks import sweep_webhooks
 from billing.webhooks import sweep
 from checkout.models import Order
 from pancake.api import ids
 from pancake.celery import app as celery_app
 from pancake.models import OutboxEvent
 from products.services import product_create
-from tests.billing.test_webhooks import add_webhook, fire, verify
+from tests.billing.helpers import add_webhook, fire, use_broker, verify
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -83,8 +85,6 @@ def redis_db() -> int:
 
 
 def redis_reachable(url: str) -> bool:
-    import redis
-
     try:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
     except redis.RedisError:
@@ -96,14 +96,6 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def use_broker(url: str) -> None:
-    """Point this process's Celery app at another broker: forget the cached pools (kombu keeps
-    them per URL and hands the same one back when we return to a URL)."""
-    celery_app.conf.broker_url = url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 def database_url() -> str:
@@ -176,8 +168,6 @@ def redis_url(require_postgres):
 @pytest.fixture
 def workers(redis_url, settings):
     """Start real workers with ``workers.start()``; this process publishes to their Redis."""
-    import redis
-
     queue = redis.Redis.from_url(redis_url)
     queue.flushdb()  # nothing left over from an earlier (killed) run
     env = {
@@ -373,8 +363,6 @@ def test_killing_the_worker_mid_delivery_loses_nothing(api, store, workers):
 
         # A new worker whose clock is past the lease; the periodic sweep runs on it.
         workers.start(shift_seconds=LEASE_SECONDS + 5)
-        from billing.tasks import sweep_webhooks
-
         sweep_webhooks.delay()
         again = receiver.wait_for(2)
         assert len(again) == 2, workers.logs()

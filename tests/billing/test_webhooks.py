@@ -5,18 +5,18 @@ in-process here (eager); tests/billing/test_webhook_worker.py runs a real Celery
 
 from __future__ import annotations
 
-import base64
 import json
 import socket
-import threading
+import ssl
 import uuid
-from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
@@ -28,86 +28,9 @@ from pancake.api.auth import merchant_actor
 from pancake.api.errors import InvalidInput
 from pancake.models import OutboxEvent
 from pancake.outbox import emit
+from tests.billing.helpers import Receiver, add_webhook, fire, verify
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class Receiver:
-    """A webhook receiver: records every POST, answers the queued status codes (then 200)."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.statuses: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode()
-                receiver.requests.append(
-                    {"headers": dict(self.headers), "body": body, "path": self.path}
-                )
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.end_headers()
-                self.wfile.write(b"ok" if status < 300 else b"nope " * 400)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def add_webhook(api, store_id, url, **body):
-    payload = {"storeId": store_id, "channel": "http", "url": url, "testMode": True, **body}
-    return api.call("store/add-webhook", payload)["data"]["webhook"]
-
-
-def verify(environment: str, header: str, body: str) -> int:
-    """What the SDK's verifyWebhook does (CONTRACT 7.1), with our public key."""
-    parts = dict(part.split("=", 1) for part in header.split(","))
-    public = serialization.load_pem_public_key(keys.public_pem(environment).encode())
-    public.verify(
-        base64.b64decode(parts["v1"]),
-        f"{parts['t']}.{body}".encode(),
-        padding.PKCS1v15(),
-        hashes.SHA256(),
-    )
-    return int(parts["t"])
-
-
-def fire(store, event_type="order.completed", aggregate=None, data=None, environment="test"):
-    aggregate = aggregate or uuid.uuid4()
-    base = {
-        "orderId": str(aggregate),
-        "orderStatus": "completed",
-        "buyerEmail": "buyer@example.com",
-        "currency": "EUR",
-        "amount": 10000,
-        "taxAmount": 1900,
-        "taxRate": "0.19",
-        "subtotal": 10000,
-        "total": 11900,
-        "chargedAmount": 11900,
-        "productName": "E-Book",
-        "paymentId": str(uuid.uuid4()),
-    }
-    with transaction.atomic():
-        return emit(
-            store_id=store.pk,
-            environment=environment,
-            event_type=event_type,
-            subject_id=uuid.uuid4(),
-            aggregate_id=aggregate,
-            data={**base, **(data or {})},
-        )
 
 
 def test_add_update_remove_in_the_sdk_shape(api, store, store_id):
@@ -381,14 +304,7 @@ def test_the_post_goes_to_the_address_that_was_checked(api, store, store_id, rec
 def _tls_receiver(tmp_path, name: str):
     """An HTTPS receiver on 127.0.0.1 with a certificate for ``name`` from a CA of its own;
     returns (server, port, CA file)."""
-    import datetime
-    import ssl
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    now = datetime.datetime.now(datetime.UTC)
+    now = datetime.now(UTC)
 
     def cert(subject, issuer, public, signer, *, ca, san=None):
         builder = (
@@ -397,8 +313,8 @@ def _tls_receiver(tmp_path, name: str):
             .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
             .public_key(public)
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=1))
             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         )
         if san:

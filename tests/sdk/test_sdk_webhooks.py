@@ -20,7 +20,7 @@ from billing.models import WebhookDelivery, WebhookEndpoint
 from billing.webhooks import keys, sweep
 from pancake.api import ids
 from stores.services import store_create
-from tests.billing.test_webhooks import Receiver, fire
+from tests.billing.helpers import Receiver, fire
 from tests.factories import MerchantFactory, make_api_key, rsa_key
 from tests.sdk.test_sdk_interop import run_sdk, sdk_env
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import timedelta
-from html.parser import HTMLParser
 
 import pytest
 import time_machine
@@ -18,7 +17,7 @@ from django.utils import timezone
 from stores import services
 from stores.models import ApiKey, MembershipStatus, Role, Store, StoreMembership
 from tests.factories import MembershipFactory, MerchantFactory, make_api_key, public_pem, rsa_key
-from tests.html_checks import alerts, field_errors
+from tests.html_checks import alerts, field_errors, unlabelled_controls
 
 MAGIC_PATH = re.compile(r"/login/magic/[^/\s]+/")
 INVITE_PATH = re.compile(r"/invite/[^/\s]+/")
@@ -74,32 +73,6 @@ def _request_magic_link(client, capture, email: str, next_url: str = "") -> str:
     assert response.status_code == 200
     assert mail.outbox[-1].to == [email.strip().lower()]
     return _last_link(MAGIC_PATH)
-
-
-class _Controls(HTMLParser):
-    """Collects form controls and the ids that <label for> points at."""
-
-    def __init__(self):
-        super().__init__()
-        self.controls: list[dict] = []
-        self.label_for: set[str] = set()
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "label" and attrs.get("for"):
-            self.label_for.add(attrs["for"])
-        if tag in ("input", "select", "textarea") and attrs.get("type") not in (
-            "hidden",
-            "submit",
-            "button",
-        ):
-            self.controls.append(attrs)
-
-
-def _unlabelled_controls(html: str) -> list[dict]:
-    parser = _Controls()
-    parser.feed(html)
-    return [c for c in parser.controls if c.get("id") not in parser.label_for]
 
 
 # --- sign-in -------------------------------------------------------------------------------------
@@ -241,7 +214,7 @@ def test_onboarding_creates_a_store_owned_by_the_merchant(owner_client, owner):
     html = page.content.decode()
     assert '<option value="JP">Japan</option>' in html
     assert '<option value="EU">' not in html and '<option value="ZZ">' not in html
-    assert _unlabelled_controls(html) == []
+    assert unlabelled_controls(html) == []
 
     response = owner_client.post(
         reverse("dashboard:onboarding"),
@@ -371,7 +344,7 @@ def test_settings_page_labels_every_input(owner_client, shop):
     response = owner_client.get(_url("settings", shop))
     assert response.status_code == 200
     html = response.content.decode()
-    assert _unlabelled_controls(html) == []
+    assert unlabelled_controls(html) == []
     assert html.count('type="color"') == 8
     for label in ("New orders", "Chargebacks", "Email customers before their trial ends"):
         assert label in html
@@ -684,7 +657,7 @@ def test_developers_page_shows_the_merchant_id_and_a_ready_snippet(owner_client,
     assert "Generate key pair and create" in html
     assert "Upload an existing public key (PEM)" in html
     assert "No API keys yet" in html
-    assert _unlabelled_controls(html) == []
+    assert unlabelled_controls(html) == []
 
 
 def test_uploading_a_2048_bit_public_key_creates_an_api_key(owner_client, owner, shop, key_pool):

@@ -1,4 +1,4 @@
-"""Writes for merchants, stores, team, API keys and buyer session tokens (SPEC 4, 3.1).
+"""Writes for merchants, stores, team, API keys and buyer session tokens.
 
 Services raise PancakeErrors with the spec's messages and own their transactions.
 """

@@ -1,4 +1,4 @@
-"""The test processor's hosted pages (SPEC 6.4 and 11): the card page and the 3-D Secure step.
+"""The test processor's hosted pages: the card page and the 3-D Secure step.
 
 ``/test-processor/pay/<id>/`` shows the card form (GET) and submits it to ``submit_card`` (POST);
 ``/test-processor/3ds/<id>/`` asks the buyer to complete or fail authentication (``confirm_3ds``).

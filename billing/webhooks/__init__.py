@@ -1,4 +1,5 @@
-"""Webhooks (SPEC 9): endpoints, the payloads of outbox events, signing, delivery and its log.
+"""Webhooks: endpoints, the payloads of outbox events, signing, delivery and its log (the whole
+story, for operators and integrators, is docs/webhooks.md).
 
 - ``keys``: the platform's signing key pair per environment, and the signature header;
 - ``urls``: which destinations may receive events (checked when saved and again when sent);

@@ -1,4 +1,4 @@
-"""Webhook endpoints (SPEC 9): the SDK's ``store/add-webhook|update-webhook|remove-webhook``,
+"""Webhook endpoints: the SDK's ``store/add-webhook|update-webhook|remove-webhook``,
 the seeds' ``webhookSettings`` (each environment's default http endpoint), and the dashboard's
 enable/disable. Owners and admins manage them; at most 20 per store (both environments)."""
 

@@ -1,4 +1,4 @@
-"""Which URLs may receive webhooks (SPEC 9, issue 11): http(s) only; in prod only https and no
+"""Which URLs may receive webhooks: http(s) only; in prod only https and no
 private, loopback, link-local or otherwise non-public addresses. ``WEBHOOK_ALLOW_LOOPBACK`` lets a
 developer (and the tests) receive on 127.0.0.1 in any environment; the test environment always
 allows http and loopback. Checked when an endpoint is saved and again, after resolving the host,

@@ -57,7 +57,7 @@ def add_webhook(api, store_id, url, **body):
 
 
 def verify(environment: str, header: str, body: str) -> int:
-    """What the SDK's verifyWebhook does (CONTRACT 7.1), with our public key."""
+    """What the SDK's verifyWebhook does, with our public key."""
     parts = dict(part.split("=", 1) for part in header.split(","))
     public = serialization.load_pem_public_key(keys.public_pem(environment).encode())
     public.verify(

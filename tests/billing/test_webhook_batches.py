@@ -1,4 +1,4 @@
-"""A commit's events travel together (issue 11): ``emit()`` hands the events of one transaction
+"""A commit's events travel together: ``emit()`` hands the events of one transaction
 to the workers in one message once it commits (none for a rollback; a rolled-back savepoint's
 event comes to nothing), and the fan-out task makes their deliveries together, in the order the
 events happened, POSTing while receivers answer quickly and handing the rest to other workers

@@ -1,4 +1,4 @@
-"""The fan-out's own first attempt and its ordering (issue 11): the fan-out task claims the first
+"""The fan-out's own first attempt and its ordering: the fan-out task claims the first
 delivery in the transaction that makes it and POSTs it once that commits, signed at that moment;
 a failure there schedules the retry; a later event of an order fanned out before an earlier one
 waits for it. Kicks are held here (no worker reads the broker) so each test drives the fan-outs in

@@ -1,4 +1,4 @@
-"""The dashboard's webhook pages through Django's test client (SPEC 9; issue 11 items 1, 3, 5):
+"""The dashboard's webhook pages through Django's test client:
 endpoints of the header's environment through billing.webhooks.endpoints, the platform's public
 key, the delivery log with payloads and attempts, resend and "send test event"; isolation
 between stores and read-only members."""

@@ -1,8 +1,8 @@
-"""Webhooks delivered by a REAL Celery worker on Redis, against the test database (issue 11, "Done
-means"): a completed test purchase reaches a receiver on 127.0.0.1 signed as the SDK checks it; a
-worker killed (SIGKILL) in the middle of a POST loses nothing (the lease runs out, the sweep sends
-the same delivery again: same ``id``, same bytes); and with Redis unreachable at commit time the
-purchase still commits and the sweep fans the event out later.
+"""Webhooks delivered by a REAL Celery worker on Redis, against the test database: a completed
+test purchase reaches a receiver on 127.0.0.1 signed as the SDK checks it; a worker killed
+(SIGKILL) in the middle of a POST loses nothing (the lease runs out, the sweep sends the same
+delivery again: same ``id``, same bytes); and with Redis unreachable at commit time the purchase
+still commits and the sweep fans the event out later.
 
 The worker is a subprocess (``celery -A pancake worker -P threads -c 2``) with
 ``CELERY_TASK_ALWAYS_EAGER=0``, its own Redis database (one per xdist worker) and ``DATABASE_URL``

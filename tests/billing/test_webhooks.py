@@ -1,4 +1,4 @@
-"""Webhooks (SPEC 9, issue 11) against a real HTTP receiver on 127.0.0.1: endpoints through the
+"""Webhooks against a real HTTP receiver on 127.0.0.1: endpoints through the
 SDK's actions, the outbox fan-out after commit, signatures as the SDK checks them, retries on the
 schedule with a controllable clock, disabling and re-enabling, ordering, SSRF refusals. Tasks run
 in-process here (eager); tests/billing/test_webhook_worker.py runs a real Celery worker."""

@@ -1,4 +1,4 @@
-"""The merchant dashboard's pages through Django's test client (SPEC 4, 13; STYLE 6)."""
+"""The merchant dashboard's pages through Django's test client, driven by label."""
 
 from __future__ import annotations
 

@@ -263,7 +263,7 @@ def _first_attempt_at(event: OutboxEvent, endpoint: WebhookEndpoint, waiting_beh
     when no earlier delivery of it is pending there (made before, or just now for an earlier
     event of the batch) and no earlier event of it waits to be fanned out (its fan-out may be
     running on another worker right now); otherwise it waits: behind a pending delivery until
-    that one's completion lets it go (``attempts._kick_following``; attempts.WAIT_FOR_EARLIER at the
+    that one's completion lets it go (``attempts._kick_following``; WAIT_FOR_EARLIER at the
     latest), behind an event being fanned out for a re-check WAIT_FOR_FAN_OUT later. A disabled
     endpoint's deliveries are held (None) until it is enabled again."""
     if not endpoint.enabled:

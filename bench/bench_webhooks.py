@@ -237,7 +237,7 @@ def queries_per_step(store, receiver: Receiver, batch: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from billing.webhooks import delivery, keys
+    from billing.webhooks import attempts, fanout, keys
 
     control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
@@ -247,22 +247,20 @@ def queries_per_step(store, receiver: Receiver, batch: int) -> dict:
     keys.private_key("test")  # loaded once per process, as a worker's first attempt does
     event = emit_one(store)
     with CaptureQueriesContext(connection) as fan:
-        (delivery_id,) = delivery.fan_out(event.pk)
+        (delivery_id,) = fanout.fan_out(event.pk)
     with CaptureQueriesContext(connection) as attempt:
-        outcome = delivery.deliver(delivery_id)
+        outcome = attempts.deliver(delivery_id)
     assert outcome == "success", outcome
     # the fan-out task's way: the first attempt made by the fan-out itself
     event = emit_one(store)
     with CaptureQueriesContext(connection) as task:
-        delivery.fan_out(
+        fanout.fan_out(
             event.pk, deliver_first=True, event_type=event.event_type, subject_id=event.subject_id
         )
     # a commit of --batch events, as the load's fan-out tasks run them
     events = emit_batch(store, batch)
     with CaptureQueriesContext(connection) as commit:
-        made = delivery.fan_out_events(
-            [[str(e.pk), e.event_type, str(e.subject_id)] for e in events]
-        )
+        made = fanout.fan_out_events([[str(e.pk), e.event_type, str(e.subject_id)] for e in events])
     assert len(made) == batch, made
     return {
         "fan_out": count(fan),

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from billing.webhooks import delivery
+from billing.webhooks import attempts, fanout, sweep
 
 
 @shared_task(ignore_result=True)
@@ -10,7 +10,7 @@ def fan_out_event(event_id: str, event_type: str | None = None, subject_id: str 
     # One event per message: what emit() queued before it sent a commit's events together
     # (fan_out_events); kept for messages still queued. event_type and subject_id spare the email
     # step a query; absent in older messages, which read them instead.
-    deliveries = delivery.fan_out(
+    deliveries = fanout.fan_out(
         event_id, deliver_first=True, event_type=event_type, subject_id=subject_id
     )
     return len(deliveries)
@@ -20,14 +20,14 @@ def fan_out_event(event_id: str, event_type: str | None = None, subject_id: str 
 def fan_out_events(events: list[list[str]]) -> int:
     """The events one transaction emitted, ``[event_id, event_type, subject_id]`` each, in the
     order they were emitted (``pancake.outbox``: one message per commit)."""
-    return len(delivery.fan_out_events(events))
+    return len(fanout.fan_out_events(events))
 
 
 @shared_task(ignore_result=True, acks_late=True)
 def deliver_webhook(delivery_id: str) -> str:
-    return delivery.deliver(delivery_id)
+    return attempts.deliver(delivery_id)
 
 
 @shared_task(ignore_result=True)
 def sweep_webhooks() -> dict:
-    return delivery.sweep()
+    return sweep.sweep()

@@ -1,20 +1,69 @@
-"""The test processor's hosted pages (SPEC 6.4): the card page and its 3-D Secure step."""
+"""The billing app's pages: in the ``billing`` namespace, the test processor's hosted pages (the
+card page and its 3-D Secure step); in ``dashboard_patterns``, which ``pancake/urls.py`` mounts
+in the ``dashboard`` namespace, the webhook pages under a store's Developers section."""
 
 from django.urls import path
 
-from billing import views
+from billing.views import test_processor, webhooks
 
 app_name = "billing"
+
+store = "dashboard/<uuid:store_id>/"
 
 urlpatterns = [
     path(
         "test-processor/pay/<str:provider_payment_id>/",
-        views.pay,
+        test_processor.pay,
         name="test-processor-pay",
     ),
     path(
         "test-processor/3ds/<str:provider_payment_id>/",
-        views.three_ds,
+        test_processor.three_ds,
         name="test-processor-3ds",
+    ),
+]
+
+dashboard_patterns = [
+    path(store + "developers/webhooks/", webhooks.webhooks, name="webhooks"),
+    path(
+        store + "developers/webhooks/public-key.pem",
+        webhooks.webhook_public_key,
+        name="webhook-public-key",
+    ),
+    path(store + "developers/webhooks/deliveries/", webhooks.webhook_log, name="webhook-log"),
+    path(
+        store + "developers/webhooks/deliveries/<uuid:delivery_id>/",
+        webhooks.webhook_delivery,
+        name="webhook-delivery",
+    ),
+    path(
+        store + "developers/webhooks/deliveries/<uuid:delivery_id>/resend/",
+        webhooks.webhook_resend,
+        name="webhook-resend",
+    ),
+    path(
+        store + "developers/webhooks/<uuid:endpoint_id>/",
+        webhooks.webhook_edit,
+        name="webhook-edit",
+    ),
+    path(
+        store + "developers/webhooks/<uuid:endpoint_id>/enabled/",
+        webhooks.webhook_enabled,
+        name="webhook-enabled",
+    ),
+    path(
+        store + "developers/webhooks/<uuid:endpoint_id>/remove/",
+        webhooks.webhook_remove,
+        name="webhook-remove",
+    ),
+    path(
+        store + "developers/webhooks/<uuid:endpoint_id>/test/",
+        webhooks.webhook_send_test,
+        name="webhook-send-test",
+    ),
+    path(
+        store + "developers/webhooks/<uuid:endpoint_id>/deliveries/",
+        webhooks.webhook_deliveries,
+        name="webhook-deliveries",
     ),
 ]

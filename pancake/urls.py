@@ -10,11 +10,13 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
+from billing import urls as billing_urls
 from pancake import views
 from pancake.api import envelope
 from pancake.api.registry import urlpatterns as action_urlpatterns
 from pancake.graphql import views as graphql_views
 from products.urls import purchase_patterns
+from stores import urls as stores_urls
 
 
 @csrf_exempt  # /v1/ authenticates by signature: an unknown path is a 404, never a CSRF 403
@@ -36,6 +38,10 @@ legal_patterns = (
     "legal",
 )
 
+# One ``dashboard`` namespace, each app contributing its pages (URL names such as
+# ``dashboard:webhooks`` do not say which app serves them).
+dashboard_patterns = (stores_urls.dashboard_patterns + billing_urls.dashboard_patterns, "dashboard")
+
 to_sign_in = RedirectView.as_view(pattern_name="dashboard:login", query_string=True)
 
 urlpatterns = [
@@ -56,7 +62,7 @@ urlpatterns = [
     path("", include("products.urls")),
     path("", include("checkout.urls")),
     path("", include("billing.urls")),
-    path("", include("stores.urls")),
+    path("", include(dashboard_patterns)),
 ]
 
 if settings.DEBUG:

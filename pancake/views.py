@@ -3,7 +3,7 @@
 from django.utils import translation
 
 from checkout import languages
-from stores.views import page
+from stores.dashboard import page
 
 
 def legal(request, name: str):

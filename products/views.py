@@ -38,9 +38,11 @@ from products.models import BillingPeriod, ProductKind, ProductStatus
 from products.validation import DESCRIPTION_MAX
 from stores.auth import safe_next
 from stores.context_processors import current_environment
+from stores.dashboard import dashboard_actor as _actor
+from stores.dashboard import page, store_page
+from stores.dashboard import store_context as _store_context
 from stores.models import Role
 from stores.selectors import has_role
-from stores.views import _actor, _store_context, page, store_page
 
 # The dashboard's policy, except that product images may come from any http(s) host.
 PRODUCT_PAGE_CSP = (

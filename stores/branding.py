@@ -54,17 +54,25 @@ def defaults() -> dict:
 
 def _radius(value, field: str) -> str:
     if isinstance(value, bool):
-        raise InvalidInput(f'Invalid {field}: expected a CSS length such as "8px"', layer="store")
+        raise InvalidInput(
+            f'Invalid {field}: expected a CSS length such as "8px"', layer="store", field=field
+        )
     if isinstance(value, int | float):
         if not 0 <= value <= 16:  # before formatting: a huge int does not convert to float
-            raise InvalidInput(f"Invalid {field}: must be between 0 and 16px", layer="store")
+            raise InvalidInput(
+                f"Invalid {field}: must be between 0 and 16px", layer="store", field=field
+            )
         value = f"{value:g}px"
     match = _RADIUS_RE.match(value.strip()) if isinstance(value, str) else None
     if not match:
-        raise InvalidInput(f'Invalid {field}: expected a CSS length such as "8px"', layer="store")
+        raise InvalidInput(
+            f'Invalid {field}: expected a CSS length such as "8px"', layer="store", field=field
+        )
     number, unit = float(match.group(1)), match.group(2) or "px"
     if not 0 <= number * _PX_PER[unit] <= 16:
-        raise InvalidInput(f"Invalid {field}: must be between 0 and 16px", layer="store")
+        raise InvalidInput(
+            f"Invalid {field}: must be between 0 and 16px", layer="store", field=field
+        )
     return f"{match.group(1)}{unit}"
 
 
@@ -89,7 +97,7 @@ def _logo(value, field: str):
         return None
     if logo_url(value) is None:
         message = f"Invalid {field}: expected an http(s) URL or null"
-        raise InvalidInput(message, layer="store")
+        raise InvalidInput(message, layer="store", field=field)
     return value
 
 
@@ -103,13 +111,19 @@ def merge(current: dict | None, patch: dict | None) -> dict | None:
     if patch is None:
         return None
     if not isinstance(patch, dict):
-        raise InvalidInput("Invalid checkoutSettings: expected an object or null", layer="store")
+        raise InvalidInput(
+            "Invalid checkoutSettings: expected an object or null",
+            layer="store",
+            field="checkoutSettings",
+        )
     result = copy.deepcopy(current) if current else defaults()
     for key, value in patch.items():
         if key == "defaultDarkMode":
             if not isinstance(value, bool):
                 raise InvalidInput(
-                    "Invalid checkoutSettings.defaultDarkMode: expected a boolean", layer="store"
+                    "Invalid checkoutSettings.defaultDarkMode: expected a boolean",
+                    layer="store",
+                    field="checkoutSettings.defaultDarkMode",
                 )
             result["defaultDarkMode"] = value
         elif key in ("light", "dark"):
@@ -118,7 +132,9 @@ def merge(current: dict | None, patch: dict | None) -> dict | None:
                 continue
             if not isinstance(value, dict):
                 raise InvalidInput(
-                    f"Invalid checkoutSettings.{key}: expected an object", layer="store"
+                    f"Invalid checkoutSettings.{key}: expected an object",
+                    layer="store",
+                    field=f"checkoutSettings.{key}",
                 )
             for theme_key, theme_value in value.items():
                 field = f"checkoutSettings.{key}.{theme_key}"
@@ -134,7 +150,9 @@ def merge(current: dict | None, patch: dict | None) -> dict | None:
                     result[key][theme_key] = theme_value.upper()
                 else:
                     raise InvalidInput(
-                        f'Invalid {field}: expected a hex colour such as "#7CCB02"', layer="store"
+                        f'Invalid {field}: expected a hex colour such as "#7CCB02"',
+                        layer="store",
+                        field=field,
                     )
     return result
 

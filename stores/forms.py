@@ -131,7 +131,12 @@ def timezone_choices(current: str | None = None) -> list[tuple[str, str]]:
 
 
 class Form(forms.Form):
-    """Labels without a trailing colon; the templates style them."""
+    """Labels without a trailing colon; the templates style them.
+
+    ``service_fields`` maps the input names the services give in ``PancakeError.field`` (the
+    API's: ``"supportEmail"``) to this form's fields, for ``stores.dashboard.show_error``."""
+
+    service_fields: dict[str, str] = {}
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -162,6 +167,8 @@ class LoginForm(Form):
 
 
 class OnboardingForm(Form):
+    service_fields = {"name": "name"}
+
     name = forms.CharField(
         label=_("Store name"),
         max_length=100,
@@ -184,6 +191,14 @@ class OnboardingForm(Form):
 
 
 class StoreSettingsForm(ReadOnlyMixin, Form):
+    service_fields = {
+        "name": "name",
+        "supportEmail": "support_email",
+        "website": "website",
+        "logo": "logo",
+        "status": "status",
+    }
+
     name = forms.CharField(label=_("Store name"), max_length=100)
     support_email = forms.EmailField(
         label=_("Support email"),
@@ -266,6 +281,8 @@ class StoreSettingsForm(ReadOnlyMixin, Form):
 
 
 class NotificationSettingsForm(ReadOnlyMixin, Form):
+    service_fields = {f"notificationSettings.{key}": key for key in WRITABLE_KEYS}
+
     def __init__(self, *args, store, **kwargs):
         super().__init__(*args, **kwargs)
         current = store.notifications
@@ -305,6 +322,19 @@ def _color_field(label) -> forms.CharField:
 
 class BrandingForm(ReadOnlyMixin, Form):
     """The checkout branding in the SDK's shape, one prefixed field per theme value."""
+
+    service_fields = {
+        "checkoutSettings.defaultDarkMode": "default_dark_mode",
+        **{
+            f"checkoutSettings.{theme}.{key}": f"{theme}_{short}"
+            for theme in ("light", "dark")
+            for key, short in (
+                ("checkoutLogo", "logo"),
+                ("checkoutBorderRadius", "radius"),
+                *((key, short) for key, short, _label in COLOR_FIELDS),
+            )
+        },
+    }
 
     default_dark_mode = forms.BooleanField(
         label=_("Use the dark theme by default"),
@@ -396,6 +426,8 @@ ASSIGNABLE_ROLES = [
 
 
 class InviteForm(Form):
+    service_fields = {"email": "email", "role": "role"}
+
     email = forms.EmailField(
         label=_("Email address"),
         max_length=254,
@@ -411,6 +443,8 @@ class RoleForm(Form):
 
 
 class TransferOwnershipForm(Form):
+    service_fields = {"merchantId": "merchant"}
+
     merchant = forms.ChoiceField(label=_("New owner"))
     confirm = forms.BooleanField(
         label=_("I understand that I will become an admin and the new owner can remove me."),
@@ -428,6 +462,13 @@ class TransferOwnershipForm(Form):
 
 
 class ApiKeyForm(Form):
+    service_fields = {
+        "name": "name",
+        "environment": "environment",
+        "apiVersion": "api_version",
+        "publicKey": "public_key",
+    }
+
     name = forms.CharField(
         label=_("Key name"),
         max_length=100,
@@ -463,127 +504,3 @@ class ApiKeyForm(Form):
 
 class ApiKeyVersionForm(Form):
     api_version = forms.ChoiceField(label=_("API version"), choices=ApiVersion.choices)
-
-
-# --- developers: webhooks ----------------------------------------------------------------------
-
-
-def _webhook_event_choices():
-    from billing.webhooks.payload import EVENT_TYPES
-
-    return [(event, event) for event in EVENT_TYPES]
-
-
-def _webhook_channel_choices():
-    from billing.models import WebhookChannel
-
-    return WebhookChannel.choices
-
-
-class WebhookEndpointForm(Form):
-    """Add or edit a webhook endpoint; ``billing.webhooks.endpoints`` decides what is allowed
-    (URL safety, the 20-endpoint limit, roles) and its refusals are shown beside the field.
-    Editing cannot change the channel (nor the environment)."""
-
-    channel = forms.ChoiceField(label=_("Channel"), initial="http")
-    url = forms.CharField(
-        label=_("Endpoint URL"),
-        max_length=2000,
-        help_text=_("Where we POST the events. Production endpoints need https."),
-        widget=forms.URLInput(
-            attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "https://"}
-        ),
-    )
-    all_events = forms.BooleanField(
-        label=_("All events"),
-        required=False,
-        initial=True,
-        help_text=_("Includes event types added later."),
-    )
-    events = forms.MultipleChoiceField(
-        label=_("Events"),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("Only the checked event types are sent to this endpoint."),
-    )
-    api_version = forms.ChoiceField(
-        label=_("API version"),
-        choices=ApiVersion.choices,
-        initial=LATEST,
-        help_text=_("How ids and amounts appear in the payload."),
-    )
-    secret = forms.CharField(
-        label=_("Secret (optional)"),
-        required=False,
-        max_length=200,
-        help_text=_("For the chat channels that sign their incoming webhooks (Feishu)."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
-
-    def __init__(self, *args, endpoint=None, **kwargs):
-        self.endpoint = endpoint
-        if endpoint is not None and "initial" not in kwargs:
-            kwargs["initial"] = {
-                "channel": endpoint.channel,
-                "url": endpoint.url,
-                "all_events": not endpoint.events,
-                "events": list(endpoint.events or []),
-                "api_version": endpoint.api_version,
-                "secret": endpoint.secret or "",
-            }
-        super().__init__(*args, **kwargs)
-        self.fields["channel"].choices = _webhook_channel_choices()
-        self.fields["events"].choices = _webhook_event_choices()
-        if endpoint is not None:
-            self.fields["channel"].disabled = True
-            self.fields["channel"].help_text = _("The channel of an endpoint cannot change.")
-            self.fields["secret"].help_text = _("Leave it empty to remove the secret.")
-
-    def clean(self):
-        data = super().clean()
-        if not data.get("all_events") and not data.get("events") and "events" not in self.errors:
-            self.add_error("events", _("Choose at least one event, or “All events”."))
-        return data
-
-    def service_events(self) -> list[str]:
-        """The service's events: an empty list means every event."""
-        return [] if self.cleaned_data["all_events"] else list(self.cleaned_data["events"])
-
-    def add_service_error(self, message: str) -> None:
-        """Put a service refusal beside the field it is about (or above the form)."""
-        lowered = message.lower()
-        field = None
-        if lowered.startswith("invalid url") or "webhooks" in lowered and "receive" in lowered:
-            field = "url"
-        elif lowered.startswith("invalid events"):
-            field = "events"
-        elif lowered.startswith("invalid secret"):
-            field = "secret"
-        elif lowered.startswith("invalid apiversion"):
-            field = "api_version"
-        elif lowered.startswith("unsupported channel") and self.endpoint is None:
-            field = "channel"
-        self.add_error(field, message)
-
-
-class WebhookLogFilterForm(Form):
-    """The store-wide delivery log's filters (GET)."""
-
-    event_type = forms.ChoiceField(label=_("Event type"), required=False)
-    status = forms.ChoiceField(label=_("Status"), required=False)
-
-    def __init__(self, *args, **kwargs):
-        from billing.models import WebhookDelivery
-
-        super().__init__(*args, **kwargs)
-        self.fields["event_type"].choices = [("", _("All event types"))] + (
-            _webhook_event_choices()
-        )
-        self.fields["status"].choices = [("", _("All statuses"))] + list(
-            WebhookDelivery.Status.choices
-        )
-
-    def filters(self) -> dict:
-        if not self.is_valid():
-            return {}
-        return {k: v for k, v in self.cleaned_data.items() if v}

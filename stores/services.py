@@ -1,4 +1,4 @@
-"""Writes for merchants, stores, team, API keys and buyer session tokens (SPEC 4, 3.1).
+"""Writes for merchants, stores, team, API keys and buyer session tokens.
 
 Services raise PancakeErrors with the spec's messages and own their transactions.
 """
@@ -94,7 +94,9 @@ def store_create(
         if owned >= settings.MAX_STORES_PER_MERCHANT:
             limit = settings.MAX_STORES_PER_MERCHANT
             raise Forbidden(
-                f"Store limit reached: a merchant can own at most {limit} stores", layer="store"
+                f"Store limit reached: a merchant can own at most {limit} stores",
+                layer="store",
+                code="limit_reached",
             )
         store = Store.objects.create(
             name=name,
@@ -120,7 +122,9 @@ def notification_settings_merge(current: dict, patch: dict | None) -> tuple[dict
         return {}, []
     if not isinstance(patch, dict):
         raise InvalidInput(
-            "Invalid notificationSettings: expected an object or null", layer="store"
+            "Invalid notificationSettings: expected an object or null",
+            layer="store",
+            field="notificationSettings",
         )
     result = dict(current or {})
     dropped = []
@@ -130,7 +134,9 @@ def notification_settings_merge(current: dict, patch: dict | None) -> tuple[dict
             continue
         if not isinstance(value, bool):
             raise InvalidInput(
-                f"Invalid notificationSettings.{key}: expected a boolean", layer="store"
+                f"Invalid notificationSettings.{key}: expected a boolean",
+                layer="store",
+                field=f"notificationSettings.{key}",
             )
         result[key] = value
     return {k: v for k, v in result.items() if k in NOTIFICATION_KEYS}, dropped
@@ -164,10 +170,14 @@ def store_update(
             store.name = _check_name(name)
         if status is not UNSET:
             if status == "suspended" and store.status != "suspended":
-                raise Forbidden("Only platform staff can suspend a store", layer="store")
+                raise Forbidden(
+                    "Only platform staff can suspend a store", layer="store", field="status"
+                )
             if store.status == "suspended" and status != "suspended":
                 raise Forbidden(
-                    "A suspended store can only be reinstated by platform staff", layer="store"
+                    "A suspended store can only be reinstated by platform staff",
+                    layer="store",
+                    field="status",
                 )
             store.status = status
         if logo is not UNSET:
@@ -209,7 +219,7 @@ def store_delete(*, actor: Actor, store_id: uuid.UUID) -> Store:
 
 def _check_assignable_role(role: str) -> None:
     if role not in (Role.ADMIN, Role.MEMBER):
-        raise InvalidInput("Invalid role: expected admin or member", layer="store")
+        raise InvalidInput("Invalid role: expected admin or member", layer="store", field="role")
 
 
 def invite_token(membership: StoreMembership) -> str:
@@ -226,12 +236,19 @@ def member_add(*, actor: Actor, store_id: uuid.UUID, email: str, role: str) -> S
         if store.caller_role == Role.ADMIN and role == Role.ADMIN:
             # As in member_update_role: else an admin promotes anyone by remove + add.
             raise Forbidden(
-                "Only the store owner can grant or change the admin role", layer="store"
+                "Only the store owner can grant or change the admin role",
+                layer="store",
+                field="role",
             )
         lock_store(store.pk)
         merchant, _ = merchant_get_or_create(email=email)
         if StoreMembership.objects.filter(store=store, merchant=merchant).exists():
-            raise Conflict("This merchant is already a member of the store", layer="store")
+            raise Conflict(
+                "This merchant is already a member of the store",
+                layer="store",
+                field="email",
+                code="duplicate",
+            )
         membership = StoreMembership.objects.create(
             store=store,
             merchant=merchant,
@@ -283,7 +300,7 @@ def _target_membership(store: Store, merchant_id: uuid.UUID) -> StoreMembership:
         .first()
     )
     if membership is None:
-        raise NotFound("Merchant is not a member of this store", layer="store")
+        raise NotFound("Merchant is not a member of this store", layer="store", field="merchantId")
     return membership
 
 
@@ -322,7 +339,9 @@ def member_update_role(
         if store.caller_role == Role.ADMIN and (target.role == Role.ADMIN or role == Role.ADMIN):
             if target.merchant_id != actor.merchant.pk or role == Role.ADMIN:
                 raise Forbidden(
-                    "Only the store owner can grant or change the admin role", layer="store"
+                    "Only the store owner can grant or change the admin role",
+                    layer="store",
+                    field="role",
                 )
         target.role = role
         target.save(update_fields=["role", "updated_at"])
@@ -339,7 +358,9 @@ def ownership_transfer(
         target = _target_membership(store, merchant_id)
         if target.status != MembershipStatus.ACTIVE:
             raise InvalidInput(
-                "Ownership can only go to a member who has accepted the invitation", layer="store"
+                "Ownership can only go to a member who has accepted the invitation",
+                layer="store",
+                field="merchantId",
             )
         if target.role == Role.OWNER:
             return target
@@ -364,7 +385,10 @@ def api_key_create(
         )
     text.check_no_control(name, layer="user")
     _check_key_settings(environment=environment, api_version=api_version)
-    pem, fingerprint = signatures.parse_public_key(public_key_pem)
+    try:
+        pem, fingerprint = signatures.parse_public_key(public_key_pem)
+    except InvalidInput as exc:  # the key check knows no input names: this one is publicKey
+        raise InvalidInput(exc.message, layer=exc.layer, field="publicKey") from None
     try:
         with transaction.atomic():
             return ApiKey.objects.create(
@@ -376,15 +400,24 @@ def api_key_create(
                 fingerprint=fingerprint,
             )
     except IntegrityError:
-        raise Conflict("This public key is already registered", layer="user") from None
+        raise Conflict(
+            "This public key is already registered",
+            layer="user",
+            field="publicKey",
+            code="duplicate",
+        ) from None
 
 
 def _check_key_settings(*, environment: str | None = None, api_version: str | None = None) -> None:
     if environment is not None and environment not in Environment.values:
-        raise InvalidInput("Invalid environment: expected test or prod", layer="user")
+        raise InvalidInput(
+            "Invalid environment: expected test or prod", layer="user", field="environment"
+        )
     if api_version is not None and api_version not in ApiVersion.values:
         raise InvalidInput(
-            f"Invalid API version: expected one of {', '.join(ApiVersion.values)}", layer="user"
+            f"Invalid API version: expected one of {', '.join(ApiVersion.values)}",
+            layer="user",
+            field="apiVersion",
         )
 
 
@@ -421,7 +454,11 @@ def buyer_session_issue(
 
     identity = (buyer_identity or "").strip()
     if not identity or len(identity) > 320:
-        raise InvalidInput("Invalid buyerIdentity: expected 1 to 320 characters", layer="user")
+        raise InvalidInput(
+            "Invalid buyerIdentity: expected 1 to 320 characters",
+            layer="user",
+            field="buyerIdentity",
+        )
     if "@" in identity:
         identity = normalize_email(identity)
     if product_id is not None:
@@ -430,7 +467,12 @@ def buyer_session_issue(
             raise NotFound("Product not found", layer="product")
         store_id = product.store_id
     if store_id is None:
-        raise InvalidInput("Missing required field: storeId or productId", layer="user")
+        raise InvalidInput(
+            "Missing required field: storeId or productId",
+            layer="user",
+            field="storeId",
+            code="required",
+        )
     try:
         store = access_store(actor, store_id)
     except NotFound:

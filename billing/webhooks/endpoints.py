@@ -1,4 +1,4 @@
-"""Webhook endpoints (SPEC 9): the SDK's ``store/add-webhook|update-webhook|remove-webhook``,
+"""Webhook endpoints: the SDK's ``store/add-webhook|update-webhook|remove-webhook``,
 the seeds' ``webhookSettings`` (each environment's default http endpoint), and the dashboard's
 enable/disable. Owners and admins manage them; at most 20 per store (both environments)."""
 
@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import WebhookChannel, WebhookEndpoint
-from billing.webhooks import urls
+from billing.webhooks import attempts, urls
 from billing.webhooks.payload import ALIASES, EVENT_TYPES
+from billing.webhooks.selectors import access_webhook_endpoint
 from pancake.api import versions
 from pancake.api.auth import Actor
 from pancake.api.errors import Conflict, InvalidInput, NotFound
@@ -26,21 +27,22 @@ UNSET = object()
 CHANNELS = tuple(WebhookChannel.values)
 
 
-def _bad(message: str) -> InvalidInput:
-    return InvalidInput(message, layer=LAYER)
+def _bad(message: str, field: str, code: str = "invalid") -> InvalidInput:
+    return InvalidInput(message, layer=LAYER, field=field, code=code)
 
 
-def check_events(events) -> list[str]:
-    """The event types, de-duplicated, with the seeds' alias mapped (an empty list: none)."""
+def check_events(events, *, field: str = "events") -> list[str]:
+    """The event types, de-duplicated, with the seeds' alias mapped (an empty list: none);
+    refusals name ``field``, the input the list came in."""
     if events is None:
         return []
     if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
-        raise _bad("Invalid events: expected a list of event types")
+        raise _bad("Invalid events: expected a list of event types", field)
     out: list[str] = []
     for event in events:
         event = ALIASES.get(event, event)
         if event not in EVENT_TYPES:
-            raise _bad(f"Invalid events: unknown event type {event!r}")
+            raise _bad(f"Invalid events: unknown event type {event!r}", field)
         if event not in out:
             out.append(event)
     return out
@@ -50,27 +52,29 @@ def _secret(value) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > 200:
-        raise _bad("Invalid secret: expected text of at most 200 characters")
+        raise _bad("Invalid secret: expected text of at most 200 characters", "secret")
     return value
 
 
-def _endpoint_for(actor: Actor, endpoint_id: uuid.UUID, *, lock: bool = False) -> WebhookEndpoint:
-    queryset = WebhookEndpoint.objects.select_related("store")
-    if lock:
-        queryset = queryset.select_for_update(of=("self",))
-    endpoint = queryset.filter(pk=endpoint_id, store__deleted_at__isnull=True).first()
+def lock_webhook_endpoint(endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    """The endpoint's row, locked for the rest of the transaction (404 if it went meanwhile)."""
+    endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id).first()
     if endpoint is None:
         raise NotFound("Webhook not found", layer=LAYER)
-    try:
-        access_store(actor, endpoint.store_id, min_role=Role.ADMIN)
-    except NotFound:
-        raise NotFound("Webhook not found", layer=LAYER) from None
     return endpoint
+
+
+def _locked_for_change(actor: Actor, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    """The endpoint, if the caller may change it (owner or admin of its store), locked."""
+    endpoint = access_webhook_endpoint(actor, endpoint_id, min_role=Role.ADMIN)
+    return lock_webhook_endpoint(endpoint.pk)
 
 
 def _check_room(store_id: uuid.UUID) -> None:
     if WebhookEndpoint.objects.filter(store_id=store_id).count() >= MAX_PER_STORE:
-        raise Conflict(f"A store can have at most {MAX_PER_STORE} webhooks", layer=LAYER)
+        raise Conflict(
+            f"A store can have at most {MAX_PER_STORE} webhooks", layer=LAYER, code="limit_reached"
+        )
 
 
 def endpoint_add(
@@ -84,14 +88,17 @@ def endpoint_add(
     secret=None,
     api_version: str | None = None,
 ) -> WebhookEndpoint:
+    """Add an endpoint to a store, in its test or prod environment. Owners and admins only; at
+    most MAX_PER_STORE per store (both environments), counted and created under the store's row
+    lock so that racing adds never make one more."""
     if channel not in CHANNELS:
-        raise _bad("Unsupported channel")
+        raise _bad("Unsupported channel", "channel", code="unsupported")
     environment = "test" if test_mode else "prod"
     url = urls.check_url(url, environment)
     events = check_events(events)
     version = api_version or actor.api_version or versions.LATEST
     if version not in versions.SUPPORTED:
-        raise _bad(f"Invalid apiVersion: {version!r}")
+        raise _bad(f"Invalid apiVersion: {version!r}", "apiVersion")
     with transaction.atomic():
         access_store(actor, store_id, min_role=Role.ADMIN)
         lock_store(store_id)  # counts and creates under the store's lock: never 21
@@ -117,9 +124,10 @@ def endpoint_update(
     api_version=UNSET,
     enabled=UNSET,
 ) -> WebhookEndpoint:
-    """Partial update; channel and environment never change. Re-enabling sends what waited."""
+    """Partial update by an owner or admin, under the endpoint's row lock; channel and
+    environment never change. Re-enabling queues what waited while it was disabled."""
     with transaction.atomic():
-        endpoint = _endpoint_for(actor, endpoint_id, lock=True)
+        endpoint = _locked_for_change(actor, endpoint_id)
         fields = ["updated_at"]
         if url is not UNSET:
             endpoint.url = urls.check_url(url, endpoint.environment)
@@ -132,7 +140,7 @@ def endpoint_update(
             fields.append("secret")
         if api_version is not UNSET:
             if api_version not in versions.SUPPORTED:
-                raise _bad(f"Invalid apiVersion: {api_version!r}")
+                raise _bad(f"Invalid apiVersion: {api_version!r}", "apiVersion")
             endpoint.api_version = api_version
             fields.append("api_version")
         reenabled = False
@@ -144,16 +152,15 @@ def endpoint_update(
             fields += ["enabled", "disabled_at", "disabled_reason"]
         endpoint.save(update_fields=fields)
         if reenabled:
-            from billing.webhooks import delivery
-
-            delivery.release_held(endpoint)
+            attempts.release_held(endpoint)
     return endpoint
 
 
 def endpoint_remove(*, actor: Actor, endpoint_id: uuid.UUID) -> WebhookEndpoint:
-    """Hard delete; the deliveries stay in the log with the URL they went to."""
+    """Hard delete by an owner or admin, under the endpoint's row lock; the deliveries stay in
+    the log with the URL they went to. Returns the endpoint as it was."""
     with transaction.atomic():
-        endpoint = _endpoint_for(actor, endpoint_id, lock=True)
+        endpoint = _locked_for_change(actor, endpoint_id)
         snapshot = WebhookEndpoint(
             **{f.attname: getattr(endpoint, f.attname) for f in endpoint._meta.concrete_fields}
         )
@@ -166,7 +173,7 @@ def default_endpoints_set(*, actor: Actor, store_id: uuid.UUID, settings: dict) 
     ``prodEvents``): each environment's default http endpoint, made, changed or (empty URL)
     removed. Returns the keys it ignored."""
     if not isinstance(settings, dict):
-        raise _bad("Invalid webhookSettings: expected an object")
+        raise _bad("Invalid webhookSettings: expected an object", "webhookSettings")
     known = {"testWebhookUrl", "prodWebhookUrl", "testEvents", "prodEvents"}
     ignored = sorted(set(settings) - known)
     with transaction.atomic():
@@ -186,7 +193,7 @@ def default_endpoints_set(*, actor: Actor, store_id: uuid.UUID, settings: dict) 
                 continue
             url = urls.check_url(url, environment, field=f"webhookSettings.{url_key}")
             events = (
-                check_events(settings[events_key])
+                check_events(settings[events_key], field=f"webhookSettings.{events_key}")
                 if events_key in settings
                 else (current.events if current else list(EVENT_TYPES))
             )

@@ -1,4 +1,4 @@
-"""The platform's webhook signing keys (SPEC 9): one RSA-2048 pair per environment, made on
+"""The platform's webhook signing keys: one RSA-2048 pair per environment, made on
 first use and kept in the database with the private half encrypted by a key derived from
 SECRET_KEY; or read from ``WEBHOOK_PRIVATE_KEY_FILE_TEST`` / ``_PROD`` when the operator manages
 the key files. Receivers verify with the public key (``webhook_public_key`` command, Developers

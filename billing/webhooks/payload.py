@@ -1,7 +1,7 @@
-"""An outbox event as an endpoint receives it (SPEC 9, CONTRACT 7.3). The outbox keeps the
-internal form (UUIDs, integer minor units); this renders it for the endpoint's API version
-(SPEC 2a: short ids and display amounts, or UUIDs and integers) with the SDK's presence rules.
-The bytes made here are frozen on the delivery and sent unchanged at every attempt."""
+"""An outbox event as an endpoint receives it, in the SDK's event shape. The outbox keeps the
+internal form (UUIDs, integer minor units); this renders it for the endpoint's API version (short
+ids and display amounts, or UUIDs and integers: docs/api-versions.md) with the SDK's presence
+rules. The bytes made here are frozen on the delivery and sent unchanged at every attempt."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ _BILLING_KEYS = ("country", "isBusiness", "postcode", "state", "businessName", "
 
 
 def _allowed(event_type: str) -> frozenset[str]:
-    """The SDK's presence rules (CONTRACT 7.3) as the fields an event may carry."""
+    """The SDK's presence rules as the fields an event may carry."""
     fields = set(_ORDER + _AMOUNTS + _PRODUCT + ("periodNumber",))
     if event_type not in REFUND_EVENTS:
         fields -= {"refundTicketMerchantExternalId", "refundedAmount"}

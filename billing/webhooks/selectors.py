@@ -1,18 +1,27 @@
-"""Read-only queries behind the dashboard's webhook pages (SPEC 9, issue 11 items 1 and 5).
+"""Reads of webhook endpoints and deliveries, and the access functions: ``access_webhook_endpoint``
+and ``access_webhook_delivery`` are the only way from a caller's id to one of them. Absent, in a
+deleted store, in a store the caller is not an active member of, or not in the store (or
+environment) the caller names: the same 404; a role below ``min_role``: 403.
 
-Every query is scoped to one store: another store's endpoint or delivery is simply not found.
-The log queries cost the same number of queries whatever the page size (the delivery row carries
-its own URL, attempt count and last response code; the detail prefetches its attempts)."""
+The dashboard's lists are scoped to one store and cost the same number of queries whatever the
+page size (the delivery row carries its own URL, attempt count and last response code)."""
 
 from __future__ import annotations
 
 import uuid
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from billing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from pancake.api.auth import Actor
+from pancake.api.errors import NotFound
+from stores.models import Role
+from stores.selectors import access_store
 
-# Set by delivery._disable when an endpoint is turned off after its last retry failed.
+LAYER = "store"
+
+# The reason endpoints.endpoint_update gives when the merchant disables an endpoint (the
+# platform, disabling one after its last retry failed, gives the failure: attempts._disable).
 MERCHANT_DISABLED = "Disabled by the merchant"
 
 
@@ -21,11 +30,6 @@ def endpoints_for(store, environment: str) -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.filter(store=store, environment=environment).order_by(
         "created_at", "id"
     )
-
-
-def endpoint_for(store, endpoint_id: uuid.UUID) -> WebhookEndpoint | None:
-    """One of the store's endpoints (either environment), or None."""
-    return WebhookEndpoint.objects.filter(store=store, pk=endpoint_id).first()
 
 
 def disabled_after_failures(endpoints) -> list[WebhookEndpoint]:
@@ -56,13 +60,58 @@ def deliveries_for(
     return queryset.defer("body").order_by("-created_at", "-id")
 
 
-def delivery_for(store, delivery_id: uuid.UUID) -> WebhookDelivery | None:
-    """One of the store's deliveries with its endpoint and every attempt (in order), or None."""
-    return (
-        WebhookDelivery.objects.filter(store=store, pk=delivery_id)
-        .select_related("endpoint")
-        .prefetch_related(
-            Prefetch("attempts", queryset=WebhookAttempt.objects.order_by("number", "created_at"))
-        )
+def attempts_of(delivery: WebhookDelivery) -> list[WebhookAttempt]:
+    """Every attempt of a delivery, in order."""
+    return list(delivery.attempts.order_by("number", "created_at"))
+
+
+def _in_scope(row, store_id: uuid.UUID | None, environment: str | None) -> bool:
+    return (store_id is None or row.store_id == store_id) and (
+        environment is None or row.environment == environment
+    )
+
+
+def access_webhook_endpoint(
+    actor: Actor,
+    endpoint_id: uuid.UUID,
+    *,
+    min_role: str = Role.MEMBER,
+    store_id: uuid.UUID | None = None,
+    environment: str | None = None,
+) -> WebhookEndpoint:
+    """The endpoint, if the caller holds ``min_role`` in its store (and it is in ``store_id``
+    and ``environment`` when given): 404 "Webhook not found" otherwise, 403 for a lower role.
+    Its ``store`` carries the caller's ``caller_role``."""
+    endpoint = (
+        WebhookEndpoint.objects.select_related("store")
+        .filter(pk=endpoint_id, store__deleted_at__isnull=True)
         .first()
     )
+    if endpoint is None or not _in_scope(endpoint, store_id, environment):
+        raise NotFound("Webhook not found", layer=LAYER)
+    try:
+        endpoint.store = access_store(actor, endpoint.store_id, min_role=min_role)
+    except NotFound:
+        raise NotFound("Webhook not found", layer=LAYER) from None
+    return endpoint
+
+
+def access_webhook_delivery(
+    actor: Actor,
+    delivery_id: uuid.UUID,
+    *,
+    min_role: str = Role.MEMBER,
+    store_id: uuid.UUID | None = None,
+    environment: str | None = None,
+) -> WebhookDelivery:
+    """The delivery with its endpoint (None once removed), if the caller holds ``min_role`` in
+    its store (and it is in ``store_id`` and ``environment`` when given): 404 "Delivery not
+    found" otherwise, 403 for a lower role."""
+    delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
+    if delivery is None or not _in_scope(delivery, store_id, environment):
+        raise NotFound("Delivery not found", layer=LAYER)
+    try:
+        access_store(actor, delivery.store_id, min_role=min_role)
+    except NotFound:
+        raise NotFound("Delivery not found", layer=LAYER) from None
+    return delivery

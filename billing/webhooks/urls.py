@@ -1,4 +1,4 @@
-"""Which URLs may receive webhooks (SPEC 9, issue 11): http(s) only; in prod only https and no
+"""Which URLs may receive webhooks: http(s) only; in prod only https and no
 private, loopback, link-local or otherwise non-public addresses. ``WEBHOOK_ALLOW_LOOPBACK`` lets a
 developer (and the tests) receive on 127.0.0.1 in any environment; the test environment always
 allows http and loopback. Checked when an endpoint is saved and again, after resolving the host,
@@ -60,27 +60,24 @@ def _is_loopback_name(host: str) -> bool:
 
 
 def _refuse(field: str, reason: str) -> InvalidInput:
-    return InvalidInput(f"Invalid {field}: {reason}", layer="store")
+    return InvalidInput(f"Invalid {field}: {reason}", layer="store", field=field)
 
 
 def check_url(url: object, environment: str, *, field: str = "url") -> str:
-    """The URL if it may be saved for ``environment``; 400 naming the reason otherwise. Host
-    names are judged when resolved at delivery; literal addresses are judged now."""
+    """The URL if it may be saved for ``environment``; 400 naming the reason (and ``field``, the
+    input the URL came in) otherwise. Host names are judged when resolved at delivery; literal
+    addresses are judged now."""
     if not isinstance(url, str) or len(url) > 2000 or not url.strip():
-        raise InvalidInput(f"Invalid {field}: expected an http(s) URL", layer="store")
+        raise InvalidInput(f"Invalid {field}: expected an http(s) URL", layer="store", field=field)
     url = url.strip()
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput(
-            f"Invalid {field}: only http(s) URLs can receive webhooks", layer="store"
-        )
+        raise _refuse(field, "only http(s) URLs can receive webhooks")
     if scheme != "https" and _https_required(environment, parts.hostname):
         raise _refuse(field, "production webhooks need https")
     if parts.username or parts.password:
-        raise InvalidInput(
-            f"Invalid {field}: credentials in the URL are not allowed", layer="store"
-        )
+        raise _refuse(field, "credentials in the URL are not allowed")
     host = parts.hostname
     try:
         ip = ipaddress.ip_address(host)

@@ -2,6 +2,8 @@ import pytest
 
 from billing.providers import test_processor
 from pancake.api import ids
+from pancake.celery import app as celery_app
+from tests.billing.helpers import Receiver, use_broker
 
 
 @pytest.fixture(autouse=True)
@@ -18,9 +20,7 @@ def processor(db):
 
 @pytest.fixture
 def receiver():
-    """A webhook receiver on 127.0.0.1 (tests/billing/test_webhooks.py)."""
-    from tests.billing.test_webhooks import Receiver
-
+    """A webhook receiver on 127.0.0.1 (``tests.billing.helpers.Receiver``)."""
     r = Receiver()
     yield r
     r.close()
@@ -29,3 +29,17 @@ def receiver():
 @pytest.fixture
 def store_id(store):
     return ids.encode("STO", store.pk)
+
+
+@pytest.fixture
+def held_kicks():
+    """Tasks go to an in-memory broker nobody reads: events stay undispatched and queued
+    deliveries stay due until the test runs them."""
+    old_broker, old_eager = celery_app.conf.broker_url, celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    use_broker("memory://")
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = old_eager
+        use_broker(old_broker)

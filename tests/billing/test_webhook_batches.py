@@ -1,4 +1,4 @@
-"""A commit's events travel together (issue 11): ``emit()`` hands the events of one transaction
+"""A commit's events travel together: ``emit()`` hands the events of one transaction
 to the workers in one message once it commits (none for a rollback; a rolled-back savepoint's
 event comes to nothing), and the fan-out task makes their deliveries together, in the order the
 events happened, POSTing while receivers answer quickly and handing the rest to other workers
@@ -15,16 +15,13 @@ from django.utils import timezone
 
 from billing import tasks
 from billing.models import WebhookDelivery
-from billing.webhooks import delivery
+from billing.webhooks import attempts, fanout
 from pancake.api import ids
 from pancake.celery import app as celery_app
 from pancake.models import OutboxEvent
-from tests.billing import test_webhook_fan_out as fan_out_tests
-from tests.billing.test_webhooks import add_webhook
+from tests.billing.helpers import add_webhook, emit_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-emit_for = fan_out_tests.emit_for
-held_kicks = fan_out_tests.held_kicks  # fixture
 
 
 @pytest.fixture
@@ -66,7 +63,7 @@ def test_a_commit_s_events_go_to_the_workers_in_one_message_in_the_order_they_ha
 
     receiver.statuses = [500]  # the subscription's first event fails at first
     celery_app.conf.task_always_eager = True  # the kick an earlier delivery leaves runs at once
-    made = delivery.fan_out_events(message)
+    made = fanout.fan_out_events(message)
     assert len(made) == 3
     first = WebhookDelivery.objects.get(event=activated)
     waiting = WebhookDelivery.objects.get(event=paid)
@@ -75,10 +72,10 @@ def test_a_commit_s_events_go_to_the_workers_in_one_message_in_the_order_they_ha
     assert (waiting.attempt_count, waiting.locked_until) == (0, None)
     assert waiting.next_attempt_at > timezone.now()
     assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
-    assert delivery.fan_out_events(message) == []  # once: a second run finds them dispatched
+    assert fanout.fan_out_events(message) == []  # once: a second run finds them dispatched
 
     WebhookDelivery.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now())
-    assert delivery.deliver(first.pk) == "success"  # the retry; its completion lets the next go
+    assert attempts.deliver(first.pk) == "success"  # the retry; its completion lets the next go
     sent = [json.loads(r["body"]) for r in receiver.requests]
     assert [(b["eventType"], b["data"]["orderId"]) for b in sent] == [
         ("subscription.activated", ids.encode("ORD", order)),
@@ -116,11 +113,11 @@ def test_a_slow_receiver_hands_the_rest_of_the_commit_to_other_workers(
     monkeypatch.setattr(
         tasks.deliver_webhook, "apply_async", lambda args, **kw: kicked.append(args[0])
     )
-    monkeypatch.setattr(delivery, "INLINE_BUDGET", 0.000_001)  # any POST is slow
+    monkeypatch.setattr(attempts, "INLINE_BUDGET", 0.000_001)  # any POST is slow
     with transaction.atomic():
         events = [emit_for(store, uuid.uuid4(), "order.completed") for _ in range(3)]
     (message,) = messages
-    made = delivery.fan_out_events(message)
+    made = fanout.fan_out_events(message)
 
     assert len(receiver.requests) == 1  # the first, then the budget was spent
     first = WebhookDelivery.objects.get(event=events[0])
@@ -134,5 +131,5 @@ def test_a_slow_receiver_hands_the_rest_of_the_commit_to_other_workers(
     assert sorted(kicked) == sorted(str(d.pk) for d in rest)
     assert {str(d) for d in made} == {str(first.pk), *kicked}
     for delivery_id in kicked:  # other workers take them
-        assert delivery.deliver(delivery_id) == "success"
+        assert attempts.deliver(delivery_id) == "success"
     assert len(receiver.requests) == 3

@@ -1,4 +1,4 @@
-"""The fan-out's own first attempt and its ordering (issue 11): the fan-out task claims the first
+"""The fan-out's own first attempt and its ordering: the fan-out task claims the first
 delivery in the transaction that makes it and POSTs it once that commits, signed at that moment;
 a failure there schedules the retry; a later event of an order fanned out before an earlier one
 waits for it. Kicks are held here (no worker reads the broker) so each test drives the fan-outs in
@@ -18,41 +18,14 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from billing.models import WebhookDelivery
-from billing.webhooks import delivery
+from billing.webhooks import attempts, fanout
 from pancake.api.fields import format_timestamp
 from pancake.celery import _close_old_connections
 from pancake.celery import app as celery_app
 from pancake.models import OutboxEvent
-from pancake.outbox import emit
-from tests.billing.test_webhook_worker import use_broker
-from tests.billing.test_webhooks import add_webhook, fire, verify
+from tests.billing.helpers import add_webhook, emit_for, fire, verify
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def emit_for(store, order, event_type):
-    return emit(
-        store_id=store.pk,
-        environment="test",
-        event_type=event_type,
-        subject_id=uuid.uuid4(),
-        aggregate_id=order,
-        data={"orderId": str(order), "currency": "USD"},
-    )
-
-
-@pytest.fixture
-def held_kicks():
-    """Tasks go to an in-memory broker nobody reads: events stay undispatched and queued
-    deliveries stay due until the test runs them."""
-    old_broker, old_eager = celery_app.conf.broker_url, celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    use_broker("memory://")
-    try:
-        yield
-    finally:
-        celery_app.conf.task_always_eager = old_eager
-        use_broker(old_broker)
 
 
 def test_the_fan_out_sends_the_first_attempt_itself_signed_when_it_goes(
@@ -65,7 +38,7 @@ def test_the_fan_out_sends_the_first_attempt_itself_signed_when_it_goes(
         event = fire(store)
         assert not WebhookDelivery.objects.exists()  # its fan-out is queued, not run
         clock.shift(timedelta(seconds=90))  # a busy worker gets to it later
-        (delivery_id,) = delivery.fan_out(
+        (delivery_id,) = fanout.fan_out(
             event.pk,
             deliver_first=True,
             event_type=event.event_type,
@@ -101,13 +74,13 @@ def test_a_later_event_fanned_out_first_waits_for_the_earlier_one(
         )
 
     # Two workers take the two fan-outs; the later event's happens to run first.
-    delivery.fan_out(second.pk, deliver_first=True)
+    fanout.fan_out(second.pk, deliver_first=True)
     assert receiver.requests == []
     waiting = WebhookDelivery.objects.get(event=second)
     assert waiting.attempt_count == 0 and waiting.next_attempt_at > timezone.now()
 
     celery_app.conf.task_always_eager = True  # the kick the earlier one leaves runs right away
-    delivery.fan_out(first.pk, deliver_first=True)
+    fanout.fan_out(first.pk, deliver_first=True)
     sent = [json.loads(r["body"])["eventType"] for r in receiver.requests]
     assert sent == ["subscription.activated", "subscription.payment_succeeded"]
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"success"}
@@ -124,14 +97,14 @@ def test_a_later_event_waiting_on_a_fan_out_goes_when_that_fan_out_made_nothing_
             first = emit_for(store, order, "subscription.activated")
             clock.shift(timedelta(milliseconds=1))
             second = emit_for(store, order, "subscription.payment_succeeded")
-        delivery.fan_out(second.pk, deliver_first=True)  # the earlier fan-out is still running
+        fanout.fan_out(second.pk, deliver_first=True)  # the earlier fan-out is still running
         waiting = WebhookDelivery.objects.get()
-        assert waiting.next_attempt_at == timezone.now() + delivery.WAIT_FOR_FAN_OUT  # re-check
-        assert delivery.deliver(waiting.pk) == "not due" and receiver.requests == []
+        assert waiting.next_attempt_at == timezone.now() + fanout.WAIT_FOR_FAN_OUT  # re-check
+        assert attempts.deliver(waiting.pk) == "not due" and receiver.requests == []
 
-        assert delivery.fan_out(first.pk, deliver_first=True) == []  # nothing for this endpoint
-        clock.shift(delivery.WAIT_FOR_FAN_OUT)
-        assert delivery.deliver(waiting.pk) == "success"  # the re-check the fan-out queued
+        assert fanout.fan_out(first.pk, deliver_first=True) == []  # nothing for this endpoint
+        clock.shift(fanout.WAIT_FOR_FAN_OUT)
+        assert attempts.deliver(waiting.pk) == "success"  # the re-check the fan-out queued
     assert [json.loads(r["body"])["id"] for r in receiver.requests] == [str(waiting.pk)]
 
 
@@ -145,13 +118,13 @@ def test_a_delivery_claimed_while_an_earlier_event_is_not_fanned_out_waits(
             emit_for(store, order, event_type)
             for event_type in ("subscription.activated", "subscription.payment_succeeded")
         )
-    later = timezone.now() + delivery.WAIT_FOR_FAN_OUT
+    later = timezone.now() + fanout.WAIT_FOR_FAN_OUT
     with time_machine.travel(later, tick=False):
-        delivery.fan_out(second.pk, deliver_first=True)
+        fanout.fan_out(second.pk, deliver_first=True)
         (waiting,) = WebhookDelivery.objects.all()
     # The earlier event's fan-out was lost (its worker died): the re-check still holds back.
-    with time_machine.travel(later + delivery.WAIT_FOR_FAN_OUT, tick=False):
-        assert delivery.deliver(waiting.pk) == "waits for an earlier event"
+    with time_machine.travel(later + fanout.WAIT_FOR_FAN_OUT, tick=False):
+        assert attempts.deliver(waiting.pk) == "waits for an earlier event"
     assert receiver.requests == []
     assert OutboxEvent.objects.get(pk=first.pk).dispatched_at is None
 
@@ -162,14 +135,14 @@ def test_an_answer_that_comes_after_its_lease_ran_out_is_still_recorded(
     add_webhook(api, store_id, receiver.url)
     event = fire(store)
     with time_machine.travel(timezone.now(), tick=False) as clock:
-        (delivery_id,) = delivery.fan_out(event.pk)  # the sweep's way: queued, not sent
-        claimed, why = delivery._claim(delivery_id)
+        (delivery_id,) = fanout.fan_out(event.pk)  # the sweep's way: queued, not sent
+        claimed, why = attempts._claim(delivery_id)
         assert why == "claimed"
         # The POST hangs past the lease; the sweep hands the row to another worker meanwhile.
-        clock.shift(delivery.lease() + timedelta(seconds=1))
-        again, why = delivery._claim(delivery_id)
+        clock.shift(attempts.lease() + timedelta(seconds=1))
+        again, why = attempts._claim(delivery_id)
         assert why == "claimed" and again.attempt_count == 2
-        assert delivery._attempt(claimed) == "success"  # the first POST's answer arrives
+        assert attempts._attempt(claimed) == "success"  # the first POST's answer arrives
 
     stored = WebhookDelivery.objects.get()
     assert (stored.status, stored.locked_until, stored.attempt_count) == ("success", None, 2)

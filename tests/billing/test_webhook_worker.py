@@ -1,8 +1,8 @@
-"""Webhooks delivered by a REAL Celery worker on Redis, against the test database (issue 11, "Done
-means"): a completed test purchase reaches a receiver on 127.0.0.1 signed as the SDK checks it; a
-worker killed (SIGKILL) in the middle of a POST loses nothing (the lease runs out, the sweep sends
-the same delivery again: same ``id``, same bytes); and with Redis unreachable at commit time the
-purchase still commits and the sweep fans the event out later.
+"""Webhooks delivered by a REAL Celery worker on Redis, against the test database: a completed
+test purchase reaches a receiver on 127.0.0.1 signed as the SDK checks it; a worker killed
+(SIGKILL) in the middle of a POST loses nothing (the lease runs out, the sweep sends the same
+delivery again: same ``id``, same bytes); and with Redis unreachable at commit time the purchase
+still commits and the sweep fans the event out later.
 
 The worker is a subprocess (``celery -A pancake worker -P threads -c 2``) with
 ``CELERY_TASK_ALWAYS_EAGER=0``, its own Redis database (one per xdist worker) and ``DATABASE_URL``
@@ -28,18 +28,20 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import redis
 from django.db import connection
 from django.test import Client
 
 from billing.models import Payment, WebhookDelivery
 from billing.providers import test_processor
-from billing.webhooks import delivery
+from billing.tasks import sweep_webhooks
+from billing.webhooks import sweep
 from checkout.models import Order
 from pancake.api import ids
 from pancake.celery import app as celery_app
 from pancake.models import OutboxEvent
 from products.services import product_create
-from tests.billing.test_webhooks import add_webhook, fire, verify
+from tests.billing.helpers import add_webhook, fire, use_broker, verify
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -83,8 +85,6 @@ def redis_db() -> int:
 
 
 def redis_reachable(url: str) -> bool:
-    import redis
-
     try:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
     except redis.RedisError:
@@ -96,14 +96,6 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def use_broker(url: str) -> None:
-    """Point this process's Celery app at another broker: forget the cached pools (kombu keeps
-    them per URL and hands the same one back when we return to a URL)."""
-    celery_app.conf.broker_url = url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 def database_url() -> str:
@@ -176,8 +168,6 @@ def redis_url(require_postgres):
 @pytest.fixture
 def workers(redis_url, settings):
     """Start real workers with ``workers.start()``; this process publishes to their Redis."""
-    import redis
-
     queue = redis.Redis.from_url(redis_url)
     queue.flushdb()  # nothing left over from an earlier (killed) run
     env = {
@@ -369,12 +359,10 @@ def test_killing_the_worker_mid_delivery_loses_nothing(api, store, workers):
         stuck = WebhookDelivery.objects.get()
         assert (stuck.status, stuck.attempt_count) == ("pending", 1)
         assert stuck.locked_until is not None and not stuck.attempts.exists()
-        assert delivery.sweep()["deliveries"] == 0  # still leased to the dead worker
+        assert sweep.sweep()["deliveries"] == 0  # still leased to the dead worker
 
         # A new worker whose clock is past the lease; the periodic sweep runs on it.
         workers.start(shift_seconds=LEASE_SECONDS + 5)
-        from billing.tasks import sweep_webhooks
-
         sweep_webhooks.delay()
         again = receiver.wait_for(2)
         assert len(again) == 2, workers.logs()
@@ -413,10 +401,10 @@ def test_redis_down_at_commit_the_purchase_commits_and_the_sweep_delivers(
 
     # Too fresh for the sweep (a kick may still be on its way) ...
     settings.WEBHOOK_SWEEP_GRACE_SECONDS = 3600
-    assert delivery.sweep() == {"events": 0, "deliveries": 0}
+    assert sweep.sweep() == {"events": 0, "deliveries": 0}
     # ... then old enough: the sweep fans it out and the worker delivers it.
     settings.WEBHOOK_SWEEP_GRACE_SECONDS = 0
-    assert delivery.sweep()["events"] == 1
+    assert sweep.sweep()["events"] == 1
     arrived = receiver.wait_for(1)
     assert len(arrived) == 1, workers.logs()
     verify("test", arrived[0]["headers"]["X-Waffo-Signature"], arrived[0]["body"])

@@ -1,111 +1,36 @@
-"""Webhooks (SPEC 9, issue 11) against a real HTTP receiver on 127.0.0.1: endpoints through the
+"""Webhooks against a real HTTP receiver on 127.0.0.1: endpoints through the
 SDK's actions, the outbox fan-out after commit, signatures as the SDK checks them, retries on the
 schedule with a controllable clock, disabling and re-enabling, ordering, SSRF refusals. Tasks run
 in-process here (eager); tests/billing/test_webhook_worker.py runs a real Celery worker."""
 
 from __future__ import annotations
 
-import base64
 import json
 import socket
-import threading
+import ssl
 import uuid
-from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
 from billing.models import WebhookDelivery, WebhookEndpoint
-from billing.webhooks import delivery, keys
+from billing.webhooks import attempts, endpoints, keys, sweep, testevent, transport
 from pancake.api import ids
+from pancake.api.auth import merchant_actor
+from pancake.api.errors import InvalidInput
 from pancake.models import OutboxEvent
 from pancake.outbox import emit
+from tests.billing.helpers import Receiver, add_webhook, fire, verify
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class Receiver:
-    """A webhook receiver: records every POST, answers the queued status codes (then 200)."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.statuses: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode()
-                receiver.requests.append(
-                    {"headers": dict(self.headers), "body": body, "path": self.path}
-                )
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.end_headers()
-                self.wfile.write(b"ok" if status < 300 else b"nope " * 400)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def add_webhook(api, store_id, url, **body):
-    payload = {"storeId": store_id, "channel": "http", "url": url, "testMode": True, **body}
-    return api.call("store/add-webhook", payload)["data"]["webhook"]
-
-
-def verify(environment: str, header: str, body: str) -> int:
-    """What the SDK's verifyWebhook does (CONTRACT 7.1), with our public key."""
-    parts = dict(part.split("=", 1) for part in header.split(","))
-    public = serialization.load_pem_public_key(keys.public_pem(environment).encode())
-    public.verify(
-        base64.b64decode(parts["v1"]),
-        f"{parts['t']}.{body}".encode(),
-        padding.PKCS1v15(),
-        hashes.SHA256(),
-    )
-    return int(parts["t"])
-
-
-def fire(store, event_type="order.completed", aggregate=None, data=None, environment="test"):
-    aggregate = aggregate or uuid.uuid4()
-    base = {
-        "orderId": str(aggregate),
-        "orderStatus": "completed",
-        "buyerEmail": "buyer@example.com",
-        "currency": "EUR",
-        "amount": 10000,
-        "taxAmount": 1900,
-        "taxRate": "0.19",
-        "subtotal": 10000,
-        "total": 11900,
-        "chargedAmount": 11900,
-        "productName": "E-Book",
-        "paymentId": str(uuid.uuid4()),
-    }
-    with transaction.atomic():
-        return emit(
-            store_id=store.pk,
-            environment=environment,
-            event_type=event_type,
-            subject_id=uuid.uuid4(),
-            aggregate_id=aggregate,
-            data={**base, **(data or {})},
-        )
 
 
 def test_add_update_remove_in_the_sdk_shape(api, store, store_id):
@@ -168,6 +93,41 @@ def test_unknown_channels_and_events_are_400(api, store_id):
     )
     assert bad.status_code == 400
     assert "unknown event type 'order.exploded'" in bad.json()["errors"][0]["message"]
+
+
+def test_refusals_name_the_input_they_are_about_and_the_envelope_stays_the_same(
+    api, store, store_id
+):
+    actor = merchant_actor(api.merchant, "test")
+    cases = [
+        (dict(channel="pager", url="https://x.example.com"), "channel", "unsupported"),
+        (dict(channel="http", url="ftp://x.example.com"), "url", "invalid"),
+        (dict(channel="http", url="https://x.example.com", events=["nope"]), "events", "invalid"),
+        (dict(channel="http", url="https://x.example.com", secret="s" * 201), "secret", "invalid"),
+        (
+            dict(channel="http", url="https://x.example.com", api_version="1999"),
+            "apiVersion",
+            "invalid",
+        ),
+    ]
+    for changes, field, code in cases:
+        with pytest.raises(InvalidInput) as refused:
+            endpoints.endpoint_add(actor=actor, store_id=store.pk, test_mode=True, **changes)
+        assert (refused.value.field, refused.value.code) == (field, code), changes
+    with pytest.raises(InvalidInput) as refused:
+        endpoints.default_endpoints_set(
+            actor=actor, store_id=store.pk, settings={"prodWebhookUrl": "http://x.example.com"}
+        )
+    assert refused.value.field == "webhookSettings.prodWebhookUrl"
+    # On the wire nothing changed: the envelope is still message and layer.
+    response = api.post(
+        "store/add-webhook",
+        {"storeId": store_id, "channel": "http", "url": "ftp://x.example.com", "testMode": True},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"message": "Invalid url: only http(s) URLs can receive webhooks", "layer": "store"}
+    ]
 
 
 def test_at_most_20_webhooks_per_store(api, store_id):
@@ -247,13 +207,13 @@ def test_retries_on_schedule_freshly_signed_then_disable_and_release(
         for minutes in (5, 30, 120, 480):
             assert stored.next_attempt_at == timezone.now() + timedelta(minutes=minutes)
             clock.shift(timedelta(minutes=minutes) - timedelta(seconds=1))
-            delivery.sweep()
+            sweep.sweep()
             assert len(receiver.requests) == WebhookDelivery.objects.get().attempt_count
             clock.shift(timedelta(seconds=1))
-            delivery.sweep()
+            sweep.sweep()
             stored = WebhookDelivery.objects.get()
         clock.shift(timedelta(hours=24))
-        delivery.sweep()
+        sweep.sweep()
     stored = WebhookDelivery.objects.get()
     assert (stored.status, stored.attempt_count, len(receiver.requests)) == ("failed", 6, 6)
     bodies = {r["body"] for r in receiver.requests}
@@ -286,7 +246,7 @@ def test_deliveries_of_one_order_go_out_in_order(api, store, store_id, receiver)
     waiting = WebhookDelivery.objects.get(event=second)
     assert waiting.attempt_count == 0
     with time_machine.travel(timezone.now() + timedelta(minutes=5, seconds=1), tick=False):
-        delivery.sweep()
+        sweep.sweep()
     sent = [json.loads(r["body"])["eventType"] for r in receiver.requests]
     assert sent == [
         "subscription.activated",
@@ -344,14 +304,7 @@ def test_the_post_goes_to_the_address_that_was_checked(api, store, store_id, rec
 def _tls_receiver(tmp_path, name: str):
     """An HTTPS receiver on 127.0.0.1 with a certificate for ``name`` from a CA of its own;
     returns (server, port, CA file)."""
-    import datetime
-    import ssl
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    now = datetime.datetime.now(datetime.UTC)
+    now = datetime.now(UTC)
 
     def cert(subject, issuer, public, signer, *, ca, san=None):
         builder = (
@@ -360,8 +313,8 @@ def _tls_receiver(tmp_path, name: str):
             .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
             .public_key(public)
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=1))
             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         )
         if san:
@@ -399,7 +352,7 @@ def test_https_to_the_checked_address_verifies_the_name(
     receiver, port, ca_file = _tls_receiver(tmp_path, certificate_name)
     try:
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
-        delivery._local.__dict__.pop("pools", None)  # this thread's pools: the new CA
+        transport._local.__dict__.pop("pools", None)  # this thread's pools: the new CA
         add_webhook(api, store_id, f"https://hooks.example.test:{port}/hooks")
         real = socket.getaddrinfo
 
@@ -420,7 +373,7 @@ def test_https_to_the_checked_address_verifies_the_name(
             assert attempt.status_code == 200
             assert receiver.requests[0]["headers"]["Host"] == f"hooks.example.test:{port}"
     finally:
-        delivery._local.__dict__.pop("pools", None)
+        transport._local.__dict__.pop("pools", None)
         receiver.close()
 
 
@@ -428,7 +381,7 @@ def test_resend_keeps_the_id_and_bytes(api, store, store_id, receiver):
     add_webhook(api, store_id, receiver.url)
     fire(store)
     stored = WebhookDelivery.objects.get()
-    delivery.resend(stored)
+    attempts.resend(actor=merchant_actor(api.merchant, "test"), delivery_id=stored.pk)
     assert len(receiver.requests) == 2
     assert receiver.requests[0]["body"] == receiver.requests[1]["body"] == stored.body
 
@@ -436,7 +389,7 @@ def test_resend_keeps_the_id_and_bytes(api, store, store_id, receiver):
 def test_send_test_event_reaches_the_receiver(api, store, store_id, receiver):
     add_webhook(api, store_id, receiver.url)
     endpoint = WebhookEndpoint.objects.get()
-    sent = delivery.send_test(endpoint)
+    sent = testevent.send_test(actor=merchant_actor(api.merchant, "test"), endpoint_id=endpoint.pk)
     payload = json.loads(receiver.requests[0]["body"])
     assert payload["id"] == str(sent.pk) and payload["eventType"] == "order.completed"
     verify("test", receiver.requests[0]["headers"]["X-Waffo-Signature"], sent.body)

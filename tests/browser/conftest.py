@@ -7,7 +7,6 @@ PANCAKE_REQUIRE_BROWSER=1 (CI), where they fail.
 """
 
 import os
-import re
 from pathlib import Path
 
 import pytest
@@ -109,13 +108,3 @@ def pages(browser, live):
     yield pages
     pages.close()
     assert pages.problems == []
-
-
-def emailed_link(pattern: str, to: str) -> str:
-    """The newest link matching ``pattern`` in an email to ``to``."""
-    for message in reversed(mail.outbox):
-        if message.to == [to]:
-            match = re.search(pattern, message.body)
-            if match:
-                return match.group(0)
-    raise AssertionError(f"no email to {to} with {pattern}: {[m.subject for m in mail.outbox]}")

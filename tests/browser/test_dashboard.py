@@ -9,25 +9,10 @@ from playwright.sync_api import expect
 from pancake.api import ids
 from stores import services
 from stores.models import ApiKey, MembershipStatus, Merchant, Role, Store, StoreMembership
-from tests.browser.conftest import emailed_link
+from tests.browser.helpers import MAGIC, emailed_link, sign_in
 from tests.node_sdk import run_node
 
-MAGIC = r"http://[^\s]+/login/magic/[^/\s]+/"
 INVITE = r"http://[^\s]+/invite/[^/\s]+/"
-
-
-def sign_in(page, live, email: str) -> None:
-    """Ask for a magic link on the sign-in page, then open it from the email and confirm."""
-    page.goto("/login/")
-    email_input = page.get_by_label("Email")
-    expect(email_input).to_be_focused()
-    email_input.fill(email)
-    email_input.press("Enter")
-    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
-    link = emailed_link(MAGIC, email)
-    assert link.startswith(live.url)
-    page.goto(link)
-    page.get_by_role("button", name="Sign in").click()
 
 
 @pytest.mark.browser

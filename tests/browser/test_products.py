@@ -12,7 +12,7 @@ from products import services as product_services
 from products.models import Product
 from stores import services
 from stores.models import Merchant
-from tests.browser.test_dashboard import sign_in
+from tests.browser.helpers import sign_in
 
 
 def _store_for(page, live, email: str, name: str):

@@ -11,8 +11,8 @@ from billing.models import WebhookDelivery, WebhookEndpoint
 from billing.webhooks import keys
 from stores import services
 from stores.models import Merchant
-from tests.billing.test_webhooks import Receiver, verify
-from tests.browser.test_dashboard import sign_in
+from tests.billing.helpers import Receiver, verify
+from tests.browser.helpers import sign_in
 
 
 @pytest.fixture

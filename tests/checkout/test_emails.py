@@ -12,7 +12,7 @@ from django.utils import translation
 from billing import services as billing_services
 from billing.models import Payment
 from billing.providers import test_processor
-from billing.webhooks import delivery as webhook_delivery
+from billing.webhooks import sweep
 from checkout import emails
 from checkout.models import Order
 from checkout.tasks import send_order_emails
@@ -369,8 +369,8 @@ def test_a_queue_failure_does_not_undo_the_payment_and_the_sweep_sends_later(
     assert OutboxEvent.objects.filter(dispatched_at__isnull=True).count() == 1
     monkeypatch.undo()
     settings.WEBHOOK_SWEEP_GRACE_SECONDS = 0
-    webhook_delivery.sweep()
-    webhook_delivery.sweep()
+    sweep.sweep()
+    sweep.sweep()
     assert sorted(m.to[0] for m in mail.outbox) == ["buyer@example.com", "owner@example.com"]
 
 

@@ -18,7 +18,7 @@ from checkout.models import CheckoutSession, Order
 from pancake.api import ids
 from products.periods import add_periods
 from products.services import product_create
-from stores.views import CONTENT_SECURITY_POLICY
+from stores.dashboard import CONTENT_SECURITY_POLICY
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from stores import services
 from stores.models import Merchant
 from tests.browser.conftest import browser, live, pages  # noqa: F401  (fixtures)
-from tests.browser.test_dashboard import sign_in
+from tests.browser.helpers import sign_in
 
 DESKTOP = {"width": 1280, "height": 900}
 

@@ -17,10 +17,10 @@ import time_machine
 from django.utils import timezone
 
 from billing.models import WebhookDelivery, WebhookEndpoint
-from billing.webhooks import delivery, keys
+from billing.webhooks import keys, sweep
 from pancake.api import ids
 from stores.services import store_create
-from tests.billing.test_webhooks import Receiver, fire
+from tests.billing.helpers import Receiver, fire
 from tests.factories import MerchantFactory, make_api_key, rsa_key
 from tests.sdk.test_sdk_interop import run_sdk, sdk_env
 
@@ -143,7 +143,7 @@ def test_sdk_manages_webhooks_and_verifies_our_deliveries(live_server, receiver)
         fire(store)
     retried = WebhookDelivery.objects.get()
     assert (retried.status, retried.attempt_count) == ("pending", 1)
-    assert delivery.sweep()["deliveries"] == 1  # due since 55 minutes: sent now
+    assert sweep.sweep()["deliveries"] == 1  # due since 55 minutes: sent now
     retried.refresh_from_db()
     assert (retried.status, retried.attempt_count) == ("success", 2)
     # And a delivery that went through at once.

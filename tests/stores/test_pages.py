@@ -1,11 +1,10 @@
-"""The merchant dashboard's pages through Django's test client (SPEC 4, 13; STYLE 6)."""
+"""The merchant dashboard's pages through Django's test client, driven by label."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from datetime import timedelta
-from html.parser import HTMLParser
 
 import pytest
 import time_machine
@@ -18,6 +17,7 @@ from django.utils import timezone
 from stores import services
 from stores.models import ApiKey, MembershipStatus, Role, Store, StoreMembership
 from tests.factories import MembershipFactory, MerchantFactory, make_api_key, public_pem, rsa_key
+from tests.html_checks import alerts, field_errors, unlabelled_controls
 
 MAGIC_PATH = re.compile(r"/login/magic/[^/\s]+/")
 INVITE_PATH = re.compile(r"/invite/[^/\s]+/")
@@ -73,32 +73,6 @@ def _request_magic_link(client, capture, email: str, next_url: str = "") -> str:
     assert response.status_code == 200
     assert mail.outbox[-1].to == [email.strip().lower()]
     return _last_link(MAGIC_PATH)
-
-
-class _Controls(HTMLParser):
-    """Collects form controls and the ids that <label for> points at."""
-
-    def __init__(self):
-        super().__init__()
-        self.controls: list[dict] = []
-        self.label_for: set[str] = set()
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "label" and attrs.get("for"):
-            self.label_for.add(attrs["for"])
-        if tag in ("input", "select", "textarea") and attrs.get("type") not in (
-            "hidden",
-            "submit",
-            "button",
-        ):
-            self.controls.append(attrs)
-
-
-def _unlabelled_controls(html: str) -> list[dict]:
-    parser = _Controls()
-    parser.feed(html)
-    return [c for c in parser.controls if c.get("id") not in parser.label_for]
 
 
 # --- sign-in -------------------------------------------------------------------------------------
@@ -240,7 +214,7 @@ def test_onboarding_creates_a_store_owned_by_the_merchant(owner_client, owner):
     html = page.content.decode()
     assert '<option value="JP">Japan</option>' in html
     assert '<option value="EU">' not in html and '<option value="ZZ">' not in html
-    assert _unlabelled_controls(html) == []
+    assert unlabelled_controls(html) == []
 
     response = owner_client.post(
         reverse("dashboard:onboarding"),
@@ -370,7 +344,7 @@ def test_settings_page_labels_every_input(owner_client, shop):
     response = owner_client.get(_url("settings", shop))
     assert response.status_code == 200
     html = response.content.decode()
-    assert _unlabelled_controls(html) == []
+    assert unlabelled_controls(html) == []
     assert html.count('type="color"') == 8
     for label in ("New orders", "Chargebacks", "Email customers before their trial ends"):
         assert label in html
@@ -585,7 +559,21 @@ def test_a_tampered_invitation_link_is_a_friendly_400(owner_client):
 def test_inviting_an_existing_member_shows_the_conflict_inline(owner_client, owner, shop):
     response = owner_client.post(_url("team", shop), {"email": owner.email, "role": "member"})
     assert response.status_code == 409
-    assert "already a member" in response.content.decode()
+    html = response.content.decode()
+    assert field_errors(html, "email") == ["This merchant is already a member of the store"]
+    assert alerts(html) == []
+
+
+def test_an_admin_asking_to_invite_an_admin_sees_why_beside_the_role(client, shop):
+    admin = MerchantFactory()
+    MembershipFactory(store=shop, merchant=admin, role=Role.ADMIN)
+    _login_as(client, admin)
+    response = client.post(_url("team", shop), {"email": "new@example.com", "role": "admin"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert field_errors(html, "role") == ["Only the store owner can grant or change the admin role"]
+    assert field_errors(html, "email") == [] and alerts(html) == []
+    assert not StoreMembership.objects.filter(merchant__email="new@example.com").exists()
 
 
 def test_owner_changes_roles_removes_members_and_transfers_ownership(owner_client, owner, shop):
@@ -669,7 +657,7 @@ def test_developers_page_shows_the_merchant_id_and_a_ready_snippet(owner_client,
     assert "Generate key pair and create" in html
     assert "Upload an existing public key (PEM)" in html
     assert "No API keys yet" in html
-    assert _unlabelled_controls(html) == []
+    assert unlabelled_controls(html) == []
 
 
 def test_uploading_a_2048_bit_public_key_creates_an_api_key(owner_client, owner, shop, key_pool):
@@ -686,7 +674,9 @@ def test_uploading_a_2048_bit_public_key_creates_an_api_key(owner_client, owner,
 
     again = owner_client.post(_url("developers", shop), _key_form(pem, name="Again"))
     assert again.status_code == 409
-    assert "already registered" in again.content.decode()
+    assert field_errors(again.content.decode(), "public_key") == [
+        "This public key is already registered"
+    ]
     assert ApiKey.objects.filter(merchant=owner).count() == 1
 
 
@@ -694,7 +684,10 @@ def test_a_1024_bit_public_key_is_refused(owner_client, owner, shop):
     response = owner_client.post(_url("developers", shop), _key_form(public_pem(rsa_key(1024))))
     assert response.status_code == 400
     html = response.content.decode()
-    assert "at least 2048 bits" in html
+    assert field_errors(html, "public_key") == [
+        "Invalid public key: RSA keys must have at least 2048 bits"
+    ]
+    assert alerts(html) == []  # beside the key, not above the form
     assert 'aria-describedby="id_public_key_helptext id_public_key_error"' in html
     assert not ApiKey.objects.exists()
 

@@ -1,4 +1,4 @@
-"""The test processor's hosted pages (SPEC 6.4 and 11): the card page and the 3-D Secure step.
+"""The test processor's hosted pages: the card page and the 3-D Secure step.
 
 ``/test-processor/pay/<id>/`` shows the card form (GET) and submits it to ``submit_card`` (POST);
 ``/test-processor/3ds/<id>/`` asks the buyer to complete or fail authentication (``confirm_3ds``).
@@ -32,8 +32,9 @@ from django.views.decorators.http import require_http_methods
 
 from billing.models import TestProcessorPayment
 from billing.providers import test_processor as tp
+from checkout.languages import CHECKOUT_LANGUAGES, to_django
 from stores import branding
-from stores.views import page
+from stores.dashboard import page
 
 Status = TestProcessorPayment.Status
 PAYMENT_PREFIX = "tp_"
@@ -106,8 +107,6 @@ def _split_expiry(text: str) -> tuple[str, str]:
 
 def _in_payment_language(payment, render_page):
     """The hosted pages speak the language the checkout asked for (create_payment's locale)."""
-    from checkout.languages import CHECKOUT_LANGUAGES, to_django
-
     if payment.locale in CHECKOUT_LANGUAGES:
         with translation.override(to_django(payment.locale)):
             return render_page()
@@ -140,7 +139,7 @@ def _brand(payment) -> dict | None:
 
 
 def _csp(brand: dict) -> str:
-    """The dashboard pages' policy (stores.views), plus this page's one hashed <style> and,
+    """The dashboard pages' policy (stores.dashboard), plus this page's one hashed <style> and,
     with a logo, images from any http(s) host (as on the checkout's step 1, which shows the
     same logo)."""
     images = "'self' data: https: http:" if brand["logo"] else "'self' data:"

@@ -1,4 +1,4 @@
-"""The dashboard's webhook pages through Django's test client (SPEC 9; issue 11 items 1, 3, 5):
+"""The dashboard's webhook pages through Django's test client:
 endpoints of the header's environment through billing.webhooks.endpoints, the platform's public
 key, the delivery log with payloads and attempts, resend and "send test event"; isolation
 between stores and read-only members."""
@@ -21,9 +21,9 @@ from billing.webhooks import keys
 from billing.webhooks.payload import EVENT_TYPES
 from stores import services
 from stores.models import Role
-from tests.billing.test_webhooks import Receiver, verify
+from tests.billing.helpers import verify
 from tests.factories import MembershipFactory, MerchantFactory
-from tests.stores.test_pages import _unlabelled_controls
+from tests.html_checks import alerts, field_errors, unlabelled_controls
 
 pytestmark = pytest.mark.django_db
 
@@ -46,13 +46,6 @@ def shop(owner):
 def owner_client(client, owner):
     client.force_login(owner)
     return client
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
 
 
 def _url(name, store, *args):
@@ -140,7 +133,7 @@ def test_webhooks_page_shows_the_public_key_the_sdk_ways_and_the_add_form(owner_
     assert "All events" in html
     assert 'value="2026-01-15"' in html  # the API version select
     assert "No endpoints in this environment yet." in html
-    assert _unlabelled_controls(html) == []
+    assert unlabelled_controls(html) == []
     assert "<script>" not in html  # scripts only from files (CSP)
 
 
@@ -219,12 +212,33 @@ def test_refused_input_shows_beside_its_field_and_adds_nothing(
     assert not WebhookEndpoint.objects.exists()
 
 
+def test_a_refused_url_shows_beside_the_url_input_when_adding_and_editing(owner_client, shop):
+    _go_live(owner_client)
+    refused = "Invalid url: production webhooks need https"
+    added = _add(owner_client, shop, url="http://hooks.example.com/x").content.decode()
+    assert field_errors(added, "url") == [refused]
+    assert alerts(added) == []  # not above the form
+    assert re.search(r'<input type="url" name="url"[^>]*aria-invalid="true"', added)
+
+    endpoint = _endpoint(shop, environment="prod")
+    edited = owner_client.post(
+        _url("webhook-edit", shop, endpoint.pk),
+        {"url": "https://10.0.0.8/hook", "all_events": "on", "api_version": "2026-09-23"},
+    )
+    assert edited.status_code == 400
+    html = edited.content.decode()
+    assert field_errors(html, "url") == ["Invalid url: private addresses cannot receive webhooks"]
+    assert alerts(html) == []
+    endpoint.refresh_from_db()
+    assert endpoint.url == HOOK
+
+
 def test_the_twenty_endpoint_limit_shows_on_the_form(owner_client, shop):
     for n in range(20):
         _endpoint(shop, url=f"https://hooks.example.com/{n}")
     response = _add(owner_client, shop)
     assert response.status_code == 409
-    assert "at most 20 webhooks" in response.content.decode()
+    assert alerts(response.content.decode()) == ["A store can have at most 20 webhooks"]
     assert WebhookEndpoint.objects.count() == 20
 
 
@@ -236,7 +250,7 @@ def test_owner_edits_an_endpoint_but_not_its_channel(owner_client, shop):
     assert f'value="{HOOK}"' in html
     assert re.search(r'<select name="channel"[^>]*disabled', html)
     assert re.search(r'value="order.completed"[^>]*checked', html)
-    assert _unlabelled_controls(html) == []
+    assert unlabelled_controls(html) == []
 
     response = owner_client.post(
         _url("webhook-edit", shop, endpoint.pk),
@@ -378,7 +392,7 @@ def test_the_store_wide_log_filters_by_event_type_and_status(owner_client, shop)
     html = owner_client.get(_url("webhook-log", shop)).content.decode()
     assert str(ok.pk) in html and str(failed.pk) in html
     assert str(live.pk) not in html  # another environment
-    assert _unlabelled_controls(html) == []
+    assert unlabelled_controls(html) == []
     only = owner_client.get(_url("webhook-log", shop) + "?event_type=refund.failed").content
     assert str(failed.pk) in only.decode() and str(ok.pk) not in only.decode()
     by_status = owner_client.get(_url("webhook-log", shop) + "?status=success").content.decode()

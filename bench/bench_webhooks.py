@@ -260,7 +260,7 @@ def queries_per_step(store, receiver: Receiver, batch: int) -> dict:
     # a commit of --batch events, as the load's fan-out tasks run them
     events = emit_batch(store, batch)
     with CaptureQueriesContext(connection) as commit:
-        made = fanout.fan_out_events([[str(e.pk), e.event_type, str(e.subject_id)] for e in events])
+        made = fanout.consume([[str(e.pk), e.event_type, str(e.subject_id)] for e in events])
     assert len(made) == batch, made
     return {
         "fan_out": count(fan),

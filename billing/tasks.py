@@ -1,26 +1,36 @@
-"""Tasks of the billing app: ids in, rows re-read, safe to run twice."""
+"""Tasks of the billing app: ids in, rows re-read, safe to run twice. Each calls one service."""
 
 from celery import shared_task
 
-from billing.webhooks import attempts, fanout, sweep
+from billing import emails
+from billing.webhooks import attempts, sweep
+from pancake import outbox
+from pancake.models import OutboxEvent
 
 
-@shared_task(ignore_result=True)
-def fan_out_event(event_id: str, event_type: str | None = None, subject_id: str | None = None):
-    # One event per message: what emit() queued before it sent a commit's events together
-    # (fan_out_events); kept for messages still queued. event_type and subject_id spare the email
-    # step a query; absent in older messages, which read them instead.
-    deliveries = fanout.fan_out(
-        event_id, deliver_first=True, event_type=event_type, subject_id=subject_id
-    )
-    return len(deliveries)
+def queue_order_emails(events, *, from_sweep: bool = False) -> None:
+    """Outbox consumer (``OUTBOX_CONSUMERS``, before the webhook fan-out): queue the emails of a
+    commit's paid orders in one message. Queued before the fan-out marks the events dispatched:
+    if queuing fails (the broker is down), the events stay undispatched and the outbox's sweep
+    relays them again; the email task sends each email at most once."""
+    payment_ids = emails.payment_ids_to_email(events)
+    if payment_ids:
+        send_order_emails.delay(payment_ids[0] if len(payment_ids) == 1 else payment_ids)
 
 
-@shared_task(ignore_result=True)
-def fan_out_events(events: list[list[str]]) -> int:
-    """The events one transaction emitted, ``[event_id, event_type, subject_id]`` each, in the
-    order they were emitted (``pancake.outbox``: one message per commit)."""
-    return len(fanout.fan_out_events(events))
+@shared_task
+def send_order_emails(payment_id: str | list[str]) -> int:
+    """One paid order's emails, or several orders' (the events of one commit share a message).
+    A failed send is recorded, never raised: one order's trouble stops none of the others."""
+    if isinstance(payment_id, str):
+        return emails.order_emails_send(payment_id=payment_id)
+    return sum(emails.order_emails_send(payment_id=one) for one in payment_id)
+
+
+@shared_task(name="checkout.tasks.send_order_emails")
+def send_order_emails_queued_before(payment_id: str | list[str]) -> int:
+    """The email task's name before it moved to billing, for messages still queued."""
+    return send_order_emails(payment_id)
 
 
 @shared_task(ignore_result=True, acks_late=True)
@@ -31,3 +41,21 @@ def deliver_webhook(delivery_id: str) -> str:
 @shared_task(ignore_result=True)
 def sweep_webhooks() -> dict:
     return sweep.sweep()
+
+
+# Messages queued before the outbox relayed events itself (one per commit, or one per event).
+
+
+@shared_task(ignore_result=True)
+def fan_out_events(events: list[list[str]]) -> None:
+    outbox.relay(events)
+
+
+@shared_task(ignore_result=True)
+def fan_out_event(event_id: str, event_type: str | None = None, subject_id: str | None = None):
+    if event_type is None:
+        event_type, subject_id = OutboxEvent.objects.filter(pk=event_id).values_list(
+            "event_type", "subject_id"
+        ).first() or (None, None)
+    if event_type is not None:
+        outbox.relay([[event_id, event_type, str(subject_id)]])

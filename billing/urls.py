@@ -1,16 +1,22 @@
-"""The billing app's pages: in the ``billing`` namespace, the test processor's hosted pages (the
-card page and its 3-D Secure step); in ``dashboard_patterns``, which ``pancake/urls.py`` mounts
-in the ``dashboard`` namespace, the webhook pages under a store's Developers section."""
+"""The billing app's pages: in the ``billing`` namespace, the payment providers' notification
+endpoint and the test processor's hosted pages (the card page and its 3-D Secure step); in
+``dashboard_patterns``, which ``pancake/urls.py`` mounts in the ``dashboard`` namespace, the
+webhook pages under a store's Developers section."""
 
 from django.urls import path
 
-from billing.views import test_processor, webhooks
+from billing.views import providers, test_processor, webhooks
 
 app_name = "billing"
 
 store = "dashboard/<uuid:store_id>/"
 
 urlpatterns = [
+    path(
+        "providers/<str:environment>/notifications",
+        providers.notification,
+        name="provider-notification",
+    ),
     path(
         "test-processor/pay/<str:provider_payment_id>/",
         test_processor.pay,

@@ -7,11 +7,6 @@ app_name = "checkout"
 urlpatterns = [
     path("store/<slug:store_slug>/checkout/<uuid:session_id>", views.session_page, name="page"),
     path(
-        "providers/<str:environment>/notifications",
-        views.provider_notification,
-        name="provider-notification",
-    ),
-    path(
         "store/<slug:store_slug>/checkout/<uuid:session_id>/summary",
         views.summary,
         name="summary",

@@ -410,7 +410,7 @@ def summary(request, store_slug, session_id):
     return response
 
 
-# --- the authenticated link's token, and provider notifications --------------------------------
+# --- the authenticated link's token -------------------------------------------------------------
 
 
 @csrf_exempt  # authenticated by the buyer's Bearer token, never by a cookie
@@ -436,18 +436,3 @@ def bind_buyer(request, store_slug, session_id):
             }
         }
     )
-
-
-@csrf_exempt  # providers authenticate by signature
-@require_POST
-def provider_notification(request, environment):
-    """Payment providers report outcomes here; each event is applied once."""
-    if environment not in ("test", "prod"):
-        raise Http404("Unknown environment")
-    try:
-        billing_services.notification_receive(
-            environment=environment, headers=dict(request.headers), body=request.body
-        )
-    except PancakeError as exc:
-        return envelope.error_response(exc)
-    return JsonResponse({"data": {"received": True}})

@@ -191,9 +191,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "stores.tasks.purge_expired_buyer_sessions",
         "schedule": 3600.0,
     },
-    # Webhook retries that are due, and events a lost kick left behind (SPEC 9).
+    # Events a lost message or a crashed worker left undispatched, and webhook retries that are
+    # due (or whose worker's lease ran out).
+    "sweep-outbox": {"task": "pancake.tasks.sweep_outbox", "schedule": 15.0},
     "sweep-webhooks": {"task": "billing.tasks.sweep_webhooks", "schedule": 15.0},
 }
+
+# What happens to a committed transaction's events, in this order (pancake.outbox): the order
+# emails are queued, then the webhook fan-out makes the deliveries and marks the events dispatched.
+OUTBOX_CONSUMERS = [
+    "billing.tasks.queue_order_emails",
+    "billing.webhooks.fanout.consume",
+]
 
 # Webhooks (SPEC 9). Loopback receivers are always allowed in test; this allows them (over http)
 # in prod too, for development. Private networks only for on-premises receivers.

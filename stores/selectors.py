@@ -87,6 +87,21 @@ def store_members(store: Store) -> QuerySet[StoreMembership]:
     return store.memberships.select_related("merchant").order_by("created_at")
 
 
+def store_alert_recipients(store: Store) -> list[str]:
+    """Who hears of a store's business by email (new orders, new subscriptions): the addresses of
+    its active owner and admins."""
+    return list(
+        StoreMembership.objects.filter(
+            store=store,
+            status=MembershipStatus.ACTIVE,
+            role__in=[Role.OWNER, Role.ADMIN],
+            merchant__is_active=True,
+        )
+        .order_by("merchant__email")
+        .values_list("merchant__email", flat=True)
+    )
+
+
 def api_keys_for(merchant) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(merchant=merchant).order_by("-created_at")
 

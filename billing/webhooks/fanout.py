@@ -1,9 +1,9 @@
 """Fan-out: after the change's transaction commits, one delivery per committed outbox event and
 subscribed endpoint, its body rendered for the endpoint's API version and frozen; the event is
-marked dispatched in the same transaction, so it fans out once. The fan-out task does this for
-the events of one commit together (``fan_out_events``: one lock, one endpoints read, one
-insert, one update) and attempts each event's first due delivery itself once that commits
-(``attempts.attempt_all``); the others are queued to run in parallel.
+marked dispatched in the same transaction (``pancake.outbox.mark_dispatched``), so it fans out
+once. The outbox's relay task hands it the events of one commit together (``consume``: one lock,
+one endpoints read, one insert, one update), and it attempts each event's first due delivery
+itself once that commits (``attempts.attempt_all``); the others are queued to run in parallel.
 
 Ordering holds whatever order the fan-outs run in: a delivery waits while an earlier event of
 its order or subscription is not fanned out yet or has a delivery pending for the same endpoint.
@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from billing.models import WebhookDelivery, WebhookEndpoint
 from billing.webhooks import attempts, payload, queue
-from pancake.api import prepared
+from pancake import outbox
 from pancake.api.prepared import PreparedSelect
 from pancake.models import OutboxEvent
 
@@ -37,69 +37,15 @@ def _subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
     return not endpoint.events or event_type in endpoint.events  # no list: every event
 
 
-# Events that also send the buyer's receipt and the merchant's new-order email.
-EMAIL_EVENTS = frozenset({"order.completed", "subscription.activated"})
-
-
-def _queue_emails(payment_ids: list[str]) -> None:
-    """Emails ride on the outbox too, so a broker outage at commit loses none: they are queued
-    before the events are marked dispatched; if queuing fails, the events stay undispatched and
-    the sweep tries again. The email task sends each email at most once (EmailDelivery rows). One
-    message for the orders of one batch."""
-    if not payment_ids:
-        return
-    from checkout.tasks import send_order_emails
-
-    send_order_emails.delay(payment_ids[0] if len(payment_ids) == 1 else payment_ids)
-
-
-def _queue_emails_of(events) -> None:
-    """The emails of events whose type and subject the caller knows (``emit()`` put them in the
-    fan-out message: no query, and an event that sends no email costs nothing here)."""
-    _queue_emails([str(subject) for _, kind, subject in events if kind in EMAIL_EVENTS])
-
-
-def _queue_emails_read(event_ids) -> None:
-    """The emails of events known by id only (the sweep, messages of before): read them."""
-    _queue_emails(
-        [
-            str(subject)
-            for subject in OutboxEvent.objects.filter(
-                pk__in=event_ids, dispatched_at__isnull=True, event_type__in=EMAIL_EVENTS
-            )
-            .order_by("created_at")
-            .values_list("subject_id", flat=True)
-        ]
-    )
-
-
-def fan_out_events(events) -> list[uuid.UUID]:
-    """The fan-out task's work for the events of one commit (``[event_id, event_type,
-    subject_id]`` each, in the order they were emitted): their emails queued in one message, then
-    their deliveries made in one transaction, each event's first due delivery claimed as it is
-    made and POSTed right here once that commits (``attempts.attempt_all``)."""
-    _queue_emails_of(events)
-    return _fan_out([attempts.as_uuid(event_id) for event_id, _, _ in events], deliver_first=True)
-
-
-def fan_out(
-    event_id, *, deliver_first: bool = False, event_type: str | None = None, subject_id=None
-) -> list[uuid.UUID]:
-    """One event's fan-out (see ``_fan_out``); ``event_type`` and ``subject_id``, when the
-    caller knows them, spare the email step a query."""
-    event_id = attempts.as_uuid(event_id)
-    if event_type is None:
-        _queue_emails_read([event_id])
-    else:
-        _queue_emails_of([(event_id, event_type, subject_id)])
-    return _fan_out([event_id], deliver_first=deliver_first)
-
-
-def fan_out_left_behind(event_ids: list[uuid.UUID]) -> list[uuid.UUID]:
-    """The sweep's fan-out of events known by id only: their emails (read from the rows), then
-    their deliveries, every one queued (no attempt here)."""
-    _queue_emails_read(event_ids)
-    return _fan_out(event_ids, deliver_first=False)
+def consume(events, *, from_sweep: bool = False) -> list[uuid.UUID]:
+    """Outbox consumer (``OUTBOX_CONSUMERS``): the deliveries of the events of one commit
+    (``[event_id, event_type, subject_id]`` each, in the order they were emitted), made in one
+    transaction that also marks the events dispatched. From the relay task, each event's first due
+    delivery is claimed as it is made and POSTed right here once that commits
+    (``attempts.attempt_all``); from the sweep, every delivery is queued. Returns the ids of the
+    deliveries made."""
+    event_ids = [attempts.as_uuid(event_id) for event_id, _, _ in events]
+    return _fan_out(event_ids, deliver_first=not from_sweep)
 
 
 def _fan_out(event_ids: list[uuid.UUID], *, deliver_first: bool) -> list[uuid.UUID]:
@@ -118,28 +64,23 @@ def _fan_out(event_ids: list[uuid.UUID], *, deliver_first: bool) -> list[uuid.UU
 
 
 def _events_to_fan_out(event_ids: list[uuid.UUID]):
-    """The events among ``event_ids`` not fanned out yet, locked (those another worker holds are
-    left out), oldest first, with their store (the payload's name), whether an earlier event of
-    the same order or subscription, outside this batch, is still to be fanned out, and whether
-    a delivery of it is pending anywhere (if none is, ``_pending_for`` has nothing to say)."""
+    """The events among ``event_ids`` not fanned out yet, locked by the outbox (those another
+    worker holds are left out), oldest first, with their store (the payload's name), whether an
+    earlier event of the same order or subscription, outside this batch, is still to be fanned
+    out, and whether a delivery of it is pending anywhere (if none is, ``_pending_for`` has
+    nothing to say)."""
     earlier = OutboxEvent.objects.filter(
         aggregate_id=OuterRef("aggregate_id"),
         created_at__lt=OuterRef("created_at"),
         dispatched_at__isnull=True,
     ).exclude(pk__any=event_ids)
-    return (
-        OutboxEvent.objects.select_related("store")
-        .select_for_update(skip_locked=True, of=("self",))
-        .filter(pk__any=event_ids, dispatched_at__isnull=True)
-        .annotate(
-            follows_undispatched=Exists(earlier),
-            has_pending=Exists(
-                WebhookDelivery.objects.filter(
-                    aggregate_id=OuterRef("aggregate_id"), status=Status.PENDING, is_test=False
-                )
-            ),
-        )
-        .order_by("created_at", "pk")
+    return outbox.undispatched(event_ids).annotate(
+        follows_undispatched=Exists(earlier),
+        has_pending=Exists(
+            WebhookDelivery.objects.filter(
+                aggregate_id=OuterRef("aggregate_id"), status=Status.PENDING, is_test=False
+            )
+        ),
     )
 
 
@@ -205,7 +146,7 @@ def _make_deliveries(event_ids: list[uuid.UUID], *, claim_first: bool):
     pending = _pending_by_endpoint(events, endpoints)
     deliveries, claimed, due = _plan(events, endpoints, pending, now, claim_first=claim_first)
     attempts.insert_all(deliveries)
-    _mark_dispatched(events, now)
+    outbox.mark_dispatched(events, now)
     queue.kick([d.pk for d in due])
     _kick_rechecks(deliveries, now)
     return deliveries, claimed
@@ -273,15 +214,6 @@ def _first_attempt_at(event: OutboxEvent, endpoint: WebhookEndpoint, waiting_beh
     if event.follows_undispatched:
         return now + WAIT_FOR_FAN_OUT
     return now
-
-
-def _mark_dispatched(events: list[OutboxEvent], now) -> None:
-    """The events are fanned out: never again (one statement, prepared for a single event)."""
-    if len(events) == 1:
-        events[0].dispatched_at = now
-        prepared.update_fields(events[0], ["dispatched_at"])
-    else:
-        OutboxEvent.objects.filter(pk__any=[e.pk for e in events]).update(dispatched_at=now)
 
 
 def _kick_rechecks(deliveries: list[WebhookDelivery], now) -> None:

@@ -1,5 +1,8 @@
 """Queuing deliveries for the worker task (``billing.tasks.deliver_webhook``). A lost message
-costs only time: the sweep sends whatever is due."""
+costs only time: the sweep sends whatever is due.
+
+The task is looked up by name in Celery's registry, not imported: it runs the attempts that
+queue it (``billing.tasks`` imports this app's webhook modules)."""
 
 from __future__ import annotations
 
@@ -7,19 +10,14 @@ from datetime import timedelta
 
 from django.db import transaction
 
+from pancake.celery import app
 
-def _tasks():
-    # billing.tasks imports the webhook modules (its tasks run them): the module is looked up when
-    # a delivery is queued, once both are loaded, not while this one is being imported.
-    from billing import tasks
-
-    return tasks
+DELIVER_TASK = "billing.tasks.deliver_webhook"
 
 
 def kick(delivery_ids, *, after: timedelta | None = None) -> None:
     """Queue deliveries once the current transaction commits, to run ``after`` that long if
     given (the sweep covers a lost kick)."""
-    tasks = _tasks()
     ids = [str(i) for i in delivery_ids]
     if not ids:
         return
@@ -27,13 +25,12 @@ def kick(delivery_ids, *, after: timedelta | None = None) -> None:
 
     def send():
         for delivery_id in ids:
-            tasks.deliver_webhook.apply_async((delivery_id,), countdown=countdown)
+            app.tasks[DELIVER_TASK].apply_async((delivery_id,), countdown=countdown)
 
     transaction.on_commit(send, robust=True)
 
 
 def send_now(delivery_ids) -> None:
     """Queue deliveries at once, one message each (the sweep: no transaction to wait for)."""
-    tasks = _tasks()
     for delivery_id in delivery_ids:
-        tasks.deliver_webhook.delay(str(delivery_id))
+        app.tasks[DELIVER_TASK].delay(str(delivery_id))

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from django.db import transaction
 
-from billing.webhooks import keys
+from billing.webhooks import fanout, keys
 from pancake.celery import app as celery_app
 from pancake.outbox import emit
 
@@ -104,6 +104,14 @@ def emit_for(store, order, event_type):
         subject_id=uuid.uuid4(),
         aggregate_id=order,
         data={"orderId": str(order), "currency": "USD"},
+    )
+
+
+def fan_out(event, *, from_sweep: bool = False):
+    """The webhook fan-out of one event, as the outbox's relay (or, ``from_sweep``, its sweep)
+    hands it over; the ids of the deliveries made."""
+    return fanout.consume(
+        [[str(event.pk), event.event_type, str(event.subject_id)]], from_sweep=from_sweep
     )
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from billing import tasks
 from billing.models import WebhookDelivery
 from billing.webhooks import attempts, fanout
+from pancake import outbox
 from pancake.api import ids
 from pancake.celery import app as celery_app
 from pancake.models import OutboxEvent
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def messages(monkeypatch):
     """The fan-out messages sent after each commit."""
     sent = []
-    monkeypatch.setattr(tasks.fan_out_events, "delay", sent.append)
+    monkeypatch.setattr(outbox.relay_events, "delay", sent.append)
     return sent
 
 
@@ -63,7 +64,7 @@ def test_a_commit_s_events_go_to_the_workers_in_one_message_in_the_order_they_ha
 
     receiver.statuses = [500]  # the subscription's first event fails at first
     celery_app.conf.task_always_eager = True  # the kick an earlier delivery leaves runs at once
-    made = fanout.fan_out_events(message)
+    made = fanout.consume(message)
     assert len(made) == 3
     first = WebhookDelivery.objects.get(event=activated)
     waiting = WebhookDelivery.objects.get(event=paid)
@@ -72,7 +73,7 @@ def test_a_commit_s_events_go_to_the_workers_in_one_message_in_the_order_they_ha
     assert (waiting.attempt_count, waiting.locked_until) == (0, None)
     assert waiting.next_attempt_at > timezone.now()
     assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
-    assert fanout.fan_out_events(message) == []  # once: a second run finds them dispatched
+    assert fanout.consume(message) == []  # once: a second run finds them dispatched
 
     WebhookDelivery.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now())
     assert attempts.deliver(first.pk) == "success"  # the retry; its completion lets the next go
@@ -117,7 +118,7 @@ def test_a_slow_receiver_hands_the_rest_of_the_commit_to_other_workers(
     with transaction.atomic():
         events = [emit_for(store, uuid.uuid4(), "order.completed") for _ in range(3)]
     (message,) = messages
-    made = fanout.fan_out_events(message)
+    made = fanout.consume(message)
 
     assert len(receiver.requests) == 1  # the first, then the budget was spent
     first = WebhookDelivery.objects.get(event=events[0])

@@ -23,7 +23,7 @@ from pancake.api.fields import format_timestamp
 from pancake.celery import _close_old_connections
 from pancake.celery import app as celery_app
 from pancake.models import OutboxEvent
-from tests.billing.helpers import add_webhook, emit_for, fire, verify
+from tests.billing.helpers import add_webhook, emit_for, fan_out, fire, verify
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,12 +38,7 @@ def test_the_fan_out_sends_the_first_attempt_itself_signed_when_it_goes(
         event = fire(store)
         assert not WebhookDelivery.objects.exists()  # its fan-out is queued, not run
         clock.shift(timedelta(seconds=90))  # a busy worker gets to it later
-        (delivery_id,) = fanout.fan_out(
-            event.pk,
-            deliver_first=True,
-            event_type=event.event_type,
-            subject_id=str(event.subject_id),
-        )
+        (delivery_id,) = fan_out(event)
         attempted_at = timezone.now()
 
     assert len(receiver.requests) == 1
@@ -74,13 +69,13 @@ def test_a_later_event_fanned_out_first_waits_for_the_earlier_one(
         )
 
     # Two workers take the two fan-outs; the later event's happens to run first.
-    fanout.fan_out(second.pk, deliver_first=True)
+    fan_out(second)
     assert receiver.requests == []
     waiting = WebhookDelivery.objects.get(event=second)
     assert waiting.attempt_count == 0 and waiting.next_attempt_at > timezone.now()
 
     celery_app.conf.task_always_eager = True  # the kick the earlier one leaves runs right away
-    fanout.fan_out(first.pk, deliver_first=True)
+    fan_out(first)
     sent = [json.loads(r["body"])["eventType"] for r in receiver.requests]
     assert sent == ["subscription.activated", "subscription.payment_succeeded"]
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"success"}
@@ -97,12 +92,12 @@ def test_a_later_event_waiting_on_a_fan_out_goes_when_that_fan_out_made_nothing_
             first = emit_for(store, order, "subscription.activated")
             clock.shift(timedelta(milliseconds=1))
             second = emit_for(store, order, "subscription.payment_succeeded")
-        fanout.fan_out(second.pk, deliver_first=True)  # the earlier fan-out is still running
+        fan_out(second)  # the earlier fan-out is still running
         waiting = WebhookDelivery.objects.get()
         assert waiting.next_attempt_at == timezone.now() + fanout.WAIT_FOR_FAN_OUT  # re-check
         assert attempts.deliver(waiting.pk) == "not due" and receiver.requests == []
 
-        assert fanout.fan_out(first.pk, deliver_first=True) == []  # nothing for this endpoint
+        assert fan_out(first) == []  # nothing for this endpoint
         clock.shift(fanout.WAIT_FOR_FAN_OUT)
         assert attempts.deliver(waiting.pk) == "success"  # the re-check the fan-out queued
     assert [json.loads(r["body"])["id"] for r in receiver.requests] == [str(waiting.pk)]
@@ -120,7 +115,7 @@ def test_a_delivery_claimed_while_an_earlier_event_is_not_fanned_out_waits(
         )
     later = timezone.now() + fanout.WAIT_FOR_FAN_OUT
     with time_machine.travel(later, tick=False):
-        fanout.fan_out(second.pk, deliver_first=True)
+        fan_out(second)
         (waiting,) = WebhookDelivery.objects.all()
     # The earlier event's fan-out was lost (its worker died): the re-check still holds back.
     with time_machine.travel(later + fanout.WAIT_FOR_FAN_OUT, tick=False):
@@ -135,7 +130,7 @@ def test_an_answer_that_comes_after_its_lease_ran_out_is_still_recorded(
     add_webhook(api, store_id, receiver.url)
     event = fire(store)
     with time_machine.travel(timezone.now(), tick=False) as clock:
-        (delivery_id,) = fanout.fan_out(event.pk)  # the sweep's way: queued, not sent
+        (delivery_id,) = fan_out(event, from_sweep=True)  # queued, not sent
         claimed, why = attempts._claim(delivery_id)
         assert why == "claimed"
         # The POST hangs past the lease; the sweep hands the row to another worker meanwhile.

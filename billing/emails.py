@@ -1,10 +1,11 @@
-"""Order emails (SPEC 14): the buyer's order or subscription confirmation (with its receipt) in
-the buyer's checkout language, and the new-order notice to the store's owner and admins, in
-English. The store's notification settings decide which go out.
+"""Order emails: the buyer's order or subscription confirmation (with its receipt) in the buyer's
+checkout language, and the new-order notice to the store's owner and admins, in English. The
+store's notification settings decide which go out.
 
-Each email is recorded as an ``EmailDelivery`` before it is sent; the row's unique key (event,
-recipient type, address) makes a retried or duplicated task send nothing twice. A crash between
-the claim and the send leaves the row ``pending``: at most once, never twice."""
+They are sent by a task (``billing.tasks.send_order_emails``) that the outbox relay queues for
+the events of a paid order (``billing.tasks.queue_order_emails``, an ``OUTBOX_CONSUMERS``
+entry), so a broker outage at commit delays them, never loses them; each goes out at most once
+(``pancake.emails.send_once``)."""
 
 from __future__ import annotations
 
@@ -16,29 +17,29 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from babel.numbers import format_percent
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from billing.models import Payment
 from checkout import languages, presenters
 from checkout.models import Order, OrderKind
+from checkout.trials import order_trial_charge
 from pancake.api import ids
 from pancake.api.prepared import PreparedSelect
-from pancake.models import EmailDelivery, Environment
+from pancake.emails import BUYER, MERCHANT, send_once
+from pancake.models import Environment
 from pancake.money import format_money
-from pancake.text import header_text
 from products.models import BillingPeriod
 from stores import branding
-from stores.models import MembershipStatus, Role, Store, StoreMembership
+from stores.models import Store
+from stores.selectors import store_alert_recipients
 
 logger = logging.getLogger(__name__)
 
-BUYER = EmailDelivery.RecipientType.BUYER
-MERCHANT = EmailDelivery.RecipientType.MERCHANT
+# Events that also send the buyer's receipt and the merchant's new-order email.
+EMAIL_EVENTS = frozenset({"order.completed", "subscription.activated"})
 _BRANDS = {
     "visa": "Visa",
     "mastercard": "Mastercard",
@@ -56,6 +57,12 @@ _PAYMENT_WITH_ORDER = PreparedSelect(
         "order__store", "order__session", "order__version"
     ).filter(pk=payment_id)[:1]
 )
+
+
+def payment_ids_to_email(events) -> list[str]:
+    """The payments whose emails a commit's events call for (``[event_id, event_type,
+    subject_id]`` each; the subject of a paid order's event is its payment), in event order."""
+    return [str(subject) for _, kind, subject in events if kind in EMAIL_EVENTS]
 
 
 def order_emails_send(*, payment_id: str) -> int:
@@ -80,7 +87,7 @@ def order_emails_send(*, payment_id: str) -> int:
         language = languages.to_django(order.session.checkout_language)
         with translation.override(language):
             subject, text, html = _render_buyer(order, payment)
-        sent += _deliver_once(
+        sent += send_once(
             store=store,
             environment=order.environment,
             event_type=event_type,
@@ -94,8 +101,8 @@ def order_emails_send(*, payment_id: str) -> int:
     if switches["notifyNewSubscriptions" if subscription else "notifyNewOrders"]:
         with translation.override("en"):
             subject, text, html = _render_merchant(order, payment)
-        for address in merchant_recipients(store):
-            sent += _deliver_once(
+        for address in store_alert_recipients(store):
+            sent += send_once(
                 store=store,
                 environment=order.environment,
                 event_type=event_type,
@@ -107,76 +114,6 @@ def order_emails_send(*, payment_id: str) -> int:
                 html=html,
             )
     return sent
-
-
-def merchant_recipients(store: Store) -> list[str]:
-    """The addresses of the store's active owner and admins."""
-    return list(
-        StoreMembership.objects.filter(
-            store=store,
-            status=MembershipStatus.ACTIVE,
-            role__in=[Role.OWNER, Role.ADMIN],
-            merchant__is_active=True,
-        )
-        .order_by("merchant__email")
-        .values_list("merchant__email", flat=True)
-    )
-
-
-# -- sending once ------------------------------------------------------------------------------
-
-
-def _deliver_once(
-    *,
-    store: Store,
-    environment: str,
-    event_type: str,
-    event_id: str,
-    recipient_type: str,
-    to: str,
-    subject: str,
-    text: str,
-    html: str,
-) -> int:
-    """Claim the (event, recipient) row, then send. A row that exists means the email was sent
-    (or is being sent) already: nothing happens. A failed send is logged and recorded on the row,
-    never raised, so one bad address does not stop the other emails."""
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            delivery = EmailDelivery.objects.create(
-                store=store,
-                environment=environment,
-                event_type=event_type,
-                event_id=event_id,
-                recipient_type=recipient_type,
-                to_address=to,
-                subject=subject[:255],
-                attempt_count=1,
-                last_attempted_at=now,
-            )
-    except IntegrityError:
-        return 0
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
-    message.attach_alternative(html, "text/html")
-    try:
-        message.send()
-    except Exception as exc:  # any backend error: record it, keep going
-        logger.warning(
-            "email %s (%s %s) to %s failed: %s",
-            delivery.pk,
-            event_type,
-            event_id,
-            recipient_type,
-            exc,
-        )
-        delivery.status = EmailDelivery.Status.FAILED
-        delivery.error_message = f"{type(exc).__name__}: {exc}"[:2000]
-        delivery.save(update_fields=["status", "error_message", "updated_at"])
-        return 0
-    delivery.status = EmailDelivery.Status.SENT
-    delivery.save(update_fields=["status", "updated_at"])
-    return 1
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -256,10 +193,10 @@ def _base_context(order: Order, payment: Payment) -> dict:
 
 
 def _subject(order: Order, text: str) -> str:
-    """Every subject is built here: one line, whatever the store and product names hold."""
+    """Every subject is built here (``send_once`` makes it one line, whatever names it holds)."""
     if order.environment == Environment.TEST:
         text = f"[{_('Test')}] {text}"
-    return header_text(text)
+    return text
 
 
 def _render(template: str, context: dict) -> tuple[str, str]:
@@ -274,8 +211,9 @@ def _render_buyer(order: Order, payment: Payment) -> tuple[str, str, str]:
     store_name = order.store.name
     if order.kind == OrderKind.SUBSCRIPTION:
         period = order.version.billing_period
-        trial_days = order.session.trial_days if order.with_trial else None
-        trial_amount = order.session.trial_amount if trial_days else None
+        trial = order_trial_charge(order)
+        trial_days = order.session.trial_days if trial is not None else None
+        trial_amount = trial or None
         context.update(
             billing_period=BillingPeriod(period).label if period in BillingPeriod.values else "",
             trial_days=trial_days,

@@ -9,13 +9,13 @@ import pytest
 from django.core import mail
 from django.utils import translation
 
+from billing import emails
 from billing import services as billing_services
 from billing.models import Payment
 from billing.providers import test_processor
-from billing.webhooks import sweep
-from checkout import emails
+from billing.tasks import send_order_emails
 from checkout.models import Order
-from checkout.tasks import send_order_emails
+from pancake import outbox
 from pancake.api import ids
 from pancake.models import EmailDelivery, OutboxEvent
 from products.services import product_create
@@ -369,8 +369,8 @@ def test_a_queue_failure_does_not_undo_the_payment_and_the_sweep_sends_later(
     assert OutboxEvent.objects.filter(dispatched_at__isnull=True).count() == 1
     monkeypatch.undo()
     settings.WEBHOOK_SWEEP_GRACE_SECONDS = 0
-    sweep.sweep()
-    sweep.sweep()
+    outbox.sweep()
+    outbox.sweep()
     assert sorted(m.to[0] for m in mail.outbox) == ["buyer@example.com", "owner@example.com"]
 
 

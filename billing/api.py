@@ -4,7 +4,7 @@
 from rest_framework import serializers
 
 from billing.webhooks import endpoints
-from pancake.api.auth import MERCHANT
+from pancake.api.actor import MERCHANT
 from pancake.api.fields import IdField, TimestampField
 from pancake.api.registry import Action, action
 

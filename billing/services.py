@@ -21,7 +21,7 @@ from checkout import services as checkout_services
 from checkout.models import CheckoutSession, Order, OrderKind
 from checkout.trials import first_charge
 from pancake.api import prepared
-from pancake.api.auth import Actor
+from pancake.api.actor import Actor
 from pancake.api.errors import Conflict
 from pancake.api.fields import format_timestamp
 from pancake.outbox import emit

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from billing import services as billing_services
 from checkout import services
-from pancake.api.auth import BUYER, MERCHANT, STORE_SLUG
+from pancake.api.actor import BUYER, MERCHANT, STORE_SLUG
 from pancake.api.fields import AmountField, IdField, TimestampField
 from pancake.api.registry import Action, action
 

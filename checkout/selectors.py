@@ -21,7 +21,7 @@ from __future__ import annotations
 import uuid
 
 from checkout.models import CheckoutSession, Order
-from pancake.api.auth import BUYER, MERCHANT, STORE_SLUG, Actor
+from pancake.api.actor import BUYER, MERCHANT, STORE_SLUG, Actor
 from pancake.api.errors import Forbidden, NotFound
 from pancake.api.prepared import PreparedSelect
 from stores.models import Merchant, Role

@@ -36,7 +36,7 @@ from checkout.tax.engine import TaxResult, calculate
 from checkout.trials import trial_charge
 from pancake import money
 from pancake.api import prepared
-from pancake.api.auth import BUYER, MERCHANT, STORE_SLUG, Actor
+from pancake.api.actor import BUYER, MERCHANT, STORE_SLUG, Actor
 from pancake.api.errors import Conflict, Forbidden, InvalidInput, NotFound, NotImplementedYet
 from pancake.api.prepared import PreparedSelect
 from products.models import Product, ProductKind, ProductStatus, ProductVersion, TaxCategory

@@ -5,7 +5,7 @@
 from rest_framework import serializers
 
 from pancake.api import versions
-from pancake.api.auth import MERCHANT
+from pancake.api.actor import MERCHANT
 from pancake.api.fields import IdField, IdListField
 from pancake.api.registry import Action, action
 from products import services

@@ -8,7 +8,7 @@ import uuid
 
 from django.db.models import Prefetch, QuerySet
 
-from pancake.api.auth import Actor
+from pancake.api.actor import Actor
 from pancake.api.errors import Forbidden, NotFound
 from products.models import (
     Product,

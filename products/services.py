@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from pancake import text
-from pancake.api.auth import Actor
+from pancake.api.actor import Actor
 from pancake.api.errors import InvalidInput
 from pancake.api.fields import render_id
 from pancake.models import Environment

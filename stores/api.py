@@ -3,7 +3,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
-from pancake.api.auth import MERCHANT
+from pancake.api.actor import MERCHANT
 from pancake.api.errors import NotImplementedYet
 from pancake.api.fields import IdField
 from pancake.api.registry import Action, action

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from pancake.api.auth import Actor, merchant_actor
+from pancake.api.actor import Actor, merchant_actor
 from pancake.api.errors import PancakeError
 from stores import selectors
 from stores.context_processors import STORE_SESSION_KEY, current_environment

@@ -9,9 +9,17 @@ from django.db import connection
 from django.db.models import CharField, QuerySet
 from django.db.models.expressions import RawSQL
 
-from pancake.api.auth import Actor
+from pancake.api.actor import Actor
 from pancake.api.errors import Forbidden, NotFound
-from stores.models import ROLE_RANK, ApiKey, MembershipStatus, Role, Store, StoreMembership
+from stores.models import (
+    ROLE_RANK,
+    ApiKey,
+    BuyerSession,
+    MembershipStatus,
+    Role,
+    Store,
+    StoreMembership,
+)
 
 
 def active_stores_for(merchant) -> QuerySet[Store]:
@@ -100,6 +108,28 @@ def store_alert_recipients(store: Store) -> list[str]:
         .order_by("merchant__email")
         .values_list("merchant__email", flat=True)
     )
+
+
+def signing_keys_of(merchant_id) -> QuerySet[ApiKey]:
+    """The keys a request signed as ``merchant_id`` may have been signed with (an active
+    merchant's), with their merchant."""
+    return ApiKey.objects.select_related("merchant").filter(
+        merchant_id=merchant_id, merchant__is_active=True
+    )
+
+
+def live_buyer_session(session_id, now) -> BuyerSession | None:
+    """A buyer session not expired at ``now``, of a store not deleted, with its store."""
+    return (
+        BuyerSession.objects.select_related("store")
+        .filter(pk=session_id, expires_at__gt=now, store__deleted_at__isnull=True)
+        .first()
+    )
+
+
+def store_for_slug(slug: str) -> Store | None:
+    """The live store a public (store-slug) caller names."""
+    return Store.objects.filter(slug=slug, deleted_at__isnull=True).first()
 
 
 def api_keys_for(merchant) -> QuerySet[ApiKey]:

@@ -12,13 +12,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from pancake import text
-from pancake.api import auth as api_auth
-from pancake.api import signatures
-from pancake.api.auth import Actor
+from pancake.api import buyer_tokens, signatures
+from pancake.api.actor import Actor
 from pancake.api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pancake.api.versions import ApiVersion
 from pancake.models import Environment
@@ -492,7 +492,30 @@ def buyer_session_issue(
         expires_at=now + timedelta(seconds=settings.BUYER_SESSION_TTL_SECONDS),
         max_expires_at=now + timedelta(seconds=settings.BUYER_SESSION_MAX_SECONDS),
     )
-    return api_auth.issue_buyer_token(session), session
+    return buyer_tokens.encode(session), session
+
+
+def buyer_session_extend(session: BuyerSession, now) -> None:
+    """Sliding lifetime: each use of a buyer session extends it by the TTL, never past its cap
+    (one conditional UPDATE, only when the expiry moves)."""
+    new_expiry = min(
+        now + timedelta(seconds=settings.BUYER_SESSION_TTL_SECONDS), session.max_expires_at
+    )
+    if new_expiry > session.expires_at:
+        BuyerSession.objects.filter(pk=session.pk, expires_at__lt=new_expiry).update(
+            expires_at=new_expiry
+        )
+        session.expires_at = new_expiry
+
+
+def api_key_touch(key: ApiKey, now) -> None:
+    """Record that a key was used: at most one write a minute per key, whatever the request
+    rate (a key used within the last minute costs no statement at all)."""
+    if key.last_used_at is not None and key.last_used_at >= now - timedelta(minutes=1):
+        return
+    ApiKey.objects.filter(pk=key.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(minutes=1))
+    ).update(last_used_at=now)
 
 
 def buyer_sessions_purge() -> int:

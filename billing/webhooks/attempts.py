@@ -28,7 +28,7 @@ from billing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from billing.webhooks import queue, transport
 from billing.webhooks.selectors import access_webhook_delivery
 from pancake.api import prepared
-from pancake.api.auth import Actor
+from pancake.api.actor import Actor
 from pancake.api.prepared import PreparedSelect
 from pancake.models import OutboxEvent
 from stores.models import Role

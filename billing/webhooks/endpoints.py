@@ -14,7 +14,7 @@ from billing.webhooks import attempts, urls
 from billing.webhooks.payload import ALIASES, EVENT_TYPES
 from billing.webhooks.selectors import access_webhook_endpoint
 from pancake.api import versions
-from pancake.api.auth import Actor
+from pancake.api.actor import Actor
 from pancake.api.errors import Conflict, InvalidInput, NotFound
 from stores.models import Role
 from stores.selectors import access_store

@@ -13,7 +13,7 @@ import uuid
 from django.db.models import QuerySet
 
 from billing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from pancake.api.auth import Actor
+from pancake.api.actor import Actor
 from pancake.api.errors import NotFound
 from stores.models import Role
 from stores.selectors import access_store

@@ -14,7 +14,7 @@ from billing.models import WebhookDelivery
 from billing.webhooks import payload, queue
 from billing.webhooks.payload import EVENT_TYPES
 from billing.webhooks.selectors import access_webhook_endpoint
-from pancake.api.auth import Actor
+from pancake.api.actor import Actor
 from pancake.api.errors import InvalidInput
 from pancake.api.fields import format_timestamp
 from stores.models import Role

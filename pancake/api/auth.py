@@ -1,75 +1,37 @@
 """Who is calling: an ``Actor`` from an API-key signature, a merchant Bearer JWT, a buyer session
-token or a store slug (SPEC 3.1). Every path ends in an Actor or a PancakeError."""
+token or a store slug. Every path ends in an Actor or a PancakeError.
+
+This is request plumbing above the apps: the keys, buyer sessions and stores it checks against
+are read and touched through ``stores.selectors`` and ``stores.services``."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
-import uuid
-from dataclasses import dataclass, field
-from datetime import timedelta
 
 import jwt
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
-from pancake.api import ids, prepared, signatures
+from pancake.api import buyer_tokens, ids, prepared, signatures
+from pancake.api.actor import BUYER, MERCHANT, STORE_SLUG, Actor, merchant_actor
 from pancake.api.errors import Forbidden, InvalidInput, Unauthenticated
 from pancake.models import Environment
+from stores import selectors as store_selectors
+from stores import services as store_services
 
-MERCHANT = "merchant"
-BUYER = "buyer"
-STORE_SLUG = "store"
-
-BUYER_TOKEN_TYP = "pancake+buyer"
+__all__ = [  # the actor's names, for the adapters that authenticate and then read the actor
+    "BUYER",
+    "MERCHANT",
+    "STORE_SLUG",
+    "Actor",
+    "authenticate",
+    "merchant_actor",
+    "request_environment",
+    "require_kind",
+]
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 ENVIRONMENTS = {Environment.TEST.value, Environment.PROD.value}
-
-
-@dataclass
-class Actor:
-    kind: str
-    environment: str
-    merchant: object | None = None  # stores.Merchant
-    api_key: object | None = None  # stores.ApiKey
-    buyer_session: object | None = None  # stores.BuyerSession
-    store: object | None = None  # the store a slug or buyer session is bound to
-    api_version: str | None = None  # the credential's default version, if it has one
-    via: str = ""
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def is_merchant(self) -> bool:
-        return self.kind == MERCHANT
-
-    @property
-    def is_buyer(self) -> bool:
-        return self.kind == BUYER
-
-    @property
-    def principal(self) -> str:
-        """Who owns idempotency keys and rate-limit buckets."""
-        if self.kind == MERCHANT:
-            return f"mer:{self.merchant.pk}"
-        if self.kind == BUYER:
-            # The buyer, not the token: a fresh token for the same buyer shares their keys.
-            session = self.buyer_session
-            digest = hashlib.sha256(
-                f"{session.store_id}:{session.buyer_identity}".encode()
-            ).hexdigest()
-            return f"buy:{digest[:60]}"
-        return f"sto:{self.store.pk}"
-
-    @property
-    def buyer_identity(self) -> str | None:
-        return self.buyer_session.buyer_identity if self.buyer_session else None
-
-
-def merchant_actor(merchant, environment: str, *, via: str = "dashboard") -> Actor:
-    """An actor for a signed-in merchant acting in the dashboard."""
-    return Actor(kind=MERCHANT, environment=environment, merchant=merchant, via=via)
 
 
 def _header(request, name: str) -> str | None:
@@ -105,16 +67,8 @@ def authenticate(request, body: bytes) -> Actor:
 # --- API-key signature --------------------------------------------------------------------------
 
 
-def _keys_queryset(merchant_id):
-    from stores.models import ApiKey
-
-    return ApiKey.objects.select_related("merchant").filter(
-        merchant_id=merchant_id, merchant__is_active=True
-    )
-
-
 # Read on every signed request: compiled once per connection (pancake.api.prepared).
-_MERCHANT_KEYS = prepared.PreparedSelect(_keys_queryset)
+_MERCHANT_KEYS = prepared.PreparedSelect(store_selectors.signing_keys_of)
 
 
 def _merchant_keys(merchant_id_value: str):
@@ -125,20 +79,8 @@ def _merchant_keys(merchant_id_value: str):
     return _MERCHANT_KEYS.fetch(merchant_id)
 
 
-def _touch_key(key) -> None:
-    from stores.models import ApiKey
-
-    now = timezone.now()
-    if key.last_used_at is not None and key.last_used_at >= now - timedelta(minutes=1):
-        return  # fresh enough: no statement at all
-    # At most one write a minute per key, whatever the request rate.
-    ApiKey.objects.filter(pk=key.pk).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(minutes=1))
-    ).update(last_used_at=now)
-
-
 def _key_actor(key, via: str) -> Actor:
-    _touch_key(key)
+    store_services.api_key_touch(key, timezone.now())
     return Actor(
         kind=MERCHANT,
         environment=key.environment,
@@ -178,7 +120,7 @@ def _authenticate_bearer(request, token: str) -> Actor:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
         raise Unauthenticated("Invalid token") from None
-    if claims.get("typ") == BUYER_TOKEN_TYP:
+    if claims.get("typ") == buyer_tokens.TOKEN_TYP:
         return _authenticate_buyer(request, token)
     return _authenticate_merchant_jwt(token, header, claims)
 
@@ -214,56 +156,16 @@ def _authenticate_merchant_jwt(token: str, header: dict, claims: dict) -> Actor:
     raise Unauthenticated("Invalid API key")
 
 
-def _buyer_secret() -> bytes:
-    from django.utils.crypto import salted_hmac
-
-    return salted_hmac("pancake.buyer-session-token", "v1", algorithm="sha256").digest()
-
-
-def issue_buyer_token(session) -> str:
-    claims = {
-        "typ": BUYER_TOKEN_TYP,
-        "jti": str(session.id),
-        "env": session.environment,
-        "sto": str(session.store_id),
-        "iat": int(session.issued_at.timestamp()),
-        "exp": int(session.max_expires_at.timestamp()),
-    }
-    return jwt.encode(claims, _buyer_secret(), algorithm="HS256")
-
-
 def _authenticate_buyer(request, token: str) -> Actor:
-    from stores.models import BuyerSession
-
-    try:
-        claims = jwt.decode(
-            token, _buyer_secret(), algorithms=["HS256"], options={"require": ["jti", "exp"]}
-        )
-        session_id = uuid.UUID(claims["jti"])
-    except jwt.ExpiredSignatureError:
-        raise Unauthenticated("Session token has expired") from None
-    except (jwt.PyJWTError, ValueError):
-        raise Unauthenticated("Invalid session token") from None
+    session_id = buyer_tokens.session_id(token)
     environment = request_environment(request, required=True)
     now = timezone.now()
-    session = (
-        BuyerSession.objects.select_related("store")
-        .filter(pk=session_id, expires_at__gt=now, store__deleted_at__isnull=True)
-        .first()
-    )
+    session = store_selectors.live_buyer_session(session_id, now)
     if session is None:
         raise Unauthenticated("Session token has expired")
     if session.environment != environment:
         raise InvalidInput("Environment mismatch between request and session", layer="gateway")
-    # Sliding lifetime: each use extends it by the TTL, never past the cap.
-    new_expiry = min(
-        now + timedelta(seconds=settings.BUYER_SESSION_TTL_SECONDS), session.max_expires_at
-    )
-    if new_expiry > session.expires_at:
-        BuyerSession.objects.filter(pk=session.pk, expires_at__lt=new_expiry).update(
-            expires_at=new_expiry
-        )
-        session.expires_at = new_expiry
+    store_services.buyer_session_extend(session, now)
     return Actor(
         kind=BUYER,
         environment=environment,
@@ -277,13 +179,11 @@ def _authenticate_buyer(request, token: str) -> Actor:
 
 
 def _authenticate_store_slug(request) -> Actor:
-    from stores.models import Store
-
     slug = _header(request, "X-Store-Slug")
     environment = request_environment(request, required=True)
     if not SLUG_RE.match(slug):
         raise Unauthenticated("Invalid store slug")
-    store = Store.objects.filter(slug=slug, deleted_at__isnull=True).first()
+    store = store_selectors.store_for_slug(slug)
     if store is None:
         raise Unauthenticated("Invalid store slug")
     return Actor(kind=STORE_SLUG, environment=environment, store=store, via="slug")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from pancake import money
 from pancake.api import fields
-from pancake.api.auth import Actor
+from pancake.api.actor import Actor
 
 
 @dataclass

@@ -9,7 +9,7 @@ import time
 import jwt
 import pytest
 
-from pancake.api import auth
+from pancake.api import buyer_tokens
 from pancake.models import IdempotencyKey
 from stores.models import ApiKey, Store
 from tests.api.helpers import assert_error, assert_ok
@@ -133,7 +133,7 @@ def test_rs512_is_refused(api):
 
 
 def test_merchant_signed_token_claiming_to_be_a_buyer_token_is_not_a_merchant_credential(api):
-    token = mint_jwt(api.private_key, api.merchant_id, typ=auth.BUYER_TOKEN_TYP)
+    token = mint_jwt(api.private_key, api.merchant_id, typ=buyer_tokens.TOKEN_TYP)
     response = _bearer(api, token, HTTP_X_ENVIRONMENT="test")
     assert_error(response, 401, "Invalid session token")
     assert not Store.objects.exists()

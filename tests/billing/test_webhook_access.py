@@ -13,7 +13,7 @@ import pytest
 from billing.models import WebhookDelivery, WebhookEndpoint
 from billing.webhooks import attempts, endpoints, testevent
 from billing.webhooks.selectors import access_webhook_delivery, access_webhook_endpoint
-from pancake.api.auth import merchant_actor
+from pancake.api.actor import merchant_actor
 from pancake.api.errors import Forbidden, InvalidInput, NotFound
 from stores import services as store_services
 from stores.models import Role

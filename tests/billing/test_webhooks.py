@@ -24,7 +24,7 @@ from django.utils import timezone
 from billing.models import WebhookDelivery, WebhookEndpoint
 from billing.webhooks import attempts, endpoints, keys, sweep, testevent, transport
 from pancake.api import ids
-from pancake.api.auth import merchant_actor
+from pancake.api.actor import merchant_actor
 from pancake.api.errors import InvalidInput
 from pancake.models import OutboxEvent
 from pancake.outbox import emit

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from pancake.api.auth import merchant_actor
+from pancake.api.actor import merchant_actor
 from products import services as product_services
 from products.models import Product
 from stores import services

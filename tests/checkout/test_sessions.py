@@ -89,7 +89,7 @@ def test_a_session_freezes_version_price_and_currency_and_answers_the_sdk_fields
 def test_later_product_changes_never_reach_an_existing_session(api, product, merchant):
     create(api, product)
     session = only_session()
-    from pancake.api.auth import merchant_actor
+    from pancake.api.actor import merchant_actor
 
     product_update(
         actor=merchant_actor(merchant, "test"),
@@ -223,7 +223,7 @@ def test_store_id_and_product_type_are_derived_and_only_checked_when_sent(api, p
 
 
 def test_inactive_or_unpublished_products_cannot_be_sold(api, product, merchant, key_pool):
-    from pancake.api.auth import merchant_actor
+    from pancake.api.actor import merchant_actor
     from products.services import product_update_status
 
     product_update_status(

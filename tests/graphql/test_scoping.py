@@ -23,7 +23,7 @@ def buyer_post(token, env, query, variables=None):
 
 
 def _token(api, store, identity, env="test"):
-    from pancake.api.auth import Actor
+    from pancake.api.actor import Actor
 
     actor = Actor(kind="merchant", environment=env, merchant=api.merchant)
     token, _ = buyer_session_issue(actor=actor, buyer_identity=identity, store_id=store.pk)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checkout.models import CheckoutSession
-from pancake.api.auth import merchant_actor
+from pancake.api.actor import merchant_actor
 from products import services as product_services
 from products.models import Product, ProductGroup, ProductVersion
 from stores import services as store_services

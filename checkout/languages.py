@@ -1,5 +1,12 @@
-"""Checkout languages (SPEC 11): en, zh, ja, ko, de, fr, es. The SDK sends one of 22 BCP 47
-cashier tags; each maps to the nearest checkout language, or to none (the browser's language)."""
+"""Checkout languages: en, zh, ja, ko, de, fr, es. The SDK sends one of 22 BCP 47 cashier tags;
+each maps to the nearest checkout language, or to none (the browser's language)."""
+
+import re
+
+# One Accept-Language entry: a language range and its optional weight (RFC 9110, 12.5.4).
+_ACCEPT_ENTRY = re.compile(
+    r"^\s*(?P<tag>\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)\s*(?:;\s*q\s*=\s*(?P<q>[0-9.]{1,5}))?\s*$"
+)
 
 CHECKOUT_LANGUAGES = ("en", "zh", "ja", "ko", "de", "fr", "es")
 SDK_TAGS = (
@@ -30,13 +37,28 @@ def to_django(code: str | None) -> str:
 
 def from_request(request) -> str:
     """A public page's checkout language: ``?lang=``, else the browser's Accept-Language."""
-    from django.utils.translation.trans_real import parse_accept_lang_header
-
     chosen = request.GET.get("lang")
     if chosen in CHECKOUT_LANGUAGES:
         return chosen
-    for tag, _q in parse_accept_lang_header(request.META.get("HTTP_ACCEPT_LANGUAGE", "")):
+    for tag in accepted_tags(request.META.get("HTTP_ACCEPT_LANGUAGE", "")):
         code = nearest(tag)
         if code:
             return code
     return "en"
+
+
+def accepted_tags(header: str | None) -> list[str]:
+    """The language tags of an Accept-Language header, most wanted first (by weight; equal
+    weights keep their order); ``*``, weight 0 and malformed entries are left out."""
+    weighted = []
+    for position, entry in enumerate((header or "")[:500].split(",")):
+        match = _ACCEPT_ENTRY.match(entry)
+        if match is None or match["tag"] == "*":
+            continue
+        try:
+            weight = float(match["q"]) if match["q"] is not None else 1.0
+        except ValueError:
+            continue
+        if 0 < weight <= 1:
+            weighted.append((-weight, position, match["tag"]))
+    return [tag for _, _, tag in sorted(weighted)]

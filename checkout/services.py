@@ -21,7 +21,6 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import trans_real
 
 from checkout import languages
 from checkout.models import (
@@ -448,7 +447,7 @@ def currency_for_buyer(offered: list[str], accept_language: str, fallback: str =
     priced in; else ``fallback`` (the store's default currency) when the product has it; else
     its first price. (PostgreSQL's jsonb does not keep the order prices were entered in, so
     "first" is only a last resort.)"""
-    for tag, _q in trans_real.parse_accept_lang_header(accept_language or ""):
+    for tag in languages.accepted_tags(accept_language):
         try:
             locale = Locale.parse(tag, sep="-")
         except (ValueError, UnknownLocaleError):

@@ -81,7 +81,7 @@ def _session_or_404(store_slug: str, session_id: uuid.UUID) -> CheckoutSession:
 
 
 def _accept_language(header: str) -> str | None:
-    for tag, _q in translation.trans_real.parse_accept_lang_header(header or ""):
+    for tag in languages.accepted_tags(header):
         code = languages.nearest(tag)
         if code:
             return code

@@ -9,3 +9,6 @@ class PancakeConfig(AppConfig):
     def ready(self) -> None:
         # Every app's api.py registers its actions with pancake.api.registry.
         autodiscover_modules("api")
+        # Every app's tasks.py registers its Celery tasks in every process, web included, so a
+        # service can queue a task by its registered name (pancake.celery.registered).
+        autodiscover_modules("tasks")

@@ -4,12 +4,19 @@ import os
 
 from celery import Celery
 from celery.signals import task_postrun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pancake.settings")
 
 app = Celery("pancake")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def registered(name: str):
+    """The task registered under ``name``. For a service that queues the task which runs it: the
+    tasks module imports the service, so the service names the task instead of importing it."""
+    return app.tasks[name]
 
 
 @task_postrun.connect
@@ -21,6 +28,4 @@ def _close_old_connections(task=None, **kwargs) -> None:
     caller's request or transaction."""
     if task is not None and getattr(task.request, "is_eager", False):
         return
-    from django.db import close_old_connections
-
     close_old_connections()

@@ -62,6 +62,12 @@ def access_product(
     return product
 
 
+def store_of_product(product_id: uuid.UUID) -> uuid.UUID | None:
+    """The store a product belongs to, whoever asks (None: no such product). Not an access
+    check: callers check the store."""
+    return Product.objects.filter(pk=product_id).values_list("store_id", flat=True).first()
+
+
 def group_queryset() -> QuerySet[ProductGroup]:
     return ProductGroup.objects.select_related("store").prefetch_related(
         Prefetch("memberships", queryset=ProductGroupMembership.objects.order_by("position"))

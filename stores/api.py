@@ -3,10 +3,12 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from billing.webhooks.endpoints import default_endpoints_set
 from pancake.api.actor import MERCHANT
 from pancake.api.errors import NotImplementedYet
 from pancake.api.fields import IdField
 from pancake.api.registry import Action, action
+from products import selectors as product_selectors
 from stores import services
 from stores.models import StoreStatus
 from stores.serializers import (
@@ -81,8 +83,6 @@ class UpdateStore(Action):
             changes["logo"] = None
         store, dropped = services.store_update(actor=actor, store_id=data["id"], **changes)
         if data.get("webhookSettings") is not None:
-            from billing.webhooks.endpoints import default_endpoints_set
-
             ignored = default_endpoints_set(
                 actor=actor, store_id=store.pk, settings=data["webhookSettings"]
             )
@@ -187,11 +187,13 @@ class IssueSessionToken(Action):
     Output = SessionTokenSerializer
 
     def perform(self, actor, data):
+        product_id = data.get("productId")
         token, session = services.buyer_session_issue(
             actor=actor,
             buyer_identity=data["buyerIdentity"],
             store_id=data.get("storeId"),
-            product_id=data.get("productId"),
+            product_id=product_id,
+            product_store_id=product_selectors.store_of_product(product_id) if product_id else None,
         )
         return {"token": token, "expiresAt": session.expires_at}
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from pancake.celery import registered
 from stores.models import MagicLink, Merchant, normalize_email
 
 
@@ -54,9 +55,8 @@ def magic_link_request(*, email: str, next_url: str = "") -> None:
         next_url=next_url if _is_local_path(next_url) else "",
     )
     url = settings.BASE_URL + reverse("dashboard:magic-link", args=[token])
-    from stores.tasks import send_magic_link
-
-    transaction.on_commit(lambda: send_magic_link.delay(email, url))
+    send = registered("stores.tasks.send_magic_link")
+    transaction.on_commit(lambda: send.delay(email, url))
 
 
 def magic_link_consume(token: str) -> tuple[Merchant, str] | None:

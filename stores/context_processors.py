@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from pancake.models import Environment
+from stores.selectors import active_stores_for
 
 ENVIRONMENT_SESSION_KEY = "environment"
 STORE_SESSION_KEY = "store_id"
@@ -24,8 +25,6 @@ def dashboard(request):
         return context
 
     def stores():
-        from stores.selectors import active_stores_for
-
         return list(active_stores_for(user))
 
     environment = current_environment(request)

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pancake.api.ids import encode
 from pancake.api.versions import LATEST, ApiVersion
 from pancake.models import BaseModel, Environment
 
@@ -86,8 +87,6 @@ class Merchant(AbstractBaseUser, PermissionsMixin):
 
     @property
     def short_id(self) -> str:
-        from pancake.api.ids import encode
-
         return encode("MER", self.id)
 
 

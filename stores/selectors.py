@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core import signing
 from django.db import connection
 from django.db.models import CharField, QuerySet
 from django.db.models.expressions import RawSQL
@@ -20,6 +21,9 @@ from stores.models import (
     Store,
     StoreMembership,
 )
+
+INVITE_SALT = "pancake.team-invite"
+INVITE_MAX_AGE = 7 * 24 * 3600
 
 
 def active_stores_for(merchant) -> QuerySet[Store]:
@@ -139,17 +143,20 @@ def api_keys_for(merchant) -> QuerySet[ApiKey]:
 # --- dashboard pages (stores/views.py) ----------------------------------------------------------
 
 
+def invited_membership_id(token: str) -> uuid.UUID | None:
+    """The membership an invitation link names, if the link is ours and not expired (7 days)."""
+    try:
+        payload = signing.loads(token, salt=INVITE_SALT, max_age=INVITE_MAX_AGE)
+        return uuid.UUID(str(payload["m"]))
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
 def invitation_for_token(token: str) -> StoreMembership | None:
     """The membership an invitation link points at, without accepting it; None when the link is
     invalid, expired, or its store is gone. Accepting stays with ``services.member_accept``."""
-    from django.core import signing
-
-    from stores.services import INVITE_MAX_AGE, INVITE_SALT
-
-    try:
-        payload = signing.loads(token, salt=INVITE_SALT, max_age=INVITE_MAX_AGE)
-        membership_id = uuid.UUID(str(payload["m"]))
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
+    membership_id = invited_membership_id(token)
+    if membership_id is None:
         return None
     return (
         StoreMembership.objects.select_related("store", "merchant", "invited_by")

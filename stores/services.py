@@ -21,6 +21,7 @@ from pancake.api import buyer_tokens, signatures
 from pancake.api.actor import Actor
 from pancake.api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pancake.api.versions import ApiVersion
+from pancake.celery import registered
 from pancake.models import Environment
 from stores import branding
 from stores.models import (
@@ -35,11 +36,7 @@ from stores.models import (
     StoreMembership,
     normalize_email,
 )
-from stores.selectors import access_store
-
-INVITE_SALT = "pancake.team-invite"
-INVITE_MAX_AGE = 7 * 24 * 3600
-
+from stores.selectors import INVITE_SALT, access_store, invited_membership_id
 
 # --- merchants -------------------------------------------------------------------------------
 
@@ -261,23 +258,18 @@ def member_add(*, actor: Actor, store_id: uuid.UUID, email: str, role: str) -> S
 
 
 def _send_invite(membership_id) -> None:
-    from stores.tasks import send_team_invite
-
-    send_team_invite.delay(str(membership_id))
+    registered("stores.tasks.send_team_invite").delay(str(membership_id))
 
 
 def member_accept(*, merchant: Merchant, token: str) -> StoreMembership:
-    try:
-        payload = signing.loads(token, salt=INVITE_SALT, max_age=INVITE_MAX_AGE)
-    except signing.BadSignature:
-        raise InvalidInput(
-            "This invitation link is invalid or has expired", layer="store"
-        ) from None
+    membership_id = invited_membership_id(token)
+    if membership_id is None:
+        raise InvalidInput("This invitation link is invalid or has expired", layer="store")
     with transaction.atomic():
         membership = (
             StoreMembership.objects.select_for_update()
             .select_related("store", "merchant")
-            .filter(pk=payload["m"], store__deleted_at__isnull=True)
+            .filter(pk=membership_id, store__deleted_at__isnull=True)
             .first()
         )
         if membership is None:
@@ -447,11 +439,12 @@ def buyer_session_issue(
     buyer_identity: str,
     store_id: uuid.UUID | None = None,
     product_id: uuid.UUID | None = None,
+    product_store_id: uuid.UUID | None = None,
 ) -> tuple[str, BuyerSession]:
     """A token for one buyer in one store and environment: 5 minutes, extended at each use up to
-    60 minutes from issue. An email identity is normalized."""
-    from products.models import Product
-
+    60 minutes from issue. An email identity is normalized. A token for a product
+    (``product_id``) is limited to it and belongs to its store, ``product_store_id``, which the
+    caller looks up (None: no such product)."""
     identity = (buyer_identity or "").strip()
     if not identity or len(identity) > 320:
         raise InvalidInput(
@@ -462,10 +455,9 @@ def buyer_session_issue(
     if "@" in identity:
         identity = normalize_email(identity)
     if product_id is not None:
-        product = Product.objects.filter(pk=product_id).only("id", "store_id").first()
-        if product is None or (store_id is not None and product.store_id != store_id):
+        if product_store_id is None or (store_id is not None and product_store_id != store_id):
             raise NotFound("Product not found", layer="product")
-        store_id = product.store_id
+        store_id = product_store_id
     if store_id is None:
         raise InvalidInput(
             "Missing required field: storeId or productId",

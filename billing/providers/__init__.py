@@ -39,13 +39,13 @@ __all__ = [
 # ``stripe`` library, SPEC 6.4): add "stripe": "billing.providers.stripe.StripeProvider" with a
 # class implementing ``PaymentProvider``, configured from its own settings.
 PROD_PROVIDERS: dict[str, str] = {}
+# The built-in test processor, always the provider of the test environment.
+TEST_PROVIDER = "billing.providers.test_processor.TestProcessor"
 
 
 def get_provider(environment: str) -> PaymentProvider:
     if environment == Environment.TEST:
-        from billing.providers.test_processor import TestProcessor
-
-        return TestProcessor()
+        return import_string(TEST_PROVIDER)()
     if environment == Environment.PROD:
         name = getattr(settings, "PAYMENT_PROVIDER_PROD", "") or ""
         if not name:

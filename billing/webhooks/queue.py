@@ -1,8 +1,8 @@
 """Queuing deliveries for the worker task (``billing.tasks.deliver_webhook``). A lost message
 costs only time: the sweep sends whatever is due.
 
-The task is looked up by name in Celery's registry, not imported: it runs the attempts that
-queue it (``billing.tasks`` imports this app's webhook modules)."""
+The task is looked up by its registered name, not imported: it runs the attempts that queue it
+(``billing.tasks`` imports this app's webhook modules)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.db import transaction
 
-from pancake.celery import app
+from pancake.celery import registered
 
 DELIVER_TASK = "billing.tasks.deliver_webhook"
 
@@ -25,7 +25,7 @@ def kick(delivery_ids, *, after: timedelta | None = None) -> None:
 
     def send():
         for delivery_id in ids:
-            app.tasks[DELIVER_TASK].apply_async((delivery_id,), countdown=countdown)
+            registered(DELIVER_TASK).apply_async((delivery_id,), countdown=countdown)
 
     transaction.on_commit(send, robust=True)
 
@@ -33,4 +33,4 @@ def kick(delivery_ids, *, after: timedelta | None = None) -> None:
 def send_now(delivery_ids) -> None:
     """Queue deliveries at once, one message each (the sweep: no transaction to wait for)."""
     for delivery_id in delivery_ids:
-        app.tasks[DELIVER_TASK].delay(str(delivery_id))
+        registered(DELIVER_TASK).delay(str(delivery_id))

@@ -15,6 +15,7 @@ from django.utils.module_loading import import_string
 
 from pancake.api import envelope, versions
 from pancake.api.errors import InvalidInput
+from pancake.api.registry import ActionView
 
 logger = logging.getLogger("pancake.api")
 PREFIX = "/v1/"
@@ -169,8 +170,6 @@ class DirectActionMiddleware:
         key = (get_urlconf() or settings.ROOT_URLCONF, request.path_info)
         match = self._matches.get(key)
         if match is None:
-            from pancake.api.registry import ActionView
-
             try:
                 match = resolve(request.path_info)
             except Resolver404:

@@ -34,7 +34,11 @@ WAIT_FOR_FAN_OUT = timedelta(seconds=2)
 
 
 def _subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
-    return not endpoint.events or event_type in endpoint.events  # no list: every event
+    """Only the public event types go out (``payment.failed`` and other internal events feed
+    the other consumers); an endpoint without a list takes every public one."""
+    if event_type not in payload.EVENT_TYPES:
+        return False
+    return not endpoint.events or event_type in endpoint.events
 
 
 def consume(events, *, from_sweep: bool = False) -> list[uuid.UUID]:

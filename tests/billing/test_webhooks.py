@@ -422,3 +422,11 @@ def test_the_public_key_command_prints_the_verifying_key(capsys, db):
     assert printed.startswith("-----BEGIN PUBLIC KEY-----")
     assert printed.strip() == keys.public_pem("prod").strip()
     assert keys.public_pem("prod") != keys.public_pem("test")
+
+
+def test_an_endpoint_taking_every_event_gets_only_the_public_ones(api, store, store_id, receiver):
+    add_webhook(api, store_id, receiver.url)  # no list: every event
+    fire(store, "payment.failed")  # internal: it feeds the other consumers only
+    fire(store, "order.completed")
+    assert [json.loads(r["body"])["eventType"] for r in receiver.requests] == ["order.completed"]
+    assert list(WebhookDelivery.objects.values_list("event_type", flat=True)) == ["order.completed"]

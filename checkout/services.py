@@ -33,7 +33,7 @@ from checkout.models import (
 from checkout.selectors import NOT_YOURS, SESSION_NOT_YOURS, access_order, access_session
 from checkout.tax.engine import TaxResult, calculate
 from checkout.trials import trial_charge
-from pancake import money
+from pancake import money, text
 from pancake.api import prepared
 from pancake.api.actor import BUYER, MERCHANT, STORE_SLUG, Actor
 from pancake.api.errors import Conflict, Forbidden, InvalidInput, NotFound, NotImplementedYet
@@ -109,7 +109,7 @@ def session_create(
         )
         price_snapshot = order_merchant_external_id = None
         include_payment_methods = exclude_payment_methods = None
-    product = _product_for(actor, product_id)
+    product = access_product(actor, product_id, min_role=Role.ADMIN)
     _check_claims(product, store_id=store_id, product_type=product_type)
     version = _version_on_sale(product, actor.environment)
     currency = money.check_currency(currency if isinstance(currency, str) else None)
@@ -169,21 +169,6 @@ def _warn_api_key_only(warn, **options) -> None:
     for name, value in options.items():
         if value is not None:
             warn(f"{name} ignored: it needs API key authentication")
-
-
-def _product_for(actor: Actor, product_id: uuid.UUID) -> Product:
-    """The product to sell: one of the merchant's stores' (owner or admin), or the store-slug
-    caller's own store's."""
-    if actor.kind == MERCHANT:
-        return access_product(actor, product_id, min_role=Role.ADMIN)
-    product = (
-        Product.objects.select_related("store", "test_version", "prod_version")
-        .filter(pk=product_id, store=actor.store, store__deleted_at__isnull=True)
-        .first()
-    )
-    if product is None:
-        raise NotFound("Product not found", layer="product")
-    return product
 
 
 def _check_claims(product: Product, *, store_id, product_type) -> None:
@@ -339,6 +324,8 @@ def clean_billing_detail(value) -> dict | None:
                 f"Invalid billingDetail.{key}: expected text of at most 200 characters",
                 f"billingDetail.{key}",
             )
+        if key == "businessName":  # a name, printed on invoices and receipts
+            text.check_no_control(item, field="billingDetail.businessName", layer="order")
         detail[key] = item.strip()
     return detail
 

@@ -8,7 +8,7 @@ import uuid
 
 from django.db.models import Prefetch, QuerySet
 
-from pancake.api.actor import Actor
+from pancake.api.actor import STORE_SLUG, Actor
 from pancake.api.errors import Forbidden, NotFound
 from products.models import (
     Product,
@@ -49,16 +49,23 @@ def product_queryset() -> QuerySet[Product]:
 def access_product(
     actor: Actor, product_id: uuid.UUID, *, kind: str | None = None, min_role: str = Role.MEMBER
 ) -> Product:
+    """A product the caller may work on, with its store and versions: a merchant's, of a store
+    they are a member of with at least ``min_role`` (their role read by the same statement); a
+    store-slug caller's, of that store. Anything else is the same 404."""
     products = product_queryset().filter(pk=product_id, store__deleted_at__isnull=True)
-    if actor.merchant is not None:
+    if actor.kind == STORE_SLUG:
+        products = products.filter(store=actor.store)
+    elif actor.merchant is not None:
         # The caller's role comes with the product: one statement (what _role_in would answer).
         products = products.annotate(caller_role=role_subquery(actor.merchant, Product))
     # [:1], not first(): the pk is unique, and ORDER BY over this wide select costs ~1 ms of CPU.
     product = next(iter(products[:1]), None)
     role = getattr(product, "caller_role", None) if product else None
-    if product is None or role is None or (kind and product.kind != kind):
+    allowed = actor.kind == STORE_SLUG or role is not None
+    if product is None or not allowed or (kind and product.kind != kind):
         raise NotFound(f"{_KIND_NAMES.get(kind or '', 'Product')} not found", layer="product")
-    _check_role(role, min_role)
+    if role is not None:
+        _check_role(role, min_role)
     return product
 
 

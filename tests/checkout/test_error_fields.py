@@ -88,3 +88,17 @@ def test_a_malformed_billing_detail_names_the_key(detail, field):
     with pytest.raises(InvalidInput) as caught:
         clean_billing_detail(detail)
     assert caught.value.field == field
+
+
+def test_a_business_name_with_control_characters_is_refused():
+    with pytest.raises(InvalidInput) as caught:
+        clean_billing_detail({"country": "DE", "isBusiness": True, "businessName": "Acme\nGmbH"})
+    assert (caught.value.field, caught.value.code) == (
+        "billingDetail.businessName",
+        "control_characters",
+    )
+    assert clean_billing_detail({"country": "DE", "businessName": " Acme GmbH "}) == {
+        "country": "DE",
+        "isBusiness": False,
+        "businessName": "Acme GmbH",
+    }

@@ -12,7 +12,7 @@ from products.models import ProductVersion
 from products.services import product_create
 from stores.models import Store
 from stores.tasks import send_team_invite
-from tests.checkout.test_emails import buy, deliver, pay, to
+from tests.billing.test_order_emails import buy, deliver, pay, to
 
 HOSTILE = "Ac\x16me\r\nBcc: victim@example.com\n\u2028Shop\u202e"
 

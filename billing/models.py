@@ -1,8 +1,9 @@
-"""Billing models. For now: the built-in test processor's server-side state (SPEC 6.4), kept in the
-database so the hosted card page, workers and tests in other processes all see it.
+"""Billing models: payments, provider events, webhooks, and the built-in test processor's
+server-side state, kept in the database so the hosted card page, workers and tests in other
+processes all see it.
 
-These rows hold only what a real provider would return about a card: brand, last 4 digits and
-expiry. Never the full number or the CVC.
+The test processor's rows hold only what a real provider would return about a card: brand,
+last 4 digits and expiry. Never the full number or the CVC.
 """
 
 from django.db import models
@@ -143,7 +144,7 @@ class PaymentStatus(models.TextChoices):
 
 
 class Payment(BaseModel):
-    """One charge (SPEC 6.5). Its id is the provider's idempotency key for the attempt. Only the
+    """One charge. Its id is the provider's idempotency key for the attempt. Only the
     method's type, brand, last 4 and expiry are kept: never a card number or CVC."""
 
     order = models.ForeignKey("checkout.Order", on_delete=models.PROTECT, related_name="payments")
@@ -214,7 +215,7 @@ class ProviderEvent(models.Model):
         return f"{self.provider} {self.event_id}"
 
 
-# --- webhooks (SPEC 9) ---------------------------------------------------------------------------
+# --- webhooks ------------------------------------------------------------------------------------
 
 
 class WebhookChannel(models.TextChoices):

@@ -1,4 +1,5 @@
-"""Checkout actions (SPEC 6.1; CONTRACT 3.1 rows 21-22)."""
+"""Checkout actions: sessions (create, expire), the tax preview and order creation
+([docs/products-and-checkout.md](../docs/products-and-checkout.md))."""
 
 from rest_framework import serializers
 

@@ -1,4 +1,4 @@
-"""Step 1 of the hosted checkout, "Your details" (SPEC 11): email, country, then what the
+"""Step 1 of the hosted checkout, "Your details": email, country, then what the
 country needs (postcode; state for US/CA/AU/IN; city and address in the EU) and, for business
 buyers, the business name and tax ID. Messages are the buyer's language; the tax engine judges
 states and VAT numbers, and its refusals are shown on the field they concern."""

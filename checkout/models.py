@@ -1,5 +1,5 @@
-"""Checkout sessions (SPEC 6.1). A session freezes the product version, the price and the
-currency a buyer is offered; orders (created from it) come with the rest of the checkout issue."""
+"""Checkout sessions and the orders made from them. A session freezes the product version, the
+price and the currency a buyer is offered; an order is created from a session."""
 
 from django.db import models
 from django.db.models import Q
@@ -80,7 +80,7 @@ class OrderKind(models.TextChoices):
 
 class OrderStatus(models.TextChoices):
     """One-time orders: pending → completed | canceled. Subscription orders carry the
-    subscription's status (the subscriptions issue adds the rest of its life)."""
+    subscription's status: pending → active, or trialing when paid with a trial."""
 
     PENDING = "pending", _("Pending")
     COMPLETED = "completed", _("Completed")

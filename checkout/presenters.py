@@ -1,4 +1,4 @@
-"""What the hosted checkout shows (SPEC 11): the order summary with tax, the subscription's
+"""What the hosted checkout shows: the order summary with tax, the subscription's
 billing preview, and the lines the provider's payment page shows beside its card form. Amounts
 stay integers until they are formatted here, in the active language."""
 

@@ -1,4 +1,4 @@
-"""The hosted checkout (SPEC 11) at ``/store/{slug}/checkout/{sessionId}``.
+"""The hosted checkout at ``/store/{slug}/checkout/{sessionId}``.
 
 One URL walks the buyer through the session's life:
 
@@ -366,7 +366,7 @@ def _success_page(request, session, order, payment):
 def _portal_url(session) -> str:
     try:
         return reverse("portal:home", args=[session.store.slug])
-    except NoReverseMatch:  # the customer portal comes with its own issue
+    except NoReverseMatch:  # the customer portal has no pages yet
         return ""
 
 

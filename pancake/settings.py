@@ -204,8 +204,8 @@ OUTBOX_CONSUMERS = [
     "billing.webhooks.fanout.consume",
 ]
 
-# Webhooks (SPEC 9). Loopback receivers are always allowed in test; this allows them (over http)
-# in prod too, for development. Private networks only for on-premises receivers.
+# Webhooks (docs/webhooks.md). Loopback receivers are always allowed in test; this allows them
+# (over http) in prod too, for development. Private networks only for on-premises receivers.
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", False)
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
@@ -293,7 +293,7 @@ MAGIC_LINK_MAX_AGE_SECONDS = 15 * 60
 MAGIC_LINK_RATE_PER_HOUR = env_int("MAGIC_LINK_RATE_PER_HOUR", 10)
 
 # --- API -----------------------------------------------------------------------------------------
-# GraphQL (SPEC 10). Served by pancake.graphql.views, not graphene-django's view; the setting
+# GraphQL. Served by pancake.graphql.views, not graphene-django's view; the setting
 # lets `manage.py graphql_schema --out docs/schema.graphql` print the committed schema.
 GRAPHENE = {"SCHEMA": "pancake.graphql.schema.schema"}
 

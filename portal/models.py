@@ -1,1 +1,1 @@
-"""Models arrive with this app's issue."""
+"""The customer portal has no tables yet."""

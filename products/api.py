@@ -1,6 +1,6 @@
 """Catalog actions. Product actions answer the product under
-``data.product`` and, as the seeds' subscription example shows, the same fields directly under
-``data``; group actions answer ``data.group``."""
+``data.product`` and, as the hosted service's documented subscription example does, the same
+fields directly under ``data``; group actions answer ``data.group``."""
 
 from rest_framework import serializers
 

@@ -1,5 +1,6 @@
-"""Output shapes of the catalog: the SDK's product and group entities plus the seeds' per-
-environment fields. Ids and amounts render by API version in the field classes."""
+"""Output shapes of the catalog: the SDK's product and group entities plus the per-environment
+fields (``testVersionId``, ``testStatus``, ``prodVersionId``, ``prodStatus``). Ids and amounts
+render by API version in the field classes."""
 
 from rest_framework import serializers
 

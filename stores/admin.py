@@ -1,4 +1,4 @@
-"""Support staff's view of merchants, stores, teams, API keys and sign-in links (SPEC 14).
+"""Support staff's view of merchants, stores, teams, API keys and sign-in links.
 Django's admin log records every change made here."""
 
 from django.contrib import admin

@@ -1,4 +1,5 @@
-"""Store, team and session-token actions (SPEC 3.1, 4; CONTRACT 3.1 rows 1-7)."""
+"""Store, team and session-token actions: the SDK's ``stores.*``, ``storeMerchants.*`` and
+``auth.issueSessionToken``."""
 
 from django.utils import timezone
 from rest_framework import serializers

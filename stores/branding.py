@@ -1,4 +1,4 @@
-"""Checkout branding in the SDK's ``checkoutSettings`` shape (SPEC 11):
+"""Checkout branding in the SDK's ``checkoutSettings`` shape:
 ``{defaultDarkMode, light: Theme, dark: Theme}``, Theme = ``{checkoutLogo, checkoutColorPrimary,
 checkoutColorBackground, checkoutColorCard, checkoutColorText, checkoutBorderRadius}``."""
 

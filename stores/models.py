@@ -12,7 +12,7 @@ from pancake.api.ids import encode
 from pancake.api.versions import LATEST, ApiVersion
 from pancake.models import BaseModel, Environment
 
-# The SDK's 21 notification switches (CONTRACT 3.3), all on by default.
+# The SDK's 21 notification switches, all on by default.
 NOTIFICATION_KEYS = (
     "emailOrderConfirmation",
     "emailSubscriptionConfirmation",

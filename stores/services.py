@@ -1,6 +1,6 @@
 """Writes for merchants, stores, team, API keys and buyer session tokens.
 
-Services raise PancakeErrors with the spec's messages and own their transactions.
+Services raise PancakeErrors with the API's documented messages and own their transactions.
 """
 
 from __future__ import annotations

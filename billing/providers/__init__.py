@@ -1,4 +1,4 @@
-"""Payment providers (SPEC 6.4): ``get_provider(environment)`` is the only way in.
+"""Payment providers: ``get_provider(environment)`` is the only way in.
 
 ``test`` always uses the built-in test processor. ``prod`` uses the real provider named by the
 ``PAYMENT_PROVIDER_PROD`` setting; without one, every payment is refused with a 502 rather than
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 # Real providers, by the name ``PAYMENT_PROVIDER_PROD`` selects. The hook for Stripe (the official
-# ``stripe`` library, SPEC 6.4): add "stripe": "billing.providers.stripe.StripeProvider" with a
+# ``stripe`` library): add "stripe": "billing.providers.stripe.StripeProvider" with a
 # class implementing ``PaymentProvider``, configured from its own settings.
 PROD_PROVIDERS: dict[str, str] = {}
 # The built-in test processor, always the provider of the test environment.

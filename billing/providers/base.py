@@ -1,11 +1,11 @@
-"""The payment-provider interface (SPEC 6.4) that checkout, orders and renewals depend on.
+"""The payment-provider interface that checkout, orders and renewals depend on.
 
 A provider is any object with these methods (a ``typing.Protocol``, like Polar's
 ``tax/calculation/base.py``); inputs and outputs are plain dataclasses, money is an ``int`` in the
 currency's minor unit next to its ISO 4217 code.
 
 Every call that moves money takes an ``attempt_id``: the id of an attempt row the caller committed
-before calling (STYLE 4). It is the provider's idempotency key: a second call with the same
+before calling. It is the provider's idempotency key: a second call with the same
 attempt id returns the first call's result and never charges or refunds twice, so a retry after a
 crash or a timeout resumes the attempt.
 

@@ -1,4 +1,4 @@
-"""The built-in test processor (SPEC 6.4): a payment provider that lives in our own database.
+"""The built-in test processor: a payment provider that lives in our own database.
 
 Flow: ``create_payment`` opens a pending payment and answers the URL of our hosted card page
 (``HOSTED_PAGE_PATH``); the page calls ``submit_card`` and, for 3-D Secure cards, ``confirm_3ds``.

@@ -1,6 +1,7 @@
 """Webhook endpoints: the SDK's ``store/add-webhook|update-webhook|remove-webhook``,
-the seeds' ``webhookSettings`` (each environment's default http endpoint), and the dashboard's
-enable/disable. Owners and admins manage them; at most 20 per store (both environments)."""
+``store/update-store``'s ``webhookSettings`` (each environment's default http endpoint), and the
+dashboard's enable/disable. Owners and admins manage them; at most 20 per store (both
+environments)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,8 @@ def _bad(message: str, field: str, code: str = "invalid") -> InvalidInput:
 
 
 def check_events(events, *, field: str = "events") -> list[str]:
-    """The event types, de-duplicated, with the seeds' alias mapped (an empty list: none);
-    refusals name ``field``, the input the list came in."""
+    """The event types, de-duplicated, with the alias ``subscription.updated`` mapped (an empty
+    list: none); refusals name ``field``, the input the list came in."""
     if events is None:
         return []
     if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
@@ -169,9 +170,9 @@ def endpoint_remove(*, actor: Actor, endpoint_id: uuid.UUID) -> WebhookEndpoint:
 
 
 def default_endpoints_set(*, actor: Actor, store_id: uuid.UUID, settings: dict) -> list[str]:
-    """The seeds' ``webhookSettings`` (``testWebhookUrl``, ``prodWebhookUrl``, ``testEvents``,
-    ``prodEvents``): each environment's default http endpoint, made, changed or (empty URL)
-    removed. Returns the keys it ignored."""
+    """``store/update-store``'s ``webhookSettings`` (``testWebhookUrl``, ``prodWebhookUrl``,
+    ``testEvents``, ``prodEvents``): each environment's default http endpoint, made, changed or
+    (empty URL) removed. Returns the keys it ignored."""
     if not isinstance(settings, dict):
         raise _bad("Invalid webhookSettings: expected an object", "webhookSettings")
     known = {"testWebhookUrl", "prodWebhookUrl", "testEvents", "prodEvents"}
@@ -215,7 +216,8 @@ def default_endpoints_set(*, actor: Actor, store_id: uuid.UUID, settings: dict) 
 
 
 def webhook_settings(store) -> dict:
-    """The store's ``webhookSettings`` as the seeds show it (from its default endpoints)."""
+    """The store's ``webhookSettings`` as the store's output shows it (from its default
+    endpoints)."""
     out = {"testWebhookUrl": None, "prodWebhookUrl": None, "testEvents": [], "prodEvents": []}
     for endpoint in WebhookEndpoint.objects.filter(store=store, is_default=True):
         out[f"{endpoint.environment}WebhookUrl"] = endpoint.url

@@ -28,7 +28,7 @@ EVENT_TYPES = (
     "refund.succeeded",
     "refund.failed",
 )
-# The seeds' name, accepted when subscribing: it is delivered as plan_changed.
+# The hosted service's documented name, accepted when subscribing: delivered as plan_changed.
 ALIASES = {"subscription.updated": "subscription.plan_changed"}
 
 PAYMENT_EVENTS = frozenset(

@@ -1,4 +1,4 @@
-"""The tax engine (SPEC 6.2): ``calculate`` over one versioned data file of rates and rules."""
+"""The tax engine: ``calculate`` over one versioned data file of rates and rules."""
 
 from checkout.tax.engine import RULES, TaxResult, calculate, check_country, country_name
 

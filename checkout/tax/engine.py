@@ -1,4 +1,4 @@
-"""Tax for one price and one buyer (SPEC 6.2), following ../shared/tax/README.md's lookup rules.
+"""Tax for one price and one buyer, by the lookup rules of docs/money-and-tax.md.
 
 ``calculate`` is a pure function over the versioned data file: it reads no database, no
 settings and no clock except today's date when ``on`` is not given. Amounts are integers in the

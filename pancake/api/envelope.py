@@ -1,4 +1,4 @@
-"""The JSON envelope every /v1/ response wears (SPEC 3).
+"""The JSON envelope every /v1/ response wears.
 
 Success: ``{"data": {...}}`` plus optional ``warnings``. Failure:
 ``{"data": null, "errors": [{"message", "layer"}, ...]}``, root cause first.

@@ -1,4 +1,5 @@
-"""Serializer fields that render ids, money and time by API version (SPEC 2, 2a).
+"""Serializer fields that render ids, money and time by API version
+(docs/api-versions.md).
 
 This is the one place where versions are looked at: business code hands out UUIDs and integers.
 """

@@ -1,4 +1,4 @@
-"""Durable idempotency keys (SPEC 3.2).
+"""Durable idempotency keys (``X-Idempotency-Key``).
 
 Scope: (principal, environment, path, key). The row is inserted (committed) as in flight before the
 action runs, so a concurrent twin sees it at once; the action's effect and the stored answer commit

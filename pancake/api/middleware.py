@@ -1,4 +1,4 @@
-"""Keeps every /v1/ response inside the JSON envelope, whatever produced it (SPEC 3): Django's
+"""Keeps every /v1/ response inside the JSON envelope, whatever produced it: Django's
 404/500 pages, CSRF failures, oversized bodies, unhandled exceptions; and takes action calls
 straight to their view (``DirectActionMiddleware``)."""
 

@@ -1,5 +1,5 @@
 """Fixed-window rate limits in the cache (Redis in production): per credential, and per client IP
-for the public store-slug actions (SPEC 3.3)."""
+for the public store-slug actions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""RSA request signatures exactly as @waffo/pancake-ts signs them (CONTRACT 2.2).
+"""RSA request signatures exactly as @waffo/pancake-ts signs them.
 
 canonical = "POST\\n" + path_info + "\\n" + timestamp + "\\n" + base64(sha256(raw body))
 signature = base64(RSASSA-PKCS1-v1_5 / SHA-256 over the canonical string)

@@ -1,5 +1,6 @@
-"""API versions (SPEC 2a). The version changes presentation only: ids and money are rendered by
-the field classes in ``pancake.api.fields`` from the version in effect for the request."""
+"""API versions (docs/api-versions.md). The version changes presentation only: ids and money are
+rendered by the field classes in ``pancake.api.fields`` from the version in effect for the
+request."""
 
 from __future__ import annotations
 

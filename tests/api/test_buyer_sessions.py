@@ -1,4 +1,4 @@
-"""Buyer session tokens (SPEC 3.1.3): issued with an API key, used with Bearer + X-Environment,
+"""Buyer session tokens: issued with an API key, used with Bearer + X-Environment,
 5 minutes sliding, never past 60 minutes from issue."""
 
 import json

@@ -1,4 +1,4 @@
-"""Every /v1/ response is the JSON envelope, whatever produced it (SPEC 3)."""
+"""Every /v1/ response is the JSON envelope, whatever produced it."""
 
 import json
 import uuid

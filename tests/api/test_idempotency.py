@@ -1,4 +1,4 @@
-"""X-Idempotency-Key (SPEC 3.2): durable, scoped, only 2xx answers are kept."""
+"""X-Idempotency-Key: durable, scoped, only 2xx answers are kept."""
 
 import hashlib
 import json

@@ -1,4 +1,4 @@
-"""Short ids (SPEC 2, CONTRACT 4 and 9.2): PREFIX_ + 128 bits in base62, both forms accepted."""
+"""Short ids (docs/api-versions.md): PREFIX_ + 128 bits in base62, both forms accepted."""
 
 import json
 import uuid
@@ -12,7 +12,7 @@ from tests.api.helpers import assert_error, assert_ok, id_forms, short
 from tests.conftest import sign_headers
 from tests.factories import MerchantFactory
 
-# CONTRACT 9.2, every pair.
+# The SDK's published id pairs, every one.
 PAIRS = [
     ("550e8400-e29b-41d4-a716-446655440000", "STO_2aUyqjCzEIiEcYMKj7TZtw"),
     ("0b7e6f2a-3c1d-4e5f-8a9b-0c1d2e3f4a5b", "MER_0LghADC2I5iDUl3lXqo2EV"),
@@ -28,14 +28,14 @@ PAIRS = [
 
 
 @pytest.mark.parametrize(("value", "short_id"), PAIRS)
-def test_contract_pairs_encode(value, short_id):
+def test_sdk_id_pairs_encode(value, short_id):
     prefix = short_id.split("_")[0]
     assert ids.encode(prefix, uuid.UUID(value)) == short_id
     assert ids.encode(prefix, value) == short_id
 
 
 @pytest.mark.parametrize(("value", "short_id"), PAIRS)
-def test_contract_pairs_decode(value, short_id):
+def test_sdk_id_pairs_decode(value, short_id):
     prefix = short_id.split("_")[0]
     assert ids.decode_short(short_id, prefix) == uuid.UUID(value)
     assert ids.parse_id(short_id, prefix) == uuid.UUID(value)

@@ -1,4 +1,4 @@
-"""Merchant Bearer JWTs for curl users (SPEC 3.1.1): RS256 only, at most 15 minutes."""
+"""Merchant Bearer JWTs for curl users: RS256 only, at most 15 minutes."""
 
 import base64
 import hashlib

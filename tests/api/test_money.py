@@ -1,4 +1,4 @@
-"""Money (SPEC 2): minor units inside; a JSON number is minor units, a string a display amount."""
+"""Money: minor units inside; a JSON number is minor units, a string a display amount."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""API-key request signatures (SPEC 3.1.1, CONTRACT 2.2 and 9.1)."""
+"""API-key request signatures, exactly as @waffo/pancake-ts makes them (docs/api.md)."""
 
 import base64
 import hashlib
@@ -24,7 +24,7 @@ from tests.factories import MerchantFactory, make_api_key, public_pem, rsa_key
 
 CREATE = "/v1/actions/store/create-store"
 
-# CONTRACT 9.1 and Appendix C: the SDK's own request, captured byte for byte.
+# The SDK's own request and its key pair's public key, captured byte for byte.
 SDK_MERCHANT_UUID = uuid.UUID("0b7e6f2a-3c1d-4e5f-8a9b-0c1d2e3f4a5b")
 SDK_MERCHANT_ID = "MER_0LghADC2I5iDUl3lXqo2EV"
 SDK_TIMESTAMP = 1767225600
@@ -61,7 +61,7 @@ def test_canonical_string_matches_the_sdk_worked_example():
     assert base64.b64encode(hashlib.sha256(SDK_BODY).digest()).decode() == SDK_BODY_HASH
 
 
-def test_sdk_captured_signature_verifies_against_the_appendix_public_key():
+def test_sdk_captured_signature_verifies_against_the_sdk_public_key():
     canonical = signatures.canonical_string("POST", CREATE, str(SDK_TIMESTAMP), SDK_BODY)
     assert signatures.verify(SDK_PUBLIC_KEY, SDK_SIGNATURE, canonical)
     tampered = signatures.canonical_string(

@@ -1,4 +1,4 @@
-"""Store-slug calls (SPEC 3.1.2): public, for the checkout actions only."""
+"""Store-slug calls: public, for the checkout actions only."""
 
 import json
 

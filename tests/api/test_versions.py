@@ -1,4 +1,4 @@
-"""API versions (SPEC 2a): the key's version, overridable per request, decides ids and money."""
+"""API versions: the key's version, overridable per request, decides ids and money."""
 
 import uuid
 

@@ -1,4 +1,4 @@
-"""Order emails (SPEC 14, issue 10 item 7): the buyer's confirmation with its receipt and the
+"""Order emails: the buyer's confirmation with its receipt and the
 merchant's new-order notice, sent once when the first payment succeeds, per the store's
 notification settings, in the buyer's checkout language."""
 

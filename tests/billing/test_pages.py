@@ -1,4 +1,4 @@
-"""The test processor's hosted card page and 3-D Secure step (SPEC 6.4 and 11): every test card's
+"""The test processor's hosted card page and 3-D Secure step: every test card's
 path through the pages, field errors, 404s, and no card number or CVC in any rendered page."""
 
 import re

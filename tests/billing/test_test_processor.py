@@ -1,4 +1,4 @@
-"""The payment-provider interface and the built-in test processor (SPEC 6.4): card rules, every
+"""The payment-provider interface and the built-in test processor: card rules, every
 documented test card, 3-D Secure, idempotent attempts, signed notifications, saved cards charged
 off-session, injected failures, and no card number or CVC anywhere in our tables or logs."""
 

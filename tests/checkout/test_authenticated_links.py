@@ -1,4 +1,4 @@
-"""Authenticated checkout links (SPEC 6.1): the page sends the `#token=` buyer token once and the
+"""Authenticated checkout links: the page sends the `#token=` buyer token once and the
 token's buyer identity is bound to the session; the binding outlives the token."""
 
 import json

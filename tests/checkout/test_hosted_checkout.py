@@ -1,4 +1,4 @@
-"""The hosted checkout pages (SPEC 11) driven with Django's test client: step 1's validation and
+"""The hosted checkout pages driven with Django's test client: step 1's validation and
 summary, the redirect to the provider's page, the return (success, failure and retry,
 processing), expired and used sessions, languages and branding. Browser tests drive the same
 pages in chromium (tests/browser/test_checkout_flow.py)."""

@@ -1,6 +1,6 @@
-"""Orders (SPEC 6.3, seed 000): every create-order error message and status, one transaction with
-the provider call, one order per session under concurrency, and provider notifications applied
-exactly once (SPEC 6.4, 6.5)."""
+"""Orders: every documented create-order error message and status, one transaction with the
+provider call, one order per session under concurrency, and provider notifications applied
+exactly once."""
 
 import threading
 
@@ -104,7 +104,9 @@ def test_prefilled_details_on_the_session_are_enough(api, book):
         ),
     ],
 )
-def test_create_order_refuses_missing_details_with_the_seeds_messages(api, book, body, expected):
+def test_create_order_refuses_missing_details_with_the_documented_messages(
+    api, book, body, expected
+):
     session_id = new_session(api, book)
     assert error_of(order(api, session_id, **body)) == expected
     assert not Order.objects.exists() and not Payment.objects.exists()

@@ -1,4 +1,4 @@
-"""checkout/preview-tax (SPEC 6.1, 6.2): the tax of a session's frozen price for a billing detail,
+"""checkout/preview-tax: the tax of a session's frozen price for a billing detail,
 by API key or store slug, amounts by API version."""
 
 import pytest

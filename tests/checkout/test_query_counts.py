@@ -1,4 +1,4 @@
-"""Checkout costs a fixed, small number of SQL statements per request (issue 10: at most 12 for
+"""Checkout costs a fixed, small number of SQL statements per request (at most 12 for
 create-order), counted in steady state: the API key was used a moment ago, so no key-touch
 UPDATE. In tests the request's transaction is a savepoint (SAVEPOINT/RELEASE); on a server it is
 BEGIN/COMMIT: the same count either way."""

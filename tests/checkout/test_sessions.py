@@ -1,4 +1,4 @@
-"""checkout/create-session (SPEC 6.1, new-purchase mode): what a session freezes, who may set
+"""checkout/create-session (new-purchase mode): what a session freezes, who may set
 what, and the answers for every refusal."""
 
 from datetime import timedelta

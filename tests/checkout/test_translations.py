@@ -1,4 +1,4 @@
-"""The buyer-facing pages in the seven checkout languages (SPEC 11): every message that the hosted
+"""The buyer-facing pages in the seven checkout languages: every message that the hosted
 checkout, the test processor's pages, the legal pages, the buyer emails and the shared layout use
 is translated in each non-English catalog, with the same placeholders, and the page renders in the
 language asked for."""

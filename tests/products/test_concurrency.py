@@ -1,4 +1,4 @@
-"""Races on PostgreSQL (STYLE 4, 5): the product row lock numbers versions without gaps or
+"""Races on PostgreSQL: the product row lock numbers versions without gaps or
 duplicates, publish never points prod at another product's version, racing creates get their
 own slugs, and racing group publishes upsert one prod copy."""
 

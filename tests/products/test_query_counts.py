@@ -1,4 +1,4 @@
-"""Catalog writes cost a fixed, small number of queries (STYLE 5), whatever the size of the
+"""Catalog writes cost a fixed, small number of queries, whatever the size of the
 store, the number of currencies or the number of versions and group members.
 
 Every action starts with the same 4: API-key lookup, key touch, and the two savepoints (the

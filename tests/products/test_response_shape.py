@@ -1,5 +1,5 @@
 """What product and group actions answer: ``data.product`` with the
-SDK's fields plus the seeds' per-environment fields and the current ``version``, the same fields
+SDK's fields plus the per-environment fields and the current ``version``, the same fields
 directly under ``data``; groups answer ``data.group`` with the SDK's group entity."""
 
 import uuid
@@ -31,7 +31,7 @@ SDK_FIELDS = {
     "createdAt",
     "updatedAt",
 }
-SEED_FIELDS = {"testVersionId", "testStatus", "prodVersionId", "prodStatus", "version"}
+ENVIRONMENT_FIELDS = {"testVersionId", "testStatus", "prodVersionId", "prodStatus", "version"}
 VERSION_FIELDS = {
     "id",
     "productId",
@@ -80,7 +80,7 @@ def test_every_product_action_answers_the_product_under_data_product_and_flat(ap
         product = data["product"]
         flat = {k: v for k, v in data.items() if k != "product"}
         assert flat == product, action
-        required = SDK_FIELDS | SEED_FIELDS
+        required = SDK_FIELDS | ENVIRONMENT_FIELDS
         if prefix == SUBSCRIPTION:
             required |= {"billingPeriod"}
         assert required <= set(product), (action, required - set(product))
@@ -141,8 +141,8 @@ def test_the_version_object_describes_the_version_shown(api, store):
         assert data[field] == version[field], field
 
 
-def test_the_seed_example_fields_of_a_new_subscription_product(api, store):
-    """The subscription create example of the seeds, field for field."""
+def test_the_documented_fields_of_a_new_subscription_product(api, store):
+    """The documented subscription create example, field for field."""
     data = assert_ok(
         api.post(
             f"{SUBSCRIPTION}/create-product",

@@ -1,5 +1,5 @@
-"""The official, unmodified @waffo/pancake-ts 0.25.0 drives the catalog of a live Pancake server
-(CONTRACT 3.1 rows 8-19): one-time and subscription products through create, update, publish and
+"""The official, unmodified @waffo/pancake-ts 0.25.0 drives the catalog of a live Pancake server:
+one-time and subscription products through create, update, publish and
 status, a paid trial, and a product group through create, update, publish and delete. The script
 chains the ids the server answered, as integrating code does; Python then checks the collected
 answers and the rows."""

@@ -1,4 +1,4 @@
-"""The unmodified SDK creates checkout sessions on a live server (CONTRACT 3.1 row 21, A.21-A.24):
+"""The unmodified SDK creates checkout sessions on a live server:
 `checkout.createSession`, `checkout.anonymous.create` and `checkout.authenticated.create`; the
 page behind each returned URL opens."""
 

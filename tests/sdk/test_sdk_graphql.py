@@ -1,4 +1,4 @@
-"""The unmodified SDK's GraphQL calls against a live server (SPEC 10, CONTRACT 6): the merchant's
+"""The unmodified SDK's GraphQL calls against a live server: the merchant's
 ``client.graphql.query`` and the buyer's ``client.customer(token).graphql.query``, with variables
 declared ``ID!`` and ``String!``, a mutation refused, and an error answered without a throw."""
 

@@ -1,4 +1,4 @@
-"""The official, unmodified @waffo/pancake-ts 0.25.0 and our webhooks (SPEC 9, CONTRACT 7):
+"""The official, unmodified @waffo/pancake-ts 0.25.0 and our webhooks:
 `client.webhooks.add|update|remove` against a live server, then `verifyWebhook` on deliveries a
 receiver in this test captured: accepted with `{ publicKey }`, with `WAFFO_WEBHOOK_TEST_PUBLIC_KEY`
 and with the client's `webhookPublicKey` (`client.webhooks.verify`); a delivery retried an hour

@@ -1,4 +1,4 @@
-"""The dashboard in English, Chinese and Japanese (SPEC 13): language negotiation, the language
+"""The dashboard in English, Chinese and Japanese: language negotiation, the language
 switcher, translated pages, and catalogs that are complete and compiled."""
 
 from __future__ import annotations

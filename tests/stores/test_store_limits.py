@@ -1,4 +1,4 @@
-"""At most 20 live stores per owner; soft delete frees a slot and keeps the data (SPEC 4)."""
+"""At most 20 live stores per owner; soft delete frees a slot and keeps the data."""
 
 import threading
 

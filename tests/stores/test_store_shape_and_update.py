@@ -1,4 +1,4 @@
-"""The SDK's Store shape and store/update-store semantics (SPEC 4, CONTRACT 3.1 rows 2-4, 3.3)."""
+"""The SDK's Store shape and store/update-store semantics."""
 
 import re
 

@@ -1,21 +1,29 @@
-"""Fixtures: real RSA keys, merchants with API keys, and a client that signs like the SDK."""
+"""Fixtures shared by every folder: real RSA keys, merchants with API keys and a client that
+signs like the SDK, a store and its products, a signed-in owner of a dashboard store, and a
+webhook receiver. Helpers (no fixtures) are in tests/helpers.py and tests/factories.py."""
 
-import base64
-import hashlib
-import json
 import os
-import time
 
-import jwt
 import pytest
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
 from django.db import connection
-from django.test import Client
 
+from billing.webhooks import keys
 from pancake.api import ids
 from pancake.celery import app as celery_app
-from tests.factories import MembershipFactory, MerchantFactory, make_api_key, private_pem, rsa_key
+from products.services import product_create
+from stores import services as store_services
+from stores.models import Store
+from tests.factories import (
+    MembershipFactory,
+    MerchantFactory,
+    make_api_key,
+    rsa_key,
+)
+from tests.helpers import (
+    ApiClient,
+    Receiver,
+    mint_jwt,  # noqa: F401  (tests/graphql/test_endpoint.py imports it here)
+)
 
 _POOL: list = []
 
@@ -36,67 +44,6 @@ def key_pool():
 @pytest.fixture
 def rsa_private_key(key_pool):
     return key_pool[0]
-
-
-def sign_headers(
-    private_key, merchant_id: str, path: str, body: bytes, timestamp: int | None = None
-) -> dict:
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
-    canonical = f"POST\n{path}\n{ts}\n{digest}".encode()
-    signature = base64.b64encode(
-        private_key.sign(canonical, padding.PKCS1v15(), hashes.SHA256())
-    ).decode()
-    return {
-        "HTTP_X_MERCHANT_ID": merchant_id,
-        "HTTP_X_TIMESTAMP": ts,
-        "HTTP_X_SIGNATURE": signature,
-    }
-
-
-def mint_jwt(private_key, merchant_id: str, lifetime: int = 300, **extra) -> str:
-    now = int(time.time())
-    claims = {"sub": merchant_id, "iat": now, "exp": now + lifetime, **extra}
-    return jwt.encode(claims, private_pem(private_key), algorithm="RS256")
-
-
-class ApiClient:
-    """Calls actions the way the SDK does: POST JSON, signed with the merchant's private key."""
-
-    def __init__(self, merchant, private_key, client: Client | None = None):
-        self.merchant = merchant
-        self.private_key = private_key
-        self.client = client or Client()
-        self.merchant_id = ids.encode("MER", merchant.pk)
-
-    def raw(
-        self,
-        path: str,
-        body: bytes,
-        headers: dict | None = None,
-        sign_path: str | None = None,
-        **kw,
-    ):
-        h = sign_headers(
-            self.private_key, self.merchant_id, sign_path or path, body, kw.pop("timestamp", None)
-        )
-        h.update(headers or {})
-        return self.client.post(path, data=body, content_type="application/json", **h)
-
-    def post(self, action: str, payload: dict | None = None, headers: dict | None = None, **kw):
-        body = json.dumps(payload or {}).encode()
-        return self.raw(f"/v1/actions/{action}", body, headers, **kw)
-
-    def call(
-        self,
-        action: str,
-        payload: dict | None = None,
-        headers: dict | None = None,
-        expect: int = 200,
-    ):
-        response = self.post(action, payload, headers)
-        assert response.status_code == expect, response.content
-        return response.json()
 
 
 @pytest.fixture
@@ -129,8 +76,6 @@ def make_api(db, key_pool):
 @pytest.fixture
 def store(api):
     data = api.call("store/create-store", {"name": "My Store"})["data"]["store"]
-    from stores.models import Store
-
     return Store.objects.get(pk=ids.parse_id(data["id"], "STO"))
 
 
@@ -158,8 +103,48 @@ def require_postgres(db):
 def _fresh_webhook_keys():
     """Each test's database starts without webhook signing keys: forget the ones this process
     cached (a real server keeps its key for life)."""
-    from billing.webhooks import keys
-
     keys.forget_cached_keys()
     yield
     keys.forget_cached_keys()
+
+
+@pytest.fixture
+def book(store):
+    """A one-time product of ``store``, priced in EUR (100.00) and USD (29.00)."""
+    return product_create(
+        store=store,
+        kind="onetime",
+        name="E-Book",
+        prices={
+            "EUR": {"amount": 10000, "taxCategory": "saas"},
+            "USD": {"amount": 2900, "taxCategory": "saas"},
+        },
+    )
+
+
+@pytest.fixture
+def owner(db):
+    """A merchant signed in to the dashboard by ``owner_client``; owner of ``shop``."""
+    return MerchantFactory(email="owner@example.com")
+
+
+@pytest.fixture
+def shop(owner):
+    """The dashboard store of ``owner``, made as the onboarding page makes it."""
+    return store_services.store_create(
+        merchant=owner, name="Maple Shop", default_currency="EUR", country="DE"
+    )
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def receiver():
+    """A webhook receiver on 127.0.0.1 (``tests.helpers.Receiver``)."""
+    r = Receiver()
+    yield r
+    r.close()

@@ -18,8 +18,8 @@ from django.test import Client
 from pancake.api import ids
 from products.models import Product
 from stores.models import ApiKey, Merchant, Role, Store, StoreMembership
-from tests.conftest import sign_headers
 from tests.factories import MerchantFactory, make_api_key, private_pem, public_pem, rsa_key
+from tests.helpers import sign_headers
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent

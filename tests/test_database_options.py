@@ -11,7 +11,7 @@ from django.db import connection
 
 from pancake.api import prepared
 from stores.models import Store
-from tests.test_settings import ROOT, production_env
+from tests.helpers import ROOT, production_env
 
 NEVER = 2**31
 

@@ -12,7 +12,7 @@ from products.models import ProductVersion
 from products.services import product_create
 from stores.models import Store
 from stores.tasks import send_team_invite
-from tests.billing.test_order_emails import buy, deliver, pay, to
+from tests.helpers import buy, deliver, emails_to, pay
 
 HOSTILE = "Ac\x16me\r\nBcc: victim@example.com\n\u2028Shop\u202e"
 
@@ -92,9 +92,9 @@ def test_order_emails_for_names_with_control_characters_are_sent(
     deliver(pay(payment), django_capture_on_commit_callbacks)
 
     number = ids.encode("ORD", Order.objects.get().pk)
-    (receipt,) = to("buyer@example.com")
+    (receipt,) = emails_to("buyer@example.com")
     assert receipt.subject == f"[Test] Your My Store order {number}"
-    (notice,) = to("owner@example.com")
+    (notice,) = emails_to("owner@example.com")
     assert notice.subject == "[Test] New order: E- Book (€119.00) — My Store"
     assert set(EmailDelivery.objects.values_list("status", flat=True)) == {"sent"}
 

@@ -19,52 +19,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT, production_env
+
 BIN = Path(sys.executable).parent
-
-# Everything settings.py reads from the environment, so the runner's own values (a test
-# DATABASE_URL, CELERY_TASK_ALWAYS_EAGER=1, DEBUG…) never leak into the production process.
-SETTINGS_VARIABLES = {
-    "DJANGO_SETTINGS_MODULE",
-    "DEBUG",
-    "SECRET_KEY",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "BASE_URL",
-    "ALLOWED_HOSTS",
-    "CSRF_TRUSTED_ORIGINS",
-    "CELERY_TASK_ALWAYS_EAGER",
-    "EMAIL_HOST",
-    "EMAIL_BACKEND",
-    "SECURE_SSL_REDIRECT",
-    "SECURE_HSTS_SECONDS",
-    "SECURE_HSTS_PRELOAD",
-    "BEHIND_PROXY",
-    "MEDIA_ROOT",
-}
-
-
-def production_env(**overrides) -> dict:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in SETTINGS_VARIABLES and not k.startswith("PANCAKE_")
-    }
-    env.update(
-        PANCAKE_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(64),
-        DATABASE_URL=os.environ.get("DATABASE_URL")
-        or "postgres://pancake:secret@127.0.0.1:5432/pancake",
-        REDIS_URL=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
-        BASE_URL="https://pancake.example.com",
-        ALLOWED_HOSTS="pancake.example.com",
-    )
-    for name, value in overrides.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
 
 
 def manage(*args, env: dict, timeout: int = 120) -> subprocess.CompletedProcess:

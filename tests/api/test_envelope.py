@@ -15,7 +15,7 @@ from stores import api as store_actions
 from stores import services
 from stores.models import Store
 from tests.api.helpers import assert_error, assert_ok, body_of, short
-from tests.conftest import ApiClient
+from tests.helpers import ApiClient
 
 CREATE = "/v1/actions/store/create-store"
 

@@ -15,7 +15,7 @@ from pancake.models import IdempotencyKey
 from stores import services
 from stores.models import Store
 from tests.api.helpers import assert_error, assert_ok, short
-from tests.conftest import ApiClient
+from tests.helpers import ApiClient
 
 CREATE = "/v1/actions/store/create-store"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

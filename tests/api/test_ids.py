@@ -9,8 +9,8 @@ from pancake.api import ids
 from pancake.api.errors import InvalidInput
 from stores.models import BuyerSession, StoreMembership
 from tests.api.helpers import assert_error, assert_ok, id_forms, short
-from tests.conftest import sign_headers
 from tests.factories import MerchantFactory
+from tests.helpers import sign_headers
 
 # The SDK's published id pairs, every one.
 PAIRS = [

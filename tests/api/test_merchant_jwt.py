@@ -13,8 +13,8 @@ from pancake.api import buyer_tokens
 from pancake.models import IdempotencyKey
 from stores.models import ApiKey, Store
 from tests.api.helpers import assert_error, assert_ok
-from tests.conftest import mint_jwt
 from tests.factories import private_pem, public_pem
+from tests.helpers import mint_jwt
 
 CREATE = "/v1/actions/store/create-store"
 

@@ -19,8 +19,8 @@ from pancake.models import IdempotencyKey
 from stores import services
 from stores.models import ApiKey, Store
 from tests.api.helpers import assert_error, assert_ok
-from tests.conftest import ApiClient, sign_headers
 from tests.factories import MerchantFactory, make_api_key, public_pem, rsa_key
+from tests.helpers import ApiClient, sign_headers
 
 CREATE = "/v1/actions/store/create-store"
 

@@ -3,7 +3,7 @@ import pytest
 from billing.providers import test_processor
 from pancake.api import ids
 from pancake.celery import app as celery_app
-from tests.billing.helpers import Receiver, use_broker
+from tests.billing.helpers import use_broker
 
 
 @pytest.fixture(autouse=True)
@@ -16,14 +16,6 @@ def _no_leftover_faults():
 @pytest.fixture
 def processor(db):
     return test_processor.TestProcessor()
-
-
-@pytest.fixture
-def receiver():
-    """A webhook receiver on 127.0.0.1 (``tests.billing.helpers.Receiver``)."""
-    r = Receiver()
-    yield r
-    r.close()
 
 
 @pytest.fixture

@@ -1,13 +1,11 @@
-"""Helpers of the webhook tests: a receiver on 127.0.0.1, the SDK's signature check, adding an
-endpoint through the SDK's action, emitting events, and pointing this process's Celery app at
-another broker."""
+"""Helpers of the webhook tests: the SDK's signature check, adding an endpoint through the SDK's
+action, emitting events, and pointing this process's Celery app at another broker. The receiver
+on 127.0.0.1 is ``tests.helpers.Receiver`` (the ``receiver`` fixture)."""
 
 from __future__ import annotations
 
 import base64
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -16,39 +14,6 @@ from django.db import transaction
 from billing.webhooks import fanout, keys
 from pancake.celery import app as celery_app
 from pancake.outbox import emit
-
-
-class Receiver:
-    """A webhook receiver: records every POST, answers the queued status codes (then 200)."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.statuses: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode()
-                receiver.requests.append(
-                    {"headers": dict(self.headers), "body": body, "path": self.path}
-                )
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.end_headers()
-                self.wfile.write(b"ok" if status < 300 else b"nope " * 400)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def add_webhook(api, store_id, url, **body):

@@ -11,8 +11,6 @@ from django.utils import translation
 
 from billing import emails
 from billing import services as billing_services
-from billing.models import Payment
-from billing.providers import test_processor
 from billing.tasks import send_order_emails
 from checkout.models import Order
 from pancake import outbox
@@ -21,29 +19,14 @@ from pancake.models import EmailDelivery, OutboxEvent
 from products.services import product_create
 from stores.models import MembershipStatus, Role
 from tests.factories import MerchantFactory
+from tests.helpers import CARD, buy, deliver, emails_to, pay
 
-US = {"country": "US", "isBusiness": False, "state": "TX", "postcode": "73301"}
-DE = {"country": "DE", "isBusiness": False}
 DE_BUSINESS = {
     "country": "DE",
     "isBusiness": True,
     "businessName": "Example GmbH",
     "taxId": "DE136695976",
 }
-CARD = "4242424242424242"
-
-
-@pytest.fixture
-def book(store):
-    return product_create(
-        store=store,
-        kind="onetime",
-        name="E-Book",
-        prices={
-            "EUR": {"amount": 10000, "taxCategory": "saas"},
-            "USD": {"amount": 2900, "taxCategory": "saas"},
-        },
-    )
 
 
 @pytest.fixture
@@ -52,40 +35,6 @@ def plan(store):
         store=store, kind="subscription", name="Pro", billing_period="monthly",
         prices={"EUR": {"amount": 999, "taxCategory": "saas"}}, metadata={"trialDays": 7},
     )  # fmt: skip
-
-
-def buy(api, product, *, currency="EUR", billing=DE, session=None, subscription=False):
-    """Create a session and its order through the API; return the pending payment."""
-    body = {"productId": ids.encode("PROD", product.pk), "currency": currency, **(session or {})}
-    session_id = api.call("checkout/create-session", body)["data"]["sessionId"]
-    path = "subscription-order/create-order" if subscription else "onetime-order/create-order"
-    api.call(path, {"checkoutSessionId": session_id, "billingDetail": billing,
-                    "buyerEmail": "buyer@example.com"})  # fmt: skip
-    return Payment.objects.get(order__session_id=session_id)
-
-
-def pay(payment, number=CARD):
-    return test_processor.submit_card(
-        provider_payment_id=payment.provider_payment_id,
-        number=number,
-        exp_month=12,
-        exp_year=2040,
-        cvc="123",
-        name="Ada",
-    ).notification
-
-
-def deliver(notification, capture):
-    """The provider's notification, applied as the webhook view applies it, with the commit's
-    callbacks (the email task, eager in tests) run."""
-    with capture(execute=True):
-        billing_services.test_processor_notification_receive(
-            headers=dict(notification.headers), body=notification.body
-        )
-
-
-def to(address):
-    return [m for m in mail.outbox if m.to == [address]]
 
 
 def html_of(message):
@@ -101,7 +50,7 @@ def test_a_paid_one_time_order_sends_the_buyer_a_receipt_and_the_owner_a_notice(
     order = Order.objects.get()
     number = ids.encode("ORD", order.pk)
     assert len(mail.outbox) == 2
-    (receipt,) = to("buyer@example.com")
+    (receipt,) = emails_to("buyer@example.com")
     assert receipt.subject == f"[Test] Your My Store order {number}"
     for body in (receipt.body, html_of(receipt)):
         assert "E-Book" in body and number in body
@@ -112,7 +61,7 @@ def test_a_paid_one_time_order_sends_the_buyer_a_receipt_and_the_owner_a_notice(
         assert "reverse charged" not in body
     assert "Test Mode - No real charges will be made" in receipt.body
 
-    (notice,) = to("owner@example.com")
+    (notice,) = emails_to("owner@example.com")
     assert notice.subject == "[Test] New order: E-Book (€119.00) — My Store"
     assert "buyer@example.com" in notice.body and number in notice.body
     assert "€119.00" in notice.body and "Visa •••• 4242" in notice.body
@@ -130,7 +79,7 @@ def test_a_business_receipt_shows_the_business_its_tax_id_and_the_reverse_charge
     api, book, django_capture_on_commit_callbacks
 ):
     deliver(pay(buy(api, book, billing=DE_BUSINESS)), django_capture_on_commit_callbacks)
-    (receipt,) = to("buyer@example.com")
+    (receipt,) = emails_to("buyer@example.com")
     for body in (receipt.body, html_of(receipt)):
         assert "Example GmbH" in body and "DE136695976" in body
         assert "VAT reverse charged: the customer accounts for the VAT" in body
@@ -145,7 +94,7 @@ def test_a_trial_subscription_sends_the_subscription_confirmation_with_its_trial
 
     order = Order.objects.get()
     assert order.status == "trialing"
-    (confirmation,) = to("buyer@example.com")
+    (confirmation,) = emails_to("buyer@example.com")
     assert confirmation.subject == "[Test] Your subscription to My Store is confirmed"
     first_charge = (order.completed_at + timedelta(days=7)).date()
     for body in (confirmation.body, html_of(confirmation)):
@@ -155,7 +104,7 @@ def test_a_trial_subscription_sends_the_subscription_confirmation_with_its_trial
         assert f"{first_charge:%B} {first_charge.day}, {first_charge.year}" in body
         assert "€0.00" in body  # charged today
 
-    (notice,) = to("owner@example.com")
+    (notice,) = emails_to("owner@example.com")
     assert notice.subject.startswith("[Test] New subscription: Pro")
     assert EmailDelivery.objects.filter(event_type="subscription.activated").count() == 2
 
@@ -168,7 +117,7 @@ def test_a_paid_trial_names_its_price(api, store, django_capture_on_commit_callb
     )  # fmt: skip
     payment = buy(api, paid_trial, session={"withTrial": True}, subscription=True)
     deliver(pay(payment), django_capture_on_commit_callbacks)
-    (confirmation,) = to("buyer@example.com")
+    (confirmation,) = emails_to("buyer@example.com")
     assert "14-day trial for €1.00, cancel anytime" in confirmation.body
     assert "Yearly" in confirmation.body and "Charged today: €1.00" in confirmation.body
 
@@ -177,7 +126,7 @@ def test_a_subscription_without_trial_says_what_was_charged_today(
     api, plan, django_capture_on_commit_callbacks
 ):
     deliver(pay(buy(api, plan, subscription=True)), django_capture_on_commit_callbacks)
-    (confirmation,) = to("buyer@example.com")
+    (confirmation,) = emails_to("buyer@example.com")
     assert "trial" not in confirmation.body and "First charge" not in confirmation.body
     assert "Charged today: €11.89" in confirmation.body
     assert "Cancel anytime." in confirmation.body
@@ -251,7 +200,7 @@ def test_owners_and_active_admins_are_notified_not_members_or_invitees(
     deliver(pay(buy(api, book)), django_capture_on_commit_callbacks)
     merchants = sorted(m.to[0] for m in mail.outbox if m.subject.startswith("[Test] New order"))
     assert merchants == ["admin@example.com", "owner@example.com"]
-    assert not to("member@example.com") and not to("invited@example.com")
+    assert not emails_to("member@example.com") and not emails_to("invited@example.com")
 
 
 def test_no_card_number_and_nothing_loaded_from_another_host(
@@ -274,7 +223,7 @@ def test_the_buyers_email_is_in_the_checkout_language_and_the_merchants_in_engli
 ):
     payment = buy(api, plan, session={"language": "ja-JP", "withTrial": True}, subscription=True)
     deliver(pay(payment), django_capture_on_commit_callbacks)
-    (confirmation,) = to("buyer@example.com")
+    (confirmation,) = emails_to("buyer@example.com")
     # Strings the Japanese catalog already translates, and Babel's Japanese date.
     assert confirmation.subject.startswith("[テスト] ")
     for body in (confirmation.body, html_of(confirmation)):
@@ -283,7 +232,7 @@ def test_the_buyers_email_is_in_the_checkout_language_and_the_merchants_in_engli
         assert "このご注文は" in body and "毎月" in body
         assert "Test Mode - No real charges will be made" not in body
         assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日", body)
-    (notice,) = to("owner@example.com")
+    (notice,) = emails_to("owner@example.com")
     assert notice.subject.startswith("[Test] New subscription: Pro")
     assert "Monthly" in notice.body and not re.search(r"[\u3040-\u30ff]", notice.body)
 
@@ -304,9 +253,9 @@ def test_german_checkout_renders_under_german(
     deliver(pay(buy(api, book, session={"language": "de"})), django_capture_on_commit_callbacks)
     assert ("emails/order_confirmation.txt", "de") in seen
     assert ("emails/merchant_new_order.txt", "en") in seen
-    (receipt,) = to("buyer@example.com")
+    (receipt,) = emails_to("buyer@example.com")
     assert "119,00\xa0€" in receipt.body
-    (notice,) = to("owner@example.com")
+    (notice,) = emails_to("owner@example.com")
     assert "€119.00" in notice.body
 
 

@@ -14,7 +14,7 @@ from billing.providers import test_processor
 from checkout.models import Order
 from pancake.api import ids
 from products.services import product_create
-from tests.conftest import ApiClient
+from tests.helpers import ApiClient
 
 US = {"country": "US", "isBusiness": False, "state": "TX", "postcode": "73301"}
 

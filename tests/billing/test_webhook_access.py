@@ -27,16 +27,6 @@ def _actor(merchant):
 
 
 @pytest.fixture
-def owner(db):
-    return MerchantFactory(email="owner@example.com")
-
-
-@pytest.fixture
-def shop(owner):
-    return store_services.store_create(merchant=owner, name="Maple Shop")
-
-
-@pytest.fixture
 def endpoint(owner, shop):
     return endpoints.endpoint_add(
         actor=_actor(owner),

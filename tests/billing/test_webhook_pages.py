@@ -30,24 +30,6 @@ pytestmark = pytest.mark.django_db
 HOOK = "https://hooks.example.com/pancake"
 
 
-@pytest.fixture
-def owner(db):
-    return MerchantFactory(email="owner@example.com")
-
-
-@pytest.fixture
-def shop(owner):
-    return services.store_create(
-        merchant=owner, name="Maple Shop", default_currency="EUR", country="DE"
-    )
-
-
-@pytest.fixture
-def owner_client(client, owner):
-    client.force_login(owner)
-    return client
-
-
 def _url(name, store, *args):
     return reverse(f"dashboard:{name}", args=[store.pk, *args])
 

@@ -28,7 +28,8 @@ from pancake.api.actor import merchant_actor
 from pancake.api.errors import InvalidInput
 from pancake.models import OutboxEvent
 from pancake.outbox import emit
-from tests.billing.helpers import Receiver, add_webhook, fire, verify
+from tests.billing.helpers import add_webhook, fire, verify
+from tests.helpers import Receiver
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from playwright.sync_api import sync_playwright
+
+from tests.browser.helpers import PHONE
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-PHONE = {"width": 390, "height": 844}
 
 
 def _require_chromium() -> None:
@@ -30,8 +32,6 @@ def _require_chromium() -> None:
 @pytest.fixture(scope="module")
 def browser():
     _require_chromium()
-    from playwright.sync_api import sync_playwright
-
     # Only while Playwright's loop runs: a session-wide setting would leak into subprocesses
     # of other tests (``check --deploy`` warns about it).
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")

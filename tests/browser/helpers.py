@@ -1,4 +1,5 @@
-"""Helpers of the browser tests: the links the dashboard emails, and signing in through them."""
+"""Helpers of the browser tests: the phone-size viewport pages open in, the links the dashboard
+emails, and signing in through them."""
 
 import re
 
@@ -6,6 +7,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 MAGIC = r"http://[^\s]+/login/magic/[^/\s]+/"
+PHONE = {"width": 390, "height": 844}
 
 
 def emailed_link(pattern: str, to: str) -> str:

@@ -23,9 +23,9 @@ from pancake.api import ids
 from products.periods import add_periods
 from products.services import product_create
 from stores.models import Store
-from tests.browser.conftest import PHONE
-from tests.conftest import ApiClient
+from tests.browser.helpers import PHONE
 from tests.factories import MerchantFactory, make_api_key
+from tests.helpers import ApiClient
 
 pytestmark = pytest.mark.browser
 

@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 from checkout.models import CheckoutSession
 from pancake.api import ids
 from products.services import product_create
-from tests.conftest import ApiClient
 from tests.factories import MerchantFactory, make_api_key
+from tests.helpers import ApiClient
 
 pytestmark = pytest.mark.browser
 

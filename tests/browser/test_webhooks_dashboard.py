@@ -11,15 +11,8 @@ from billing.models import WebhookDelivery, WebhookEndpoint
 from billing.webhooks import keys
 from stores import services
 from stores.models import Merchant
-from tests.billing.helpers import Receiver, verify
+from tests.billing.helpers import verify
 from tests.browser.helpers import sign_in
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
 
 
 @pytest.mark.browser

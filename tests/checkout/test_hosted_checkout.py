@@ -33,19 +33,6 @@ def _no_faults():
 
 
 @pytest.fixture
-def book(store):
-    return product_create(
-        store=store,
-        kind="onetime",
-        name="E-Book",
-        prices={
-            "USD": {"amount": 2900, "taxCategory": "saas"},
-            "EUR": {"amount": 10000, "taxCategory": "saas"},
-        },
-    )
-
-
-@pytest.fixture
 def plan(store):
     return product_create(
         store=store,

@@ -13,23 +13,10 @@ from billing.providers import test_processor
 from checkout.models import CheckoutSession, Order
 from pancake.api import ids
 from products.services import product_create
-from tests.conftest import ApiClient
+from tests.helpers import ApiClient
 
 US = {"country": "US", "isBusiness": False, "state": "TX", "postcode": "73301"}
 DE = {"country": "DE", "isBusiness": False}
-
-
-@pytest.fixture
-def book(store):
-    return product_create(
-        store=store,
-        kind="onetime",
-        name="E-Book",
-        prices={
-            "EUR": {"amount": 10000, "taxCategory": "saas"},
-            "USD": {"amount": 2900, "taxCategory": "saas"},
-        },
-    )
 
 
 @pytest.fixture

@@ -9,19 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from checkout.models import Order
 from pancake.api import ids
-from products.services import product_create
 
 US = {"country": "US", "isBusiness": False, "state": "TX", "postcode": "73301"}
-
-
-@pytest.fixture
-def book(store):
-    return product_create(
-        store=store,
-        kind="onetime",
-        name="E-Book",
-        prices={"USD": {"amount": 2900, "taxCategory": "saas"}},
-    )
 
 
 def _session(api, book) -> str:

@@ -11,8 +11,8 @@ from checkout.models import CheckoutSession
 from pancake.api import ids
 from products.models import ProductVersion
 from products.services import product_create, product_update
-from tests.conftest import ApiClient
 from tests.factories import make_api_key
+from tests.helpers import ApiClient
 
 PRICES = {
     "USD": {"amount": 2900, "taxCategory": "ebook"},

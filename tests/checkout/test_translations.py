@@ -15,7 +15,6 @@ from django.utils.html import escape
 from checkout import languages
 from checkout.models import CheckoutSession
 from pancake.api import ids
-from products.services import product_create
 
 # Checkout language -> locale/ directory, and the Plural-Forms each catalog must declare.
 CATALOGS = {
@@ -125,16 +124,6 @@ def test_every_buyer_facing_message_is_translated(code, english_messages):
 
 
 # --- the page in each language -------------------------------------------------------------------
-
-
-@pytest.fixture
-def book(store):
-    return product_create(
-        store=store,
-        kind="onetime",
-        name="E-Book",
-        prices={"USD": {"amount": 2900, "taxCategory": "saas"}},
-    )
 
 
 def _translation(code: str, msgid: str) -> str:

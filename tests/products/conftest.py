@@ -3,8 +3,8 @@ a second store owned by someone else."""
 
 import pytest
 
-from tests.conftest import ApiClient
 from tests.factories import make_api_key
+from tests.helpers import ApiClient
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.test import Client
 
 from products.models import Product, ProductGroup, ProductVersion
 from tests.api.helpers import short
-from tests.conftest import ApiClient
+from tests.helpers import ApiClient
 from tests.products.helpers import (
     GROUP,
     ONETIME,

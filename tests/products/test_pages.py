@@ -29,21 +29,11 @@ USD_ROW = {
 
 
 @pytest.fixture
-def owner(db):
-    return MerchantFactory(email="owner@example.com")
-
-
-@pytest.fixture
 def shop(owner):
+    """The owner's store, in USD and the US (the catalog's prices are in dollars)."""
     return store_services.store_create(
         merchant=owner, name="Maple Shop", default_currency="USD", country="US"
     )
-
-
-@pytest.fixture
-def owner_client(client, owner):
-    client.force_login(owner)
-    return client
 
 
 def _url(name, store, *args):

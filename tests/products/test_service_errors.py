@@ -13,8 +13,8 @@ from products.forms import GroupForm, ProductForm
 from products.models import Product
 from stores import services as store_services
 from tests.factories import MerchantFactory
+from tests.products.cases import CASES
 from tests.products.helpers import SUBSCRIPTION, product_body
-from tests.products.test_validation import CASES
 
 # The API field a refusal names, where it is not the one the message leads with.
 FIELD_OF_MESSAGE = {

@@ -13,21 +13,9 @@ import pytest
 from pancake.api import ids
 from products.models import Product, ProductGroup, ProductGroupMembership
 from stores.models import Store
-from tests.factories import MerchantFactory, make_api_key, rsa_key
-from tests.sdk.test_sdk_interop import SDK_ERROR_LAYERS, run_sdk, sdk_env
+from tests.sdk.helpers import SDK_ERROR_LAYERS, run_sdk, sdk_env
 
 pytestmark = [pytest.mark.sdk, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _node_available():
-    import os
-    import shutil
-
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        if os.environ.get("CI"):
-            pytest.fail("SDK interop tests need Node.js and npm")
-        pytest.skip("SDK interop tests need Node.js and npm")
 
 
 CATALOG = """
@@ -122,14 +110,6 @@ out.groupGone = await failure(() =>
   client.subscriptionProductGroups.update({ id: group.id, name: "x" }),
 );
 """
-
-
-@pytest.fixture
-def merchant_key(live_server):
-    merchant = MerchantFactory(email="catalog@example.com")
-    key = rsa_key()
-    make_api_key(merchant, key, environment="test", api_version="2026-09-23")
-    return merchant, key
 
 
 def _product(short_id: str) -> Product:

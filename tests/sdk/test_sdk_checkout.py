@@ -12,7 +12,7 @@ from products.services import product_create
 from stores.models import BuyerSession
 from stores.services import store_create
 from tests.factories import MerchantFactory, make_api_key, rsa_key
-from tests.sdk.test_sdk_interop import run_sdk, sdk_env
+from tests.sdk.helpers import run_sdk, sdk_env
 
 pytestmark = [pytest.mark.sdk, pytest.mark.django_db(transaction=True)]
 

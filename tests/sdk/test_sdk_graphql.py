@@ -8,7 +8,7 @@ from pancake.api import ids
 from stores.models import Role
 from tests.factories import MembershipFactory, StoreFactory
 from tests.graphql import seed
-from tests.sdk.test_sdk_interop import merchant_key, run_sdk, sdk_env  # noqa: F401
+from tests.sdk.helpers import run_sdk, sdk_env
 
 pytestmark = [pytest.mark.sdk, pytest.mark.django_db(transaction=True)]
 
@@ -43,7 +43,7 @@ out.buyerPayments = await buyer.graphql.query({
 """
 
 
-def test_sdk_graphql_queries_as_merchant_and_buyer(live_server, merchant_key):  # noqa: F811
+def test_sdk_graphql_queries_as_merchant_and_buyer(live_server, merchant_key):
     merchant, key = merchant_key
     store = StoreFactory(name="GraphQL Store")
     MembershipFactory(store=store, merchant=merchant, role=Role.OWNER)

@@ -8,90 +8,17 @@ chain. The script prints what it collected as one JSON line; we assert on it and
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 
 import pytest
 from django.core.management import call_command
 
 from pancake.api import ids
 from stores.models import BuyerSession, Merchant, Role, Store, StoreMembership
-from tests.factories import MerchantFactory, make_api_key, private_pem, rsa_key
-from tests.node_sdk import run_node
+from tests.factories import MerchantFactory, make_api_key, rsa_key
+from tests.sdk.helpers import SDK_ERROR_LAYERS, run_sdk, sdk_env
 
 pytestmark = [pytest.mark.sdk, pytest.mark.django_db(transaction=True)]
-
-SDK_ERROR_LAYERS = {"gateway", "user", "store", "product", "order", "ticket", "graphql", "resource"}
-
-# Shared by every script: a client from the environment, and a helper that turns a rejected
-# call into plain data (WaffoPancakeError keeps the server's status and errors[]).
-PRELUDE = """
-import { WaffoPancake, WaffoPancakeError } from "@waffo/pancake-ts";
-
-const client = new WaffoPancake({
-  merchantId: process.env.PANCAKE_MERCHANT_ID,
-  privateKey: process.env.PANCAKE_PRIVATE_KEY,
-  baseUrl: process.env.PANCAKE_BASE_URL,
-});
-
-async function failure(call) {
-  try {
-    const value = await call();
-    return { rejected: false, value };
-  } catch (e) {
-    return {
-      rejected: true,
-      isWaffoPancakeError: e instanceof WaffoPancakeError,
-      name: e.name,
-      message: e.message,
-      status: e.status,
-      errors: e.errors,
-    };
-  }
-}
-
-async function main(body) {
-  const out = {};
-  try {
-    await body(out);
-  } catch (e) {
-    out.fatal = { name: e.name, message: e.message, status: e.status, errors: e.errors };
-  }
-  console.log(JSON.stringify(out));
-}
-"""
-
-
-@pytest.fixture(autouse=True)
-def _node_available():
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        if os.environ.get("CI"):
-            pytest.fail("SDK interop tests need Node.js and npm")
-        pytest.skip("SDK interop tests need Node.js and npm")
-
-
-def sdk_env(merchant, key, live_server) -> dict:
-    return {
-        "PANCAKE_MERCHANT_ID": ids.encode("MER", merchant.pk),
-        "PANCAKE_PRIVATE_KEY": private_pem(key),
-        "PANCAKE_BASE_URL": live_server.url,
-    }
-
-
-def run_sdk(body: str, env: dict) -> dict:
-    result = run_node(PRELUDE + f"\nawait main(async (out) => {{\n{body}\n}});\n", env)
-    assert "fatal" not in result, result["fatal"]
-    return result
-
-
-@pytest.fixture
-def merchant_key(live_server):
-    merchant = MerchantFactory(email="integrator@example.com")
-    key = rsa_key()
-    make_api_key(merchant, key, environment="test", api_version="2026-09-23")
-    return merchant, key
-
 
 STORE_LIFECYCLE = """
 const { store } = await client.stores.create({ name: "Interop Store" });

@@ -20,9 +20,9 @@ from billing.models import WebhookDelivery, WebhookEndpoint
 from billing.webhooks import keys, sweep
 from pancake.api import ids
 from stores.services import store_create
-from tests.billing.helpers import Receiver, fire
+from tests.billing.helpers import fire
 from tests.factories import MerchantFactory, make_api_key, rsa_key
-from tests.sdk.test_sdk_interop import run_sdk, sdk_env
+from tests.sdk.helpers import run_sdk, sdk_env
 
 pytestmark = [pytest.mark.sdk, pytest.mark.django_db(transaction=True)]
 
@@ -92,13 +92,6 @@ out.removedAgain = await failure(() => client.webhooks.remove({ id: process.env.
 WEBHOOK_KEYS = {
     "id", "storeId", "channel", "url", "events", "testMode", "secret", "createdAt", "updatedAt",
 }  # fmt: skip
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
 
 
 def captured(request: dict) -> dict:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.api.helpers import short
-from tests.conftest import ApiClient
+from tests.helpers import ApiClient
 
 
 @dataclass

@@ -32,24 +32,6 @@ def _fresh_rate_limits():
     cache.clear()
 
 
-@pytest.fixture
-def owner(db):
-    return MerchantFactory(email="owner@example.com")
-
-
-@pytest.fixture
-def shop(owner):
-    return services.store_create(
-        merchant=owner, name="Maple Shop", default_currency="EUR", country="DE"
-    )
-
-
-@pytest.fixture
-def owner_client(client, owner):
-    client.force_login(owner)
-    return client
-
-
 def _login_as(client, merchant):
     client.force_login(merchant)
     return client

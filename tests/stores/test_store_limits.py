@@ -10,7 +10,7 @@ from django.utils import timezone
 from stores import services
 from stores.models import Store, StoreMembership
 from tests.api.helpers import assert_error, assert_ok, short
-from tests.conftest import ApiClient
+from tests.helpers import ApiClient
 
 LIMIT_MESSAGE = "Store limit reached: a merchant can own at most 20 stores"
 

@@ -10,12 +10,12 @@ from django.db import connection
 from billing.webhooks import keys
 from pancake.api import ids
 from pancake.celery import app as celery_app
-from products.services import product_create
 from stores import services as store_services
 from stores.models import Store
 from tests.factories import (
     MembershipFactory,
     MerchantFactory,
+    ProductFactory,
     make_api_key,
     rsa_key,
 )
@@ -111,10 +111,8 @@ def _fresh_webhook_keys():
 @pytest.fixture
 def book(store):
     """A one-time product of ``store``, priced in EUR (100.00) and USD (29.00)."""
-    return product_create(
+    return ProductFactory(
         store=store,
-        kind="onetime",
-        name="E-Book",
         prices={
             "EUR": {"amount": 10000, "taxCategory": "saas"},
             "USD": {"amount": 2900, "taxCategory": "saas"},

@@ -9,9 +9,9 @@ from pancake.api import ids
 from pancake.models import EmailDelivery
 from pancake.text import header_text
 from products.models import ProductVersion
-from products.services import product_create
 from stores.models import Store
 from stores.tasks import send_team_invite
+from tests.factories import ProductFactory
 from tests.helpers import buy, deliver, emails_to, pay
 
 HOSTILE = "Ac\x16me\r\nBcc: victim@example.com\n\u2028Shop\u202e"
@@ -100,9 +100,4 @@ def test_order_emails_for_names_with_control_characters_are_sent(
 
 
 def _product(store):
-    return product_create(
-        store=store,
-        kind="onetime",
-        name="E-Book",
-        prices={"EUR": {"amount": 10000, "taxCategory": "saas"}},
-    )
+    return ProductFactory(store=store, prices={"EUR": {"amount": 10000, "taxCategory": "saas"}})

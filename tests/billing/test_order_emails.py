@@ -16,9 +16,8 @@ from checkout.models import Order
 from pancake import outbox
 from pancake.api import ids
 from pancake.models import EmailDelivery, OutboxEvent
-from products.services import product_create
 from stores.models import MembershipStatus, Role
-from tests.factories import MerchantFactory
+from tests.factories import MerchantFactory, ProductFactory
 from tests.helpers import CARD, buy, deliver, emails_to, pay
 
 DE_BUSINESS = {
@@ -31,10 +30,12 @@ DE_BUSINESS = {
 
 @pytest.fixture
 def plan(store):
-    return product_create(
-        store=store, kind="subscription", name="Pro", billing_period="monthly",
-        prices={"EUR": {"amount": 999, "taxCategory": "saas"}}, metadata={"trialDays": 7},
-    )  # fmt: skip
+    return ProductFactory(
+        store=store,
+        trial=True,
+        name="Pro",
+        prices={"EUR": {"amount": 999, "taxCategory": "saas"}},
+    )
 
 
 def html_of(message):
@@ -110,11 +111,14 @@ def test_a_trial_subscription_sends_the_subscription_confirmation_with_its_trial
 
 
 def test_a_paid_trial_names_its_price(api, store, django_capture_on_commit_callbacks):
-    paid_trial = product_create(
-        store=store, kind="subscription", name="Pro", billing_period="yearly",
+    paid_trial = ProductFactory(
+        store=store,
+        subscription=True,
+        name="Pro",
+        billing_period="yearly",
         prices={"EUR": {"amount": 9900, "taxCategory": "saas", "trialAmount": 100}},
         metadata={"trialDays": 14},
-    )  # fmt: skip
+    )
     payment = buy(api, paid_trial, session={"withTrial": True}, subscription=True)
     deliver(pay(payment), django_capture_on_commit_callbacks)
     (confirmation,) = emails_to("buyer@example.com")

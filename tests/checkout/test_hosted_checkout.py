@@ -17,8 +17,8 @@ from billing.providers import test_processor
 from checkout.models import CheckoutSession, Order
 from pancake.api import ids
 from products.periods import add_periods
-from products.services import product_create
 from stores.dashboard import CONTENT_SECURITY_POLICY
+from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -34,11 +34,10 @@ def _no_faults():
 
 @pytest.fixture
 def plan(store):
-    return product_create(
+    return ProductFactory(
         store=store,
-        kind="subscription",
+        subscription=True,
         name="Pro",
-        billing_period="monthly",
         prices={"USD": {"amount": 1000, "taxCategory": "saas"}},
         metadata={"trialDays": 14},
     )

@@ -13,6 +13,7 @@ from billing.providers import test_processor
 from checkout.models import CheckoutSession, Order
 from pancake.api import ids
 from products.services import product_create
+from tests.factories import ProductFactory
 from tests.helpers import ApiClient
 
 US = {"country": "US", "isBusiness": False, "state": "TX", "postcode": "73301"}
@@ -21,10 +22,7 @@ DE = {"country": "DE", "isBusiness": False}
 
 @pytest.fixture
 def plan(store):
-    return product_create(
-        store=store, kind="subscription", name="Pro", billing_period="monthly",
-        prices={"USD": {"amount": 999, "taxCategory": "saas"}}, metadata={"trialDays": 7},
-    )  # fmt: skip
+    return ProductFactory(store=store, trial=True, name="Pro")
 
 
 def new_session(api, product, currency="USD", **body) -> str:

@@ -6,8 +6,7 @@ import pytest
 
 from pancake.api import ids
 from stores.models import Role
-from tests.factories import MembershipFactory, StoreFactory
-from tests.graphql import seed
+from tests.factories import MembershipFactory, OrderFactory, ProductFactory, StoreFactory
 from tests.sdk.helpers import run_sdk, sdk_env
 
 pytestmark = [pytest.mark.sdk, pytest.mark.django_db(transaction=True)]
@@ -47,9 +46,9 @@ def test_sdk_graphql_queries_as_merchant_and_buyer(live_server, merchant_key):
     merchant, key = merchant_key
     store = StoreFactory(name="GraphQL Store")
     MembershipFactory(store=store, merchant=merchant, role=Role.OWNER)
-    book = seed.onetime(store)
-    ann = seed.orders(store, book, 2, email="ann@example.com")
-    seed.orders(store, book, 1, email="bob@example.com")
+    book = ProductFactory(store=store)
+    ann = OrderFactory.create_batch(2, product=book, paid=True, buyer_email="ann@example.com")
+    OrderFactory(product=book, paid=True, buyer_email="bob@example.com")
     env = {**sdk_env(merchant, key, live_server), "STORE_ID": ids.encode("STO", store.pk)}
     out = run_sdk(SCRIPT, env)
 

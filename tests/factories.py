@@ -87,9 +87,9 @@ def make_api_key(
 # Rows as the services write them: products through ``product_create``; sessions, orders and
 # payments with the values ``session_create``, ``order_create`` and ``payment_start`` derive
 # (the frozen price, tax from the tax engine, the first charge of a trial), and the paid states
-# ``order_mark_paid`` and a provider's success notification leave. They are written directly, so
-# a test can make hundreds cheaply; tests/test_factories.py compares them with rows made through
-# the API.
+# ``order_mark_paid`` and a provider's success notification leave. Sessions, orders and payments
+# are written directly: ``build_batch`` them and ``bulk_create`` each table for hundreds of rows.
+# tests/test_factories.py compares them with rows made through the API.
 
 US_BUYER = {"country": "US", "isBusiness": False, "state": "TX", "postcode": "73301"}
 TEST_CARD = {"type": "card", "brand": "visa", "last4": "4242", "expMonth": 12, "expYear": 2040}

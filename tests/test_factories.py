@@ -151,3 +151,15 @@ def test_a_factory_paid_order_shows_in_graphql_and_on_its_checkout_page(api, sto
     assert ids.encode("ORD", order.pk) in html
     assert "Visa ending in 4242" in html
     assert Payment.objects.count() == 1
+
+
+def test_built_rows_go_in_by_bulk_create(store):
+    """Hundreds of orders for a list or a query count: build, then bulk_create each table."""
+    book = ProductFactory(store=store)
+    orders = OrderFactory.build_batch(50, product=book, paid=True)
+    payments = [PaymentFactory.build(order=order, paid=True) for order in orders]
+    CheckoutSession.objects.bulk_create([order.session for order in orders])
+    Order.objects.bulk_create(orders)
+    Payment.objects.bulk_create(payments)
+    assert Order.objects.filter(store=store, status="completed").count() == 50
+    assert Payment.objects.filter(status="succeeded", amount=orders[0].total).count() == 50

@@ -1,4 +1,4 @@
-"""Webhook endpoint actions ([docs/webhooks.md](../docs/webhooks.md)): the SDK's ``webhooks.add``,
+"""Webhook endpoint actions (docs/webhooks.md): the SDK's ``webhooks.add``,
 ``webhooks.update`` and ``webhooks.remove``, answering ``{webhook: StoreWebhook}``."""
 
 from rest_framework import serializers

@@ -1,5 +1,5 @@
-"""Checkout actions: sessions (create, expire), the tax preview and order creation
-([docs/products-and-checkout.md](../docs/products-and-checkout.md))."""
+"""Checkout actions: sessions (create, expire), the tax preview, and orders (create one-time and
+subscription orders, cancel a one-time order); docs/products-and-checkout.md."""
 
 from rest_framework import serializers
 

@@ -1,5 +1,5 @@
 """Store, team and session-token actions: the SDK's ``stores.*``, ``storeMerchants.*`` and
-``auth.issueSessionToken``."""
+``auth.issueSessionToken``, and ``contentSafety.scanPrompt`` (which answers 501)."""
 
 from django.utils import timezone
 from rest_framework import serializers

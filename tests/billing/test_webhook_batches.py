@@ -134,3 +134,24 @@ def test_a_slow_receiver_hands_the_rest_of_the_commit_to_other_workers(
     for delivery_id in kicked:  # other workers take them
         assert attempts.deliver(delivery_id) == "success"
     assert len(receiver.requests) == 3
+
+
+def test_messages_queued_before_the_outbox_relayed_events_itself_still_run(
+    api, store, store_id, receiver, monkeypatch, held_kicks
+):
+    """Workers upgraded while messages of the former task names wait in the broker: a commit's
+    events under ``billing.tasks.fan_out_events``, one event (maybe without its type) under
+    ``fan_out_event``: both reach every outbox consumer, the order emails' queue included."""
+    add_webhook(api, store_id, receiver.url)
+    queued_emails = []
+    monkeypatch.setattr(tasks.send_order_emails, "delay", queued_emails.append)
+    with transaction.atomic():
+        completed = emit_for(store, uuid.uuid4(), "order.completed")
+        other = emit_for(store, uuid.uuid4(), "order.completed")
+    tasks.fan_out_events.apply(
+        args=[[[str(completed.pk), "order.completed", str(completed.subject_id)]]]
+    )
+    tasks.fan_out_event.apply(args=[str(other.pk)])  # the oldest messages carried only the id
+    assert WebhookDelivery.objects.filter(event__in=[completed, other]).count() == 2
+    assert queued_emails == [str(completed.subject_id), str(other.subject_id)]
+    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()

@@ -54,8 +54,11 @@ def drop(db: str) -> None:
     subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", db], check=False)
 
 
-def start(db: str, port: int, threads: int = 1, workers: int = 2) -> subprocess.Popen:
-    """gunicorn serving the yardstick with the same worker and thread counts as Pancake's."""
+def start(
+    db: str, port: int, threads: int = 1, workers: int = 2, conn_max_age: int = 60
+) -> subprocess.Popen:
+    """gunicorn serving the yardstick with the same worker and thread counts as Pancake's;
+    ``conn_max_age=0``: Django's default, a new database connection per request."""
     server = subprocess.Popen(
         [
             sys.executable,
@@ -72,7 +75,7 @@ def start(db: str, port: int, threads: int = 1, workers: int = 2) -> subprocess.
             "warning",
         ],
         cwd=ROOT,
-        env=environment(db),
+        env={**environment(db), "BARE_CONN_MAX_AGE": str(conn_max_age)},
     )
     for _ in range(100):
         try:

@@ -191,9 +191,18 @@ def yardstick_iteration(conn, signer, n, record):
 
 
 def bare_iteration(conn, signer, n, record):
-    # The bare yardstick's server (run(..., port=bare_port)); the same request.
+    # The bare yardstick's server (run(..., port=bare_port())); the same request.
     latency, status, payload = post(conn, signer, bare.PATH, bare.BODY)
     record("bare yardstick", latency, status == 200, payload.decode(errors="replace"))
+
+
+def bare_reconnecting_iteration(conn, signer, n, record):
+    # The same, served with Django's default CONN_MAX_AGE=0 (run(..., port=bare_port() + 1)).
+    latency, status, payload = post(conn, signer, bare.PATH, bare.BODY)
+    record(RECONNECTING, latency, status == 200, payload.decode(errors="replace"))
+
+
+RECONNECTING = "bare yardstick, a new database connection per request"
 
 
 def bare_db() -> str:
@@ -204,8 +213,10 @@ def bare_port() -> int:
     return PORT + BARE_PORT_OFFSET
 
 
-def start_bare(key, merchant_id: str, threads: int) -> subprocess.Popen:
-    """The bare yardstick's database (the merchant's public key in it) and gunicorn."""
+def start_bare(key, merchant_id: str, threads: int) -> tuple[subprocess.Popen, subprocess.Popen]:
+    """The bare yardstick's database (the merchant's public key in it) and two gunicorns: one
+    keeping its database connections (CONN_MAX_AGE 60, as Pancake does: the targets' reference)
+    on bare_port(), one with Django's default (a new connection per request) on the next port."""
     from cryptography.hazmat.primitives import serialization
 
     from pancake.api import ids
@@ -216,7 +227,10 @@ def start_bare(key, merchant_id: str, threads: int) -> subprocess.Popen:
         .decode()
     )
     bare.setup(bare_db(), ids.parse_id(merchant_id, "MER"), pem)
-    return bare.start(bare_db(), bare_port(), threads)
+    return (
+        bare.start(bare_db(), bare_port(), threads),
+        bare.start(bare_db(), bare_port() + 1, threads, conn_max_age=0),
+    )
 
 
 def bare_queries(key, merchant_id: str) -> dict:
@@ -415,12 +429,21 @@ def main() -> None:
     key, merchant_id, product_id = seed()
     env = {**os.environ, **ENV, "DJANGO_SETTINGS_MODULE": SETTINGS}
     server = start_gunicorn(env, PORT, args.threads)
-    bare_server = start_bare(key, merchant_id, args.threads)
+    bare_server, reconnecting_server = start_bare(key, merchant_id, args.threads)
     try:
         rss_start = worker_rss_mb(server.pid)
         # Warm every worker on every path (imports, key cache, tax data) before measuring.
         warm = Stats()
         run(args.concurrency, 2, bare_iteration, warm, key, merchant_id, bare_port())
+        run(
+            args.concurrency,
+            2,
+            bare_reconnecting_iteration,
+            warm,
+            key,
+            merchant_id,
+            bare_port() + 1,
+        )
         run(args.concurrency, 2, yardstick_iteration, warm, key, merchant_id)
         run(args.concurrency, 2, checkout_iteration(product_id), warm, key, merchant_id)
         checkout_served = sum(
@@ -431,6 +454,12 @@ def main() -> None:
 
         loads = {
             "bare": (bare_iteration, bare_server, bare_db(), bare_port()),
+            RECONNECTING: (
+                bare_reconnecting_iteration,
+                reconnecting_server,
+                bare_db(),
+                bare_port() + 1,
+            ),
             "yardstick": (yardstick_iteration, server, None, PORT),
             "checkout": (checkout_iteration(product_id), server, None, PORT),
         }
@@ -451,6 +480,10 @@ def main() -> None:
         bare_stick = stats["bare"].summary("bare yardstick", elapsed["bare"])
         bare_stick["server_cpu_ms_per_request"] = cpu_per_request(
             cpu["bare"], bare_stick["requests"]
+        )
+        reconnecting = stats[RECONNECTING].summary(RECONNECTING, elapsed[RECONNECTING])
+        reconnecting["server_cpu_ms_per_request"] = cpu_per_request(
+            cpu[RECONNECTING], reconnecting["requests"]
         )
         yardstick = stats["yardstick"].summary("yardstick", elapsed["yardstick"])
         yardstick["server_cpu_ms_per_request"] = cpu_per_request(
@@ -481,9 +514,9 @@ def main() -> None:
         queries["bare yardstick"] = bare_sql["bare yardstick"]
         statements["bare yardstick"] = bare_sql["statements"]
     finally:
-        for process in (server, bare_server):
+        for process in (server, bare_server, reconnecting_server):
             process.send_signal(signal.SIGTERM)
-        for process in (server, bare_server):
+        for process in (server, bare_server, reconnecting_server):
             process.wait(timeout=30)
         bare.drop(bare_db())
 
@@ -497,6 +530,7 @@ def main() -> None:
         json.dumps(
             {
                 "bare_yardstick": bare_stick,
+                "bare_yardstick_reconnecting": reconnecting,
                 "yardstick_in_project": yardstick,
                 "checkout": {
                     "pairs": pairs,
@@ -524,6 +558,12 @@ def main() -> None:
                         "pass": ratio is not None and ratio >= TARGET_RPS_RATIO,
                         "in_project_yardstick_rps": yardstick.get("rps"),
                         "ratio_to_in_project_yardstick": ratio_in_project,
+                        "bare_yardstick_reconnecting_rps": reconnecting.get("rps"),
+                        "ratio_to_bare_yardstick_reconnecting": (
+                            round(checkout_rps / reconnecting["rps"], 3)
+                            if reconnecting.get("rps")
+                            else None
+                        ),
                     },
                     "sql_per_create_order": {
                         "value": queries["onetime-order/create-order"],
@@ -552,8 +592,11 @@ def main() -> None:
                     "cached per (path, body, second). The checkout numbers therefore carry "
                     "client signing CPU that the yardsticks' do not.",
                     "The target's ratio is to the bare yardstick (a separate minimal Django + "
-                    "DRF project, bench/yardstick); the in-project yardstick's ratio is shown "
-                    "for comparison with earlier readings.",
+                    "DRF project, bench/yardstick) keeping its database connections as Pancake "
+                    "does; the same yardstick with Django's default CONN_MAX_AGE=0 (a new "
+                    "connection per request) and the in-project yardstick are shown for "
+                    "comparison. The reconnecting yardstick's PostgreSQL CPU is undercounted "
+                    "(a backend that ends between two readings is not seen).",
                     "checkout requests_per_s counts both requests of a pair; pairs_per_s counts "
                     "purchases started.",
                     "server_cpu_ms_per_request: CPU time of the gunicorn workers and their "

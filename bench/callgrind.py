@@ -252,6 +252,35 @@ def _child(scenario: str, requests: int) -> None:
         "nested": single(bench_graphql.GRAPHQL, bench_graphql.BODY),
         "sdk": single(bench_graphql.GRAPHQL, bench_graphql.sdk_body(state["store_id"])),
     }[scenario]
+    toggle = helper.pancake_cg_toggle if helper else None
+    wrapped = os.environ.get("PANCAKE_CG_ONLY")
+    if wrapped and toggle:
+        # Count only inside these functions ("module:attribute,…"; they must not nest): what a
+        # part of the request costs.
+        import importlib
+
+        measuring = [False]
+        flip = toggle
+
+        def counted(func):
+            def call(*args, **kwargs):
+                if not measuring[0]:
+                    return func(*args, **kwargs)
+                flip()
+                try:
+                    return func(*args, **kwargs)
+                finally:
+                    flip()
+
+            return call
+
+        for spec in wrapped.split(","):
+            module_name, _, attribute = spec.partition(":")
+            owner = importlib.import_module(module_name)
+            *path, name = attribute.split(".")
+            for part in path:
+                owner = getattr(owner, part)
+            setattr(owner, name, counted(getattr(owner, name)))
     if helper:
         helper.pancake_cg_start()  # instrumented from here on; counted only inside toggles
     statuses: dict[str, int] = {}
@@ -259,7 +288,9 @@ def _child(scenario: str, requests: int) -> None:
         for status in run(n, None):
             statuses[f"warm {status}"] = statuses.get(f"warm {status}", 0) + 1
     count = 0
-    toggle = helper.pancake_cg_toggle if helper else None
+    if wrapped and toggle:
+        measuring[0] = True
+        toggle = None
     profiler = None
     if os.environ.get("PANCAKE_PROFILE"):
         import cProfile  # only for --profile

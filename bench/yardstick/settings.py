@@ -1,9 +1,10 @@
 """Settings of the bare yardstick: what ``django-admin startproject`` plus DRF needs to answer one
 JSON view from PostgreSQL, and nothing else (no middleware, no sessions, no auth app).
 
-DATABASE_URL names its database; connections are kept between requests (``CONN_MAX_AGE``) as
+DATABASE_URL names its database. Connections are kept between requests (``CONN_MAX_AGE`` 60) as
 Pancake's production settings keep them, so the yardstick does not pay a connection per request
-that Pancake does not.
+that Pancake does not; BARE_CONN_MAX_AGE=0 gives Django's default instead (a new connection per
+request), which the benches also measure, labelled.
 """
 
 import os
@@ -22,7 +23,7 @@ WSGI_APPLICATION = "bench.yardstick.wsgi.application"
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pancake_bench_bare"),
-        conn_max_age=60,
+        conn_max_age=int(os.environ.get("BARE_CONN_MAX_AGE", "60")),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

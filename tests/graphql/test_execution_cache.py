@@ -90,13 +90,23 @@ fragment Order on OnetimeOrder {
 PLAIN = "plain graphql-core, every column, one instance per row"
 
 
+def _every_column(plan):
+    from dataclasses import replace
+
+    from pancake.graphql import selection
+
+    many = tuple(selection.Many(m.path, m.rel, _every_column(m.plan)) for m in plan.many)
+    return replace(plan, only=None, many=many)
+
+
 def _plain(monkeypatch):
     from graphql.execution import ExecutionContext
 
-    from pancake.graphql import columns, rows
+    from pancake.graphql import rows, selection
 
+    planned = selection.plan
     monkeypatch.setattr(views, "CompiledExecutionContext", ExecutionContext)
-    monkeypatch.setattr(columns, "restrictable", lambda qs: False)
+    monkeypatch.setattr(selection, "plan", lambda *a: _every_column(planned(*a)))
     monkeypatch.setattr(rows, "shared", lambda qs: qs)
 
 

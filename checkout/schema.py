@@ -140,8 +140,9 @@ class OrderFields(graphene.ObjectType):
     }
     relations = {
         "store": Rel("store", _store_type),
-        "onetimeProduct": Rel("product", _onetime_product_type),
-        "subscriptionProduct": Rel("product", _subscription_product_type),
+        # An order's product is most orders' product: read once, not joined to every order.
+        "onetimeProduct": Rel("product", _onetime_product_type, prefetch=True),
+        "subscriptionProduct": Rel("product", _subscription_product_type, prefetch=True),
         "productVersion": Rel("version", _version_type),
         "payments": Rel(
             "payments", _payment_type, many=True, queryset=_payments, to_attr="gql_payments"

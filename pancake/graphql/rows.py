@@ -145,8 +145,17 @@ class _Memo:
     def run_prefetch(self, parents: list, db: str) -> None:
         """The plan's children of ``parents``, one statement per relation (compiled once per
         connection, the parents' keys one array parameter), set as Django's ``Prefetch(…,
-        to_attr=…)`` sets them: a list per parent, each child's way back set to its parent."""
+        to_attr=…)`` sets them: a list per parent, each child's way back set to its parent; and
+        for a foreign key of the parents, as Django's ``Prefetch`` sets it: one instance per
+        key, the same for every parent pointing at it."""
         for lookup, fk, select in self.prefetch:
+            if lookup.to_attr is None:  # a foreign key of the parents: one instance per key
+                keys = [getattr(parent, fk.attname) for parent in parents]
+                wanted = [key for key in dict.fromkeys(keys) if key is not None]
+                found = {obj.pk: obj for obj in select.fetch(wanted, using=db)} if wanted else {}
+                for parent, key in zip(parents, keys, strict=True):
+                    fk.set_cached_value(parent, found.get(key))
+                continue
             keys = [getattr(parent, fk.target_field.attname) for parent in parents]
             children: dict = {}
             if keys:
@@ -192,14 +201,15 @@ class _Memo:
 
 
 def _prefetch_plan(queryset: QuerySet) -> tuple:
-    """(Prefetch, the child's foreign key, its statement) for every prefetch of ``queryset``,
-    when all are one reverse foreign key deep with a queryset of their own (no prefetches) and a
-    ``to_attr``, keyed by UUIDs, on PostgreSQL; otherwise () and Django prefetches as usual."""
+    """(Prefetch, the foreign key, its statement) for every prefetch of ``queryset``, when all
+    are one relation deep with a queryset of their own (no prefetches): a reverse foreign key
+    with a ``to_attr``, or a foreign key of the parents to a primary key; keyed by UUIDs, on
+    PostgreSQL. Otherwise () and Django prefetches as usual."""
     if connections[queryset.db].vendor != "postgresql":
         return ()  # ``__any`` is one parameter on PostgreSQL only: elsewhere, Django's way
     plan = []
     for lookup in queryset._prefetch_related_lookups:
-        if not isinstance(lookup, Prefetch) or lookup.queryset is None or not lookup.to_attr:
+        if not isinstance(lookup, Prefetch) or lookup.queryset is None:
             return ()
         if "__" in lookup.prefetch_through:
             return ()
@@ -207,17 +217,24 @@ def _prefetch_plan(queryset: QuerySet) -> tuple:
             field = queryset.model._meta.get_field(lookup.prefetch_through)
         except FieldDoesNotExist:
             return ()
-        if not (field.one_to_many and not field.concrete):
-            return ()
-        fk = field.field
-        if not isinstance(fk.target_field, UUIDField):
-            return ()
         child = lookup.queryset
         if child._prefetch_related_lookups or child._known_related_objects:
             return ()
         if child._iterable_class is SharedRelatedModelIterable:
             child = child._chain()
             child._iterable_class = ModelIterable
+        if field.many_to_one and field.concrete and not lookup.to_attr:
+            # The parents' foreign key: the rows it points at, by primary key.
+            if not isinstance(field.target_field, UUIDField) or not field.target_field.primary_key:
+                return ()
+            select = PreparedSelect(lambda keys, child=child: child.filter(pk__any=keys))
+            plan.append((lookup, field, select))
+            continue
+        if not (field.one_to_many and not field.concrete) or not lookup.to_attr:
+            return ()
+        fk = field.field
+        if not isinstance(fk.target_field, UUIDField):
+            return ()
         select = PreparedSelect(
             lambda keys, child=child, name=fk.attname: child.filter(**{f"{name}__any": keys})
         )

@@ -50,6 +50,10 @@ class Rel:
     # many: each row of the relation is the way to the rows the field returns (a group's
     # memberships lead to their products): the sub-selection is read through this to-one path.
     via: str | None = None
+    # to-one: read by a statement of its own (a Prefetch) rather than joined to every row: for
+    # a relation many rows share (a hundred orders of one product read it once, and each order
+    # holds the same instance).
+    prefetch: bool = False
 
 
 def _merge(into: dict, selections, fragments) -> None:
@@ -81,11 +85,12 @@ def _frozen(tree: dict) -> tuple:
 
 @dataclass(frozen=True)
 class Many:
-    """A to-many relation of a plan: one ``Prefetch`` per request."""
+    """A relation of a plan read by a statement of its own: one ``Prefetch`` per request."""
 
     path: str  # from the planned model
     rel: Rel
     plan: Plan  # of the relation's rows
+    model: type | None = None  # a prefetched to-one relation's model (its rows: all of them)
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,9 @@ class _Collected:
             key = (item.path, item.rel.to_attr)  # what Django's Prefetch is known by
             seen = many.get(key)
             many[key] = (
-                item if seen is None else Many(item.path, seen.rel, _union(seen.plan, item.plan))
+                item
+                if seen is None
+                else Many(item.path, seen.rel, _union(seen.plan, item.plan), seen.model)
             )
         return Plan(only, tuple(dict.fromkeys(self.joins)), tuple(many.values()))
 
@@ -176,6 +183,14 @@ def _collect(gtype, tree: dict, model, prefix: str, out: _Collected) -> None:
             continue
         if rel.many:
             _collect_many(rel, sub, model, prefix, out)
+            continue
+        if rel.prefetch:
+            target = _related(model, rel.path)
+            child = _Collected()
+            _collect(rel.type(), sub, target, "", child)
+            child.columns.insert(0, "pk")
+            out.columns.append(prefix + rel.path)  # the key the Prefetch matches rows on
+            out.many.append(Many(prefix + rel.path, rel, child.plan(), target))
             continue
         for path in (rel.path, *rel.also):
             out.columns.append(prefix + path)
@@ -228,7 +243,13 @@ def _apply(qs: QuerySet, plan_: Plan, ctx) -> QuerySet:
             *(
                 Prefetch(
                     many.path,
-                    queryset=_apply(many.rel.queryset(ctx), many.plan, ctx),
+                    queryset=_apply(
+                        many.rel.queryset(ctx)
+                        if many.rel.queryset
+                        else many.model._default_manager.all(),
+                        many.plan,
+                        ctx,
+                    ),
                     to_attr=many.rel.to_attr,
                 )
                 for many in plan_.many

@@ -93,9 +93,7 @@ PLAIN = "plain graphql-core, every column, one instance per row"
 def _every_column(plan):
     from dataclasses import replace
 
-    from pancake.graphql import selection
-
-    many = tuple(selection.Many(m.path, m.rel, _every_column(m.plan)) for m in plan.many)
+    many = tuple(replace(m, plan=_every_column(m.plan)) for m in plan.many)
     return replace(plan, only=None, many=many)
 
 

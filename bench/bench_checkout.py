@@ -366,10 +366,12 @@ def cpu_spent(before: dict, after: dict) -> dict[str, float]:
 
 
 def cpu_per_request(cpu: dict, requests: int) -> dict:
+    """ms per request: the server's (gunicorn workers, PostgreSQL backends; ``total``) and the
+    load generator's (``client``: this process, signing and reading)."""
     if not requests:
         return {}
     out = {k: round(v * 1000 / requests, 2) for k, v in cpu.items()}
-    out["total"] = round(sum(out.values()), 2)
+    out["total"] = round(out.get("workers", 0.0) + out.get("postgres", 0.0), 2)
     return out
 
 
@@ -465,14 +467,16 @@ def main() -> None:
         }
         stats = {name: Stats() for name in loads}
         elapsed = dict.fromkeys(loads, 0.0)
-        cpu = {name: {"workers": 0.0, "postgres": 0.0} for name in loads}
+        cpu = {name: {"workers": 0.0, "postgres": 0.0, "client": 0.0} for name in loads}
         share = args.seconds / max(args.rounds, 1)
         for _ in range(max(args.rounds, 1)):
             for name, (iteration, process, db, port) in loads.items():
                 before = server_cpu(process.pid, db)
+                client = time.process_time()
                 elapsed[name] += run(
                     args.concurrency, share, iteration, stats[name], key, merchant_id, port
                 )
+                cpu[name]["client"] += time.process_time() - client
                 spent = cpu_spent(before, server_cpu(process.pid, db))
                 for k in spent:
                     cpu[name][k] += spent[k]

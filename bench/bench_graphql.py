@@ -293,14 +293,16 @@ def main() -> None:
 
         stats = {name: chk.Stats() for name in loads}
         elapsed = dict.fromkeys(loads, 0.0)
-        cpu = {name: {"workers": 0.0, "postgres": 0.0} for name in loads}
+        cpu = {name: {"workers": 0.0, "postgres": 0.0, "client": 0.0} for name in loads}
         share = args.seconds / max(args.rounds, 1)
         for _ in range(max(args.rounds, 1)):
             for name, (iteration, process, db, port) in loads.items():
                 before = chk.server_cpu(process.pid, db)
+                client = time.process_time()
                 elapsed[name] += chk.run(
                     args.concurrency, share, iteration, stats[name], key, merchant_id, port
                 )
+                cpu[name]["client"] += time.process_time() - client
                 spent = chk.cpu_spent(before, chk.server_cpu(process.pid, db))
                 for k in spent:
                     cpu[name][k] += spent[k]

@@ -297,11 +297,17 @@ def _child(scenario: str, requests: int) -> None:
 
         profiler = cProfile.Profile()
         profiler.enable()
+    backend = _backend_pid()
+    backend_cpu = _cpu_seconds(backend)
+    process_cpu = time.process_time()
     started = time.perf_counter()
     for n in range(WARM, WARM + requests):
         for status in run(n, toggle):
             statuses[status] = statuses.get(status, 0) + 1
             count += 1
+    seconds = time.perf_counter() - started
+    process_cpu = time.process_time() - process_cpu
+    backend_cpu = _cpu_seconds(backend) - backend_cpu if _backend_pid() == backend else None
     if profiler is not None:
         import pstats
 
@@ -313,10 +319,29 @@ def _child(scenario: str, requests: int) -> None:
             {
                 "requests": count,
                 "statuses": statuses,
-                "seconds": round(time.perf_counter() - started, 2),
+                "seconds": round(seconds, 2),
+                "process_cpu_ms_per_request": round(process_cpu * 1000 / max(count, 1), 3),
+                # the PostgreSQL backend serving this process (None: the connection changed)
+                "postgres_cpu_ms_per_request": (
+                    None if backend_cpu is None else round(backend_cpu * 1000 / max(count, 1), 3)
+                ),
             }
         )
     )
+
+
+def _backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a local process (a PostgreSQL backend), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(scenario: str, requests: int) -> dict:
@@ -370,6 +395,12 @@ def main() -> None:
         help="no valgrind: run the scenarios natively under cProfile (sorted by SORT: tottime, "
         "cumulative, …; the table goes to stderr) and report wall-clock ms per request",
     )
+    parser.add_argument(
+        "--native",
+        action="store_true",
+        help="no valgrind: run the scenarios natively and report, per request, wall-clock ms, "
+        "this process's CPU ms and the CPU ms of the PostgreSQL backend serving it (/proc)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -383,9 +414,9 @@ def main() -> None:
         reuse = json.loads(STATE.read_text()).get("orders") == args.orders
     if not reuse:
         seed(args.orders)
-    if args.profile:
+    if args.profile or args.native:
         for scenario in args.scenarios:
-            env = {**os.environ, "PANCAKE_PROFILE": args.profile, "PYTHONHASHSEED": "0"}
+            env = {**os.environ, "PANCAKE_PROFILE": args.profile or "", "PYTHONHASHSEED": "0"}
             child = [sys.executable, str(Path(__file__).resolve()), "--child", scenario]
             result = subprocess.run(
                 [*child, "--requests", str(args.requests)],

@@ -34,7 +34,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Prefetch, QuerySet
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 
-from pancake.graphql import rows
+from pancake.api import prepared
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,7 @@ def _apply(qs: QuerySet, plan_: Plan, ctx) -> QuerySet:
         qs = qs.only(*plan_.only)
     if plan_.joins:
         qs = qs.select_related(*plan_.joins)
-    qs = rows.shared(qs)
+    qs = prepared.shared(qs)  # related rows shared between the list's rows
     if plan_.many:
         qs = qs.prefetch_related(
             *(

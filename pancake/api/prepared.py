@@ -54,7 +54,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
@@ -121,16 +121,25 @@ def execute(cursor, sql: str, params) -> None:
 _PLAIN_ATTRIBUTES = (DeferredAttribute, ForeignKeyDeferredAttribute)
 
 
-def _plain_init(model_cls, init_list) -> bool:
+@lru_cache(maxsize=1024)
+def _plain_attributes(model_cls, names: tuple) -> bool:
+    # A class's attributes are fixed once its model is loaded: asked once per field list (a
+    # list's rows are built from the same one request after request).
     return (
         model_cls.__init__ is Model.__init__
         and model_cls.from_db.__func__ is Model.from_db.__func__
-        and not signals.pre_init.has_listeners(model_cls)
-        and not signals.post_init.has_listeners(model_cls)
         and all(
             type(inspect.getattr_static(model_cls, name, None)) in _PLAIN_ATTRIBUTES
-            for name in init_list
+            for name in names
         )
+    )
+
+
+def _plain_init(model_cls, init_list) -> bool:
+    return (
+        not signals.pre_init.has_listeners(model_cls)
+        and not signals.post_init.has_listeners(model_cls)
+        and _plain_attributes(model_cls, tuple(init_list))
     )
 
 

@@ -41,7 +41,7 @@ def setup(db: str, merchant_id: uuid.UUID, public_key_pem: str) -> None:
     subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", db], check=True)
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", db], check=True)
     migrate = [sys.executable, "-m", "django", "migrate", "-v0"]
-    subprocess.run(migrate, cwd=ROOT, env=environment(db), check=True)
+    subprocess.run(migrate, cwd=ROOT, env=environment(db), check=True)  # contrib apps' too
     with psycopg.connect(database_url(db), autocommit=True) as conn:
         conn.execute(
             "INSERT INTO yardstick_merchantkey (id, merchant_id, public_key_pem)"
@@ -55,10 +55,16 @@ def drop(db: str) -> None:
 
 
 def start(
-    db: str, port: int, threads: int = 1, workers: int = 2, conn_max_age: int = 60
+    db: str,
+    port: int,
+    threads: int = 1,
+    workers: int = 2,
+    conn_max_age: int = 60,
+    stripped: bool = False,
 ) -> subprocess.Popen:
     """gunicorn serving the yardstick with the same worker and thread counts as Pancake's;
-    ``conn_max_age=0``: Django's default, a new database connection per request."""
+    ``conn_max_age=0``: startproject's default, a new database connection per request;
+    ``stripped``: without the contrib apps, middleware and DRF defaults (see its settings)."""
     server = subprocess.Popen(
         [
             sys.executable,
@@ -75,7 +81,11 @@ def start(
             "warning",
         ],
         cwd=ROOT,
-        env={**environment(db), "BARE_CONN_MAX_AGE": str(conn_max_age)},
+        env={
+            **environment(db),
+            "BARE_CONN_MAX_AGE": str(conn_max_age),
+            "BARE_STRIPPED": "1" if stripped else "0",
+        },
     )
     for _ in range(100):
         try:

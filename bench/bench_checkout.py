@@ -202,7 +202,14 @@ def bare_reconnecting_iteration(conn, signer, n, record):
     record(RECONNECTING, latency, status == 200, payload.decode(errors="replace"))
 
 
-RECONNECTING = "bare yardstick, a new database connection per request"
+RECONNECTING = "bare yardstick as startproject leaves it: a new database connection per request"
+STRIPPED = "bare yardstick stripped: no contrib apps, no middleware, DRF without its defaults"
+
+
+def bare_stripped_iteration(conn, signer, n, record):
+    # The same, stripped of what the view does not need (bare_port() + 2).
+    latency, status, payload = post(conn, signer, bare.PATH, bare.BODY)
+    record(STRIPPED, latency, status == 200, payload.decode(errors="replace"))
 
 
 def bare_db() -> str:
@@ -213,10 +220,12 @@ def bare_port() -> int:
     return PORT + BARE_PORT_OFFSET
 
 
-def start_bare(key, merchant_id: str, threads: int) -> tuple[subprocess.Popen, subprocess.Popen]:
-    """The bare yardstick's database (the merchant's public key in it) and two gunicorns: one
-    keeping its database connections (CONN_MAX_AGE 60, as Pancake does: the targets' reference)
-    on bare_port(), one with Django's default (a new connection per request) on the next port."""
+def start_bare(key, merchant_id: str, threads: int) -> tuple[subprocess.Popen, ...]:
+    """The bare yardstick's database (the merchant's public key in it) and three gunicorns: as
+    startproject and DRF's defaults make it, keeping its database connections (CONN_MAX_AGE 60,
+    as Pancake does: the targets' reference) on bare_port(); the same with startproject's
+    default CONN_MAX_AGE (a new connection per request) on the next port; stripped of what the
+    view does not need (connections kept) on the one after."""
     from cryptography.hazmat.primitives import serialization
 
     from pancake.api import ids
@@ -230,6 +239,7 @@ def start_bare(key, merchant_id: str, threads: int) -> tuple[subprocess.Popen, s
     return (
         bare.start(bare_db(), bare_port(), threads),
         bare.start(bare_db(), bare_port() + 1, threads, conn_max_age=0),
+        bare.start(bare_db(), bare_port() + 2, threads, stripped=True),
     )
 
 
@@ -431,21 +441,17 @@ def main() -> None:
     key, merchant_id, product_id = seed()
     env = {**os.environ, **ENV, "DJANGO_SETTINGS_MODULE": SETTINGS}
     server = start_gunicorn(env, PORT, args.threads)
-    bare_server, reconnecting_server = start_bare(key, merchant_id, args.threads)
+    bare_server, reconnecting_server, stripped_server = start_bare(key, merchant_id, args.threads)
     try:
         rss_start = worker_rss_mb(server.pid)
         # Warm every worker on every path (imports, key cache, tax data) before measuring.
         warm = Stats()
         run(args.concurrency, 2, bare_iteration, warm, key, merchant_id, bare_port())
-        run(
-            args.concurrency,
-            2,
-            bare_reconnecting_iteration,
-            warm,
-            key,
-            merchant_id,
-            bare_port() + 1,
-        )
+        for iteration, port in (
+            (bare_reconnecting_iteration, bare_port() + 1),
+            (bare_stripped_iteration, bare_port() + 2),
+        ):
+            run(args.concurrency, 2, iteration, warm, key, merchant_id, port)
         run(args.concurrency, 2, yardstick_iteration, warm, key, merchant_id)
         run(args.concurrency, 2, checkout_iteration(product_id), warm, key, merchant_id)
         checkout_served = sum(
@@ -461,6 +467,12 @@ def main() -> None:
                 reconnecting_server,
                 bare_db(),
                 bare_port() + 1,
+            ),
+            STRIPPED: (
+                bare_stripped_iteration,
+                stripped_server,
+                bare_db(),
+                bare_port() + 2,
             ),
             "yardstick": (yardstick_iteration, server, None, PORT),
             "checkout": (checkout_iteration(product_id), server, None, PORT),
@@ -489,6 +501,8 @@ def main() -> None:
         reconnecting["server_cpu_ms_per_request"] = cpu_per_request(
             cpu[RECONNECTING], reconnecting["requests"]
         )
+        stripped = stats[STRIPPED].summary(STRIPPED, elapsed[STRIPPED])
+        stripped["server_cpu_ms_per_request"] = cpu_per_request(cpu[STRIPPED], stripped["requests"])
         yardstick = stats["yardstick"].summary("yardstick", elapsed["yardstick"])
         yardstick["server_cpu_ms_per_request"] = cpu_per_request(
             cpu["yardstick"], yardstick["requests"]
@@ -518,9 +532,9 @@ def main() -> None:
         queries["bare yardstick"] = bare_sql["bare yardstick"]
         statements["bare yardstick"] = bare_sql["statements"]
     finally:
-        for process in (server, bare_server, reconnecting_server):
+        for process in (server, bare_server, reconnecting_server, stripped_server):
             process.send_signal(signal.SIGTERM)
-        for process in (server, bare_server, reconnecting_server):
+        for process in (server, bare_server, reconnecting_server, stripped_server):
             process.wait(timeout=30)
         bare.drop(bare_db())
 
@@ -535,6 +549,7 @@ def main() -> None:
             {
                 "bare_yardstick": bare_stick,
                 "bare_yardstick_reconnecting": reconnecting,
+                "bare_yardstick_stripped": stripped,
                 "yardstick_in_project": yardstick,
                 "checkout": {
                     "pairs": pairs,
@@ -568,6 +583,12 @@ def main() -> None:
                             if reconnecting.get("rps")
                             else None
                         ),
+                        "bare_yardstick_stripped_rps": stripped.get("rps"),
+                        "ratio_to_bare_yardstick_stripped": (
+                            round(checkout_rps / stripped["rps"], 3)
+                            if stripped.get("rps")
+                            else None
+                        ),
                     },
                     "sql_per_create_order": {
                         "value": queries["onetime-order/create-order"],
@@ -596,11 +617,13 @@ def main() -> None:
                     "cached per (path, body, second). The checkout numbers therefore carry "
                     "client signing CPU that the yardsticks' do not.",
                     "The target's ratio is to the bare yardstick (a separate minimal Django + "
-                    "DRF project, bench/yardstick) keeping its database connections as Pancake "
-                    "does; the same yardstick with Django's default CONN_MAX_AGE=0 (a new "
-                    "connection per request) and the in-project yardstick are shown for "
-                    "comparison. The reconnecting yardstick's PostgreSQL CPU is undercounted "
-                    "(a backend that ends between two readings is not seen).",
+                    "DRF project as startproject and DRF's defaults make it, bench/yardstick) "
+                    "keeping its database connections as Pancake does; the same with "
+                    "startproject's CONN_MAX_AGE=0 (a new connection per request), the same "
+                    "stripped of the contrib apps, middleware and DRF defaults (stricter), and "
+                    "the in-project yardstick are shown for comparison. The reconnecting "
+                    "yardstick's PostgreSQL CPU is undercounted (a backend that ends between "
+                    "two readings is not seen).",
                     "checkout requests_per_s counts both requests of a pair; pairs_per_s counts "
                     "purchases started.",
                     "server_cpu_ms_per_request: CPU time of the gunicorn workers and their "

@@ -272,7 +272,9 @@ def main() -> None:
     key, merchant_id, seed_seconds, (small_key, small_id), store_id = seed(args.orders)
     env = {**os.environ, **ENV, "DJANGO_SETTINGS_MODULE": SETTINGS}
     server = chk.start_gunicorn(env, PORT, args.threads)
-    bare_server, reconnecting_server = chk.start_bare(key, merchant_id, args.threads)
+    bare_server, reconnecting_server, stripped_server = chk.start_bare(
+        key, merchant_id, args.threads
+    )
     loads = {
         "bare yardstick": (chk.bare_iteration, bare_server, chk.bare_db(), chk.bare_port()),
         chk.RECONNECTING: (
@@ -280,6 +282,12 @@ def main() -> None:
             reconnecting_server,
             chk.bare_db(),
             chk.bare_port() + 1,
+        ),
+        chk.STRIPPED: (
+            chk.bare_stripped_iteration,
+            stripped_server,
+            chk.bare_db(),
+            chk.bare_port() + 2,
         ),
         "in-project yardstick": (chk.yardstick_iteration, server, None, PORT),
         "nested": (graphql_iteration("nested", BODY), server, None, PORT),
@@ -319,9 +327,9 @@ def main() -> None:
         small = small_merchant(small_key, small_id)
         profiled = profile(key, merchant_id, args.profile) if args.profile else None
     finally:
-        for process in (server, bare_server, reconnecting_server):
+        for process in (server, bare_server, reconnecting_server, stripped_server):
             process.send_signal(signal.SIGTERM)
-        for process in (server, bare_server, reconnecting_server):
+        for process in (server, bare_server, reconnecting_server, stripped_server):
             process.wait(timeout=30)
         bare.drop(chk.bare_db())
 
@@ -329,6 +337,7 @@ def main() -> None:
 
     in_project_rps = readings["in-project yardstick"].get("rps")
     reconnecting_rps = readings[chk.RECONNECTING].get("rps")
+    stripped_rps = readings[chk.STRIPPED].get("rps")
     targets = {}
     for name, label in (("nested", "nested"), ("sdk orders", "sdk orders")):
         reading = readings[name]
@@ -353,6 +362,12 @@ def main() -> None:
                     if reconnecting_rps and reading.get("rps")
                     else None
                 ),
+                "bare_yardstick_stripped_rps": stripped_rps,
+                "ratio_to_bare_yardstick_stripped": (
+                    round(reading["rps"] / stripped_rps, 3)
+                    if stripped_rps and reading.get("rps")
+                    else None
+                ),
             },
             "sql_per_request_whatever_the_row_count": {
                 "value": sql,
@@ -364,6 +379,7 @@ def main() -> None:
     out = {
         "bare_yardstick": readings["bare yardstick"],
         "bare_yardstick_reconnecting": readings[chk.RECONNECTING],
+        "bare_yardstick_stripped": readings[chk.STRIPPED],
         "yardstick_in_project": readings["in-project yardstick"],
         "graphql_100_row_nested_query": readings["nested"],
         "graphql_sdk_orders_document": readings["sdk orders"],
@@ -386,9 +402,11 @@ def main() -> None:
             "(one RSA-2048 signature per thread per second, the body repeating) and parse "
             "every response, so every load carries some client CPU.",
             "The targets' ratios are to the bare yardstick (a separate minimal Django + DRF "
-            "project, bench/yardstick) keeping its database connections as Pancake does; the "
-            "same yardstick with Django's default CONN_MAX_AGE=0 (a new connection per "
-            "request) and the in-project yardstick are shown for comparison.",
+            "project as startproject and DRF's defaults make it, bench/yardstick) keeping its "
+            "database connections as Pancake does; the same with startproject's "
+            "CONN_MAX_AGE=0 (a new connection per request), the same stripped of the contrib "
+            "apps, middleware and DRF defaults (stricter), and the in-project yardstick are "
+            "shown for comparison.",
             "server_cpu_ms_per_request: utime + stime of the gunicorn workers and their "
             "PostgreSQL backends over the measured rounds, divided by the requests answered.",
             "SQL counts are in-process (django.test.Client, same settings and database) after "

@@ -5,8 +5,9 @@ machine's other load, to compare variants of the code where requests/s would be 
 
 Scenarios (each in a process of its own, under ``valgrind --tool=callgrind``):
 
-- ``bare``: the bare yardstick (bench/yardstick: a minimal Django + DRF project) answering one
-  signed write;
+- ``bare``: the bare yardstick (bench/yardstick: a minimal Django + DRF project as startproject
+  and DRF's defaults make it) answering one signed write; ``bare-stripped``: the same without
+  the contrib apps, middleware and DRF defaults;
 - ``yardstick``: the in-project yardstick (bench/yardstick_urls.py);
 - ``checkout``: checkout/create-session then onetime-order/create-order (a pair);
 - ``nested``: bench_graphql.QUERY, 100 orders with payments, product and store;
@@ -58,7 +59,7 @@ ENV = {
     "PYTHONHASHSEED": "0",
 }
 SETTINGS = "bench.settings_bench"
-SCENARIOS = ("bare", "yardstick", "checkout", "nested", "sdk")
+SCENARIOS = ("bare", "bare-stripped", "yardstick", "checkout", "nested", "sdk")
 WARM = 5
 
 HELPER = r"""
@@ -212,8 +213,9 @@ class Caller:
 def _child(scenario: str, requests: int) -> None:
     state = json.loads(STATE.read_text())
     helper = _helper() if os.environ.get("PANCAKE_CALLGRIND") else None
-    if scenario == "bare":
+    if scenario.startswith("bare"):
         os.environ.update(bare.environment(BARE_DB))
+        os.environ["BARE_STRIPPED"] = "1" if scenario == "bare-stripped" else "0"
         from bench.yardstick.wsgi import application
     else:
         os.environ.update({**ENV, "DJANGO_SETTINGS_MODULE": SETTINGS})
@@ -247,6 +249,7 @@ def _child(scenario: str, requests: int) -> None:
 
     run = {
         "bare": single(bare.PATH, bare.BODY),
+        "bare-stripped": single(bare.PATH, bare.BODY),
         "yardstick": single(bench_checkout.YARDSTICK, b'{"bench":true}'),
         "checkout": pair,
         "nested": single(bench_graphql.GRAPHQL, bench_graphql.BODY),

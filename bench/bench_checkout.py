@@ -60,7 +60,9 @@ CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 TARGET_RPS_RATIO = 0.5
 TARGET_SQL_PER_ORDER = 12
 TARGET_WORKER_RSS_MB = 200
-BARE_PORT_OFFSET = 100  # the bare yardstick's gunicorn listens on PORT + 100
+# The bare yardsticks' gunicorns listen on PORT + 100, + 200 and + 300: apart from another bench's
+# (bench_graphql.py's PORT is this one's + 2).
+BARE_PORT_OFFSET = 100
 
 
 def seed():
@@ -197,7 +199,7 @@ def bare_iteration(conn, signer, n, record):
 
 
 def bare_reconnecting_iteration(conn, signer, n, record):
-    # The same, served with Django's default CONN_MAX_AGE=0 (run(..., port=bare_port() + 1)).
+    # The same, served with Django's default CONN_MAX_AGE=0 (run(..., port=bare_port(1))).
     latency, status, payload = post(conn, signer, bare.PATH, bare.BODY)
     record(RECONNECTING, latency, status == 200, payload.decode(errors="replace"))
 
@@ -207,7 +209,7 @@ STRIPPED = "bare yardstick stripped: no contrib apps, no middleware, DRF without
 
 
 def bare_stripped_iteration(conn, signer, n, record):
-    # The same, stripped of what the view does not need (bare_port() + 2).
+    # The same, stripped of what the view does not need (bare_port(2)).
     latency, status, payload = post(conn, signer, bare.PATH, bare.BODY)
     record(STRIPPED, latency, status == 200, payload.decode(errors="replace"))
 
@@ -216,16 +218,17 @@ def bare_db() -> str:
     return f"{base.DB}_bare"
 
 
-def bare_port() -> int:
-    return PORT + BARE_PORT_OFFSET
+def bare_port(variant: int = 0) -> int:
+    """0: the reference yardstick; 1: its connection per request; 2: stripped."""
+    return PORT + BARE_PORT_OFFSET * (variant + 1)
 
 
 def start_bare(key, merchant_id: str, threads: int) -> tuple[subprocess.Popen, ...]:
     """The bare yardstick's database (the merchant's public key in it) and three gunicorns: as
     startproject and DRF's defaults make it, keeping its database connections (CONN_MAX_AGE 60,
     as Pancake does: the targets' reference) on bare_port(); the same with startproject's
-    default CONN_MAX_AGE (a new connection per request) on the next port; stripped of what the
-    view does not need (connections kept) on the one after."""
+    default CONN_MAX_AGE (a new connection per request) on bare_port(1); stripped of what the
+    view does not need (connections kept) on bare_port(2)."""
     from cryptography.hazmat.primitives import serialization
 
     from pancake.api import ids
@@ -238,8 +241,8 @@ def start_bare(key, merchant_id: str, threads: int) -> tuple[subprocess.Popen, .
     bare.setup(bare_db(), ids.parse_id(merchant_id, "MER"), pem)
     return (
         bare.start(bare_db(), bare_port(), threads),
-        bare.start(bare_db(), bare_port() + 1, threads, conn_max_age=0),
-        bare.start(bare_db(), bare_port() + 2, threads, stripped=True),
+        bare.start(bare_db(), bare_port(1), threads, conn_max_age=0),
+        bare.start(bare_db(), bare_port(2), threads, stripped=True),
     )
 
 
@@ -448,8 +451,8 @@ def main() -> None:
         warm = Stats()
         run(args.concurrency, 2, bare_iteration, warm, key, merchant_id, bare_port())
         for iteration, port in (
-            (bare_reconnecting_iteration, bare_port() + 1),
-            (bare_stripped_iteration, bare_port() + 2),
+            (bare_reconnecting_iteration, bare_port(1)),
+            (bare_stripped_iteration, bare_port(2)),
         ):
             run(args.concurrency, 2, iteration, warm, key, merchant_id, port)
         run(args.concurrency, 2, yardstick_iteration, warm, key, merchant_id)
@@ -466,13 +469,13 @@ def main() -> None:
                 bare_reconnecting_iteration,
                 reconnecting_server,
                 bare_db(),
-                bare_port() + 1,
+                bare_port(1),
             ),
             STRIPPED: (
                 bare_stripped_iteration,
                 stripped_server,
                 bare_db(),
-                bare_port() + 2,
+                bare_port(2),
             ),
             "yardstick": (yardstick_iteration, server, None, PORT),
             "checkout": (checkout_iteration(product_id), server, None, PORT),

@@ -1,12 +1,17 @@
-"""Benchmark checkout (create-session + create-order) against a yardstick, on the production stack.
+"""Benchmark checkout (create-session + create-order) against yardsticks, on the production stack.
 
 gunicorn (2 workers, the README's sync workers; --threads N for gthread workers) + PostgreSQL +
 Redis, the way the README deploys it, with the
 settings module bench.settings_bench (production settings + one extra URL, see
 bench/yardstick_urls.py). Measured side by side in the same run:
 
-- the yardstick: POST /bench/yardstick verifies one SDK signature (one query for the key, one RSA
-  verify) and inserts one row: the least a signed write can cost on this stack;
+- the bare yardstick (the target's reference): a separate minimal Django + DRF project
+  (bench/yardstick: its own settings, URLconf and one view, no Pancake settings, apps or
+  middleware) served by its own gunicorn with the same worker and thread counts, its own database
+  on the same PostgreSQL server: POST /bench/yardstick parses the SDK signature headers, reads the
+  merchant's public key (one query), verifies the RSA signature and inserts one row;
+- the in-project yardstick (labelled, for comparison with earlier readings): the same work as a
+  view inside Pancake (its settings, middleware and tables), bench/yardstick_urls.py;
 - checkout: each client iteration signs and POSTs checkout/create-session for a one-time product
   (USD 29.00, taxCategory saas), then onetime-order/create-order on that session (US/TX buyer)
   through the real action API and the built-in test processor.
@@ -15,8 +20,9 @@ Reports requests/s, p50/p99 per action, SQL queries per request (in-process, sam
 CaptureQueriesContext) and the RSS of each gunicorn worker after at least --rss-requests checkout
 requests, against the targets of issue 10. Prints one JSON object.
 
-The two loads alternate in --rounds rounds (yardstick, checkout, yardstick, …; --seconds each in
-total), so a change in the machine's other load during the run weighs on both alike. Beside
+The loads alternate in --rounds rounds (bare yardstick, in-project yardstick, checkout, …;
+--seconds each in total), so a change in the machine's other load during the run weighs on all
+alike. Beside
 requests/s it reports the CPU the server spent per request (gunicorn workers plus their
 PostgreSQL backends, from /proc), which does not depend on what else the machine runs.
 
@@ -41,6 +47,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bare  # noqa: E402  (the bare yardstick)
 import bench_actions as base  # noqa: E402  (same database, environment, signer, RSS helper)
 
 ROOT, PORT, ENV, Signer = base.ROOT, base.PORT, base.ENV, base.Signer
@@ -53,6 +60,9 @@ CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 TARGET_RPS_RATIO = 0.5
 TARGET_SQL_PER_ORDER = 12
 TARGET_WORKER_RSS_MB = 200
+# The bare yardsticks' gunicorns listen on PORT + 100, + 200 and + 300: apart from another bench's
+# (bench_graphql.py's PORT is this one's + 2).
+BARE_PORT_OFFSET = 100
 
 
 def seed():
@@ -134,17 +144,21 @@ def post(conn, signer, path: str, body: bytes):
     return time.perf_counter() - start, response.status, payload
 
 
-def run(concurrency: int, seconds: float, iteration, stats: Stats, key, merchant_id) -> float:
-    """Drive `iteration(conn, signer, n, record)` from `concurrency` threads until the deadline."""
+def run(
+    concurrency: int, seconds: float, iteration, stats: Stats, key, merchant_id, port=None
+) -> float:
+    """Drive `iteration(conn, signer, n, record)` from `concurrency` threads until the deadline
+    (against Pancake's server, or the server on ``port``)."""
     import http.client
 
+    port = port or PORT
     deadline = time.perf_counter() + seconds
     counter = iter(range(10**12))
     counter_lock = threading.Lock()
 
     def worker():
         signer = Signer(key, merchant_id)
-        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         local: dict[str, list] = {}
 
         def record(name, latency, ok, detail=""):
@@ -176,6 +190,75 @@ def yardstick_iteration(conn, signer, n, record):
     # bench_actions.py loads: the server still verifies every request.
     latency, status, payload = post(conn, signer, YARDSTICK, b'{"bench":true}')
     record("yardstick", latency, status == 200, payload.decode(errors="replace"))
+
+
+def bare_iteration(conn, signer, n, record):
+    # The bare yardstick's server (run(..., port=bare_port())); the same request.
+    latency, status, payload = post(conn, signer, bare.PATH, bare.BODY)
+    record("bare yardstick", latency, status == 200, payload.decode(errors="replace"))
+
+
+def bare_reconnecting_iteration(conn, signer, n, record):
+    # The same, served with Django's default CONN_MAX_AGE=0 (run(..., port=bare_port(1))).
+    latency, status, payload = post(conn, signer, bare.PATH, bare.BODY)
+    record(RECONNECTING, latency, status == 200, payload.decode(errors="replace"))
+
+
+RECONNECTING = "bare yardstick as startproject leaves it: a new database connection per request"
+STRIPPED = "bare yardstick stripped: no contrib apps, no middleware, DRF without its defaults"
+
+
+def bare_stripped_iteration(conn, signer, n, record):
+    # The same, stripped of what the view does not need (bare_port(2)).
+    latency, status, payload = post(conn, signer, bare.PATH, bare.BODY)
+    record(STRIPPED, latency, status == 200, payload.decode(errors="replace"))
+
+
+def bare_db() -> str:
+    return f"{base.DB}_bare"
+
+
+def bare_port(variant: int = 0) -> int:
+    """0: the reference yardstick; 1: its connection per request; 2: stripped."""
+    return PORT + BARE_PORT_OFFSET * (variant + 1)
+
+
+def start_bare(key, merchant_id: str, threads: int) -> tuple[subprocess.Popen, ...]:
+    """The bare yardstick's database (the merchant's public key in it) and three gunicorns: as
+    startproject and DRF's defaults make it, keeping its database connections (CONN_MAX_AGE 60,
+    as Pancake does: the targets' reference) on bare_port(); the same with startproject's
+    default CONN_MAX_AGE (a new connection per request) on bare_port(1); stripped of what the
+    view does not need (connections kept) on bare_port(2)."""
+    from cryptography.hazmat.primitives import serialization
+
+    from pancake.api import ids
+
+    pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    bare.setup(bare_db(), ids.parse_id(merchant_id, "MER"), pem)
+    return (
+        bare.start(bare_db(), bare_port(), threads),
+        bare.start(bare_db(), bare_port(1), threads, conn_max_age=0),
+        bare.start(bare_db(), bare_port(2), threads, stripped=True),
+    )
+
+
+def bare_queries(key, merchant_id: str) -> dict:
+    from cryptography.hazmat.primitives import serialization
+
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return bare.queries(bare_db(), pem, merchant_id)
+
+
+def loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def checkout_iteration(product_id):
@@ -264,8 +347,9 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def server_cpu(master_pid: int) -> dict[str, float]:
-    """CPU seconds so far of the gunicorn workers and of the PostgreSQL backends serving them."""
+def server_cpu(master_pid: int, db: str | None = None) -> dict[str, dict[int, float]]:
+    """CPU seconds so far, per process, of the gunicorn workers and of the PostgreSQL backends
+    serving them (connected to ``db``; by default this process's database)."""
     from django.db import connection
 
     workers = subprocess.run(
@@ -273,21 +357,34 @@ def server_cpu(master_pid: int) -> dict[str, float]:
     ).stdout.split()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid()"
+            "SELECT pid FROM pg_stat_activity WHERE datname = coalesce(%s, current_database())"
+            " AND pid <> pg_backend_pid()",
+            [db],
         )
         backends = [row[0] for row in cursor.fetchall()]
     return {
-        "workers": sum(_cpu_seconds(int(p)) for p in workers),
-        "postgres": sum(_cpu_seconds(p) for p in backends),
+        "workers": {int(p): _cpu_seconds(int(p)) for p in workers},
+        "postgres": {p: _cpu_seconds(p) for p in backends},
     }
 
 
-def cpu_per_request(before: dict, after: dict, requests: int) -> dict:
+def cpu_spent(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds between two ``server_cpu`` readings. A process that ended in between (a
+    database connection past CONN_MAX_AGE) is left out, and one that started counts from zero:
+    never a negative figure, at worst a slight undercount."""
+    return {
+        kind: sum(cpu - before[kind].get(pid, 0.0) for pid, cpu in after[kind].items())
+        for kind in after
+    }
+
+
+def cpu_per_request(cpu: dict, requests: int) -> dict:
+    """ms per request: the server's (gunicorn workers, PostgreSQL backends; ``total``) and the
+    load generator's (``client``: this process, signing and reading)."""
     if not requests:
         return {}
-    out = {k: round((after[k] - before[k]) * 1000 / requests, 2) for k in before}
-    out["total"] = round(sum(out.values()), 2)
+    out = {k: round(v * 1000 / requests, 2) for k, v in cpu.items()}
+    out["total"] = round(out.get("workers", 0.0) + out.get("postgres", 0.0), 2)
     return out
 
 
@@ -331,9 +428,7 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=1, help="per gunicorn worker (1: the README's sync workers)"
     )
-    parser.add_argument(
-        "--rounds", type=int, default=5, help="alternate the two loads this many times"
-    )
+    parser.add_argument("--rounds", type=int, default=5, help="alternate the loads this many times")
     parser.add_argument(
         "--rss-requests",
         type=int,
@@ -344,50 +439,83 @@ def main() -> None:
     parser.add_argument("--rss-max-seconds", type=float, default=240)
     args = parser.parse_args()
 
+    load_at_start = loadavg()
     base.setup_database()
     key, merchant_id, product_id = seed()
     env = {**os.environ, **ENV, "DJANGO_SETTINGS_MODULE": SETTINGS}
     server = start_gunicorn(env, PORT, args.threads)
+    bare_server, reconnecting_server, stripped_server = start_bare(key, merchant_id, args.threads)
     try:
         rss_start = worker_rss_mb(server.pid)
-        # Warm both workers on both paths (imports, key cache, tax data) before measuring.
+        # Warm every worker on every path (imports, key cache, tax data) before measuring.
         warm = Stats()
+        run(args.concurrency, 2, bare_iteration, warm, key, merchant_id, bare_port())
+        for iteration, port in (
+            (bare_reconnecting_iteration, bare_port(1)),
+            (bare_stripped_iteration, bare_port(2)),
+        ):
+            run(args.concurrency, 2, iteration, warm, key, merchant_id, port)
         run(args.concurrency, 2, yardstick_iteration, warm, key, merchant_id)
         run(args.concurrency, 2, checkout_iteration(product_id), warm, key, merchant_id)
         checkout_served = sum(
             len(warm.latencies.get(n, []))
             for n in ("checkout/create-session", "onetime-order/create-order")
         )
+        load_before_measure = loadavg()
 
-        yard, chk = Stats(), Stats()
-        yard_elapsed = chk_elapsed = 0.0
-        yard_cpu = {"workers": 0.0, "postgres": 0.0}
-        chk_cpu = dict(yard_cpu)
+        loads = {
+            "bare": (bare_iteration, bare_server, bare_db(), bare_port()),
+            RECONNECTING: (
+                bare_reconnecting_iteration,
+                reconnecting_server,
+                bare_db(),
+                bare_port(1),
+            ),
+            STRIPPED: (
+                bare_stripped_iteration,
+                stripped_server,
+                bare_db(),
+                bare_port(2),
+            ),
+            "yardstick": (yardstick_iteration, server, None, PORT),
+            "checkout": (checkout_iteration(product_id), server, None, PORT),
+        }
+        stats = {name: Stats() for name in loads}
+        elapsed = dict.fromkeys(loads, 0.0)
+        cpu = {name: {"workers": 0.0, "postgres": 0.0, "client": 0.0} for name in loads}
         share = args.seconds / max(args.rounds, 1)
         for _ in range(max(args.rounds, 1)):
-            for stats, iteration, cpu in (
-                (yard, yardstick_iteration, yard_cpu),
-                (chk, checkout_iteration(product_id), chk_cpu),
-            ):
-                before = server_cpu(server.pid)
-                elapsed = run(args.concurrency, share, iteration, stats, key, merchant_id)
-                after = server_cpu(server.pid)
-                for k in cpu:
-                    cpu[k] += after[k] - before[k]
-                if stats is yard:
-                    yard_elapsed += elapsed
-                else:
-                    chk_elapsed += elapsed
-        yardstick = yard.summary("yardstick", yard_elapsed)
-        session = chk.summary("checkout/create-session", chk_elapsed)
-        order = chk.summary("onetime-order/create-order", chk_elapsed)
+            for name, (iteration, process, db, port) in loads.items():
+                before = server_cpu(process.pid, db)
+                client = time.process_time()
+                elapsed[name] += run(
+                    args.concurrency, share, iteration, stats[name], key, merchant_id, port
+                )
+                cpu[name]["client"] += time.process_time() - client
+                spent = cpu_spent(before, server_cpu(process.pid, db))
+                for k in spent:
+                    cpu[name][k] += spent[k]
+        load_after_measure = loadavg()
+        bare_stick = stats["bare"].summary("bare yardstick", elapsed["bare"])
+        bare_stick["server_cpu_ms_per_request"] = cpu_per_request(
+            cpu["bare"], bare_stick["requests"]
+        )
+        reconnecting = stats[RECONNECTING].summary(RECONNECTING, elapsed[RECONNECTING])
+        reconnecting["server_cpu_ms_per_request"] = cpu_per_request(
+            cpu[RECONNECTING], reconnecting["requests"]
+        )
+        stripped = stats[STRIPPED].summary(STRIPPED, elapsed[STRIPPED])
+        stripped["server_cpu_ms_per_request"] = cpu_per_request(cpu[STRIPPED], stripped["requests"])
+        yardstick = stats["yardstick"].summary("yardstick", elapsed["yardstick"])
+        yardstick["server_cpu_ms_per_request"] = cpu_per_request(
+            cpu["yardstick"], yardstick["requests"]
+        )
+        chk_elapsed = elapsed["checkout"]
+        session = stats["checkout"].summary("checkout/create-session", chk_elapsed)
+        order = stats["checkout"].summary("onetime-order/create-order", chk_elapsed)
         pairs = order["requests"]
         checkout_requests = session["requests"] + order["requests"]
-        zero = {"workers": 0.0, "postgres": 0.0}
-        yardstick["server_cpu_ms_per_request"] = cpu_per_request(
-            zero, yard_cpu, yardstick["requests"]
-        )
-        checkout_cpu = cpu_per_request(zero, chk_cpu, checkout_requests)
+        checkout_cpu = cpu_per_request(cpu["checkout"], checkout_requests)
         checkout_served += checkout_requests
 
         # Keep going until the workers have answered --rss-requests checkout requests.
@@ -403,19 +531,29 @@ def main() -> None:
         soak_errors = sum(extra.errors.values())
         rss_end = worker_rss_mb(server.pid)
         queries, statements = queries_per_request(key, merchant_id, product_id)
+        bare_sql = bare_queries(key, merchant_id)
+        queries["bare yardstick"] = bare_sql["bare yardstick"]
+        statements["bare yardstick"] = bare_sql["statements"]
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        for process in (server, bare_server, reconnecting_server, stripped_server):
+            process.send_signal(signal.SIGTERM)
+        for process in (server, bare_server, reconnecting_server, stripped_server):
+            process.wait(timeout=30)
+        bare.drop(bare_db())
 
     checkout_rps = round(checkout_requests / chk_elapsed, 1)
-    ratio = round(checkout_rps / yardstick["rps"], 3) if yardstick.get("rps") else None
+    ratio = round(checkout_rps / bare_stick["rps"], 3) if bare_stick.get("rps") else None
+    ratio_in_project = round(checkout_rps / yardstick["rps"], 3) if yardstick.get("rps") else None
     max_worker = max(rss_end["workers"], default=0.0)
     from checkout.models import Order
 
     print(
         json.dumps(
             {
-                "yardstick": yardstick,
+                "bare_yardstick": bare_stick,
+                "bare_yardstick_reconnecting": reconnecting,
+                "bare_yardstick_stripped": stripped,
+                "yardstick_in_project": yardstick,
                 "checkout": {
                     "pairs": pairs,
                     "pairs_per_s": round(pairs / chk_elapsed, 1),
@@ -434,12 +572,26 @@ def main() -> None:
                 },
                 "orders_in_database": Order.objects.count(),
                 "targets": {
-                    "checkout_rps_at_least_half_of_yardstick": {
+                    "checkout_rps_at_least_half_of_bare_yardstick": {
                         "checkout_requests_per_s": checkout_rps,
-                        "yardstick_rps": yardstick.get("rps"),
+                        "bare_yardstick_rps": bare_stick.get("rps"),
                         "ratio": ratio,
                         "target": f">= {TARGET_RPS_RATIO}",
                         "pass": ratio is not None and ratio >= TARGET_RPS_RATIO,
+                        "in_project_yardstick_rps": yardstick.get("rps"),
+                        "ratio_to_in_project_yardstick": ratio_in_project,
+                        "bare_yardstick_reconnecting_rps": reconnecting.get("rps"),
+                        "ratio_to_bare_yardstick_reconnecting": (
+                            round(checkout_rps / reconnecting["rps"], 3)
+                            if reconnecting.get("rps")
+                            else None
+                        ),
+                        "bare_yardstick_stripped_rps": stripped.get("rps"),
+                        "ratio_to_bare_yardstick_stripped": (
+                            round(checkout_rps / stripped["rps"], 3)
+                            if stripped.get("rps")
+                            else None
+                        ),
                     },
                     "sql_per_create_order": {
                         "value": queries["onetime-order/create-order"],
@@ -454,13 +606,27 @@ def main() -> None:
                         and checkout_served >= args.rss_requests,
                     },
                 },
+                "load_average": {
+                    "at_start": load_at_start,
+                    "before_measuring": load_before_measure,
+                    "after_measuring": load_after_measure,
+                    "nproc": os.cpu_count(),
+                },
                 "notes": [
                     f"Client and server share this machine's cores (nproc={os.cpu_count()}): "
                     "the load threads sign like the SDK, and create-order bodies differ per "
                     "session, so every create-order costs the client one RSA-2048 signature; "
-                    "the yardstick and create-session bodies repeat, so their signatures are "
+                    "the yardsticks' and create-session bodies repeat, so their signatures are "
                     "cached per (path, body, second). The checkout numbers therefore carry "
-                    "client signing CPU that the yardstick's do not.",
+                    "client signing CPU that the yardsticks' do not.",
+                    "The target's ratio is to the bare yardstick (a separate minimal Django + "
+                    "DRF project as startproject and DRF's defaults make it, bench/yardstick) "
+                    "keeping its database connections as Pancake does; the same with "
+                    "startproject's CONN_MAX_AGE=0 (a new connection per request), the same "
+                    "stripped of the contrib apps, middleware and DRF defaults (stricter), and "
+                    "the in-project yardstick are shown for comparison. The reconnecting "
+                    "yardstick's PostgreSQL CPU is undercounted (a backend that ends between "
+                    "two readings is not seen).",
                     "checkout requests_per_s counts both requests of a pair; pairs_per_s counts "
                     "purchases started.",
                     "server_cpu_ms_per_request: CPU time of the gunicorn workers and their "

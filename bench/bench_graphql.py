@@ -9,16 +9,22 @@ database is dropped and recreated), so it can run beside the other benchmarks.
 Seeds --orders one-time orders (default 100k; one checkout session and one payment each, one
 product, one store; bulk_create), then measures side by side in the same run:
 
-- the yardstick: POST /bench/yardstick verifies one SDK signature and inserts one row (the least
-  a signed request can cost on this stack);
-- GraphQL: POST /v1/graphql, signed like the SDK over /v1/graphql, a 100-row nested query (orders
-  with their payments, product and store; QUERY below).
+- the bare yardstick (the target's reference): a separate minimal Django + DRF project
+  (bench/yardstick, see bench/bench_checkout.py) with its own gunicorn (same worker and thread
+  counts) and database on the same PostgreSQL server: verifies one SDK signature (one query for
+  the key) and inserts one row;
+- the in-project yardstick (labelled, for comparison with earlier readings): the same work as a
+  view inside Pancake, POST /bench/yardstick;
+- GraphQL, POST /v1/graphql, signed like the SDK over /v1/graphql, two documents:
+  the nested query (100 orders with their payments, product and store; QUERY below) and the SDK
+  guide's orders document (SDK_QUERY below: the guide's one-time orders list with a store id
+  variable, 100 rows, price snapshots and the payments' amounts).
 
-The two loads alternate in --rounds rounds, so a change in the machine's other load weighs on
-both alike. Reports requests/s, p50/p99, the CPU the server spent per request (gunicorn workers +
+The loads alternate in --rounds rounds, so a change in the machine's other load weighs on all
+alike. Reports requests/s, p50/p99, the CPU the server spent per request (gunicorn workers +
 their PostgreSQL backends, from /proc), SQL queries per request (in-process, same settings and
-database, CaptureQueriesContext) and the load average, against the targets of issue 12 (at most 6
-SQL queries whatever the row count; at least a quarter of the yardstick's requests/s). Prints
+database, CaptureQueriesContext) and the load average, against the targets (at most 6 SQL
+queries whatever the row count; at least a quarter of the bare yardstick's requests/s). Prints
 one JSON object. It also times the same query, in-process, for a second merchant with five
 orders among the big one's (its plan must not walk the other merchant's orders).
 
@@ -36,12 +42,12 @@ import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bare  # noqa: E402  (the bare yardstick)
 import bench_actions as base  # noqa: E402  (database, environment, signer)
 import bench_checkout as chk  # noqa: E402  (load driver, stats, yardstick, RSS)
 
@@ -66,6 +72,17 @@ QUERY = """{
   }
 }"""
 BODY = json.dumps({"query": QUERY}).encode()
+# The SDK guide's one-time orders document (its list and its one-order documents combined): what
+# a merchant's order list asks for.
+SDK_QUERY = """query ($storeId: String!) {
+  onetimeOrders(storeId: $storeId, limit: 100) {
+    id buyerEmail currency status
+    priceSnapshot { currency subtotal taxAmount total taxCategory }
+    onetimeProduct { id name }
+    payments { id status snapshotAmountDetails { currency subtotal taxAmount total taxCategory } }
+    createdAt
+  }
+}"""
 ROWS = 100
 SMALL_ORDERS = 5
 TARGET_RPS_RATIO = 0.25
@@ -112,17 +129,26 @@ def seed(n_orders: int):
         ids.encode("MER", merchant.pk),
         round(time.perf_counter() - started, 1),
         (small_key, ids.encode("MER", small.pk)),
+        ids.encode("STO", store.pk),
     )
 
 
-def graphql_iteration(conn, signer, n, record):
-    # The body is the same every time: the client signs once a second per thread (cached), like
-    # the yardstick's load; the server verifies every request.
-    latency, status, payload = chk.post(conn, signer, GRAPHQL, BODY)
-    ok = status == 200 and b'"errors"' not in payload
-    if ok and n % 97 == 0:
-        ok = len(json.loads(payload)["data"]["onetimeOrders"]) == ROWS
-    record("graphql", latency, ok, f"{status} {payload[:300]!r}")
+def sdk_body(store_id: str, limit: int = ROWS) -> bytes:
+    query = SDK_QUERY.replace("limit: 100", f"limit: {limit}")
+    return json.dumps({"query": query, "variables": {"storeId": store_id}}).encode()
+
+
+def graphql_iteration(name: str, body: bytes):
+    def iteration(conn, signer, n, record):
+        # The body is the same every time: the client signs once a second per thread (cached),
+        # like the yardsticks' loads; the server verifies every request.
+        latency, status, payload = chk.post(conn, signer, GRAPHQL, body)
+        ok = status == 200 and b'"errors"' not in payload
+        if ok and n % 97 == 0:
+            ok = len(json.loads(payload)["data"]["onetimeOrders"]) == ROWS
+        record(name, latency, ok, f"{status} {payload[:300]!r}")
+
+    return iteration
 
 
 def _client_call(key, merchant_id):
@@ -142,7 +168,7 @@ def _client_call(key, merchant_id):
     return call
 
 
-def queries_per_request(key, merchant_id: str) -> tuple[dict, list[str]]:
+def queries_per_request(key, merchant_id: str, store_id: str) -> tuple[dict, dict]:
     """SQL statements per request, counted in-process on the same database and code path, for
     100 rows and for 5 rows (the count must not depend on the row count)."""
     from django.db import connection
@@ -150,8 +176,13 @@ def queries_per_request(key, merchant_id: str) -> tuple[dict, list[str]]:
 
     call = _client_call(key, merchant_id)
     small = json.dumps({"query": QUERY.replace("limit: 100", "limit: 5")}).encode()
-    counts, statements = {}, []
-    for name, body, rows in (("graphql (100 rows)", BODY, ROWS), ("graphql (5 rows)", small, 5)):
+    counts, statements = {}, {}
+    for name, body, rows in (
+        ("nested (100 rows)", BODY, ROWS),
+        ("nested (5 rows)", small, 5),
+        ("sdk orders (100 rows)", sdk_body(store_id), ROWS),
+        ("sdk orders (5 rows)", sdk_body(store_id, 5), 5),
+    ):
         call(GRAPHQL, body)  # warm (key touch, caches)
         with CaptureQueriesContext(connection) as ctx:
             response = call(GRAPHQL, body)
@@ -160,10 +191,10 @@ def queries_per_request(key, merchant_id: str) -> tuple[dict, list[str]]:
         assert len(payload["data"]["onetimeOrders"]) == rows
         counts[name] = len(ctx.captured_queries)
         if rows == ROWS:
-            statements = [q["sql"][:200] for q in ctx.captured_queries]
+            statements[name] = [q["sql"][:200] for q in ctx.captured_queries]
     with CaptureQueriesContext(connection) as ctx:
         assert call(chk.YARDSTICK, b'{"bench":true}').status_code == 200
-    counts["yardstick"] = len(ctx.captured_queries)
+    counts["in-project yardstick"] = len(ctx.captured_queries)
     return counts, statements
 
 
@@ -209,43 +240,19 @@ def profile(key, merchant_id: str, n: int) -> dict:
     return {"requests": n, "ms_per_request_in_process_profiled": round(elapsed * 1000 / n, 2)}
 
 
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
 
 
-def server_cpu(master_pid: int) -> dict[str, float]:
-    """CPU seconds so far of the gunicorn workers and of the PostgreSQL backends serving them."""
-    from django.db import connection
-
-    workers = subprocess.run(
-        ["pgrep", "-P", str(master_pid)], capture_output=True, text=True
-    ).stdout.split()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid()"
-        )
-        backends = [row[0] for row in cursor.fetchall()]
-    return {
-        "workers": sum(_cpu_seconds(int(p)) for p in workers),
-        "postgres": sum(_cpu_seconds(p) for p in backends),
-    }
-
-
-def _per_request(cpu: dict, requests: int) -> dict:
-    if not requests:
-        return {}
-    out = {k: round(v * 1000 / requests, 2) for k, v in cpu.items()}
-    out["total"] = round(sum(out.values()), 2)
+def _reading(stats, name: str, elapsed: float, cpu: dict, bare_rps: float | None) -> dict:
+    out = stats.summary(RECORDED_AS.get(name, name), elapsed)
+    out["server_cpu_ms_per_request"] = chk.cpu_per_request(cpu, out["requests"])
+    if bare_rps and out.get("rps"):
+        out["ratio_to_bare_yardstick"] = round(out["rps"] / bare_rps, 3)
     return out
 
 
-def _loadavg() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
+RECORDED_AS = {"in-project yardstick": "yardstick"}  # the name chk.yardstick_iteration records
 
 
 def main() -> None:
@@ -262,87 +269,144 @@ def main() -> None:
 
     load_at_start = _loadavg()
     base.setup_database()
-    key, merchant_id, seed_seconds, (small_key, small_id) = seed(args.orders)
+    key, merchant_id, seed_seconds, (small_key, small_id), store_id = seed(args.orders)
     env = {**os.environ, **ENV, "DJANGO_SETTINGS_MODULE": SETTINGS}
     server = chk.start_gunicorn(env, PORT, args.threads)
+    bare_server, reconnecting_server, stripped_server = chk.start_bare(
+        key, merchant_id, args.threads
+    )
+    loads = {
+        "bare yardstick": (chk.bare_iteration, bare_server, chk.bare_db(), chk.bare_port()),
+        chk.RECONNECTING: (
+            chk.bare_reconnecting_iteration,
+            reconnecting_server,
+            chk.bare_db(),
+            chk.bare_port(1),
+        ),
+        chk.STRIPPED: (
+            chk.bare_stripped_iteration,
+            stripped_server,
+            chk.bare_db(),
+            chk.bare_port(2),
+        ),
+        "in-project yardstick": (chk.yardstick_iteration, server, None, PORT),
+        "nested": (graphql_iteration("nested", BODY), server, None, PORT),
+        "sdk orders": (graphql_iteration("sdk orders", sdk_body(store_id)), server, None, PORT),
+    }
     try:
         warm = chk.Stats()
-        run = chk.run
-        run(args.concurrency, 2, chk.yardstick_iteration, warm, key, merchant_id)
-        run(args.concurrency, 2, graphql_iteration, warm, key, merchant_id)
+        for iteration, _process, _db, port in loads.values():
+            chk.run(args.concurrency, 2, iteration, warm, key, merchant_id, port)
         load_before_measure = _loadavg()
 
-        yard, gql = chk.Stats(), chk.Stats()
-        elapsed = {"yardstick": 0.0, "graphql": 0.0}
-        cpu = {
-            "yardstick": {"workers": 0.0, "postgres": 0.0},
-            "graphql": {"workers": 0.0, "postgres": 0.0},
-        }
+        stats = {name: chk.Stats() for name in loads}
+        elapsed = dict.fromkeys(loads, 0.0)
+        cpu = {name: {"workers": 0.0, "postgres": 0.0, "client": 0.0} for name in loads}
         share = args.seconds / max(args.rounds, 1)
         for _ in range(max(args.rounds, 1)):
-            for name, stats, iteration in (
-                ("yardstick", yard, chk.yardstick_iteration),
-                ("graphql", gql, graphql_iteration),
-            ):
-                before = server_cpu(server.pid)
-                elapsed[name] += run(args.concurrency, share, iteration, stats, key, merchant_id)
-                after = server_cpu(server.pid)
-                for k in before:
-                    cpu[name][k] += after[k] - before[k]
+            for name, (iteration, process, db, port) in loads.items():
+                before = chk.server_cpu(process.pid, db)
+                client = time.process_time()
+                elapsed[name] += chk.run(
+                    args.concurrency, share, iteration, stats[name], key, merchant_id, port
+                )
+                cpu[name]["client"] += time.process_time() - client
+                spent = chk.cpu_spent(before, chk.server_cpu(process.pid, db))
+                for k in spent:
+                    cpu[name][k] += spent[k]
         load_after_measure = _loadavg()
         rss = chk.worker_rss_mb(server.pid)
-        yardstick = yard.summary("yardstick", elapsed["yardstick"])
-        graphql = gql.summary("graphql", elapsed["graphql"])
-        yardstick["server_cpu_ms_per_request"] = _per_request(
-            cpu["yardstick"], yardstick["requests"]
-        )
-        graphql["server_cpu_ms_per_request"] = _per_request(cpu["graphql"], graphql["requests"])
-        queries, statements = queries_per_request(key, merchant_id)
+        bare_rps = stats["bare yardstick"].summary("bare yardstick", elapsed["bare yardstick"])
+        bare_rps = bare_rps.get("rps")  # the reference of every ratio below
+        readings = {
+            name: _reading(stats[name], name, elapsed[name], cpu[name], bare_rps) for name in loads
+        }
+        queries, statements = queries_per_request(key, merchant_id, store_id)
+        bare_sql = chk.bare_queries(key, merchant_id)
+        queries["bare yardstick"] = bare_sql["bare yardstick"]
         small = small_merchant(small_key, small_id)
         profiled = profile(key, merchant_id, args.profile) if args.profile else None
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        for process in (server, bare_server, reconnecting_server, stripped_server):
+            process.send_signal(signal.SIGTERM)
+        for process in (server, bare_server, reconnecting_server, stripped_server):
+            process.wait(timeout=30)
+        bare.drop(chk.bare_db())
 
     from checkout.models import Order
 
-    ratio = round(graphql["rps"] / yardstick["rps"], 3) if yardstick.get("rps") else None
-    sql = queries["graphql (100 rows)"]
+    in_project_rps = readings["in-project yardstick"].get("rps")
+    reconnecting_rps = readings[chk.RECONNECTING].get("rps")
+    stripped_rps = readings[chk.STRIPPED].get("rps")
+    targets = {}
+    for name, label in (("nested", "nested"), ("sdk orders", "sdk orders")):
+        reading = readings[name]
+        ratio = reading.get("ratio_to_bare_yardstick")
+        sql, sql_small = queries[f"{label} (100 rows)"], queries[f"{label} (5 rows)"]
+        targets[name] = {
+            "rps_at_least_a_quarter_of_bare_yardstick": {
+                "graphql_rps": reading.get("rps"),
+                "bare_yardstick_rps": bare_rps,
+                "ratio": ratio,
+                "target": f">= {TARGET_RPS_RATIO}",
+                "pass": ratio is not None and ratio >= TARGET_RPS_RATIO,
+                "in_project_yardstick_rps": in_project_rps,
+                "ratio_to_in_project_yardstick": (
+                    round(reading["rps"] / in_project_rps, 3)
+                    if in_project_rps and reading.get("rps")
+                    else None
+                ),
+                "bare_yardstick_reconnecting_rps": reconnecting_rps,
+                "ratio_to_bare_yardstick_reconnecting": (
+                    round(reading["rps"] / reconnecting_rps, 3)
+                    if reconnecting_rps and reading.get("rps")
+                    else None
+                ),
+                "bare_yardstick_stripped_rps": stripped_rps,
+                "ratio_to_bare_yardstick_stripped": (
+                    round(reading["rps"] / stripped_rps, 3)
+                    if stripped_rps and reading.get("rps")
+                    else None
+                ),
+            },
+            "sql_per_request_whatever_the_row_count": {
+                "value": sql,
+                "same_for_5_rows": sql_small == sql,
+                "target": f"<= {TARGET_SQL}",
+                "pass": sql <= TARGET_SQL and sql_small == sql,
+            },
+        }
     out = {
-        "yardstick": yardstick,
-        "graphql_100_row_nested_query": graphql,
+        "bare_yardstick": readings["bare yardstick"],
+        "bare_yardstick_reconnecting": readings[chk.RECONNECTING],
+        "bare_yardstick_stripped": readings[chk.STRIPPED],
+        "yardstick_in_project": readings["in-project yardstick"],
+        "graphql_100_row_nested_query": readings["nested"],
+        "graphql_sdk_orders_document": readings["sdk orders"],
         "sql_queries_per_request": queries,
         "sql_statements": statements,
         "orders_in_database": Order.objects.count(),
         "small_merchant_same_query": small,
         "seed_seconds": seed_seconds,
         "gunicorn_rss_mb": rss,
-        "targets": {
-            "graphql_rps_at_least_a_quarter_of_yardstick": {
-                "graphql_rps": graphql.get("rps"),
-                "yardstick_rps": yardstick.get("rps"),
-                "ratio": ratio,
-                "target": f">= {TARGET_RPS_RATIO}",
-                "pass": ratio is not None and ratio >= TARGET_RPS_RATIO,
-            },
-            "sql_per_request_whatever_the_row_count": {
-                "value": sql,
-                "same_for_5_rows": queries["graphql (5 rows)"] == sql,
-                "target": f"<= {TARGET_SQL}",
-                "pass": sql <= TARGET_SQL and queries["graphql (5 rows)"] == sql,
-            },
-        },
+        "targets": targets,
         "load_average": {
             "at_start": load_at_start,
             "before_measuring": load_before_measure,
             "after_measuring": load_after_measure,
             "nproc": os.cpu_count(),
         },
-        "query": QUERY,
+        "queries": {"nested": QUERY, "sdk orders": SDK_QUERY},
         "notes": [
             "Client and server share this machine's cores: the load threads sign like the SDK "
             "(one RSA-2048 signature per thread per second, the body repeating) and parse "
-            "every response, so both loads carry some client CPU.",
+            "every response, so every load carries some client CPU.",
+            "The targets' ratios are to the bare yardstick (a separate minimal Django + DRF "
+            "project as startproject and DRF's defaults make it, bench/yardstick) keeping its "
+            "database connections as Pancake does; the same with startproject's "
+            "CONN_MAX_AGE=0 (a new connection per request), the same stripped of the contrib "
+            "apps, middleware and DRF defaults (stricter), and the in-project yardstick are "
+            "shown for comparison.",
             "server_cpu_ms_per_request: utime + stime of the gunicorn workers and their "
             "PostgreSQL backends over the measured rounds, divided by the requests answered.",
             "SQL counts are in-process (django.test.Client, same settings and database) after "

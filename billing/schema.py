@@ -118,7 +118,46 @@ class PaymentType(graphene.ObjectType):
     class Meta:
         name = "Payment"
 
-    select_always = ("order", "order__session")
+    # What each field reads (pancake/graphql/selection.py); relations below.
+    columns = {
+        "id": ("id",),
+        "orderId": ("order_id",),
+        "storeId": ("store_id",),
+        "status": ("status",),
+        "amount": ("amount",),
+        "taxAmount": ("tax_amount",),
+        "currency": ("currency",),
+        "paymentMethod": ("payment_method",),
+        "amountDetails": (
+            "amount",
+            "tax_amount",
+            "currency",
+            "settlement_currency",
+            "settlement_amount",
+            "refunded_amount",
+        ),
+        "snapshotAmountDetails": (
+            "amount",
+            "tax_amount",
+            "currency",
+            "order__with_trial",
+            "order__session__tax_category",
+        ),
+        "billingDetail": ("billing_detail", "order__billing_detail"),
+        "cardInfo": ("payment_method_details",),
+        "refundStatus": ("refunded_amount", "amount"),
+        "refundedAmount": ("refunded_amount",),
+        "failureReason": ("failure_message",),
+        "failureCode": ("failure_code",),
+        "orderMerchantExternalId": ("order_merchant_external_id",),
+        "testMode": ("environment",),
+        "onetimeOrder": ("order__kind",),
+        "subscriptionOrder": ("order__kind",),
+        "refunds": (),
+        "paidAt": ("paid_at",),
+        "createdAt": ("created_at",),
+        "updatedAt": ("updated_at",),
+    }
     relations = {
         "order": Rel("order", _order_type("OrderType")),
         "onetimeOrder": Rel("order", _order_type("OnetimeOrder")),
@@ -244,6 +283,23 @@ class RefundTicketType(graphene.ObjectType):
 
 class StoreWebhook(graphene.ObjectType):
     """A webhook endpoint of a store in one environment. Its secret is never shown."""
+
+    # What each field reads (pancake/graphql/selection.py).
+    columns = {
+        "id": ("id",),
+        "storeId": ("store_id",),
+        "environment": ("environment",),
+        "channel": ("channel",),
+        "url": ("url",),
+        "events": ("events",),
+        "apiVersion": ("api_version",),
+        "isDefault": ("is_default",),
+        "enabled": ("enabled",),
+        "disabledReason": ("disabled_reason",),
+        "disabledAt": ("disabled_at",),
+        "createdAt": ("created_at",),
+        "updatedAt": ("updated_at",),
+    }
 
     id = id_field("pk", None, "Endpoint id (UUID).", required=True)
     store_id = id_field("store_id", "STO", "The store.", required=True)

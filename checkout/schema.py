@@ -108,11 +108,35 @@ class OrderFields(graphene.ObjectType):
     class Meta:
         abstract = True
 
-    select_always = ("session", "version")
+    # What each field reads (pancake/graphql/selection.py); relations below.
+    columns = {
+        "id": ("id",),
+        "storeId": ("store_id",),
+        "productId": ("product_id",),
+        "productVersionId": ("version_id",),
+        "productType": ("kind",),
+        "status": ("status",),
+        "currency": ("currency",),
+        "amount": ("total",),
+        "subtotal": ("subtotal",),
+        "taxAmount": ("tax_amount",),
+        "amountDetails": ("currency", "subtotal", "tax_amount", "total", "tax_rate"),
+        "buyerEmail": ("buyer_email",),
+        "billingDetail": ("billing_detail",),
+        "billingPeriod": ("version__billing_period",),
+        "orderMerchantExternalId": ("order_merchant_external_id",),
+        "metadata": ("metadata",),
+        "testMode": ("environment",),
+        "completedAt": ("completed_at",),
+        "canceledAt": ("canceled_at",),
+        "createdAt": ("created_at",),
+        "updatedAt": ("updated_at",),
+    }
     relations = {
         "store": Rel("store", _store_type),
-        "onetimeProduct": Rel("product", _onetime_product_type),
-        "subscriptionProduct": Rel("product", _subscription_product_type),
+        # An order's product is most orders' product: read once, not joined to every order.
+        "onetimeProduct": Rel("product", _onetime_product_type, prefetch=True),
+        "subscriptionProduct": Rel("product", _subscription_product_type, prefetch=True),
         "productVersion": Rel("version", _version_type),
         "payments": Rel(
             "payments", _payment_type, many=True, queryset=_payments, to_attr="gql_payments"
@@ -188,6 +212,8 @@ class OrderType(OrderFields):
     class Meta:
         name = "Order"
 
+    columns = {**OrderFields.columns, "onetimeProduct": ("kind",), "subscriptionProduct": ("kind",)}
+
     onetime_product = graphene.Field(_onetime_product_type, description="One-time orders.")
     subscription_product = graphene.Field(
         _subscription_product_type, description="Subscription orders."
@@ -202,6 +228,18 @@ class OrderType(OrderFields):
 
 class OnetimeOrder(OrderFields):
     """A one-time purchase (the SDK guide's ``onetimeOrders``)."""
+
+    columns = {
+        **OrderFields.columns,
+        "priceSnapshot": (
+            "currency",
+            "subtotal",
+            "tax_amount",
+            "total",
+            "session__tax_category",
+            "session__tax_included",
+        ),
+    }
 
     onetime_product = graphene.Field(_onetime_product_type, description="The product bought.")
     price_snapshot = graphene.Field(
@@ -225,6 +263,22 @@ class OnetimeOrder(OrderFields):
 class SubscriptionOrder(OrderFields):
     """A subscription (the SDK guide's ``subscriptionOrders``). Billing periods arrive with the
     subscriptions slice: until then ``currentPeriodStart``/``currentPeriodEnd`` are null."""
+
+    columns = {
+        **OrderFields.columns,
+        "priceSnapshot": (
+            "currency",
+            "subtotal",
+            "tax_amount",
+            "total",
+            "with_trial",
+            "session__tax_category",
+            "session__trial_amount",
+            "session__trial_days",
+        ),
+        "currentPeriodStart": (),
+        "currentPeriodEnd": (),
+    }
 
     subscription_product = graphene.Field(
         _subscription_product_type, description="The plan subscribed to."

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.module_loading import autodiscover_modules
 
+import pancake.lookups  # noqa: F401  (registers the ``__any`` lookup before any query uses it)
+
 
 class PancakeConfig(AppConfig):
     name = "pancake"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from babel.core import Locale
 from babel.numbers import format_currency, get_currency_precision, list_currencies
@@ -35,7 +36,10 @@ def check_currency(code: object, *, field: str = "currency") -> str:
     return code  # type: ignore[return-value]
 
 
+@lru_cache(maxsize=512)
 def exponent(currency: str) -> int:
+    # Babel's data does not change while the process runs; a GraphQL list asks hundreds of
+    # times per request.
     return get_currency_precision(currency)
 
 
@@ -78,9 +82,12 @@ def to_minor(value: object, currency: str, *, field: str = "amount") -> int:
 def to_display(minor: int, currency: str) -> str:
     """2900 USD -> '29.00', 4500 JPY -> '4500', 1500 BHD -> '1.500'."""
     places = exponent(currency)
-    whole, fraction = divmod(abs(minor), 10**places)
+    digits = str(-minor if minor < 0 else minor)
     sign = "-" if minor < 0 else ""
-    return f"{sign}{whole}.{fraction:0{places}d}" if places else f"{sign}{whole}"
+    if not places:
+        return sign + digits
+    digits = digits.rjust(places + 1, "0")  # at least one digit before the point
+    return f"{sign}{digits[:-places]}.{digits[-places:]}"
 
 
 def round_minor(value: Decimal) -> int:

@@ -10,3 +10,8 @@ application = get_wsgi_application()
 # out of the cyclic collector's full passes, which otherwise walk it again and again while a
 # request allocates its rows (and the pages stay shared with a preloading master).
 gc.freeze()
+# A request building a 100-row GraphQL list allocates tens of thousands of objects, nearly all
+# freed by their reference counts; at the default threshold (700) the collector's youngest pass
+# runs dozens of times per request for nothing: a tenth of such a request's instructions
+# (bench/RESULTS.md). Young objects that are garbage cycles wait a little longer instead.
+gc.set_threshold(50_000, 10, 10)

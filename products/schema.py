@@ -93,7 +93,24 @@ class ProductVersionType(graphene.ObjectType):
     class Meta:
         name = "ProductVersion"
 
-    select_always = ("product",)
+    # What each field reads (pancake/graphql/selection.py).
+    columns = {
+        "id": ("id",),
+        "productId": ("product_id",),
+        "versionNumber": ("number",),
+        "name": ("name",),
+        "description": ("description",),
+        "descriptionHtml": ("description_html",),
+        "billingPeriod": ("billing_period",),
+        "prices": ("prices",),
+        "priceList": ("prices",),
+        "media": ("media",),
+        "successUrl": ("success_url",),
+        "metadata": ("metadata",),
+        "isTestVersion": ("product__test_version",),
+        "isProdVersion": ("product__prod_version",),
+        "createdAt": ("created_at",),
+    }
 
     id = id_field("pk", None, "Version id (UUID).", required=True)
     product_id = id_field("product_id", "PROD", "The product.", required=True)
@@ -142,9 +159,31 @@ class ProductFields(graphene.ObjectType):
     class Meta:
         abstract = True
 
-    select_always = ("test_version", "prod_version")
+    # What each field reads (pancake/graphql/selection.py): the environment's version is the
+    # test or the prod one, so both are read.
+    columns = {
+        "id": ("id",),
+        "storeId": ("store_id",),
+        "slug": ("slug",),
+        "name": ("test_version__name", "prod_version__name"),
+        "description": ("test_version__description", "prod_version__description"),
+        "prices": ("test_version__prices", "prod_version__prices"),
+        "priceList": ("test_version__prices", "prod_version__prices"),
+        "media": ("test_version__media", "prod_version__media"),
+        "metadata": ("test_version__metadata", "prod_version__metadata"),
+        "successUrl": ("test_version__success_url", "prod_version__success_url"),
+        "status": ("test_status", "prod_status"),
+        "version": ("test_version__number", "prod_version__number"),
+        "testStatus": ("test_status",),
+        "prodStatus": ("prod_status",),
+        "hasTestVersion": ("test_version",),
+        "hasProdVersion": ("prod_version",),
+        "createdAt": ("created_at",),
+        "updatedAt": ("updated_at",),
+    }
     relations = {
         "store": Rel("store", _store_type),
+        "currentVersion": Rel("test_version", lambda: ProductVersionType, also=("prod_version",)),
     }
 
     id = id_field("pk", "PROD", "Product id.", required=True)
@@ -230,6 +269,11 @@ class OnetimeProduct(ProductFields):
 class SubscriptionProduct(ProductFields):
     """A product billed every period."""
 
+    columns = {
+        **ProductFields.columns,
+        "billingPeriod": ("test_version__billing_period", "prod_version__billing_period"),
+    }
+
     billing_period = graphene.String(description="weekly, monthly, quarterly or yearly.")
 
     def resolve_billing_period(product, info):
@@ -255,20 +299,34 @@ class _MemberRow:
 class SubscriptionProductGroup(graphene.ObjectType):
     """Plans a subscriber can switch between, in one environment."""
 
+    # What each field reads (pancake/graphql/selection.py); relations below: the group's
+    # memberships, in order, each the way to its product.
+    columns = {
+        "id": ("id",),
+        "storeId": ("store_id",),
+        "name": ("name",),
+        "description": ("description",),
+        "environment": ("environment",),
+        "rules": ("shared_trial", "self_service_plan_change"),
+        "createdAt": ("created_at",),
+        "updatedAt": ("updated_at",),
+    }
     relations = {
         "products": Rel(
             "memberships",
-            lambda: _MemberRow,
+            lambda: SubscriptionProduct,
             many=True,
             queryset=lambda ctx: ProductGroupMembership.objects.order_by("position"),
             to_attr="gql_members",
+            via="product",
         ),
         "productIds": Rel(
             "memberships",
-            lambda: _MemberRow,
+            lambda: SubscriptionProduct,
             many=True,
             queryset=lambda ctx: ProductGroupMembership.objects.order_by("position"),
             to_attr="gql_members",
+            via="product",
         ),
     }
 

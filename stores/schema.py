@@ -60,6 +60,22 @@ class StoreType(graphene.ObjectType):
     class Meta:
         name = "Store"
 
+    # What each field reads (pancake/graphql/selection.py); relations below.
+    columns = {
+        "id": ("id",),
+        "name": ("name",),
+        "slug": ("slug",),
+        "status": ("status",),
+        "logo": ("logo",),
+        "description": ("description",),
+        "supportEmail": ("support_email",),
+        "website": ("website",),
+        "defaultCurrency": ("default_currency",),
+        "country": ("country",),
+        "prodEnabled": ("prod_enabled",),
+        "createdAt": ("created_at",),
+        "updatedAt": ("updated_at",),
+    }
     relations = {
         "onetimeProducts": Rel(
             "products",
@@ -128,6 +144,19 @@ class ApiKeyType(graphene.ObjectType):
     class Meta:
         name = "ApiKey"
 
+    # What each field reads (pancake/graphql/selection.py).
+    columns = {
+        "id": ("id",),
+        "nickname": ("name",),
+        "name": ("name",),
+        "environment": ("environment",),
+        "apiVersion": ("api_version",),
+        "fingerprint": ("fingerprint",),
+        "recentlyUsed": ("last_used_at",),
+        "lastUsedAt": ("last_used_at",),
+        "createdAt": ("created_at",),
+    }
+
     id = id_field("pk", None, "API key id (UUID).", required=True)
     nickname = graphene.String(required=True, description="The key's name.", source="name")
     name = graphene.String(required=True, description="The key's name.")
@@ -152,6 +181,15 @@ class StoreMerchantType(graphene.ObjectType):
     class Meta:
         name = "StoreMerchant"
 
+    # What each field reads (pancake/graphql/selection.py); relations below.
+    columns = {
+        "id": ("id",),
+        "storeId": ("store_id",),
+        "merchantId": ("merchant_id",),
+        "role": ("role",),
+        "status": ("status",),
+        "createdAt": ("created_at",),
+    }
     relations = {
         "store": Rel("store", lambda: StoreType),
         "merchant": Rel("merchant", _merchant_type),
@@ -184,6 +222,15 @@ class MerchantType(graphene.ObjectType):
     class Meta:
         name = "Merchant"
 
+    # What each field reads (pancake/graphql/selection.py); relations below.
+    columns = {
+        "id": ("id",),
+        "email": ("email",),
+        "name": ("name",),
+        "status": ("is_active",),
+        "createdAt": ("date_joined",),
+        "updatedAt": ("updated_at",),
+    }
     relations = {
         "storeMerchants": Rel(
             "memberships",

@@ -29,6 +29,10 @@ def format_timestamp(value: datetime | None) -> str | None:
     if value is None:
         return None
     value = value.astimezone(UTC)
+    if value.year >= 1000:
+        # isoformat truncates to milliseconds as the slow path below does, in a tenth of the
+        # time (GraphQL lists render hundreds per request); its "+00:00" becomes "Z".
+        return value.isoformat(timespec="milliseconds")[:-6] + "Z"
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 

@@ -1,49 +1,75 @@
-"""Statements of the hot request paths, compiled by the ORM once per database connection and run
-again with new values.
+"""Django ORM internals, in one module: the statements of the hot paths compiled once per
+database connection and run again with new values, model instances built without
+``Model.__init__``, and GraphQL lists built once per document whose related rows share one
+instance.
 
-Compiling a wide ``select_related`` read costs the ORM 1-2 ms of CPU per request (column lists,
-joins, converters), more than the database spends running it; an INSERT of a 30-column row about
-0.5 ms. The SQL text of such a statement never changes between requests, only its values do, so
-``PreparedSelect`` compiles the queryset once (twice, the first time: with two different sets of
-stand-in values, to learn which parameters are the caller's values and to prove nothing else in
-the text depends on them), then runs that text with the values of the moment and builds the
-model instances exactly as ``QuerySet`` iteration does. ``insert`` and ``update_fields`` write a
-model instance the way ``Model.save`` does (``pre_save`` of every field, ``get_db_prep_save``),
-from a statement text compiled once per model and field list.
+Written for Django 5.2 (5.2.20), pinned in pyproject.toml (``Django~=5.2.20``);
+tests/api/test_prepared_canary.py fails loudly when an upgrade changes what this module relies
+on: ``QuerySet.query``, ``_chain``, ``_iterable_class``, ``_prefetch_related_lookups`` and
+``_known_related_objects``; ``SQLCompiler.as_sql``, ``select``, ``klass_info``, ``col_count``,
+``annotation_col_map``, ``get_converters``, ``apply_converters``, ``execute_sql`` and
+``results_iter``; ``ModelIterable.__iter__`` (copied below for the shared instances) and
+``RelatedPopulator``; ``InsertQuery`` and ``Model._prepare_related_fields_for_save``;
+``CursorWrapper._execute_with_wrappers``, ``CursorDebugWrapper.debug_sql``, the psycopg
+cursor under them and the connection's ``validate_no_broken_transaction`` and
+``wrap_database_errors``; ``ModelState`` and plain attributes in ``__dict__`` for a model without
+``__init__`` or ``from_db`` of its own.
+
+Why each part is here rather than the public ORM (instructions per request, bench/callgrind.py;
+bench/RESULTS.md has the figures and the 15% rule they were held to):
+
+- ``PreparedSelect``: compiling a wide ``select_related`` read costs the ORM more than the
+  database spends running it. Checkout (create-session and create-order) takes 14.2M
+  instructions per request with the ORM compiling its reads, 6.8M with this.
+- ``insert``/``update_fields``: ``save()`` builds and compiles its statement every time:
+  checkout 8.5M instructions per request with ``save()`` (and ``bulk_create`` for the
+  conflict-ignoring insert), 6.8M with this.
+- ``execute``: the statements above prepared on the server (psycopg's ``prepare=True``), so
+  PostgreSQL reuses one generic plan for them: checkout's PostgreSQL CPU is 1.1 ms per request
+  with it, 2.2 ms without, 2.0 ms with psycopg's own ``prepare_threshold`` and custom plans.
+  psycopg's threshold with PostgreSQL's default plan choice would prepare every statement,
+  lists too, and a generic plan for "this store's newest orders" walks every store's orders
+  when the store is small (73 ms instead of a fraction of one, measured): only these point
+  reads and single-row writes, whose best plan does not depend on their values, are prepared.
+- ``instance_builder``: ``Model.__init__`` (through ``from_db``) for the rows of a 100-row
+  GraphQL list is over a quarter of such a request: the SDK guide's orders document takes
+  69.9M instructions per request with it, 51.1M with this.
+- ``SharedRelatedModelIterable``, ``PreparedList`` and ``memoized``: a list's related rows
+  built once and shared between the rows pointing at them, its statement compiled once per
+  connection, its prefetches run as compiled statements too. The same document takes 65.0M
+  instructions without the memo (a queryset built and compiled per request, Django's
+  ``Prefetch``) and 93.1M without either (Django's ``ModelIterable`` too), 51.1M with both.
 
 Anything out of the ordinary (a value of an unexpected type, an expression as a value, save
-signal receivers, multi-table inheritance) takes the ORM's own path, unchanged.
-
-On PostgreSQL with server-side parameters (the default, ``DB_PREPARED_STATEMENTS``), these
-statements are also prepared on the server, and PostgreSQL may settle on one generic plan for
-each: it stops planning them on every request. That is right only for statements whose best plan
-does not depend on their values: the point reads and single-row writes of the hot paths, which
-is all this module is for. Lists ("this store's newest orders") go through the ORM, unprepared,
-and are planned for their values every time (a generic plan would walk every store's rows for a
-small store's few).
+signal receivers, multi-table inheritance, a prefetch of another shape) takes the ORM's own
+path, unchanged.
 """
 
 from __future__ import annotations
 
 import inspect
+import operator
 import secrets
+import threading
 import uuid
-from collections.abc import Callable
-from functools import partial
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from functools import lru_cache, partial
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.db import DatabaseError, connections, router
 from django.db.backends.utils import CursorDebugWrapper
-from django.db.models import Field, Lookup, Model, signals
+from django.db.models import Model, Prefetch, QuerySet, UUIDField, signals
 from django.db.models.base import ModelState
 from django.db.models.constants import OnConflict
-from django.db.models.fields.related import ForeignObject
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
-from django.db.models.query import RelatedPopulator
+from django.db.models.query import ModelIterable, RelatedPopulator
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.sql.subqueries import InsertQuery
 from django.db.transaction import TransactionManagementError
+
+import pancake.lookups  # noqa: F401  (``__any``: the prefetches below filter with it)
 
 _CACHE_ATTR = "_pancake_prepared"
 
@@ -95,16 +121,25 @@ def execute(cursor, sql: str, params) -> None:
 _PLAIN_ATTRIBUTES = (DeferredAttribute, ForeignKeyDeferredAttribute)
 
 
-def _plain_init(model_cls, init_list) -> bool:
+@lru_cache(maxsize=1024)
+def _plain_attributes(model_cls, names: tuple) -> bool:
+    # A class's attributes are fixed once its model is loaded: asked once per field list (a
+    # list's rows are built from the same one request after request).
     return (
         model_cls.__init__ is Model.__init__
         and model_cls.from_db.__func__ is Model.from_db.__func__
-        and not signals.pre_init.has_listeners(model_cls)
-        and not signals.post_init.has_listeners(model_cls)
         and all(
             type(inspect.getattr_static(model_cls, name, None)) in _PLAIN_ATTRIBUTES
-            for name in init_list
+            for name in names
         )
+    )
+
+
+def _plain_init(model_cls, init_list) -> bool:
+    return (
+        not signals.pre_init.has_listeners(model_cls)
+        and not signals.post_init.has_listeners(model_cls)
+        and _plain_attributes(model_cls, tuple(init_list))
     )
 
 
@@ -169,29 +204,6 @@ def related_populators(klass_info, select, db) -> list:
 
 
 # --- SELECT ---------------------------------------------------------------------------------------
-
-
-class AnyOf(Lookup):
-    """``filter(pk__any=[uuid, …])``: ``__in`` with one array parameter on PostgreSQL (``= ANY
-    (%s)``), so the statement's text is the same however many values there are and it can be
-    compiled once (a batch of one event or of fifty). Elsewhere, ``IN (%s, …)``."""
-
-    lookup_name = "any"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        field = self.lhs.output_field
-        values = [field.get_db_prep_value(v, connection, prepared=False) for v in self.rhs]
-        if not values:
-            raise EmptyResultSet
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", (*lhs_params, values)
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", (*lhs_params, *values)
-
-
-Field.register_lookup(AnyOf)
-ForeignObject.register_lookup(AnyOf)  # a relation's lookups are its own (its target's value)
 
 
 def _stand_in(value):
@@ -455,3 +467,268 @@ def update_fields(obj: Model, names: list[str], using: str | None = None) -> Non
             raise DatabaseError("Save with update_fields did not affect any rows.")
     obj._state.adding = False
     obj._state.db = using
+
+
+# --- GraphQL lists: related rows shared, the same list again -----------------------------------
+
+
+class _SharedPopulator(FastRelatedPopulator):
+    """Builds one instance per related primary key (per relation) and hands it to every row."""
+
+    def __init__(self, klass_info, select, db):
+        super().__init__(klass_info, select, db)
+        self.built: dict = {}
+
+    def instance(self, row, obj_data):
+        pk = obj_data[self.pk_idx]
+        obj = self.built.get(pk)
+        if obj is None:
+            obj = self.built[pk] = super().instance(row, obj_data)
+        return obj
+
+
+class SharedRelatedModelIterable(ModelIterable):
+    """``ModelIterable`` (Django 5.2) whose ``select_related`` instances are shared between rows
+    with the same related primary key, per relation."""
+
+    def __iter__(self):
+        queryset = self.queryset
+        db = queryset.db
+        memo = getattr(queryset, "_pancake_memo", None)
+        if memo is not None:
+            compiler, rows = memo.run(connections[db], queryset)
+        else:
+            compiler = queryset.query.get_compiler(using=db)
+            results = compiler.execute_sql(
+                chunked_fetch=self.chunked_fetch, chunk_size=self.chunk_size
+            )
+            rows = compiler.results_iter(results)
+        select, klass_info, annotation_col_map = (
+            compiler.select,
+            compiler.klass_info,
+            compiler.annotation_col_map,
+        )
+        model_cls = klass_info["model"]
+        select_fields = klass_info["select_fields"]
+        model_fields_start, model_fields_end = select_fields[0], select_fields[-1] + 1
+        init_list = [f[0].target.attname for f in select[model_fields_start:model_fields_end]]
+        related_populators = [
+            _SharedPopulator(info, select, db) for info in klass_info.get("related_klass_infos", [])
+        ]
+        known_related_objects = [
+            (
+                field,
+                related_objs,
+                operator.attrgetter(
+                    *[
+                        (
+                            field.attname
+                            if from_field == "self"
+                            else queryset.model._meta.get_field(from_field).attname
+                        )
+                        for from_field in field.from_fields
+                    ]
+                ),
+            )
+            for field, related_objs in queryset._known_related_objects.items()
+        ]
+        build = instance_builder(model_cls, db, init_list)
+        objs = self._objects(
+            rows,
+            build,
+            model_fields_start,
+            model_fields_end,
+            related_populators,
+            annotation_col_map,
+            known_related_objects,
+        )
+        if memo is not None and memo.prefetch:
+            objs = list(objs)
+            memo.run_prefetch(objs, db)
+        yield from objs
+
+    @staticmethod
+    def _objects(rows, build, start, end, related_populators, annotation_col_map, known):
+        for row in rows:
+            obj = build(row[start:end])
+            for rel_populator in related_populators:
+                rel_populator.populate(row, obj)
+            if annotation_col_map:
+                for attr_name, col_pos in annotation_col_map.items():
+                    setattr(obj, attr_name, row[col_pos])
+            for field, rel_objs, rel_getter in known:
+                if field.is_cached(obj):
+                    continue
+                try:
+                    rel_obj = rel_objs[rel_getter(obj)]
+                except KeyError:
+                    pass
+                else:
+                    setattr(obj, field.name, rel_obj)
+            yield obj
+
+
+# --- the same list again --------------------------------------------------------------------
+
+MEMO_SIZE = 256  # lists per process (and compiled statements per connection)
+_memo: OrderedDict = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+class PreparedList:
+    """A list's queryset as ``build()`` made it for one set of inputs, and (per database
+    connection) its statement as the ORM compiled it."""
+
+    __slots__ = ("anchors", "queryset", "prefetch")
+
+    def __init__(self, anchors: tuple, queryset: QuerySet):
+        self.anchors = anchors
+        self.queryset = queryset
+        self.prefetch = _prefetch_plan(queryset)
+
+    def run_prefetch(self, parents: list, db: str) -> None:
+        """The plan's children of ``parents``, one statement per relation (compiled once per
+        connection, the parents' keys one array parameter), set as Django's ``Prefetch(…,
+        to_attr=…)`` sets them: a list per parent, each child's way back set to its parent; and
+        for a foreign key of the parents, as Django's ``Prefetch`` sets it: one instance per
+        key, the same for every parent pointing at it."""
+        for lookup, fk, select in self.prefetch:
+            if lookup.to_attr is None:  # a foreign key of the parents: one instance per key
+                keys = [getattr(parent, fk.attname) for parent in parents]
+                wanted = [key for key in dict.fromkeys(keys) if key is not None]
+                found = {obj.pk: obj for obj in select.fetch(wanted, using=db)} if wanted else {}
+                for parent, key in zip(parents, keys, strict=True):
+                    fk.set_cached_value(parent, found.get(key))
+                continue
+            keys = [getattr(parent, fk.target_field.attname) for parent in parents]
+            children: dict = {}
+            if keys:
+                for child in select.fetch(list(dict.fromkeys(keys)), using=db):
+                    children.setdefault(getattr(child, fk.attname), []).append(child)
+            for parent, key in zip(parents, keys, strict=True):
+                mine = children.get(key, [])
+                for child in mine:
+                    fk.set_cached_value(child, parent)
+                setattr(parent, lookup.to_attr, mine)
+
+    def run(self, connection, queryset: QuerySet):
+        """(compiler, converted rows) of the statement, compiled on this connection's first
+        run; the statement is the same every time (the inputs are), so is its text."""
+        cache = _cache(connection)
+        compiled = cache.get("graphql_lists")
+        if compiled is None:
+            compiled = cache["graphql_lists"] = OrderedDict()
+        found = compiled.get(self)
+        if found is None:
+            compiler = queryset.query.get_compiler(connection=connection)
+            try:
+                sql, params = compiler.as_sql()
+            except EmptyResultSet:  # ``__in`` an empty list (a caller who sees no store)
+                sql, params = None, None
+            fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+            found = compiled[self] = (compiler, sql, params, compiler.get_converters(fields))
+            if len(compiled) > MEMO_SIZE:
+                gone, _ = compiled.popitem(last=False)
+                for _lookup, _fk, select in gone.prefetch:  # its children's statements too
+                    cache.pop(select, None)
+        else:
+            compiled.move_to_end(self)
+        compiler, sql, params, converters = found
+        if sql is None:
+            return compiler, []
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if converters and rows:
+            rows = compiler.apply_converters(rows, converters)
+        return compiler, rows
+
+
+def _prefetch_plan(queryset: QuerySet) -> tuple:
+    """(Prefetch, the foreign key, its statement) for every prefetch of ``queryset``, when all
+    are one relation deep with a queryset of their own (no prefetches): a reverse foreign key
+    with a ``to_attr``, or a foreign key of the parents to a primary key; keyed by UUIDs, on
+    PostgreSQL. Otherwise () and Django prefetches as usual."""
+    if connections[queryset.db].vendor != "postgresql":
+        return ()  # ``__any`` is one parameter on PostgreSQL only: elsewhere, Django's way
+    plan = []
+    for lookup in queryset._prefetch_related_lookups:
+        if not isinstance(lookup, Prefetch) or lookup.queryset is None:
+            return ()
+        if "__" in lookup.prefetch_through:
+            return ()
+        try:
+            field = queryset.model._meta.get_field(lookup.prefetch_through)
+        except FieldDoesNotExist:
+            return ()
+        child = lookup.queryset
+        if child._prefetch_related_lookups or child._known_related_objects:
+            return ()
+        if child._iterable_class is SharedRelatedModelIterable:
+            child = child._chain()
+            child._iterable_class = ModelIterable
+        if field.many_to_one and field.concrete and not lookup.to_attr:
+            # The parents' foreign key: the rows it points at, by primary key.
+            if not isinstance(field.target_field, UUIDField) or not field.target_field.primary_key:
+                return ()
+            select = PreparedSelect(lambda keys, child=child: child.filter(pk__any=keys))
+            plan.append((lookup, field, select))
+            continue
+        if not (field.one_to_many and not field.concrete) or not lookup.to_attr:
+            return ()
+        fk = field.field
+        if not isinstance(fk.target_field, UUIDField):
+            return ()
+        select = PreparedSelect(
+            lambda keys, child=child, name=fk.attname: child.filter(**{f"{name}__any": keys})
+        )
+        plan.append((lookup, fk, select))
+    return tuple(plan)
+
+
+def memoized(key: Hashable, anchors: tuple, build: Callable[[], QuerySet]) -> QuerySet:
+    """``build()``, made once for ``key`` and reused while the process lives (the least
+    recently used beyond MEMO_SIZE go), its SQL compiled once per connection: a client asking
+    the same list the same way again (a dashboard polling a query) costs the database round
+    trip and the rows, not the ORM's filter building and compiling.
+
+    ``key`` must hold every input ``build`` reads (the resolver, its arguments, the caller's
+    scope: ``scope_key``) and nothing that changes by itself (the time); ``anchors`` are objects
+    the answer depends on by identity (the query document's field nodes, which the selection
+    and its prefetches come from): the entry is used only while they are the same objects. The
+    queryset handed out is a fresh clone; anything done to it (``first()``, a filter) makes
+    another clone that takes the ORM's path again."""
+    try:
+        hash(key)
+    except TypeError:  # an argument of an unexpected kind: no memo
+        return build()
+    with _memo_lock:
+        entry = _memo.get(key)
+        if entry is not None:
+            _memo.move_to_end(key)
+    if (
+        entry is None
+        or len(entry.anchors) != len(anchors)
+        or any(a is not b for a, b in zip(entry.anchors, anchors, strict=True))
+    ):
+        queryset = build()
+        if queryset._iterable_class is not SharedRelatedModelIterable:
+            return queryset
+        entry = PreparedList(anchors, queryset)
+        with _memo_lock:
+            _memo[key] = entry
+            if len(_memo) > MEMO_SIZE:
+                _memo.popitem(last=False)
+    out = entry.queryset._chain()
+    out._pancake_memo = entry
+    if entry.prefetch:
+        out._prefetch_related_lookups = ()  # the iterable does them (``PreparedList.run_prefetch``)
+    return out
+
+
+def shared(qs):
+    """``qs`` yielding shared related instances, built at once (a plain model queryset)."""
+    if qs._iterable_class is ModelIterable:
+        qs = qs._chain()
+        qs._iterable_class = SharedRelatedModelIterable
+    return qs

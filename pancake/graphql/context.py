@@ -4,6 +4,7 @@ which API version. Ids and amounts go out through here and ``pancake.api.fields`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from pancake import money
 from pancake.api import fields
@@ -24,7 +25,8 @@ class GraphQLContext:
 
     def id(self, value, prefix: str | None = None):
         """A UUID, or its short form for the prefixed types when the version says so."""
-        key = (value, prefix)
+        # A UUID is remembered by its number: hashing a UUID runs Python code, an int's not.
+        key = (value.int if value.__class__ is UUID else value, prefix)
         try:
             return self._ids[key]
         except KeyError:

@@ -1,14 +1,36 @@
-"""graphql-core's executor with a short way for plain leaf fields.
+"""graphql-core's executor answering a query from a plan compiled for its document.
 
-A 100-row list of orders with payments, product and store resolves some 1,700 fields; most are
-leaves read straight off an object (``status``, ``buyerEmail``) or ids and timestamps rendered
-from one attribute. For those, graphql-core's general path (resolve info, argument coercion,
-completion dispatch) costs more than the value itself. ``ExecutionContext.execute_field`` here
-reads such a leaf directly and serializes it with the field's scalar; anything else — a field with
-arguments, an object or list, a custom resolver, a null, a value the scalar refuses, an error —
-takes graphql-core's path unchanged, so answers and errors are the same either way. Other fields
-without arguments in the document reuse one resolve info and one argument dict per field instead
-of building them for every row.
+A 100-row list of orders with their payments resolves some 2,300 fields. graphql-core's executor
+walks them one by one with a path object, a resolve info, argument coercion, a dispatch on the
+type and an error handler per field per row, which costs more than the data (bench/RESULTS.md:
+the SDK guide's orders document takes twice the instructions on the stock executor). Here the
+document is compiled once per request into a plan of small functions, one per field of the
+selection, with the resolver (or a direct read of a plain attribute), the arguments and the resolve
+info computed once; per row only those calls run, and a leaf whose value already has its
+scalar's type (a ``str`` for String and ID, an ``int`` in range for Int, a ``bool``) is returned
+as it is.
+
+The plan answers only the ordinary case. Anything else (an error anywhere, a null in a non-null
+field, a value a scalar refuses, an abstract type, introspection, middleware) stops it, and the
+whole operation runs again on graphql-core's own executor, which then answers exactly as
+graphql-core does, errors and partial data included. Resolvers only read, so running one twice
+changes nothing but the time.
+
+This subclasses graphql-core's ``ExecutionContext`` (the ``execution_context_class`` parameter of
+``graphql.execute``) and relies on its internals. Written for graphql-core 3.2 (3.2.14) and
+graphene 3.4 (3.4.3), both pinned in pyproject.toml; tests/graphql/test_execution_canary.py fails
+loudly when an upgrade changes any of what it relies on:
+
+- ``ExecutionContext.execute_operation(operation, root_value)`` runs an operation, with the
+  attributes ``schema``, ``fragments``, ``variable_values``, ``context_value``,
+  ``middleware_manager``, ``field_resolver`` and ``_subfields_cache``;
+- ``build_resolve_info(field_def, field_nodes, parent_type, path)``,
+  ``collect_subfields(return_type, field_nodes)`` and
+  ``graphql.execution.collect_fields.collect_fields(schema, fragments, variables, type, set)``;
+- the built-in scalars' ``serialize`` returns a ``str`` (String, ID), an ``int`` (Int, 32 bits)
+  and a ``bool`` (Boolean) unchanged;
+- graphene's default resolvers are ``partial(dict_or_attr_resolver, attname, default)`` and
+  ``partial(source_resolver, attname)``.
 """
 
 from __future__ import annotations
@@ -18,31 +40,30 @@ from functools import partial
 from graphene.types.field import source_resolver
 from graphene.types.resolver import dict_or_attr_resolver
 from graphql import (
+    GraphQLBoolean,
+    GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLScalarType,
+    GraphQLString,
     OperationType,
     Undefined,
     is_leaf_type,
-    located_error,
 )
-from graphql.execution import ExecutionContext
+from graphql.execution import ExecutionContext, get_argument_values
 from graphql.execution.collect_fields import collect_fields
-from graphql.execution.execute import get_field_def
-from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, is_iterable
 
 _SLOW = object()
+_MIN_INT, _MAX_INT = -(2**31), 2**31 - 1
 
 
-def _attribute_reader(attname: str, default):
-    def read(source, _context):
-        if isinstance(source, dict):
-            return source.get(attname, default)
-        return getattr(source, attname, default)
+class _Bail(Exception):
+    """Anything the plan does not answer exactly as graphql-core would: run the general path."""
 
-    return read
+
+# --- reading a field's value ---------------------------------------------------------------------
 
 
 def _source_reader(attname: str):
@@ -53,82 +74,26 @@ def _source_reader(attname: str):
     return read
 
 
+def _attribute(resolve) -> tuple[str, object] | None:
+    """(attname, default) of graphene's default resolver, or None."""
+    if isinstance(resolve, partial) and not resolve.keywords:
+        if resolve.func is dict_or_attr_resolver and len(resolve.args) == 2:
+            return resolve.args[0], resolve.args[1]
+    return None
+
+
 def _reader(resolve):
-    """How to read a leaf without graphql-core's machinery, or None."""
-    fast = getattr(resolve, "gql_fast", None)
+    """``read(source, context)`` reading the field without its resolve info, or None."""
+    fast = getattr(resolve, "gql_fast", None)  # types.id_field and types.ts_field have one
     if fast is not None:
         return fast
     if isinstance(resolve, partial) and not resolve.keywords:
-        if resolve.func is dict_or_attr_resolver and len(resolve.args) == 2:
-            return _attribute_reader(*resolve.args)
         if resolve.func is source_resolver and len(resolve.args) == 1:
             return _source_reader(resolve.args[0])
     return None
 
 
-class FastLeafExecutionContext(ExecutionContext):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._plans: dict = {}
-
-    def _plan(self, parent_type, field_nodes, path):
-        node = field_nodes[0]
-        if node.arguments or self.middleware_manager:
-            return None
-        field_def = get_field_def(self.schema, parent_type, node)
-        if field_def is None or field_def.resolve is None:
-            return None
-        leaf = field_def.type
-        if isinstance(leaf, GraphQLNonNull):
-            leaf = leaf.of_type
-        if isinstance(leaf, GraphQLScalarType):
-            reader = _reader(field_def.resolve)
-            if reader is not None:
-                return (reader, leaf.serialize)
-        # A field without arguments in the document: its arguments (defaults only) and its
-        # resolve info are the same for every row. Resolvers never read ``info.path``; errors
-        # are located with the row's own path.
-        args = get_argument_values(field_def, node, self.variable_values)
-        info = self.build_resolve_info(field_def, field_nodes, parent_type, path)
-        return (field_def.resolve, field_def.type, info, args)
-
-    def execute_field(self, parent_type, source, field_nodes, path):
-        key = (parent_type.name, id(field_nodes[0]))
-        try:
-            plan = self._plans[key]
-        except KeyError:
-            plan = self._plans[key] = self._plan(parent_type, field_nodes, path)
-        if plan is None:
-            return super().execute_field(parent_type, source, field_nodes, path)
-        if len(plan) == 2:
-            reader, serialize = plan
-            try:
-                value = reader(source, self.context_value)
-                if value is not None and value is not _SLOW and not isinstance(value, Exception):
-                    serialized = serialize(value)
-                    if serialized is not None and serialized is not Undefined:
-                        return serialized
-            except Exception:  # noqa: BLE001, S110  (graphql-core's path reports it properly)
-                pass
-            return super().execute_field(parent_type, source, field_nodes, path)
-        resolve, return_type, info, args = plan
-        try:
-            result = resolve(source, info, **args)
-            if self.is_awaitable(result):
-                return super().execute_field(parent_type, source, field_nodes, path)
-            return self.complete_value(return_type, field_nodes, info, path, result)
-        except Exception as raw_error:  # as graphql-core's execute_field does
-            error = located_error(raw_error, field_nodes, path.as_list())
-            self.handle_field_error(error, return_type, path)
-            return None
-
-
-# ---------------------------------------------------------------------------------------------
-# The whole document at once: a plan of small functions, one per field of the selection.
-
-
-class _Bail(Exception):
-    """Anything the plan does not answer exactly as graphql-core would: run the general path."""
+# --- completing a value --------------------------------------------------------------------------
 
 
 def _leaf(serialize, nonnull: bool):
@@ -162,6 +127,8 @@ def _object(fields, is_type_of, info, nonnull: bool):
 
 def _list(item, nonnull: bool):
     def complete(value):
+        if value.__class__ is list:  # what resolvers return (is_iterable is an ABC check)
+            return [item(v) for v in value]
         if value is None:
             if nonnull:
                 raise _Bail
@@ -173,18 +140,142 @@ def _list(item, nonnull: bool):
     return complete
 
 
-class CompiledExecutionContext(FastLeafExecutionContext):
-    """Answers a query from a plan built for this request's document, variables and context:
-    per field, its resolver (or the direct reader of a plain leaf), its arguments and resolve
-    info computed once, and how to complete its value; per row, only those calls. graphql-core's
-    executor walks the same tree with a path object, a dispatch on the type and an error
-    handler per field per row, which costs more than the data on a 100-row list.
+# --- one field: read, then return at once what already has the scalar's type --------------------
+# One closure per kind of leaf, so that a row's leaf costs one call: the common case (an
+# attribute that is already a str, an int, a bool) never reaches ``complete``.
 
-    The plan answers only the ordinary case. Anything else — an error anywhere, a null in a
-    non-null field, a value a scalar refuses, an abstract type, introspection — stops it and the
-    whole operation runs again on graphql-core's path (``FastLeafExecutionContext``), which then
-    answers exactly as graphql-core does, errors and partial data included. Resolvers only read,
-    so running one twice changes nothing but the time."""
+
+def _attribute_str(attname, default, complete):
+    def run(source):
+        if isinstance(source, dict):
+            value = source.get(attname, default)
+        else:
+            value = getattr(source, attname, default)
+        if value.__class__ is str:
+            return value
+        return complete(value)
+
+    return run
+
+
+def _attribute_int(attname, default, complete):
+    def run(source):
+        if isinstance(source, dict):
+            value = source.get(attname, default)
+        else:
+            value = getattr(source, attname, default)
+        if value.__class__ is int and _MIN_INT <= value <= _MAX_INT:
+            return value
+        return complete(value)
+
+    return run
+
+
+def _attribute_bool(attname, default, complete):
+    def run(source):
+        if isinstance(source, dict):
+            value = source.get(attname, default)
+        else:
+            value = getattr(source, attname, default)
+        if value is True or value is False:
+            return value
+        return complete(value)
+
+    return run
+
+
+def _attribute_any(attname, default, complete):
+    def run(source):
+        if isinstance(source, dict):
+            return complete(source.get(attname, default))
+        return complete(getattr(source, attname, default))
+
+    return run
+
+
+_ATTRIBUTE = {"str": _attribute_str, "int": _attribute_int, "bool": _attribute_bool}
+
+
+def _read_str(read, context, resolve, info, complete):
+    def run(source):
+        value = read(source, context)
+        if value.__class__ is str:
+            return value
+        if value is _SLOW:
+            value = resolve(source, info)
+        return complete(value)
+
+    return run
+
+
+def _read_any(read, context, resolve, info, complete):
+    def run(source):
+        value = read(source, context)
+        if value is _SLOW:
+            value = resolve(source, info)
+        return complete(value)
+
+    return run
+
+
+def _call_str(resolve, info, complete):
+    def run(source):
+        value = resolve(source, info)
+        if value.__class__ is str:
+            return value
+        return complete(value)
+
+    return run
+
+
+def _call_int(resolve, info, complete):
+    def run(source):
+        value = resolve(source, info)
+        if value.__class__ is int and _MIN_INT <= value <= _MAX_INT:
+            return value
+        return complete(value)
+
+    return run
+
+
+def _call_bool(resolve, info, complete):
+    def run(source):
+        value = resolve(source, info)
+        if value is True or value is False:
+            return value
+        return complete(value)
+
+    return run
+
+
+def _call_any(resolve, info, complete):
+    def run(source):
+        return complete(resolve(source, info))
+
+    return run
+
+
+def _call_with_args(resolve, info, args, complete):
+    def run(source):
+        return complete(resolve(source, info, **args))
+
+    return run
+
+
+_CALL = {"str": _call_str, "int": _call_int, "bool": _call_bool}
+_KIND = {GraphQLString: "str", GraphQLID: "str", GraphQLInt: "int", GraphQLBoolean: "bool"}
+
+
+def _kind(gql_type) -> str | None:
+    """The Python type a leaf's value has when its scalar returns it unchanged."""
+    if isinstance(gql_type, GraphQLNonNull):
+        gql_type = gql_type.of_type
+    return _KIND.get(gql_type)
+
+
+class CompiledExecutionContext(ExecutionContext):
+    """Answers a query from a plan built for this request's document, variables and context;
+    anything out of the ordinary runs on graphql-core's own executor (see the module)."""
 
     def execute_operation(self, operation, root_value):
         if operation.operation == OperationType.QUERY and not self.middleware_manager:
@@ -227,22 +318,17 @@ class CompiledExecutionContext(FastLeafExecutionContext):
         info = self.build_resolve_info(field_def, field_nodes, parent_type, path)
         complete = self._plan_type(field_def.type, field_nodes, info, path)
         resolve = field_def.resolve or self.field_resolver
-        reader = None if args else _reader(resolve)
-        context = self.context_value
-        if reader is not None:
-
-            def run(source):
-                value = reader(source, context)
-                if value is _SLOW:
-                    value = resolve(source, info)
-                return complete(value)
-
-        else:
-
-            def run(source):
-                return complete(resolve(source, info, **args))
-
-        return run
+        if args:
+            return _call_with_args(resolve, info, args, complete)
+        kind = _kind(field_def.type)
+        attribute = _attribute(resolve)
+        if attribute is not None:
+            return _ATTRIBUTE.get(kind, _attribute_any)(*attribute, complete)
+        read = _reader(resolve)
+        if read is not None:
+            make = _read_str if kind == "str" else _read_any
+            return make(read, self.context_value, resolve, info, complete)
+        return _CALL.get(kind, _call_any)(resolve, info, complete)
 
     def _plan_type(self, gql_type, field_nodes, info, path):
         nonnull = isinstance(gql_type, GraphQLNonNull)

@@ -228,3 +228,15 @@ def test_ids_of_absent_objects_are_404_not_400(api):
     ghost = MerchantFactory()
     payload = {"storeId": missing, "merchantId": short("MER", ghost.pk)}
     assert_error(api.post("store-merchant/remove-merchant", payload), 404)
+
+
+def test_encoding_is_the_base62_of_the_128_bit_value():
+    values = [0, 1, 61, 62, 3844**5 - 1, 3844**5, 2**64, 2**127, 2**128 - 1]
+    values += [uuid.uuid4().int for _ in range(500)]
+    for n in values:
+        digits, rest = [], n
+        for _ in range(ids.WIDTH):
+            rest, r = divmod(rest, 62)
+            digits.append(ids.ALPHABET[r])
+        assert ids.encode("ORD", uuid.UUID(int=n)) == "ORD_" + "".join(reversed(digits))
+        assert ids.decode_short(ids.encode("ORD", uuid.UUID(int=n)), "ORD").int == n

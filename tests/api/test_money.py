@@ -140,3 +140,13 @@ def test_large_and_negative_minor_amounts_display_exactly():
     assert money.to_display(-1500, "BHD") == "-1.500"
     assert money.to_display(-5, "USD") == "-0.05"
     assert money.to_display(-4500, "JPY") == "-4500"
+
+
+@pytest.mark.parametrize("currency", ["USD", "JPY", "BHD", "CLF", "EUR"])
+def test_display_strings_are_the_integer_arithmetic_ones(currency):
+    places = money.exponent(currency)
+    for minor in [*range(0, 2100, 7), 10**15 + 3, -1, -999, -(10**places), 10**30 + 1]:
+        whole, fraction = divmod(abs(minor), 10**places)
+        sign = "-" if minor < 0 else ""
+        expected = f"{sign}{whole}.{fraction:0{places}d}" if places else f"{sign}{whole}"
+        assert money.to_display(minor, currency) == expected

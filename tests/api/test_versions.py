@@ -166,3 +166,15 @@ def test_timestamps_are_utc_with_milliseconds():
         "2026-01-15T10:30:00.000Z"
     )
     assert fields.format_timestamp(None) is None
+
+
+def test_timestamps_render_as_strftime_renders_them():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    start = datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-5)))
+    for step in range(0, 10**6, 9973):
+        value = start + timedelta(seconds=step * 3.7, microseconds=step)
+        utc = value.astimezone(UTC)
+        expected = utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+        assert fields.format_timestamp(value) == expected
+    assert fields.format_timestamp(datetime(999, 1, 2, tzinfo=UTC)).endswith("-01-02T00:00:00.000Z")

@@ -41,7 +41,7 @@ def data(gql):
 
 @pytest.fixture(autouse=True)
 def _no_deferred_loads(monkeypatch):
-    """Lists load only the columns their resolvers read (pancake/graphql/columns.py). A column
+    """Lists load only the columns their fields declare (pancake/graphql/selection.py). A column
     missed would load lazily, one query per row: here that is an error, in every test."""
     from django.db.models import Model
 

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from pancake.api import ids
+from pancake.api import ids, prepared
 from pancake.graphql import views
 from tests.graphql import seed
 from tests.graphql.appendix_b import DOCUMENTS
@@ -90,14 +90,22 @@ fragment Order on OnetimeOrder {
 PLAIN = "plain graphql-core, every column, one instance per row"
 
 
+def _every_column(plan):
+    from dataclasses import replace
+
+    many = tuple(replace(m, plan=_every_column(m.plan)) for m in plan.many)
+    return replace(plan, only=None, many=many)
+
+
 def _plain(monkeypatch):
     from graphql.execution import ExecutionContext
 
-    from pancake.graphql import columns, rows
+    from pancake.graphql import selection
 
+    planned = selection.plan
     monkeypatch.setattr(views, "CompiledExecutionContext", ExecutionContext)
-    monkeypatch.setattr(columns, "restrictable", lambda qs: False)
-    monkeypatch.setattr(rows, "shared", lambda qs: qs)
+    monkeypatch.setattr(selection, "plan", lambda *a: _every_column(planned(*a)))
+    monkeypatch.setattr(prepared, "shared", lambda qs: qs)
 
 
 def test_every_sdk_document_answers_the_same_as_the_plain_executor(
@@ -154,14 +162,13 @@ def test_a_list_asked_again_the_same_way_is_built_once_and_answers_fresh_rows(
     data, store, book, monkeypatch, make_api
 ):
     from checkout import schema as checkout_schema
-    from pancake.graphql import rows
 
     built = []
     real = checkout_schema.orders_in_scope
     monkeypatch.setattr(
         checkout_schema, "orders_in_scope", lambda *a, **kw: built.append(1) or real(*a, **kw)
     )
-    rows._memo.clear()
+    prepared._memo.clear()
     query = "query ($n: Int) { onetimeOrders(limit: $n) { id buyerEmail } }"
     seed.orders(store, book, 2, email="first@example.com")
     first = data(query, {"n": 10})["onetimeOrders"]
@@ -185,7 +192,6 @@ def test_a_list_asked_again_the_same_way_is_built_once_and_answers_fresh_rows(
 
 def test_a_list_memo_serves_only_the_document_it_was_built_for(data, store, book, monkeypatch):
     from checkout import schema as checkout_schema
-    from pancake.graphql import rows
 
     built = []
     real = checkout_schema.orders_in_scope
@@ -193,7 +199,7 @@ def test_a_list_memo_serves_only_the_document_it_was_built_for(data, store, book
         checkout_schema, "orders_in_scope", lambda *a, **kw: built.append(1) or real(*a, **kw)
     )
     seed.orders(store, book, 1)
-    rows._memo.clear()
+    prepared._memo.clear()
     views._prepared.cache_clear()
     assert set(data("{ onetimeOrders { id } }")["onetimeOrders"][0]) == {"id"}
     views._prepared.cache_clear()  # the same text parsed again: new selection nodes
@@ -207,7 +213,6 @@ def test_a_memoized_list_prefetches_its_children_as_django_does(data, store, boo
 
     from billing.models import Payment
     from pancake.api import ids
-    from pancake.graphql import rows
 
     first, second, third = seed.orders(store, book, 3)
     Payment.objects.filter(order=second).delete()  # an order without payments: []
@@ -215,7 +220,7 @@ def test_a_memoized_list_prefetches_its_children_as_django_does(data, store, boo
     extra.pk, extra.status = None, "failed"  # a second payment of the same order
     extra.provider_payment_id = "another"
     extra.save()
-    rows._memo.clear()
+    prepared._memo.clear()
     query = "{ onetimeOrders { id payments { id status } store { id } } }"
     answers = [data(query)["onetimeOrders"] for _ in range(3)]  # built, then memoized twice
     assert answers[0] == answers[1] == answers[2]
@@ -225,7 +230,7 @@ def test_a_memoized_list_prefetches_its_children_as_django_does(data, store, boo
         ids.encode("ORD", second.pk): [],
         ids.encode("ORD", third.pk): ["succeeded", "failed"],  # in the relation's order
     }
-    (entry,) = rows._memo.values()
+    (entry,) = prepared._memo.values()
     # PostgreSQL: the memo prefetches itself (one statement, the orders' ids one parameter)
     assert bool(entry.prefetch) == (connection.vendor == "postgresql")
 
@@ -244,11 +249,9 @@ def test_a_memoized_list_prefetches_its_children_as_django_does(data, store, boo
 def test_every_memoized_list_answers_each_caller_from_their_own_scope(
     root, data, store, book, make_api
 ):
-    from pancake.graphql import rows
-
     seed.orders(store, book, 2)
     seed.group(store, [seed.subscription(store)])
-    rows._memo.clear()
+    prepared._memo.clear()
     query = "{ " + root + " }"
     name = root.split()[0]
     mine = [data(query)[name] for _ in range(2)]
@@ -256,18 +259,15 @@ def test_every_memoized_list_answers_each_caller_from_their_own_scope(
     other = make_api()
     assert data(query, client=other)[name] in ([], [{"id": ids.encode("MER", other.merchant.pk)}])
     assert data(query)[name] == mine[0]  # and the first caller's memo still answers them
-    assert len(rows._memo) == 2  # one list per caller
+    assert len(prepared._memo) == 2  # one list per caller
 
 
 def test_memoized_statements_per_connection_stay_bounded(data, store, book, monkeypatch):
     from django.db import connections
 
-    from pancake.api import prepared
-    from pancake.graphql import rows
-
     seed.orders(store, book, 3)
-    monkeypatch.setattr(rows, "MEMO_SIZE", 2)
-    rows._memo.clear()
+    monkeypatch.setattr(prepared, "MEMO_SIZE", 2)
+    prepared._memo.clear()
     cache = prepared._cache(connections["default"])
     cache.pop("graphql_lists", None)  # (this process's earlier tests' lists)
 
@@ -279,6 +279,6 @@ def test_memoized_statements_per_connection_stay_bounded(data, store, book, monk
     query = "query ($n: Int) { onetimeOrders(limit: $n) { id payments { id } } }"
     for n in (1, 2, 3, 1, 2, 3):  # six lists, three different ones, two kept
         assert len(data(query, {"n": n})["onetimeOrders"]) == n
-    assert len(rows._memo) == 2
+    assert len(prepared._memo) == 2
     lists = cache.get("graphql_lists", {})
     assert len(lists) <= 2 and len(children() - earlier) <= len(lists)  # none outlives its list

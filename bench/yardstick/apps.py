@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class YardstickConfig(AppConfig):
+    name = "bench.yardstick"
+    label = "yardstick"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -5,6 +5,9 @@ PostgreSQL server, the merchant's public key, its gunicorn, and the SQL of one r
 
 The benches import this module; the command above is how they count the yardstick's SQL in a
 process of its own (its settings cannot share a process with Pancake's).
+
+Django and the project's modules are imported inside the functions that use them, after the
+bench has chosen its settings and database (the environment) and called ``django.setup()``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import sys
 import time
 import uuid
 from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = "bench.yardstick.settings"
@@ -117,7 +122,6 @@ def _count_queries(merchant_id: str) -> None:
 
     sys.path.insert(0, str(ROOT))
     django.setup()
-    from cryptography.hazmat.primitives import serialization
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext

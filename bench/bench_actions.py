@@ -9,6 +9,9 @@ SQL queries per request (in-process, same code path); and the RSS of the gunicor
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379. Loopback only;
 bounded in time; stops by itself.
+
+Django and the project's modules are imported inside the functions that use them, after the
+bench has chosen its settings and database (the environment) and called ``django.setup()``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -62,7 +68,6 @@ def seed():
     import django
 
     django.setup()
-    from cryptography.hazmat.primitives.asymmetric import rsa
 
     from pancake.api import ids
     from stores import services
@@ -96,8 +101,6 @@ class Signer:
         self.key, self.merchant_id, self.cache = key, merchant_id, {}
 
     def headers(self, path: str, body: bytes, bad: bool = False) -> dict:
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import padding
 
         ts = str(int(time.time()))
         cache_key = (path, body, ts)

@@ -18,7 +18,7 @@ bench/yardstick_urls.py). Measured side by side in the same run:
 
 Reports requests/s, p50/p99 per action, SQL queries per request (in-process, same code path,
 CaptureQueriesContext) and the RSS of each gunicorn worker after at least --rss-requests checkout
-requests, against the targets of issue 10. Prints one JSON object.
+requests, against the targets (bench/RESULTS.md). Prints one JSON object.
 
 The loads alternate in --rounds rounds (bare yardstick, in-project yardstick, checkout, …;
 --seconds each in total), so a change in the machine's other load during the run weighs on all
@@ -31,6 +31,9 @@ PostgreSQL backends, from /proc), which does not depend on what else the machine
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379. Loopback only;
 bounded in time; stops by itself.
+
+Django and the project's modules are imported inside the functions that use them, after the
+bench has chosen its settings and database (the environment) and called ``django.setup()``.
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bare  # noqa: E402  (the bare yardstick)
@@ -71,7 +77,6 @@ def seed():
     import django
 
     django.setup()
-    from cryptography.hazmat.primitives.asymmetric import rsa
 
     from pancake.api import ids
     from products.services import product_create
@@ -229,7 +234,6 @@ def start_bare(key, merchant_id: str, threads: int) -> tuple[subprocess.Popen, .
     as Pancake does: the targets' reference) on bare_port(); the same with startproject's
     default CONN_MAX_AGE (a new connection per request) on bare_port(1); stripped of what the
     view does not need (connections kept) on bare_port(2)."""
-    from cryptography.hazmat.primitives import serialization
 
     from pancake.api import ids
 
@@ -247,7 +251,6 @@ def start_bare(key, merchant_id: str, threads: int) -> tuple[subprocess.Popen, .
 
 
 def bare_queries(key, merchant_id: str) -> dict:
-    from cryptography.hazmat.primitives import serialization
 
     pem = key.private_bytes(
         serialization.Encoding.PEM,

@@ -34,17 +34,25 @@ orders among the big one's (its plan must not walk the other merchant's orders).
 --profile N also runs N requests in-process under cProfile and prints the top functions to
 stderr. Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379.
 Loopback only; bounded in time; stops by itself.
+
+Django and the project's modules are imported inside the functions that use them, after the
+bench has chosen its settings and database (the environment) and called ``django.setup()``.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
 import signal
 import sys
 import time
 from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bare  # noqa: E402  (the bare yardstick)
@@ -96,7 +104,6 @@ def seed(n_orders: int):
     import django
 
     django.setup()
-    from cryptography.hazmat.primitives.asymmetric import rsa
     from django.db import connection
 
     from pancake.api import ids
@@ -220,9 +227,6 @@ def small_merchant(key, merchant_id: str, n: int = 50) -> dict:
 
 def profile(key, merchant_id: str, n: int) -> dict:
     """``n`` requests in-process under cProfile; the top functions go to stderr."""
-    import cProfile
-    import io
-    import pstats
 
     call = _client_call(key, merchant_id)
     call(GRAPHQL, BODY)

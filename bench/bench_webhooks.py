@@ -1,4 +1,4 @@
-"""Benchmark webhook delivery (SPEC 9, issue 11) on the production stack.
+"""Benchmark webhook delivery on the production stack.
 
 Real Celery workers, 2 processes (the README's deployment on a two-core machine: two
 ``celery -A pancake worker -P threads -c 4``; ``--pool prefork`` runs one ``celery -A pancake
@@ -21,13 +21,16 @@ queue. One store, one http endpoint in the test environment, every event for ano
   with their first attempts (in-process, same code path, signing key loaded).
 
 Checks that every event arrived exactly once and every delivery row is ``success``. Targets
-(issue 11): at least 200 deliveries/s, p99 under 2 s while idle. Prints one JSON object.
+(bench/RESULTS.md): at least 200 deliveries/s, p99 under 2 s while idle. Prints one JSON object.
 
     python bench/bench_webhooks.py [--events 2000] [--idle 100] [--batch 20]
         [--pool threads|prefork|solo]
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379. Loopback only;
 bounded in time; stops by itself.
+
+Django and the project's modules are imported inside the functions that use them, after the
+bench has chosen its settings and database (the environment) and called ``django.setup()``.
 """
 
 from __future__ import annotations

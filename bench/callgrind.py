@@ -27,22 +27,30 @@ The database (``pancake_bench_callgrind`` and ``…_bare``) is kept between runs
 that variants of the code are measured on the same rows. Needs valgrind, gcc and valgrind's
 headers (the client request that switches counting on and off), PostgreSQL on 127.0.0.1:5432 and
 Redis on 127.0.0.1:6379 (database 6).
+
+Django and the project's modules are imported inside the functions that use them, after the
+bench has chosen its settings and database (the environment) and called ``django.setup()``.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import ctypes
 import hashlib
 import io
 import json
 import os
+import pstats
 import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bare  # noqa: E402
@@ -84,7 +92,6 @@ def _helper() -> ctypes.CDLL:
 
 
 def _private_pem(key) -> str:
-    from cryptography.hazmat.primitives import serialization
 
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -103,8 +110,6 @@ def seed(orders: int) -> dict:
 
     django.setup()
     import bench_graphql
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
     from django.db import connection
 
     from pancake.api import ids
@@ -158,7 +163,6 @@ class Caller:
     """Calls the WSGI application as gunicorn does, with requests signed like the SDK's."""
 
     def __init__(self, application, key_pem: str, merchant_id: str):
-        from cryptography.hazmat.primitives import serialization
 
         self.application = application
         key = serialization.load_pem_private_key(key_pem.encode(), password=None)
@@ -296,8 +300,6 @@ def _child(scenario: str, requests: int) -> None:
         toggle = None
     profiler = None
     if os.environ.get("PANCAKE_PROFILE"):
-        import cProfile  # only for --profile
-
         profiler = cProfile.Profile()
         profiler.enable()
     backend = _backend_pid()
@@ -312,8 +314,6 @@ def _child(scenario: str, requests: int) -> None:
     process_cpu = time.process_time() - process_cpu
     backend_cpu = _cpu_seconds(backend) - backend_cpu if _backend_pid() == backend else None
     if profiler is not None:
-        import pstats
-
         profiler.disable()
         stats = pstats.Stats(profiler, stream=sys.stderr)
         stats.sort_stats(os.environ["PANCAKE_PROFILE"]).print_stats(60)

@@ -1,6 +1,5 @@
-"""GraphQL: payments, webhook endpoints and deliveries, email deliveries, and the refund types
-(SPEC 10). Refund tickets and refunds are written by the refunds slice; no code path creates one
-yet, so their lists are truthfully empty until then."""
+"""GraphQL: payments, webhook endpoints and deliveries, email deliveries, and the refund types.
+Nothing creates refund tickets or refunds yet, so their lists are truthfully empty."""
 
 from __future__ import annotations
 
@@ -18,21 +17,6 @@ from pancake.graphql.scope import buyer_orders_q, in_scope, merchant_only
 from pancake.graphql.selection import Rel, optimized
 from pancake.graphql.types import JSON, BillingDetail, CurrencyAmount, id_field, ts_field
 from pancake.models import EmailDelivery, Environment
-
-
-def _order_type(name: str):
-    def load():
-        from checkout import schema
-
-        return getattr(schema, name)
-
-    return load
-
-
-def _store_type():
-    from stores.schema import StoreType
-
-    return StoreType
 
 
 class PaymentAmounts(graphene.ObjectType):
@@ -78,8 +62,7 @@ class SnapshotAmountDetails(graphene.ObjectType):
         return payment.order.session.tax_category
 
     def resolve_phase(payment, info):
-        # Renewals arrive with the subscriptions slice: today an order's payments are its first
-        # charge, the trial's when the order has one.
+        # An order's only payment is its first charge: the trial's when the order has one.
         return "special" if payment.order.with_trial else "regular"
 
 
@@ -93,7 +76,7 @@ class CardInfo(graphene.ObjectType):
 
 
 class RefundType(graphene.ObjectType):
-    """A refund sent to the payment provider (written by the refunds slice)."""
+    """A refund sent to the payment provider."""
 
     class Meta:
         name = "Refund"
@@ -159,10 +142,10 @@ class PaymentType(graphene.ObjectType):
         "updatedAt": ("updated_at",),
     }
     relations = {
-        "order": Rel("order", _order_type("OrderType")),
-        "onetimeOrder": Rel("order", _order_type("OnetimeOrder")),
-        "subscriptionOrder": Rel("order", _order_type("SubscriptionOrder")),
-        "store": Rel("store", _store_type),
+        "order": Rel("order", "checkout.schema.OrderType"),
+        "onetimeOrder": Rel("order", "checkout.schema.OnetimeOrder"),
+        "subscriptionOrder": Rel("order", "checkout.schema.SubscriptionOrder"),
+        "store": Rel("store", "stores.schema.StoreType"),
     }
 
     id = id_field("pk", "PAY", "Payment id.", required=True)
@@ -189,18 +172,18 @@ class PaymentType(graphene.ObjectType):
     failure_code = graphene.String(description="The provider's failure code.")
     order_merchant_external_id = graphene.String(description="The merchant's order reference.")
     test_mode = graphene.Boolean(required=True, description="Made in the test environment.")
-    order = graphene.Field(_order_type("OrderType"), description="The order.")
+    order = graphene.Field("checkout.schema.OrderType", description="The order.")
     onetime_order = graphene.Field(
-        _order_type("OnetimeOrder"), description="The order, if it is one-time."
+        "checkout.schema.OnetimeOrder", description="The order, if it is one-time."
     )
     subscription_order = graphene.Field(
-        _order_type("SubscriptionOrder"), description="The order, if it is a subscription."
+        "checkout.schema.SubscriptionOrder", description="The order, if it is a subscription."
     )
-    store = graphene.Field(_store_type, description="The store.")
+    store = graphene.Field("stores.schema.StoreType", description="The store.")
     refunds = graphene.List(
         graphene.NonNull(RefundType),
         required=True,
-        description="Refunds of this payment (written by the refunds slice; none yet).",
+        description="Refunds of this payment.",
     )
     paid_at = ts_field("paid_at", "When the payment succeeded.")
     created_at = ts_field("created_at", "When the payment was made.")
@@ -259,7 +242,7 @@ class PaymentType(graphene.ObjectType):
 
 
 class RefundTicketType(graphene.ObjectType):
-    """A buyer's refund request, reviewed by the merchant (written by the refunds slice)."""
+    """A buyer's refund request, reviewed by the merchant."""
 
     class Meta:
         name = "RefundTicket"
@@ -482,8 +465,8 @@ def _webhook_deliveries(ctx, store_id):
 
 
 def _check_refund_filter(filter, store_id):
-    """Refund rows come with the refunds slice; until then the lists are empty, but a malformed
-    id in the arguments is still an error."""
+    """No refund rows exist yet, so the lists are empty; a malformed id in the arguments is still
+    an error."""
     if store_id is not None:
         f.parse_arg_id(store_id, "STO", "storeId")
     for key, ops in (filter or {}).items():
@@ -533,7 +516,7 @@ class BillingQueries(graphene.ObjectType):
     )
     refund_tickets = graphene.List(
         graphene.NonNull(RefundTicketType),
-        description="Refund tickets (written by the refunds slice; none exist yet).",
+        description="Refund tickets.",
         **f.list_args(RefundTicketFilter, store_id=f.store_id_arg()),
     )
     refund_tickets_count = graphene.Int(
@@ -544,11 +527,11 @@ class BillingQueries(graphene.ObjectType):
     refund_ticket = graphene.Field(
         RefundTicketType,
         id=graphene.Argument(graphene.ID, required=True, description="Ticket id."),
-        description="One refund ticket (none exist before the refunds slice).",
+        description="One refund ticket.",
     )
     refunds = graphene.List(
         graphene.NonNull(RefundType),
-        description="Refunds (written by the refunds slice; none exist yet).",
+        description="Refunds.",
         **f.list_args(RefundFilter, store_id=f.store_id_arg()),
     )
     refunds_count = graphene.Int(

@@ -1,6 +1,6 @@
 """GraphQL: orders in both vocabularies (the pages' ``orders``/``order``, the SDK guide's
-``onetimeOrders``/``subscriptionOrders`` with price snapshots) and customers derived from orders
-(SPEC 10)."""
+``onetimeOrders``/``subscriptionOrders`` with price snapshots) and customers derived from
+orders."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import graphene
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.fields.json import KeyTextTransform
 
+from billing.models import Payment, PaymentStatus
 from checkout.models import Order, OrderKind
 from checkout.trials import order_trial_charge
 from pancake.graphql import filters as f
@@ -19,39 +20,7 @@ from pancake.graphql.types import JSON, BillingDetail, id_field, ts_field
 from pancake.models import Environment
 
 
-def _store_type():
-    from stores.schema import StoreType
-
-    return StoreType
-
-
-def _onetime_product_type():
-    from products.schema import OnetimeProduct
-
-    return OnetimeProduct
-
-
-def _subscription_product_type():
-    from products.schema import SubscriptionProduct
-
-    return SubscriptionProduct
-
-
-def _version_type():
-    from products.schema import ProductVersionType
-
-    return ProductVersionType
-
-
-def _payment_type():
-    from billing.schema import PaymentType
-
-    return PaymentType
-
-
 def _payments(ctx):
-    from billing.models import Payment
-
     return Payment.objects.order_by("created_at", "id")
 
 
@@ -133,13 +102,17 @@ class OrderFields(graphene.ObjectType):
         "updatedAt": ("updated_at",),
     }
     relations = {
-        "store": Rel("store", _store_type),
+        "store": Rel("store", "stores.schema.StoreType"),
         # An order's product is most orders' product: read once, not joined to every order.
-        "onetimeProduct": Rel("product", _onetime_product_type, prefetch=True),
-        "subscriptionProduct": Rel("product", _subscription_product_type, prefetch=True),
-        "productVersion": Rel("version", _version_type),
+        "onetimeProduct": Rel("product", "products.schema.OnetimeProduct", prefetch=True),
+        "subscriptionProduct": Rel("product", "products.schema.SubscriptionProduct", prefetch=True),
+        "productVersion": Rel("version", "products.schema.ProductVersionType"),
         "payments": Rel(
-            "payments", _payment_type, many=True, queryset=_payments, to_attr="gql_payments"
+            "payments",
+            "billing.schema.PaymentType",
+            many=True,
+            queryset=_payments,
+            to_attr="gql_payments",
         ),
     }
 
@@ -162,10 +135,13 @@ class OrderFields(graphene.ObjectType):
     order_merchant_external_id = graphene.String(description="The merchant's reference.")
     metadata = graphene.Field(JSON, description="Metadata from the checkout session.")
     test_mode = graphene.Boolean(required=True, description="Made in the test environment.")
-    store = graphene.Field(_store_type, description="The store.")
-    product_version = graphene.Field(_version_type, description="The product version sold.")
+    store = graphene.Field("stores.schema.StoreType", description="The store.")
+    product_version = graphene.Field(
+        "products.schema.ProductVersionType", description="The product version sold."
+    )
     payments = graphene.List(
-        graphene.NonNull(_payment_type), description="The order's payments, oldest first."
+        graphene.NonNull("billing.schema.PaymentType"),
+        description="The order's payments, oldest first.",
     )
     completed_at = ts_field("completed_at", "When the order was paid.")
     canceled_at = ts_field("canceled_at", "When the order was canceled.")
@@ -214,9 +190,11 @@ class OrderType(OrderFields):
 
     columns = {**OrderFields.columns, "onetimeProduct": ("kind",), "subscriptionProduct": ("kind",)}
 
-    onetime_product = graphene.Field(_onetime_product_type, description="One-time orders.")
+    onetime_product = graphene.Field(
+        "products.schema.OnetimeProduct", description="One-time orders."
+    )
     subscription_product = graphene.Field(
-        _subscription_product_type, description="Subscription orders."
+        "products.schema.SubscriptionProduct", description="Subscription orders."
     )
 
     def resolve_onetime_product(order, info):
@@ -241,7 +219,9 @@ class OnetimeOrder(OrderFields):
         ),
     }
 
-    onetime_product = graphene.Field(_onetime_product_type, description="The product bought.")
+    onetime_product = graphene.Field(
+        "products.schema.OnetimeProduct", description="The product bought."
+    )
     price_snapshot = graphene.Field(
         OnetimePriceSnapshot, required=True, description="The price charged; display strings."
     )
@@ -261,8 +241,8 @@ class OnetimeOrder(OrderFields):
 
 
 class SubscriptionOrder(OrderFields):
-    """A subscription (the SDK guide's ``subscriptionOrders``). Billing periods arrive with the
-    subscriptions slice: until then ``currentPeriodStart``/``currentPeriodEnd`` are null."""
+    """A subscription (the SDK guide's ``subscriptionOrders``). Its billing periods are not
+    tracked yet: ``currentPeriodStart`` and ``currentPeriodEnd`` are null."""
 
     columns = {
         **OrderFields.columns,
@@ -273,6 +253,8 @@ class SubscriptionOrder(OrderFields):
             "total",
             "with_trial",
             "session__tax_category",
+            "session__kind",
+            "session__with_trial",
             "session__trial_amount",
             "session__trial_days",
         ),
@@ -281,7 +263,7 @@ class SubscriptionOrder(OrderFields):
     }
 
     subscription_product = graphene.Field(
-        _subscription_product_type, description="The plan subscribed to."
+        "products.schema.SubscriptionProduct", description="The plan subscribed to."
     )
     price_snapshot = graphene.Field(
         SubscriptionPriceSnapshot, required=True, description="The frozen price; display strings."
@@ -392,8 +374,6 @@ def _customer_groups(ctx, store_id=None):
 
 def _customers(ctx, rows) -> list[Customer]:
     """Rows of ``_customer_groups`` → customers, with revenue from one more statement."""
-    from billing.models import Payment, PaymentStatus
-
     rows = list(rows)
     if not rows:
         return []

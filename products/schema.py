@@ -15,14 +15,6 @@ from pancake.models import Environment
 from products.models import Product, ProductGroup, ProductGroupMembership, ProductVersion
 
 
-def _store_type():
-    # stores.schema names these product types too: each side resolves the other's lazily, when
-    # graphene builds the schema, so neither module imports the other while it loads.
-    from stores.schema import StoreType
-
-    return StoreType
-
-
 def _prices_leaf(prices: dict | None, ctx) -> dict:
     """``{"USD": {"amount", "taxCategory", "taxIncluded", "trialAmount"?}}``, amounts by API
     version (integers for 2026-01-15, display strings for 2026-09-23)."""
@@ -182,7 +174,7 @@ class ProductFields(graphene.ObjectType):
         "updatedAt": ("updated_at",),
     }
     relations = {
-        "store": Rel("store", _store_type),
+        "store": Rel("store", "stores.schema.StoreType"),
         "currentVersion": Rel("test_version", lambda: ProductVersionType, also=("prod_version",)),
     }
 
@@ -213,7 +205,7 @@ class ProductFields(graphene.ObjectType):
     prod_status = graphene.String(required=True, description="Status in production.")
     has_test_version = graphene.Boolean(required=True, description="Has a test version.")
     has_prod_version = graphene.Boolean(required=True, description="Published to production.")
-    store = graphene.Field(_store_type, description="The store.")
+    store = graphene.Field("stores.schema.StoreType", description="The store.")
     created_at = ts_field("created_at", "When the product was created.")
     updated_at = ts_field("updated_at", "When the product last changed.")
 

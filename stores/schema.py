@@ -1,4 +1,4 @@
-"""GraphQL: stores, merchants, team and API keys (SPEC 10)."""
+"""GraphQL: stores, merchants, team and API keys."""
 
 from __future__ import annotations
 
@@ -8,19 +8,19 @@ import graphene
 from django.db.models import Q
 from django.utils import timezone
 
+from billing.models import WebhookEndpoint
 from pancake.graphql import filters as f
 from pancake.graphql.rows import memoized_list
 from pancake.graphql.scope import merchant_only, visible_store_ids
 from pancake.graphql.selection import Rel, optimized, prefetched
 from pancake.graphql.types import id_field, ts_field
+from products.models import Product
 from stores.models import ApiKey, MembershipStatus, Merchant, Store, StoreMembership
 
 RECENT_USE = timedelta(days=30)
 
 
 def _products(kind: str):
-    from products.models import Product
-
     def queryset(ctx):
         return Product.objects.filter(kind=kind).order_by("created_at", "id")
 
@@ -28,30 +28,10 @@ def _products(kind: str):
 
 
 def _webhooks(ctx):
-    from billing.models import WebhookEndpoint
-
     endpoints = WebhookEndpoint.objects.filter(environment=ctx.environment)
     if not merchant_only(ctx):
         endpoints = endpoints.none()
     return endpoints.order_by("created_at", "id")
-
-
-def _onetime_type():
-    from products.schema import OnetimeProduct
-
-    return OnetimeProduct
-
-
-def _subscription_type():
-    from products.schema import SubscriptionProduct
-
-    return SubscriptionProduct
-
-
-def _webhook_type():
-    from billing.schema import StoreWebhook
-
-    return StoreWebhook
 
 
 class StoreType(graphene.ObjectType):
@@ -79,20 +59,24 @@ class StoreType(graphene.ObjectType):
     relations = {
         "onetimeProducts": Rel(
             "products",
-            _onetime_type,
+            "products.schema.OnetimeProduct",
             many=True,
             queryset=_products("onetime"),
             to_attr="gql_onetime_products",
         ),
         "subscriptionProducts": Rel(
             "products",
-            _subscription_type,
+            "products.schema.SubscriptionProduct",
             many=True,
             queryset=_products("subscription"),
             to_attr="gql_subscription_products",
         ),
         "storeWebhooks": Rel(
-            "webhooks", _webhook_type, many=True, queryset=_webhooks, to_attr="gql_webhooks"
+            "webhooks",
+            "billing.schema.StoreWebhook",
+            many=True,
+            queryset=_webhooks,
+            to_attr="gql_webhooks",
         ),
     }
 
@@ -110,13 +94,15 @@ class StoreType(graphene.ObjectType):
     created_at = ts_field("created_at", "When the store was created.")
     updated_at = ts_field("updated_at", "When the store last changed.")
     onetime_products = graphene.List(
-        graphene.NonNull(_onetime_type), description="The store's one-time products."
+        graphene.NonNull("products.schema.OnetimeProduct"),
+        description="The store's one-time products.",
     )
     subscription_products = graphene.List(
-        graphene.NonNull(_subscription_type), description="The store's subscription products."
+        graphene.NonNull("products.schema.SubscriptionProduct"),
+        description="The store's subscription products.",
     )
     store_webhooks = graphene.List(
-        graphene.NonNull(_webhook_type),
+        graphene.NonNull("billing.schema.StoreWebhook"),
         description="Webhook endpoints of the request's environment (merchants only).",
     )
 

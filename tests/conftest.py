@@ -19,11 +19,7 @@ from tests.factories import (
     make_api_key,
     rsa_key,
 )
-from tests.helpers import (
-    ApiClient,
-    Receiver,
-    mint_jwt,  # noqa: F401  (tests/graphql/test_endpoint.py imports it here)
-)
+from tests.helpers import ApiClient, Receiver
 
 _POOL: list = []
 

@@ -1,4 +1,4 @@
-"""Typed filters, pagination and counts shared by every list (SPEC 10).
+"""Typed filters, pagination and counts shared by every list.
 
 A list declares its filterable fields once, as ``{graphqlName: Column}``; the same declaration
 builds the ``<Type>Filter`` input, applies a ``filter`` argument to a queryset and serves the

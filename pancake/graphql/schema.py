@@ -1,4 +1,4 @@
-"""The GraphQL schema: one ``Query`` composed from each app's queries (SPEC 10). Read-only: there
+"""The GraphQL schema: one ``Query`` composed from each app's queries. Read-only: there
 is no Mutation type; writes go through the action API."""
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ Each object type served from a model declares, beside its fields, what every fie
     class OrderType(graphene.ObjectType):
         columns = {"status": ("status",),
                    "priceSnapshot": ("currency", "total", "session__tax_category"), …}
-        relations = {"store": Rel("store", lambda: StoreType),
-                     "payments": Rel("payments", lambda: PaymentType, many=True,
+        relations = {"store": Rel("store", "stores.schema.StoreType"),
+                     "payments": Rel("payments", "billing.schema.PaymentType", many=True,
                                      queryset=lambda ctx: Payment.objects.order_by("created_at"),
                                      to_attr="gql_payments")}
 
@@ -32,6 +32,7 @@ from functools import lru_cache
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Prefetch, QuerySet
+from django.utils.module_loading import import_string
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 
 from pancake.api import prepared
@@ -40,7 +41,10 @@ from pancake.api import prepared
 @dataclass(frozen=True)
 class Rel:
     path: str  # the Django relation (to-one: FK/one-to-one; many: reverse FK or M2M)
-    type: Callable[[], type]  # the graphene type the field returns (lazy)
+    # The graphene type the field returns: its dotted path ("stores.schema.StoreType"), as
+    # graphene takes a field's type, so app schemas name each other's types without importing
+    # them; or a callable answering it (a type later in the same module).
+    type: str | Callable[[], type]
     many: bool = False
     queryset: Callable | None = None  # many: (ctx) -> the base queryset, already scoped
     to_attr: str | None = None
@@ -54,6 +58,10 @@ class Rel:
     # a relation many rows share (a hundred orders of one product read it once, and each order
     # holds the same instance).
     prefetch: bool = False
+
+
+def _graphene_type(rel: Rel) -> type:
+    return import_string(rel.type) if isinstance(rel.type, str) else rel.type()
 
 
 def _merge(into: dict, selections, fragments) -> None:
@@ -187,7 +195,7 @@ def _collect(gtype, tree: dict, model, prefix: str, out: _Collected) -> None:
         if rel.prefetch:
             target = _related(model, rel.path)
             child = _Collected()
-            _collect(rel.type(), sub, target, "", child)
+            _collect(_graphene_type(rel), sub, target, "", child)
             child.columns.insert(0, "pk")
             out.columns.append(prefix + rel.path)  # the key the Prefetch matches rows on
             out.many.append(Many(prefix + rel.path, rel, child.plan(), target))
@@ -195,7 +203,7 @@ def _collect(gtype, tree: dict, model, prefix: str, out: _Collected) -> None:
         for path in (rel.path, *rel.also):
             out.columns.append(prefix + path)
             out.joins.append(prefix + path)
-            _collect(rel.type(), sub, _related(model, path), f"{prefix}{path}__", out)
+            _collect(_graphene_type(rel), sub, _related(model, path), f"{prefix}{path}__", out)
 
 
 def _collect_many(rel: Rel, tree: dict, model, prefix: str, out: _Collected) -> None:
@@ -207,9 +215,9 @@ def _collect_many(rel: Rel, tree: dict, model, prefix: str, out: _Collected) -> 
     if rel.via:
         child.columns += ["pk", rel.via]  # the row, and its way to the rows returned
         child.joins.append(rel.via)
-        _collect(rel.type(), tree, _related(rows_model, rel.via), rel.via + "__", child)
+        _collect(_graphene_type(rel), tree, _related(rows_model, rel.via), rel.via + "__", child)
     else:
-        _collect(rel.type(), tree, rows_model, "", child)
+        _collect(_graphene_type(rel), tree, rows_model, "", child)
     back = _back_reference(model, rel.path)
     if back is not None:
         start = back + "__"

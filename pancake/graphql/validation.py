@@ -1,5 +1,5 @@
 """What happens to a document before it runs: the ``prices`` rewrite, the id-variable rule, and
-the depth and size limits (SPEC 10). Introspection (``__schema``, ``__type``) is exempt from the
+the depth and size limits. Introspection (``__schema``, ``__type``) is exempt from the
 limits: tools need the whole schema."""
 
 from __future__ import annotations
@@ -49,9 +49,9 @@ def _rewrite(selections) -> None:
 
 
 def rewrite_prices(document: DocumentNode) -> DocumentNode:
-    """The seeds select ``prices`` as a JSON leaf, the SDK guide as ``prices { currency priceInfo
-    { amount taxCategory } }``. Both validate: a ``prices`` with a sub-selection becomes an
-    aliased ``priceList`` before validation."""
+    """The documentation pages select ``prices`` as a JSON leaf, the SDK guide as ``prices {
+    currency priceInfo { amount taxCategory } }``. Both validate: a ``prices`` with a
+    sub-selection becomes an aliased ``priceList`` before validation."""
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
             _rewrite(definition.selection_set.selections)
@@ -73,7 +73,7 @@ def _loosen(type_):
 class IdStringVariablesRule(VariablesInAllowedPositionRule):
     """graphql-core's rule, except that a ``String`` variable may fill an ``ID`` position and the
     reverse: the SDK's docs declare the same id ``$id: ID!`` in one place and ``String!`` in
-    another, and the seeds' skill file says to use ``String!``."""
+    another, and the documentation pages say to use ``String!``."""
 
     def leave_operation_definition(self, operation: OperationDefinitionNode, *_args: Any) -> None:
         schema = self.context.schema

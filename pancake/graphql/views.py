@@ -1,4 +1,4 @@
-"""``POST /v1/graphql`` (SPEC 10): authenticated like the action API (the signature covers
+"""``POST /v1/graphql``: authenticated like the action API (the signature covers
 ``/v1/graphql``), rate limited, queries only, and always JSON: ``{data, errors?}``."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Every GraphQL document in the SDK package's docs, verbatim (CONTRACT.md Appendix B)."""
+"""Every GraphQL document in the SDK package's docs (`@waffo/pancake-ts` 0.25.0: its README and
+docs/graphql-guide.md), verbatim, labelled B.1 onwards in the order they appear."""
 # ruff: noqa: E501  (the documents are verbatim)
 
 DOCUMENTS = {

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-
-def post(client, query: str, variables: dict | None = None, headers: dict | None = None):
-    body = {"query": query}
-    if variables is not None:
-        body["variables"] = variables
-    return client.raw("/v1/graphql", json.dumps(body).encode(), headers)
+from pancake.api import ids
+from tests.graphql import seed
+from tests.graphql.helpers import post
 
 
 @pytest.fixture
@@ -69,3 +64,24 @@ def _no_deferred_loads(monkeypatch):
     monkeypatch.setattr(views, "execute", guarded_execute)
     yield
     assert not missed, missed
+
+
+@pytest.fixture
+def seeded(store, merchant):
+    book = seed.onetime(store, publish=True)
+    plan = seed.subscription(store)
+    seed.group(store, [plan])
+    order = seed.orders(store, book, 2, ref="ref-1")[0]
+    sub = seed.orders(store, plan, 1, trial=True, status="trialing")[0]
+    seed.delivery(seed.webhook(store))
+    seed.email(store)
+    return {
+        "id": None,
+        "storeId": ids.encode("STO", store.pk),
+        "productId": ids.encode("PROD", book.pk),
+        "plan": ids.encode("PROD", plan.pk),
+        "order": ids.encode("ORD", order.pk),
+        "sub": ids.encode("ORD", sub.pk),
+        "merchant": ids.encode("MER", merchant.pk),
+        "ref": "ref-1",
+    }

@@ -1,4 +1,4 @@
-"""Products as the request's environment sees them (SPEC 10, 5): a product active in test and
+"""Products as the request's environment sees them: a product active in test and
 unpublished in prod, versions, groups."""
 
 import pytest

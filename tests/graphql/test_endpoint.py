@@ -1,5 +1,5 @@
 """POST /v1/graphql: authentication like the action API, queries only, always JSON, ids and
-amounts by API version (SPEC 10, 2a)."""
+amounts by API version."""
 
 import json
 import uuid
@@ -8,7 +8,8 @@ from django.test import Client
 
 from pancake.api import ids
 from tests.graphql import seed
-from tests.graphql.conftest import post
+from tests.graphql.helpers import post
+from tests.helpers import mint_jwt
 
 STORES = "{ stores { id name } }"
 
@@ -26,7 +27,6 @@ def test_the_signature_covers_the_graphql_path(api, store):
 
 
 def test_a_merchant_jwt_works_too(api, store, rsa_private_key):
-    from tests.conftest import mint_jwt
 
     token = mint_jwt(rsa_private_key, api.merchant_id)
     response = Client().post(

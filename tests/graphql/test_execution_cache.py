@@ -11,8 +11,7 @@ from pancake.api import ids, prepared
 from pancake.graphql import views
 from tests.graphql import seed
 from tests.graphql.appendix_b import DOCUMENTS
-from tests.graphql.test_query_counts import NESTED
-from tests.graphql.test_sdk_documents import LATER, _variables, seeded  # noqa: F401
+from tests.graphql.helpers import LATER, NESTED, variables_for
 
 ORDERS = "{ onetimeOrders { id payments { id snapshotAmountDetails { total taxCategory } } } }"
 
@@ -119,7 +118,7 @@ def test_every_sdk_document_answers_the_same_as_the_plain_executor(
     instances change how an answer is computed, never the answer."""
     seed.orders(store, book, 3, billing=seed.DE_BUSINESS)
     documents = {
-        label: (doc, _variables(label, doc, seeded) or None)
+        label: (doc, variables_for(label, doc, seeded) or None)
         for label, doc in DOCUMENTS.items()
         if label not in LATER
     }

@@ -1,4 +1,4 @@
-"""Typed filters, shorthand arguments, pagination and counts (SPEC 10)."""
+"""Typed filters, shorthand arguments, pagination and counts."""
 
 import pytest
 

@@ -1,22 +1,12 @@
-"""The SQL a query costs depends on its shape, never on the number of rows (SPEC 10, 15)."""
+"""The SQL a query costs depends on its shape, never on the number of rows."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.graphql import seed
+from tests.graphql.helpers import NESTED
 
-NESTED = """{
-  onetimeOrders(limit: 100) {
-    id status buyerEmail
-    priceSnapshot { total }
-    store { id name }
-    onetimeProduct { id name status prices version store { slug } }
-    productVersion { id versionNumber isTestVersion }
-    payments { id status cardInfo { last4 } snapshotAmountDetails { total }
-               order { id store { name } } }
-  }
-}"""
 PAYMENTS = """{
   payments(limit: 100) {
     id amount amountDetails { amount }

@@ -1,5 +1,5 @@
 """The committed docs/schema.graphql is the schema we serve, and every type and root field is
-described (SPEC 10: an introspection-friendly schema)."""
+described (an introspection-friendly schema)."""
 
 import subprocess
 import sys

@@ -1,5 +1,5 @@
 """Who sees what: a merchant their stores' rows in their key's environment, a buyer their own
-orders and payments, and nobody another tenant's ids (SPEC 10, 3.1)."""
+orders and payments, and nobody another tenant's ids."""
 
 import json
 
@@ -8,7 +8,7 @@ from django.test import Client
 from pancake.api import ids
 from stores.services import buyer_session_issue
 from tests.graphql import seed
-from tests.graphql.conftest import post
+from tests.graphql.helpers import post
 
 
 def buyer_post(token, env, query, variables=None):

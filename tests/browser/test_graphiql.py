@@ -7,14 +7,13 @@ from playwright.sync_api import expect
 
 from stores import services
 from stores.models import Merchant
-from tests.browser.conftest import browser, live, pages  # noqa: F401  (fixtures)
 from tests.browser.helpers import sign_in
 
 DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.mark.browser
-def test_the_explorer_loads_and_runs_a_query(pages, live):  # noqa: F811
+def test_the_explorer_loads_and_runs_a_query(pages, live):
     page = pages.new(viewport=DESKTOP)
     sign_in(page, live, "graphiql@example.com")
     merchant = Merchant.objects.get(email="graphiql@example.com")
@@ -32,7 +31,7 @@ def test_the_explorer_loads_and_runs_a_query(pages, live):  # noqa: F811
 
 
 @pytest.mark.browser
-def test_the_explorer_dialogs_open_under_the_pages_policy(pages, live):  # noqa: F811
+def test_the_explorer_dialogs_open_under_the_pages_policy(pages, live):
     page = pages.new(viewport=DESKTOP)
     sign_in(page, live, "dialogs@example.com")
     merchant = Merchant.objects.get(email="dialogs@example.com")

@@ -233,6 +233,11 @@ def summary(values: list[float]) -> dict:
     }
 
 
+def _message(event) -> list[str]:
+    """An event as the outbox's relay hands it to its consumers."""
+    return [str(event.pk), event.event_type, str(event.subject_id)]
+
+
 def queries_per_step(store, receiver: Receiver, batch: int) -> dict:
     """SQL of one fan-out and one attempt as the sweep runs them (the kick it queues is a no-op
     for the worker later: the delivery is done), and of one fan-out task with its first attempt
@@ -250,20 +255,18 @@ def queries_per_step(store, receiver: Receiver, batch: int) -> dict:
     keys.private_key("test")  # loaded once per process, as a worker's first attempt does
     event = emit_one(store)
     with CaptureQueriesContext(connection) as fan:
-        (delivery_id,) = fanout.fan_out(event.pk)
+        (delivery_id,) = fanout.consume([_message(event)], from_sweep=True)
     with CaptureQueriesContext(connection) as attempt:
         outcome = attempts.deliver(delivery_id)
     assert outcome == "success", outcome
     # the fan-out task's way: the first attempt made by the fan-out itself
     event = emit_one(store)
     with CaptureQueriesContext(connection) as task:
-        fanout.fan_out(
-            event.pk, deliver_first=True, event_type=event.event_type, subject_id=event.subject_id
-        )
+        fanout.consume([_message(event)])
     # a commit of --batch events, as the load's fan-out tasks run them
     events = emit_batch(store, batch)
     with CaptureQueriesContext(connection) as commit:
-        made = fanout.consume([[str(e.pk), e.event_type, str(e.subject_id)] for e in events])
+        made = fanout.consume([_message(e) for e in events])
     assert len(made) == batch, made
     return {
         "fan_out": count(fan),

@@ -10,6 +10,7 @@ from django.db.models import Prefetch, QuerySet
 
 from pancake.api.actor import STORE_SLUG, Actor
 from pancake.api.errors import Forbidden, NotFound
+from pancake.api.prepared import PreparedSelect
 from products.models import (
     Product,
     ProductGroup,
@@ -17,7 +18,7 @@ from products.models import (
     ProductStatus,
     ProductVersion,
 )
-from stores.models import MembershipStatus, Role, Store
+from stores.models import MembershipStatus, Merchant, Role, Store
 from stores.selectors import has_role, role_subquery
 
 _KIND_NAMES = {"onetime": "One-time product", "subscription": "Subscription product"}
@@ -46,23 +47,44 @@ def product_queryset() -> QuerySet[Product]:
     return Product.objects.select_related("store", "test_version", "prod_version")
 
 
+def _product_with_role(product_id, merchant_id):
+    """A live store's product with the merchant's role in its store (``caller_role``, NULL
+    without one): the membership check costs no statement of its own."""
+    return (
+        product_queryset()
+        .filter(pk=product_id, store__deleted_at__isnull=True)
+        .annotate(caller_role=role_subquery(Merchant(pk=merchant_id), Product))[:1]
+    )
+
+
+def _product_of_store(product_id, store_id):
+    return product_queryset().filter(
+        pk=product_id, store_id=store_id, store__deleted_at__isnull=True
+    )[:1]
+
+
+# Read on every create-session: compiled once per connection (pancake.api.prepared).
+_PRODUCT_WITH_ROLE = PreparedSelect(_product_with_role)
+_PRODUCT_OF_STORE = PreparedSelect(_product_of_store)
+
+
 def access_product(
     actor: Actor, product_id: uuid.UUID, *, kind: str | None = None, min_role: str = Role.MEMBER
 ) -> Product:
     """A product the caller may work on, with its store and versions: a merchant's, of a store
     they are a member of with at least ``min_role`` (their role read by the same statement); a
     store-slug caller's, of that store. Anything else is the same 404."""
-    products = product_queryset().filter(pk=product_id, store__deleted_at__isnull=True)
+    role = None
     if actor.kind == STORE_SLUG:
-        products = products.filter(store=actor.store)
+        product = _PRODUCT_OF_STORE.first(product_id, actor.store.pk)
     elif actor.merchant is not None:
-        # The caller's role comes with the product: one statement (what _role_in would answer).
-        products = products.annotate(caller_role=role_subquery(actor.merchant, Product))
-    # [:1], not first(): the pk is unique, and ORDER BY over this wide select costs ~1 ms of CPU.
-    product = next(iter(products[:1]), None)
-    role = getattr(product, "caller_role", None) if product else None
-    allowed = actor.kind == STORE_SLUG or role is not None
-    if product is None or not allowed or (kind and product.kind != kind):
+        product = _PRODUCT_WITH_ROLE.first(product_id, actor.merchant.pk)
+        role = getattr(product, "caller_role", None)
+        if role is None:
+            product = None
+    else:
+        product = None
+    if product is None or (kind and product.kind != kind):
         raise NotFound(f"{_KIND_NAMES.get(kind or '', 'Product')} not found", layer="product")
     if role is not None:
         _check_role(role, min_role)

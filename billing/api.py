@@ -114,3 +114,7 @@ class RemoveWebhook(Action):
 
     def perform(self, actor, data):
         return {"webhook": endpoints.endpoint_remove(actor=actor, endpoint_id=data["id"])}
+
+
+# The subscription actions live with the subscriptions (registered by importing them).
+from billing.subscriptions import api as subscription_api  # noqa: E402,F401

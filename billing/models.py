@@ -6,6 +6,8 @@ The test processor's rows hold only what a real provider would return about a ca
 last 4 digits and expiry. Never the full number or the CVC.
 """
 
+from datetime import timedelta
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -171,11 +173,43 @@ class Payment(BaseModel):
         max_length=128, null=True, blank=True, db_index=True
     )
     paid_at = models.DateTimeField(null=True, blank=True)
+    # An off-session charge of a subscription (a renewal, a trial's end, a plan change): the
+    # period it pays for and which try it is. The row is committed (processing) before the
+    # provider is called, and its id is the provider's idempotency key.
+    subscription = models.ForeignKey(
+        "billing.Subscription",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    period_number = models.PositiveIntegerField(null=True, blank=True)
+    attempt = models.PositiveSmallIntegerField(null=True, blank=True)
+    purpose = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "provider_payment_id"], name="payment_unique_provider_payment"
+            ),
+            # Each try of a period's charge is one row ...
+            models.UniqueConstraint(
+                fields=["subscription", "purpose", "period_number", "attempt"],
+                condition=Q(subscription__isnull=False),
+                name="payment_subscription_attempt_once",
+            ),
+            # ... a period is paid for at most once ...
+            models.UniqueConstraint(
+                fields=["subscription", "period_number"],
+                condition=Q(subscription__isnull=False, purpose="renewal")
+                & Q(status__in=["succeeded", "refunded", "partially_refunded"]),
+                name="payment_subscription_period_paid_once",
+            ),
+            # ... and a subscription has at most one charge in flight.
+            models.UniqueConstraint(
+                fields=["subscription"],
+                condition=Q(subscription__isnull=False) & Q(status="processing"),
+                name="payment_subscription_one_in_flight",
             ),
             models.CheckConstraint(
                 condition=Q(amount__gte=0)
@@ -192,6 +226,185 @@ class Payment(BaseModel):
 
     def __str__(self) -> str:
         return f"payment {self.pk} ({self.status})"
+
+
+class SubscriptionStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    TRIALING = "trialing", _("Trialing")
+    ACTIVE = "active", _("Active")
+    PAST_DUE = "past_due", _("Past due")
+    CANCELING = "canceling", _("Canceling")
+    CANCELED = "canceled", _("Canceled")
+    EXPIRED = "expired", _("Expired")
+    PAUSED = "paused", _("Paused")
+
+
+class Subscription(BaseModel):
+    """A subscription order's recurring side: what is charged each period, when, on which saved
+    method, and where it stands. The order stays what buyers and the API name (``orderId``);
+    its status mirrors this one's (``billing.subscriptions.lifecycle`` sets both).
+
+    Time: every rule reads the subscription's clock, ``now + clock_offset``; the offset is zero
+    except for a test-mode subscription whose test clock was advanced. ``due_at`` is the real
+    time of the next step (renewal, retry, trial end, period end, reminder), indexed, so the
+    beat task finds due rows without reading the others."""
+
+    order = models.OneToOneField(
+        "checkout.Order", on_delete=models.PROTECT, related_name="subscription"
+    )
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    # The plan: the product and the version whose price is charged, frozen per period.
+    product = models.ForeignKey("products.Product", on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(
+        "products.ProductVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    billing_period = models.CharField(max_length=16)
+    currency = models.CharField(max_length=3)
+    # The list price (as the catalog or priceSnapshot gave it) and the taxed charge of a period.
+    price_amount = models.BigIntegerField()
+    tax_category = models.CharField(max_length=32)
+    tax_included = models.BooleanField(default=False)
+    subtotal = models.BigIntegerField()
+    tax_amount = models.BigIntegerField()
+    total = models.BigIntegerField()
+    tax_rate = models.DecimalField(max_digits=8, decimal_places=6)
+    tax_name = models.CharField(max_length=40, blank=True, default="")
+    status = models.CharField(
+        max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.PENDING
+    )
+    # Periods count from the anchor (the first charge): period n is
+    # [anchor + (n-1) periods, anchor + n periods). 0 while trialing.
+    anchor_at = models.DateTimeField(null=True, blank=True)
+    period_number = models.PositiveIntegerField(default=0)
+    current_period_start = models.DateTimeField()
+    current_period_end = models.DateTimeField()
+    trial_end_at = models.DateTimeField(null=True, blank=True)
+    # The saved method (the provider's token; type, brand, last 4, expiry only).
+    provider = models.CharField(max_length=20)
+    method_token = models.CharField(max_length=100, null=True, blank=True)
+    payment_method = models.CharField(max_length=20, blank=True, default="")
+    payment_method_details = models.JSONField(default=dict, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    # When a canceling subscription ends (its period end; for one canceled while past due, the
+    # end of its dunning window), and when it was canceled.
+    cancel_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=500, blank=True, default="")
+    paused_at = models.DateTimeField(null=True, blank=True)
+    # Credit from a downgrade, taken off the next charges (minor units, tax included).
+    credit_balance = models.BigIntegerField(default=0)
+    # Dunning: failed tries of the current period's charge, and when the next one runs.
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+    # Reminder emails already sent: the period number of the upcoming-charge email, the trial's.
+    reminded_period = models.PositiveIntegerField(default=0)
+    trial_reminded = models.BooleanField(default=False)
+    # Test clocks (test mode only): the subscription's clock is real time plus this offset.
+    clock_offset = models.DurationField(default=timedelta(0))
+    # The real time of the next step, and a worker's claim on the row while it runs it.
+    due_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0)
+                & Q(tax_amount__gte=0)
+                & Q(total__gte=0)
+                & Q(price_amount__gte=0)
+                & Q(credit_balance__gte=0),
+                name="subscription_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(current_period_end__gte=F("current_period_start")),
+                name="subscription_period_in_order",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"], name="subscription_due_idx", condition=Q(due_at__isnull=False)
+            ),
+            models.Index(
+                fields=["store", "environment", "created_at"], name="subscription_store_env_idx"
+            ),
+            models.Index(fields=["store", "environment", "status"], name="subscription_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"subscription {self.pk} ({self.status})"
+
+
+class PlanChangeTiming(models.TextChoices):
+    IMMEDIATE = "immediate", _("Immediately")
+    NEXT_PERIOD = "next_period", _("At the next period")
+
+
+class PlanChange(BaseModel):
+    """A change of a subscription's plan: proposed by a plan-change checkout session, then
+    applied at once (with its prorated charge or credit), scheduled for the period end, or
+    failed (the plan stays)."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        SCHEDULED = "scheduled", _("Scheduled")
+        APPLIED = "applied", _("Applied")
+        FAILED = "failed", _("Failed")
+        CANCELED = "canceled", _("Canceled")
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="plan_changes"
+    )
+    session = models.OneToOneField(
+        "checkout.CheckoutSession",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="plan_change",
+    )
+    from_version = models.ForeignKey(
+        "products.ProductVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    to_product = models.ForeignKey("products.Product", on_delete=models.PROTECT, related_name="+")
+    to_version = models.ForeignKey(
+        "products.ProductVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    timing = models.CharField(max_length=16, choices=PlanChangeTiming.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED)
+    # The new plan's list price and taxed charge per period.
+    price_amount = models.BigIntegerField()
+    tax_category = models.CharField(max_length=32)
+    tax_included = models.BooleanField(default=False)
+    # What applying it now charges or credits (tax included, minor units), from proration or
+    # the merchant's changeAmount / changeCreditAmount.
+    charge_amount = models.BigIntegerField(default=0)
+    credit_amount = models.BigIntegerField(default=0)
+    amount_overridden = models.BooleanField(default=False)
+    effective_at = models.DateTimeField(null=True, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    failure_message = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription"],
+                condition=Q(status="scheduled"),
+                name="plan_change_one_scheduled",
+            ),
+            models.CheckConstraint(
+                condition=Q(charge_amount__gte=0) & Q(credit_amount__gte=0),
+                name="plan_change_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"plan change {self.pk} ({self.status})"
 
 
 class ProviderEvent(models.Model):

@@ -13,17 +13,18 @@ import uuid
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing import events
 from billing.models import Payment, PaymentStatus, ProviderEvent
 from billing.providers import HostedPayment, get_provider
 from billing.selectors import payment_retryable
+from billing.subscriptions import lifecycle
 from checkout import presenters
 from checkout import services as checkout_services
-from checkout.models import CheckoutSession, Order, OrderKind
+from checkout.models import CheckoutSession, Order, OrderKind, OrderStatus
 from checkout.trials import first_charge
 from pancake.api import prepared
 from pancake.api.actor import Actor
 from pancake.api.errors import Conflict
-from pancake.api.fields import format_timestamp
 from pancake.outbox import emit
 from stores import branding
 
@@ -186,9 +187,13 @@ def notification_receive(*, environment: str, headers: dict, body: bytes) -> Pay
         ):
             return payment
         _apply(payment, notification)
+        subscription = None
         if payment.status == PaymentStatus.SUCCEEDED:
+            was_pending = order.status == OrderStatus.PENDING
             checkout_services.order_mark_paid(order=order, paid_at=payment.paid_at)
-        _emit_payment_events(payment)
+            if was_pending and order.kind == OrderKind.SUBSCRIPTION:
+                subscription = lifecycle.start(order=order, payment=payment)
+        _emit_payment_events(payment, subscription)
     return payment
 
 
@@ -220,53 +225,7 @@ def _apply(payment: Payment, notification) -> None:
     payment.save()
 
 
-def _event_data(payment: Payment) -> dict:
-    """The internal form of an event's data (UUIDs, minor units); webhooks render it for each
-    endpoint (billing.webhooks.payload), keeping the SDK's fields and presence rules."""
-    order = payment.order
-    version = order.version
-    details = payment.payment_method_details or {}
-    list_price = {
-        "total": order.total,
-        "subtotal": order.subtotal,
-        "taxAmount": order.tax_amount,
-        "taxRate": str((order.tax_rate * 100).normalize()),
-        "taxName": order.tax_name or None,
-    }
-    data = {
-        "orderId": str(order.pk),
-        "orderStatus": order.status,
-        "buyerEmail": order.buyer_email,
-        "merchantProvidedBuyerIdentity": order.buyer_identity,
-        "orderMerchantExternalId": order.order_merchant_external_id,
-        "currency": order.currency,
-        "billingDetail": order.billing_detail,
-        "orderMetadata": order.metadata or None,
-        "amount": order.subtotal,
-        "taxAmount": order.tax_amount,
-        "taxRate": str(order.tax_rate.normalize()),
-        "taxName": order.tax_name or None,
-        "subtotal": order.subtotal,
-        "total": order.total,
-        "chargedAmount": payment.amount,
-        "listPrice": {k: v for k, v in list_price.items() if v is not None},
-        "productId": str(order.product_id),
-        "productVersionId": str(order.version_id),
-        "productName": version.name,
-        "productDescription": version.description or None,
-        "productMetadata": version.metadata or None,
-        "billingPeriod": version.billing_period or None,
-        "paymentId": str(payment.pk),
-        "paymentStatus": payment.status,
-        "paymentMethod": payment.payment_method or None,
-        "paymentLast4": details.get("last4"),
-        "paymentFailureReason": payment.failure_message or None,
-        "paymentDate": format_timestamp(payment.paid_at),
-    }
-    return {key: value for key, value in data.items() if value is not None}
-
-
-def _emit_payment_events(payment: Payment) -> None:
+def _emit_payment_events(payment: Payment, subscription=None) -> None:
     """Events of a first payment, in the order they happened: the subscription's activation
     before its payment; ``payment.failed`` is internal (the SDK's 14 have no one-time failure)."""
     order = payment.order
@@ -279,7 +238,7 @@ def _emit_payment_events(payment: Payment) -> None:
                 types.append("subscription.payment_succeeded")
     else:
         types = ["payment.failed"]
-    data = _event_data(payment)
+    data = events.event_data(order=order, payment=payment, subscription=subscription)
     for event_type in types:
         emit(
             store_id=order.store_id,

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from billing import emails
+from billing.subscriptions import renewals
 from billing.webhooks import attempts, sweep
 from pancake import outbox
 from pancake.models import OutboxEvent
@@ -31,6 +32,28 @@ def send_order_emails(payment_id: str | list[str]) -> int:
 def send_order_emails_queued_before(payment_id: str | list[str]) -> int:
     """The email task's name before it moved to billing, for messages still queued."""
     return send_order_emails(payment_id)
+
+
+@shared_task(ignore_result=True)
+def renew_subscriptions(batch: int = 200, limit: int = 5000) -> int:
+    """Beat: claim the subscriptions with a step due (renewals, retries, trial ends, period ends,
+    reminders) in batches, and queue each batch for the workers. Claims are leases: a batch
+    whose worker dies is claimed again when its lease runs out. Two beats claim disjoint rows."""
+    queued = 0
+    while queued < limit:
+        ids = renewals.claim_due(limit=batch)
+        if not ids:
+            break
+        run_subscriptions.delay([str(pk) for pk in ids])
+        queued += len(ids)
+    return queued
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def run_subscriptions(subscription_ids: list[str]) -> int:
+    """Run what is due on each claimed subscription; one's failure stops none of the others
+    (its lease runs out and the beat claims it again)."""
+    return renewals.run_claimed(subscription_ids)
 
 
 @shared_task(ignore_result=True, acks_late=True)

@@ -79,14 +79,18 @@ class OrderKind(models.TextChoices):
 
 
 class OrderStatus(models.TextChoices):
-    """One-time orders: pending → completed | canceled. Subscription orders carry the
-    subscription's status: pending → active, or trialing when paid with a trial."""
+    """One-time orders: pending → completed | canceled. Subscription orders carry their
+    subscription's status (billing's ``SubscriptionStatus``, the same eight values)."""
 
     PENDING = "pending", _("Pending")
     COMPLETED = "completed", _("Completed")
     CANCELED = "canceled", _("Canceled")
     ACTIVE = "active", _("Active")
     TRIALING = "trialing", _("Trialing")
+    PAST_DUE = "past_due", _("Past due")
+    CANCELING = "canceling", _("Canceling")
+    EXPIRED = "expired", _("Expired")
+    PAUSED = "paused", _("Paused")
 
 
 class Order(BaseModel):

@@ -620,6 +620,27 @@ def order_mark_paid(*, order: Order, paid_at: datetime) -> Order:
     return order
 
 
+def order_set_subscription_status(
+    *, order: Order, status: str, at: datetime, canceled_at: datetime | None = None
+) -> Order:
+    """A subscription order takes its subscription's status (billing's lifecycle decides it and
+    calls this in the same transaction; the caller holds the order's row lock). Unchanged is no
+    write."""
+    if order.kind != OrderKind.SUBSCRIPTION:
+        raise ValueError("only a subscription order carries a subscription's status")
+    status = OrderStatus(status)
+    if order.status == status and order.canceled_at == canceled_at:
+        return order
+    order.status = status
+    order.canceled_at = canceled_at
+    order.save(update_fields=["status", "canceled_at", "updated_at"])
+    if status == OrderStatus.CANCELED and not order.completed_at:
+        CheckoutSession.objects.filter(pk=order.session_id, status=SessionStatus.OPEN).update(
+            status=SessionStatus.EXPIRED, expires_at=at
+        )
+    return order
+
+
 def order_cancel(*, actor: Actor, order_id: uuid.UUID) -> Order:
     """Cancel a pending one-time order (API key, owner or admin; or the buyer's token for their
     own order); anything else is a 400 pointing at refunds. Locks the order; runs in the
@@ -645,6 +666,7 @@ __all__ = [
     "order_cancel",
     "order_create",
     "order_mark_paid",
+    "order_set_subscription_status",
     "session_bind_buyer",
     "session_create",
     "session_expire",

@@ -63,6 +63,8 @@ class OutboxEvent(models.Model):
     aggregate_id = models.UUIDField()
     data = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When it happened, if not when it was written: a test clock's simulated time.
+    occurred_at = models.DateTimeField(null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

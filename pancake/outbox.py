@@ -30,12 +30,20 @@ from pancake.models import OutboxEvent
 
 
 def emit(
-    *, store_id, environment: str, event_type: str, subject_id, aggregate_id, data: dict
+    *,
+    store_id,
+    environment: str,
+    event_type: str,
+    subject_id,
+    aggregate_id,
+    data: dict,
+    occurred_at=None,
 ) -> OutboxEvent:
     """Record one event. Must run inside the caller's transaction (it refuses otherwise).
 
     ``subject_id`` is the business object the event is about (e.g. the payment: the webhook's
-    ``eventId``); ``aggregate_id`` (the order) orders deliveries of one order or subscription."""
+    ``eventId``); ``aggregate_id`` (the order) orders deliveries of one order or subscription;
+    ``occurred_at``, when given, is the payload's ``timestamp`` (a test clock's simulated time)."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("emit() must be called inside the transaction of the change")
@@ -46,6 +54,7 @@ def emit(
         subject_id=subject_id,
         aggregate_id=aggregate_id,
         data=data,
+        occurred_at=occurred_at,
     )
     prepared.insert(event)  # objects.create, from a statement compiled once per connection
     # After commit, hand it to a worker; if that fails (Redis down), the sweep finds it later.

@@ -195,7 +195,17 @@ CELERY_BEAT_SCHEDULE = {
     # due (or whose worker's lease ran out).
     "sweep-outbox": {"task": "pancake.tasks.sweep_outbox", "schedule": 15.0},
     "sweep-webhooks": {"task": "billing.tasks.sweep_webhooks", "schedule": 15.0},
+    # Subscriptions with a step due: renewals, dunning retries, trial ends, period ends.
+    "renew-subscriptions": {"task": "billing.tasks.renew_subscriptions", "schedule": 30.0},
 }
+
+# Subscriptions (docs/subscriptions.md): days after a failed renewal on which it is tried again
+# (then the subscription is canceled), and how many days ahead the trial-ending and
+# upcoming-charge emails go out.
+SUBSCRIPTION_RETRY_DAYS = [
+    int(day) for day in env("SUBSCRIPTION_RETRY_DAYS", "1,3,7").split(",") if day.strip()
+]
+SUBSCRIPTION_REMINDER_DAYS = env_int("SUBSCRIPTION_REMINDER_DAYS", 3)
 
 # What happens to a committed transaction's events, in this order (pancake.outbox): the order
 # emails are queued, then the webhook fan-out makes the deliveries and marks the events dispatched.

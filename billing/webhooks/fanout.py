@@ -234,7 +234,7 @@ def _delivery(event: OutboxEvent, endpoint: WebhookEndpoint, next_attempt_at) ->
         subject_id=event.subject_id,
         store=event.store,
         environment=event.environment,
-        created_at=event.created_at,
+        created_at=event.occurred_at or event.created_at,
         data=event.data,
         version=endpoint.api_version,
     )

@@ -1,0 +1,13 @@
+"""Subscriptions: the recurring side of a subscription order (docs/subscriptions.md).
+
+- ``lifecycle``: every change of a subscription's status goes through ``set_status`` there,
+  which also sets its order's status (through ``checkout.services``) and emits the event;
+  starting one at its first payment, cancel, reactivate, pause, resume.
+- ``renewals``: the engine that runs what falls due (trial ends, renewals, dunning retries, the
+  end of a canceling period, scheduled plan changes, reminder emails), one step at a time, for
+  the beat task and for test clocks alike; each period is charged at most once.
+- ``clock``: the subscription's time (real time, or a test clock's).
+- ``selectors``: reads scoped to the caller.
+
+Lock order everywhere: the subscription, then its order, then its payments.
+"""

@@ -1,0 +1,277 @@
+"""Changes of a subscription's state. ``set_status`` is the one place a status changes: it sets
+the order's status too (``checkout.services.order_set_subscription_status``) and emits the event
+in the same transaction. Every function here runs inside its caller's transaction, or opens one,
+and locks the subscription before its order."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing import events
+from billing.models import Payment, PaymentStatus, Subscription, SubscriptionStatus
+from billing.subscriptions import clock, steps
+from billing.subscriptions.selectors import access_subscription
+from checkout import services as checkout_services
+from checkout.models import Order, OrderStatus
+from checkout.trials import order_trial_charge
+from pancake.api.actor import Actor
+from pancake.api.errors import InvalidInput
+from pancake.outbox import emit
+from products.periods import add_periods
+from stores.models import Role
+
+UNPAID_BALANCE = "Subscription with an unpaid balance cannot be reactivated"
+S = SubscriptionStatus
+
+
+def bad(message: str, code: str, field: str | None = None) -> InvalidInput:
+    return InvalidInput(message, layer="order", field=field, code=code)
+
+
+def lock(subscription_id) -> Subscription:
+    return (
+        Subscription.objects.select_for_update(of=("self",))
+        .select_related("version", "order")
+        .get(pk=subscription_id)
+    )
+
+
+def emit_event(
+    subscription: Subscription,
+    order: Order,
+    event_type: str,
+    *,
+    payment: Payment | None = None,
+    at: datetime | None = None,
+) -> None:
+    """One event about the subscription, in the caller's transaction. Status events are about
+    the order (their ``eventId``); payment events about the payment. A test clock's steps carry
+    the simulated time as the payload's timestamp."""
+    emit(
+        store_id=subscription.store_id,
+        environment=subscription.environment,
+        event_type=event_type,
+        subject_id=payment.pk if payment is not None else order.pk,
+        aggregate_id=order.pk,
+        data=events.event_data(order=order, payment=payment, subscription=subscription),
+        occurred_at=at if clock.simulated(subscription) else None,
+    )
+
+
+def set_status(
+    subscription: Subscription,
+    order: Order,
+    status: str,
+    *,
+    at: datetime,
+    event: str | None = None,
+    payment: Payment | None = None,
+) -> None:
+    """Move the (locked) subscription and its (locked) order to ``status``, reschedule, save,
+    and emit ``event`` when given."""
+    subscription.status = status
+    if status in (S.CANCELED, S.EXPIRED):
+        subscription.ended_at = subscription.ended_at or at
+        subscription.next_retry_at = None
+    steps.schedule(subscription)
+    subscription.save()
+    checkout_services.order_set_subscription_status(
+        order=order, status=status, at=at, canceled_at=subscription.canceled_at
+    )
+    if event is not None:
+        emit_event(subscription, order, event, at=at, payment=payment)
+
+
+# --- the first payment ---------------------------------------------------------------------------
+
+
+def start(*, order: Order, payment: Payment) -> Subscription:
+    """The subscription of an order whose first payment succeeded (the order locked and already
+    marked paid): trialing until the trial's end when placed with a trial (the first charge runs
+    then), else active with period 1 paid by this payment. Periods count from the first charge,
+    in UTC, keeping its day of the month."""
+    session = order.session
+    version = order.version
+    paid_at = payment.paid_at
+    trial = order_trial_charge(order) is not None
+    subscription = Subscription(
+        order=order,
+        store_id=order.store_id,
+        environment=order.environment,
+        product_id=order.product_id,
+        version=version,
+        billing_period=version.billing_period,
+        currency=order.currency,
+        price_amount=session.amount,
+        tax_category=session.tax_category,
+        tax_included=session.tax_included,
+        subtotal=order.subtotal,
+        tax_amount=order.tax_amount,
+        total=order.total,
+        tax_rate=order.tax_rate,
+        tax_name=order.tax_name,
+        provider=payment.provider,
+        method_token=payment.method_token,
+        payment_method=payment.payment_method,
+        payment_method_details=payment.payment_method_details,
+        current_period_start=paid_at,
+    )
+    if trial:
+        subscription.status = S.TRIALING
+        subscription.trial_end_at = paid_at + timedelta(days=session.trial_days)
+        subscription.current_period_end = subscription.trial_end_at
+        subscription.period_number = 0
+    else:
+        subscription.status = S.ACTIVE
+        subscription.anchor_at = paid_at
+        subscription.period_number = 1
+        subscription.current_period_end = add_periods(paid_at, version.billing_period)
+    steps.schedule(subscription)
+    subscription.save(force_insert=True)
+    payment.subscription = subscription
+    payment.purpose = "first"
+    payment.period_number = subscription.period_number
+    payment.attempt = 0
+    payment.save(update_fields=["subscription", "purpose", "period_number", "attempt"])
+    return subscription
+
+
+def begin_period(subscription: Subscription, number: int) -> None:
+    """Make period ``number`` current: [anchor + (n-1) periods, anchor + n periods)."""
+    period = subscription.billing_period
+    subscription.period_number = number
+    subscription.current_period_start = add_periods(subscription.anchor_at, period, number - 1)
+    subscription.current_period_end = add_periods(subscription.anchor_at, period, number)
+
+
+# --- cancel, reactivate, pause, resume -----------------------------------------------------------
+
+
+def _locked(actor: Actor, order_id: uuid.UUID, min_role: str = Role.ADMIN):
+    """The caller's subscription and order, both locked, in that order."""
+    order, subscription = access_subscription(actor, order_id, lock=True, min_role=min_role)
+    order = checkout_services.lock_order(order.pk)
+    return order, subscription
+
+
+def cancel(*, actor: Actor, order_id: uuid.UUID) -> tuple[Order, Subscription | None]:
+    """Cancel at the period's end (API key, owner or admin; or the buyer's token): active or
+    trialing → canceling until the period (or trial) ends; past due → canceling with dunning
+    stopped, until its dunning window would have closed; paused → canceled at once; never paid
+    (pending) → canceled at once, its open payment voided. Canceling again answers as it is."""
+    with transaction.atomic():
+        order, subscription = _locked(actor, order_id)
+        if subscription is None:
+            if order.status != OrderStatus.PENDING:
+                raise bad("Subscription is already canceled", "not_cancelable")
+            now = timezone.now()
+            checkout_services.order_set_subscription_status(
+                order=order, status=OrderStatus.CANCELED, at=now, canceled_at=now
+            )
+            Payment.objects.filter(order=order, status=PaymentStatus.PENDING).update(
+                status=PaymentStatus.FAILED, failure_code="canceled", updated_at=now
+            )
+            emit(
+                store_id=order.store_id,
+                environment=order.environment,
+                event_type="subscription.canceled",
+                subject_id=order.pk,
+                aggregate_id=order.pk,
+                data=events.event_data(order=order),
+            )
+            return order, None
+        now = clock.now(subscription)
+        status = subscription.status
+        if status == S.CANCELING:
+            return order, subscription
+        if status in (S.CANCELED, S.EXPIRED):
+            raise bad("Subscription is already canceled", "not_cancelable")
+        subscription.canceled_at = now
+        if status == S.PAUSED:
+            set_status(subscription, order, S.CANCELED, at=now, event="subscription.canceled")
+            return order, subscription
+        if status == S.PAST_DUE:
+            days = steps.retry_days()
+            subscription.cancel_at = max(
+                now, subscription.current_period_end + timedelta(days=days[-1] if days else 0)
+            )
+            subscription.next_retry_at = None
+        else:
+            subscription.cancel_at = subscription.current_period_end
+        subscription.cancel_at_period_end = True
+        set_status(subscription, order, S.CANCELING, at=now, event="subscription.canceling")
+    return order, subscription
+
+
+def reactivate(
+    *, actor: Actor, order_id: uuid.UUID, product_name: str | None = None
+) -> tuple[Order, Subscription]:
+    """Undo a cancel before the period ends: canceling → active (or trialing, when canceled
+    during the trial), ``subscription.uncanceled``. Anything not canceling is a 400; so is one
+    canceled while past due (its period was never paid). ``productName``, when sent, must be
+    the plan's name."""
+    with transaction.atomic():
+        order, subscription = _locked(actor, order_id)
+        if subscription is None or subscription.status != S.CANCELING:
+            raise bad("Only a canceling subscription can be reactivated", "not_canceling")
+        if product_name is not None and product_name != subscription.version.name:
+            raise bad(
+                "productName does not match the subscription's product",
+                "product_mismatch",
+                "productName",
+            )
+        if subscription.failed_attempts:
+            raise bad(UNPAID_BALANCE, "unpaid_balance")
+        now = clock.now(subscription)
+        subscription.cancel_at_period_end = False
+        subscription.cancel_at = subscription.canceled_at = None
+        subscription.cancel_reason = ""
+        status = S.TRIALING if subscription.period_number == 0 else S.ACTIVE
+        set_status(subscription, order, status, at=now, event="subscription.uncanceled")
+    return order, subscription
+
+
+def cancel_now(*, actor: Actor, order_id: uuid.UUID, reason: str = "") -> Subscription:
+    """End a subscription at once (the merchant, from the dashboard): nothing more is charged,
+    ``subscription.canceled``. Refunding the current period is a separate decision."""
+    with transaction.atomic():
+        order, subscription = _locked(actor, order_id)
+        if subscription is None or subscription.status in (S.CANCELED, S.EXPIRED, S.PENDING):
+            raise bad("Subscription is already canceled", "not_cancelable")
+        now = clock.now(subscription)
+        subscription.canceled_at = subscription.canceled_at or now
+        subscription.cancel_reason = reason[:500]
+        set_status(subscription, order, S.CANCELED, at=now, event="subscription.canceled")
+    return subscription
+
+
+def pause(*, actor: Actor, order_id: uuid.UUID) -> Subscription:
+    """Stop charging an active subscription until it is resumed (the dashboard)."""
+    with transaction.atomic():
+        order, subscription = _locked(actor, order_id)
+        if subscription is None or subscription.status != S.ACTIVE:
+            raise bad("Only an active subscription can be paused", "not_active")
+        subscription.paused_at = clock.now(subscription)
+        set_status(subscription, order, S.PAUSED, at=subscription.paused_at)
+    return subscription
+
+
+def resume(*, actor: Actor, order_id: uuid.UUID) -> Subscription:
+    """Resume a paused subscription. The part of the period that was left when it was paused is
+    given back: the next billing date is now plus that, and later periods count from there."""
+    with transaction.atomic():
+        order, subscription = _locked(actor, order_id)
+        if subscription is None or subscription.status != S.PAUSED:
+            raise bad("Only a paused subscription can be resumed", "not_paused")
+        now = clock.now(subscription)
+        paused_for = max(now - subscription.paused_at, timedelta(0))
+        subscription.anchor_at += paused_for
+        subscription.current_period_start += paused_for
+        subscription.current_period_end += paused_for
+        subscription.paused_at = None
+        set_status(subscription, order, S.ACTIVE, at=now)
+    return subscription

@@ -1,0 +1,308 @@
+"""The engine that runs what falls due on a subscription: trial ends, renewals, dunning retries,
+the end of a canceling period, scheduled plan changes and the reminder emails. The beat task and
+test clocks call the same ``run``, one step at a time, in time order.
+
+Exactly once per period: a charge is a ``Payment`` row (subscription, period, try) committed as
+``processing`` before the provider is called, with its id as the provider's idempotency key.
+The database refuses a second try row for the same (subscription, period, try), a second charge
+in flight for one subscription, and a second paid charge for one period. The outcome is recorded
+in a second transaction that finds the row still processing; a crash, a timeout or a killed
+worker between the two leaves the row processing, and the next run calls the provider again
+with the same key, which answers the first call's outcome instead of charging again. Two runs of
+one subscription at once are kept apart by a lease (``locked_until``) and, under it, by the
+row lock each transaction takes.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from billing.models import Payment, PaymentStatus, Subscription, SubscriptionStatus
+from billing.providers import ChargeResult, get_provider
+from billing.subscriptions import clock, lifecycle, steps
+from checkout import services as checkout_services
+from pancake.api.errors import ProviderFailed
+
+logger = logging.getLogger(__name__)
+
+S = SubscriptionStatus
+LEASE = timedelta(minutes=5)
+# How soon a charge whose provider call failed or timed out is asked about again.
+RECONCILE_AFTER = timedelta(minutes=1)
+MAX_STEPS = 2000
+RENEWAL = "renewal"
+CHARGES = (steps.FIRST_CHARGE, steps.RENEW, steps.RETRY)
+# Internal events (not among the SDK's 14, never sent to webhooks): emails read them.
+PAYMENT_FAILED = "subscription.payment_failed"
+TRIAL_ENDING = "subscription.trial_ending"
+UPCOMING_CHARGE = "subscription.upcoming_charge"
+
+
+# --- finding due subscriptions -------------------------------------------------------------------
+
+
+def claim_due(*, limit: int = 500, real_now: datetime | None = None) -> list[uuid.UUID]:
+    """Claim up to ``limit`` subscriptions with a step due: their lease is set in one UPDATE,
+    taken from a ``SKIP LOCKED`` read, so two beat processes claim disjoint sets."""
+    real_now = real_now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Subscription.objects.select_for_update(skip_locked=True)
+            .filter(due_at__lte=real_now)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=real_now))
+            .order_by("due_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Subscription.objects.filter(pk__in=ids).update(locked_until=real_now + LEASE)
+    return ids
+
+
+def claim(subscription_id, *, real_now: datetime | None = None) -> bool:
+    """Take one subscription's lease (a test clock's advance); False when a run holds it."""
+    real_now = real_now or timezone.now()
+    taken = (
+        Subscription.objects.filter(pk=subscription_id)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=real_now))
+        .update(locked_until=real_now + LEASE)
+    )
+    return bool(taken)
+
+
+# --- running steps -------------------------------------------------------------------------------
+
+
+def run_claimed(subscription_ids) -> int:
+    """``run`` each claimed subscription; an error in one is logged and leaves its lease to run
+    out, so the beat takes it again later."""
+    done = 0
+    for subscription_id in subscription_ids:
+        try:
+            done += run(subscription_id)
+        except Exception:
+            logger.exception("subscription %s: step failed", subscription_id)
+    return done
+
+
+def run(subscription_id, *, until: datetime | None = None) -> int:
+    """Run every step due on the subscription, in time order, up to its clock's now (or
+    ``until`` on its clock, for a test clock's advance: each step then runs at its own time).
+    The caller holds the lease; it is released at the end. Returns the number of steps run."""
+    done = 0
+    try:
+        while done < MAX_STEPS:
+            if not _run_one(subscription_id, until):
+                break
+            done += 1
+    finally:
+        Subscription.objects.filter(pk=subscription_id).update(locked_until=None)
+    return done
+
+
+def _run_one(subscription_id, until: datetime | None) -> bool:
+    """One due step; False when nothing is due (or a charge must wait for the provider)."""
+    with transaction.atomic():
+        subscription = lifecycle.lock(subscription_id)
+        now = until if until is not None else clock.now(subscription)
+        step = steps.next_step(subscription)
+        if step is None or step.at > now:
+            steps.schedule(subscription)
+            subscription.save(update_fields=["due_at", "updated_at"])
+            return False
+        at = step.at if until is not None else now
+        if step.kind not in CHARGES:
+            _run_other(subscription, step, at)
+            return True
+        payment = _open_charge(subscription, at)
+        if payment.status == PaymentStatus.SUCCEEDED:  # the credit covered it: no provider
+            _record(subscription_id, payment.pk, None, at)
+            return True
+    result = _charge(subscription, payment)
+    if result is None:  # no answer: the next run asks again with the same key
+        Subscription.objects.filter(pk=subscription_id).update(
+            due_at=timezone.now() + RECONCILE_AFTER
+        )
+        return False
+    with transaction.atomic():
+        _record(subscription_id, payment.pk, result, at)
+    return True
+
+
+def _run_other(subscription: Subscription, step: steps.Step, at: datetime) -> None:
+    if step.kind == steps.END:
+        order = checkout_services.lock_order(subscription.order_id)
+        lifecycle.set_status(subscription, order, S.CANCELED, at=at, event="subscription.canceled")
+        return
+    if step.kind == steps.TRIAL_REMINDER:
+        subscription.trial_reminded = True
+        event = TRIAL_ENDING
+    else:
+        subscription.reminded_period = subscription.period_number
+        event = UPCOMING_CHARGE
+    steps.schedule(subscription)
+    subscription.save()
+    _emit_internal(subscription, event, at)
+
+
+def _emit_internal(subscription: Subscription, event_type: str, at, payment=None) -> None:
+    lifecycle.emit_event(subscription, subscription.order, event_type, at=at, payment=payment)
+
+
+def _open_charge(subscription: Subscription, at: datetime) -> Payment:
+    """The charge of the subscription's next period: the one still processing from an earlier
+    run (reconciled with the same key), or a new try committed as processing. A period whose
+    amount the credit balance covers is paid at once, without the provider."""
+    open_payment = Payment.objects.filter(
+        subscription=subscription, status=PaymentStatus.PROCESSING
+    ).first()
+    if open_payment is not None:
+        return open_payment
+    order = subscription.order
+    total = subscription.total
+    credit = min(subscription.credit_balance, total)
+    amount = total - credit
+    tax = subscription.tax_amount if not credit else _share(subscription.tax_amount, amount, total)
+    payment = Payment(
+        order_id=subscription.order_id,
+        store_id=subscription.store_id,
+        environment=subscription.environment,
+        subscription=subscription,
+        purpose=RENEWAL,
+        period_number=subscription.period_number + 1,
+        attempt=subscription.failed_attempts,
+        amount=amount,
+        tax_amount=tax,
+        currency=subscription.currency,
+        provider=subscription.provider,
+        payment_method=subscription.payment_method,
+        payment_method_details=subscription.payment_method_details,
+        method_token=subscription.method_token,
+        billing_detail=order.billing_detail,
+        order_merchant_external_id=order.order_merchant_external_id,
+        status=PaymentStatus.PROCESSING if amount else PaymentStatus.SUCCEEDED,
+        paid_at=None if amount else at,
+    )
+    payment.save(force_insert=True)
+    return payment
+
+
+def _share(tax: int, amount: int, total: int) -> int:
+    """The tax inside ``amount`` of a ``total`` that carries ``tax`` (round half up)."""
+    if not total:
+        return 0
+    return (2 * tax * amount + total) // (2 * total)
+
+
+def _charge(subscription: Subscription, payment: Payment) -> ChargeResult | None:
+    """The provider's off-session charge for the row (its id is the idempotency key); None
+    when the provider failed to answer."""
+    if not subscription.method_token:
+        return ChargeResult(
+            status="failed",
+            provider_payment_id="",
+            failure_code="no_payment_method",
+            failure_message="No saved payment method",
+        )
+    try:
+        return get_provider(subscription.environment).charge_saved(
+            attempt_id=str(payment.pk),
+            method_token=subscription.method_token,
+            amount=payment.amount,
+            currency=payment.currency,
+            metadata={
+                "orderId": str(subscription.order_id),
+                "paymentId": str(payment.pk),
+                "periodNumber": str(payment.period_number),
+            },
+        )
+    except ProviderFailed as exc:
+        logger.warning("renewal charge %s: provider did not answer: %s", payment.pk, exc)
+        return None
+
+
+def _record(subscription_id, payment_id, result: ChargeResult | None, at: datetime) -> None:
+    """The charge's outcome on the payment and the subscription, once: a row no longer
+    processing was recorded by another run."""
+    subscription = lifecycle.lock(subscription_id)
+    order = checkout_services.lock_order(subscription.order_id)
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    if result is not None:
+        if payment.status != PaymentStatus.PROCESSING:
+            return
+        if result.method is not None:
+            payment.payment_method = result.method.type
+            payment.payment_method_details = result.method.as_dict()
+        payment.provider_payment_id = result.provider_payment_id or None
+        if result.status == "succeeded":
+            payment.status = PaymentStatus.SUCCEEDED
+            payment.paid_at = at
+        else:
+            payment.status = PaymentStatus.FAILED
+            payment.failure_code = (result.failure_code or "declined")[:64]
+            payment.failure_message = (result.failure_message or "")[:255]
+        try:
+            with transaction.atomic():
+                payment.save()
+        except IntegrityError:  # the period was paid by another try: this one stays unrecorded
+            logger.error("renewal charge %s: period already paid", payment.pk)
+            return
+    if payment.status == PaymentStatus.SUCCEEDED:
+        _paid(subscription, order, payment, at)
+    else:
+        _failed(subscription, order, payment, at)
+
+
+def _paid(subscription: Subscription, order, payment: Payment, at: datetime) -> None:
+    previous = subscription.status
+    subscription.credit_balance = max(
+        subscription.credit_balance - (subscription.total - payment.amount), 0
+    )
+    if subscription.anchor_at is None:  # the first charge, at the trial's end
+        subscription.anchor_at = subscription.trial_end_at or subscription.current_period_end
+    lifecycle.begin_period(subscription, payment.period_number)
+    subscription.failed_attempts = 0
+    subscription.next_retry_at = None
+    if payment.payment_method_details:
+        subscription.payment_method = payment.payment_method
+        subscription.payment_method_details = payment.payment_method_details
+    if previous == S.CANCELING:  # canceled while the charge was in flight: runs to its end
+        subscription.cancel_at = subscription.current_period_end
+        status, event = S.CANCELING, None
+    elif previous == S.PAST_DUE:
+        status, event = S.ACTIVE, "subscription.recovered"
+    else:
+        status, event = S.ACTIVE, "subscription.renewed"
+    lifecycle.emit_event(
+        subscription, order, "subscription.payment_succeeded", payment=payment, at=at
+    )
+    lifecycle.set_status(subscription, order, status, at=at)
+    if event is not None:
+        lifecycle.emit_event(subscription, order, event, payment=payment, at=at)
+
+
+def _failed(subscription: Subscription, order, payment: Payment, at: datetime) -> None:
+    """Dunning: the first failure makes the subscription past due and schedules the retries
+    (``SUBSCRIPTION_RETRY_DAYS`` after the charge was due); when the last one fails, canceled."""
+    if subscription.status not in (S.ACTIVE, S.TRIALING, S.PAST_DUE):
+        subscription.save()
+        return
+    subscription.failed_attempts += 1
+    days = steps.retry_days()
+    tries = subscription.failed_attempts
+    _emit_internal(subscription, PAYMENT_FAILED, at, payment=payment)
+    if tries > len(days):
+        subscription.canceled_at = at
+        lifecycle.set_status(subscription, order, S.CANCELED, at=at, event="subscription.canceled")
+        return
+    subscription.next_retry_at = subscription.current_period_end + timedelta(days=days[tries - 1])
+    if subscription.status == S.PAST_DUE:
+        steps.schedule(subscription)
+        subscription.save()
+    else:
+        lifecycle.set_status(subscription, order, S.PAST_DUE, at=at, event="subscription.past_due")

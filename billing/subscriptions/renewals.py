@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from billing.models import Payment, PaymentStatus, Subscription, SubscriptionStatus
 from billing.providers import ChargeResult, get_provider
-from billing.subscriptions import clock, lifecycle, steps
+from billing.subscriptions import clock, lifecycle, plan_changes, steps
 from checkout import services as checkout_services
 from pancake.api.errors import ProviderFailed
 
@@ -119,6 +119,8 @@ def _run_one(subscription_id, until: datetime | None) -> bool:
         if step.kind not in CHARGES:
             _run_other(subscription, step, at)
             return True
+        if step.kind in (steps.RENEW, steps.FIRST_CHARGE):
+            plan_changes.apply_scheduled(subscription, at)
         payment = _open_charge(subscription, at)
         if payment.status == PaymentStatus.SUCCEEDED:  # the credit covered it: no provider
             _record(subscription_id, payment.pk, None, at)

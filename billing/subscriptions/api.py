@@ -35,7 +35,7 @@ class CancelSubscription(Action):
         }
 
 
-class OrderStatusSerializer(serializers.Serializer):
+class SubscriptionStatusSerializer(serializers.Serializer):
     orderId = IdField("ORD")
     status = serializers.CharField()
 
@@ -49,7 +49,7 @@ class ReactivateSubscription(Action):
         orderId = IdField("ORD")
         productName = serializers.CharField(max_length=200, required=False, allow_null=True)
 
-    Output = OrderStatusSerializer
+    Output = SubscriptionStatusSerializer
 
     def perform(self, actor, data):
         order, _subscription = lifecycle.reactivate(
@@ -59,15 +59,12 @@ class ReactivateSubscription(Action):
 
 
 class ClockResultSerializer(serializers.Serializer):
-    orderId = IdField("ORD", source="order_id")
+    orderId = IdField("ORD")
     status = serializers.CharField()
-    clockTime = serializers.SerializerMethodField()
-    currentPeriodStart = TimestampField(source="current_period_start")
-    currentPeriodEnd = TimestampField(source="current_period_end")
-    periodNumber = serializers.IntegerField(source="period_number")
-
-    def get_clockTime(self, subscription):
-        return TimestampField().to_representation(clock.now(subscription))
+    clockTime = TimestampField()
+    currentPeriodStart = TimestampField()
+    currentPeriodEnd = TimestampField()
+    periodNumber = serializers.IntegerField()
 
 
 @action("subscription-order/advance-test-clock", auth=(MERCHANT,), layer="order")
@@ -83,6 +80,14 @@ class AdvanceTestClock(Action):
     Output = ClockResultSerializer
 
     def perform(self, actor, data):
-        return testclock.advance(
+        subscription = testclock.advance(
             actor=actor, order_id=data["orderId"], advance_to=data["advanceTo"]
         )
+        return {
+            "orderId": subscription.order_id,
+            "status": subscription.status,
+            "clockTime": clock.now(subscription),
+            "currentPeriodStart": subscription.current_period_start,
+            "currentPeriodEnd": subscription.current_period_end,
+            "periodNumber": subscription.period_number,
+        }

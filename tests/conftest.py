@@ -21,6 +21,9 @@ from tests.factories import (
 )
 from tests.helpers import ApiClient, Receiver
 
+# The real Celery worker fixtures (``redis_url``, ``workers``) for tests about tasks.
+pytest_plugins = ["tests.workers"]
+
 _POOL: list = []
 
 # Tasks run in-process in tests unless a test starts a real worker (REDIS_URL only brings Redis

@@ -26,7 +26,9 @@ new notification event). Only brand, last 4 and expiry are stored; never the num
 
 Failures for tests: ``fail_next("charge_saved", kind="timeout")``. An ``error`` raises
 ``ProviderFailed`` before anything happens; a ``timeout`` does the work and then raises
-``ProviderTimeout``, so a retry with the same attempt id finds the outcome. Faults live in the
+``ProviderTimeout``, so a retry with the same attempt id finds the outcome; a ``hang`` does the
+work and then does not answer for ``HANG_SECONDS`` before timing out (a caller that dies
+meanwhile never learns the outcome: the crash between a charge and its record). Faults live in the
 cache, not the database, so a caller's rolled-back transaction does not bring them back (shared
 across processes when the cache is Redis; per process with the local-memory cache).
 """
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -70,6 +73,7 @@ logger = logging.getLogger(__name__)
 HOSTED_PAGE_PATH = "/test-processor/pay/{provider_payment_id}/"
 SIGNATURE_HEADER = "X-Test-Processor-Signature"
 OPERATIONS = ("create_payment", "charge_saved", "refund")
+HANG_SECONDS = 60
 _SIGNING_SALT = "pancake.billing.test_processor.notification"
 _FAULT_KEY = "billing:test_processor:fault:{}"
 _PAYMENT_PREFIX = "tp_"
@@ -126,7 +130,7 @@ def failure_message(code: str) -> str:
 
 def fail_next(operation: str, kind: str = "error") -> None:
     """Make the next call of ``operation`` (create_payment, charge_saved, refund) fail once."""
-    if operation not in OPERATIONS or kind not in ("error", "timeout"):
+    if operation not in OPERATIONS or kind not in ("error", "timeout", "hang"):
         raise ValueError(f"Unknown fault: {operation} {kind}")
     cache.set(_FAULT_KEY.format(operation), kind, timeout=None)
 
@@ -154,7 +158,9 @@ def _raise_error(operation: str) -> None:
     raise ProviderFailed(f"The test processor failed ({operation})", layer="order")
 
 
-def _raise_timeout(operation: str) -> None:
+def _raise_timeout(operation: str, fault: str = "timeout") -> None:
+    if fault == "hang":
+        time.sleep(HANG_SECONDS)
     logger.warning("test processor: injected timeout in %s", operation)
     raise ProviderTimeout(f"The test processor timed out ({operation})", layer="order")
 
@@ -503,8 +509,8 @@ class TestProcessor:
         if payment is None:
             payment = self._charge_new(attempt_id, method_token, amount, currency, metadata)
         _check_same(payment, amount=amount, currency=currency, off_session=True)
-        if fault == "timeout":
-            _raise_timeout("charge_saved")
+        if fault in ("timeout", "hang"):
+            _raise_timeout("charge_saved", fault)
         return _charge_result(payment)
 
     def _charge_new(

@@ -275,9 +275,11 @@ class Subscription(BaseModel):
     status = models.CharField(
         max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.PENDING
     )
-    # Periods count from the anchor (the first charge): period n is
-    # [anchor + (n-1) periods, anchor + n periods). 0 while trialing.
+    # Periods count from the anchor (the first charge, or where a resume or a change of billing
+    # period moved it): period n is [anchor + (n-1-k) periods, anchor + (n-k) periods) where k
+    # is ``anchor_period``, the number of periods before the anchor. 0 while trialing.
     anchor_at = models.DateTimeField(null=True, blank=True)
+    anchor_period = models.PositiveIntegerField(default=0)
     period_number = models.PositiveIntegerField(default=0)
     current_period_start = models.DateTimeField()
     current_period_end = models.DateTimeField()

@@ -141,11 +141,24 @@ def start(*, order: Order, payment: Payment) -> Subscription:
 
 
 def begin_period(subscription: Subscription, number: int) -> None:
-    """Make period ``number`` current: [anchor + (n-1) periods, anchor + n periods)."""
+    """Make period ``number`` current: [anchor + (n-1-k) periods, anchor + (n-k) periods), k
+    the periods before the anchor. Counting from the anchor (never from the last period's end)
+    keeps its day of the month: Jan 31 → Feb 28 → Mar 31."""
     period = subscription.billing_period
+    since_anchor = number - subscription.anchor_period
     subscription.period_number = number
-    subscription.current_period_start = add_periods(subscription.anchor_at, period, number - 1)
-    subscription.current_period_end = add_periods(subscription.anchor_at, period, number)
+    subscription.current_period_start = add_periods(
+        subscription.anchor_at, period, since_anchor - 1
+    )
+    subscription.current_period_end = add_periods(subscription.anchor_at, period, since_anchor)
+
+
+def reanchor(subscription: Subscription, next_period_start: datetime) -> None:
+    """Count the periods after the current one from ``next_period_start`` (a resume, a change
+    of billing period): the current period ends there, the next starts there."""
+    subscription.current_period_end = next_period_start
+    subscription.anchor_at = next_period_start
+    subscription.anchor_period = subscription.period_number
 
 
 # --- cancel, reactivate, pause, resume -----------------------------------------------------------
@@ -268,10 +281,8 @@ def resume(*, actor: Actor, order_id: uuid.UUID) -> Subscription:
         if subscription is None or subscription.status != S.PAUSED:
             raise bad("Only a paused subscription can be resumed", "not_paused")
         now = clock.now(subscription)
-        paused_for = max(now - subscription.paused_at, timedelta(0))
-        subscription.anchor_at += paused_for
-        subscription.current_period_start += paused_for
-        subscription.current_period_end += paused_for
+        left = max(subscription.current_period_end - subscription.paused_at, timedelta(0))
+        reanchor(subscription, now + left)
         subscription.paused_at = None
         set_status(subscription, order, S.ACTIVE, at=now)
     return subscription

@@ -138,6 +138,7 @@ def _run_one(subscription_id, until: datetime | None) -> bool:
 
 def _run_other(subscription: Subscription, step: steps.Step, at: datetime) -> None:
     if step.kind == steps.END:
+        subscription.ended_at = step.at  # when the period ran out, whenever this runs
         order = checkout_services.lock_order(subscription.order_id)
         lifecycle.set_status(subscription, order, S.CANCELED, at=at, event="subscription.canceled")
         return

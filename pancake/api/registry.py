@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from contextlib import nullcontext
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -39,6 +40,9 @@ class Action:
     layer: str = "gateway"
     Input: type[serializers.Serializer] | None = None
     Output: type[serializers.Serializer] | None = None
+    # Most actions are one transaction. An action that commits in steps of its own (around a
+    # payment provider's call, say) sets this False and keeps its own consistency.
+    atomic: bool = True
 
     def __init__(self, request, actor: auth.Actor):
         self.request = request
@@ -185,7 +189,7 @@ class ActionView(APIView):
 
         instance = cls(django_request, actor)
         try:
-            with transaction.atomic():
+            with transaction.atomic() if cls.atomic else nullcontext():
                 result = instance.perform(actor, validated)
                 if cls.Output is not None:
                     result = cls.Output(result, context=context).data

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from billing import emails
-from billing.subscriptions import renewals
+from billing.subscriptions import lifecycle, renewals
 from billing.webhooks import attempts, sweep
 from pancake import outbox
 from pancake.models import OutboxEvent
@@ -36,9 +36,11 @@ def send_order_emails_queued_before(payment_id: str | list[str]) -> int:
 
 @shared_task(ignore_result=True)
 def renew_subscriptions(batch: int = 200, limit: int = 5000) -> int:
-    """Beat: claim the subscriptions with a step due (renewals, retries, trial ends, period ends,
+    """Beat: expire the subscription orders whose checkout ran out unpaid; claim the
+    subscriptions with a step due (renewals, retries, trial ends, period ends,
     reminders) in batches, and queue each batch for the workers. Claims are leases: a batch
     whose worker dies is claimed again when its lease runs out. Two beats claim disjoint rows."""
+    lifecycle.expire_unpaid()
     queued = 0
     while queued < limit:
         ids = renewals.claim_due(limit=batch)

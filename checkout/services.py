@@ -641,6 +641,28 @@ def order_set_subscription_status(
     return order
 
 
+def orders_expire_unpaid(*, now: datetime, limit: int = 500) -> list[uuid.UUID]:
+    """Subscription orders never paid whose checkout has expired become ``expired`` (a status
+    of the subscription's eight); returns their ids for billing to void their open payments.
+    Locks the rows it changes, skipping any another transaction holds."""
+    with transaction.atomic():
+        ids = list(
+            Order.objects.select_for_update(skip_locked=True)
+            .filter(
+                kind=OrderKind.SUBSCRIPTION,
+                status=OrderStatus.PENDING,
+                session__expires_at__lt=now,
+            )
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Order.objects.filter(pk__in=ids).update(status=OrderStatus.EXPIRED, updated_at=now)
+            CheckoutSession.objects.filter(order__pk__in=ids, status=SessionStatus.OPEN).update(
+                status=SessionStatus.EXPIRED, updated_at=now
+            )
+    return ids
+
+
 def order_cancel(*, actor: Actor, order_id: uuid.UUID) -> Order:
     """Cancel a pending one-time order (API key, owner or admin; or the buyer's token for their
     own order); anything else is a 400 pointing at refunds. Locks the order; runs in the
@@ -667,6 +689,7 @@ __all__ = [
     "order_create",
     "order_mark_paid",
     "order_set_subscription_status",
+    "orders_expire_unpaid",
     "session_bind_buyer",
     "session_create",
     "session_expire",

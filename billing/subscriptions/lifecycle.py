@@ -161,6 +161,19 @@ def reanchor(subscription: Subscription, next_period_start: datetime) -> None:
     subscription.anchor_period = subscription.period_number
 
 
+def expire_unpaid(*, now: datetime | None = None) -> int:
+    """Subscription orders whose checkout expired before the first payment: ``expired``
+    (``checkout.services.orders_expire_unpaid``), their open payments voided."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = checkout_services.orders_expire_unpaid(now=now)
+        if ids:
+            Payment.objects.filter(order_id__in=ids, status=PaymentStatus.PENDING).update(
+                status=PaymentStatus.FAILED, failure_code="expired", updated_at=now
+            )
+    return len(ids)
+
+
 # --- cancel, reactivate, pause, resume -----------------------------------------------------------
 
 

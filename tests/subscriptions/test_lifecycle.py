@@ -13,7 +13,8 @@ from billing.subscriptions import lifecycle
 from pancake.api.actor import merchant_actor
 from pancake.models import OutboxEvent
 from tests.factories import ProductFactory
-from tests.subscriptions.helpers import at, beat, charges, order_id, refresh, subscribe, utc
+from tests.helpers import buy
+from tests.subscriptions.helpers import US, at, beat, charges, order_id, refresh, subscribe, utc
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +144,22 @@ def test_merchant_cancels_now(api, store, merchant, django_capture_on_commit_cal
         beat(django_capture_on_commit_callbacks)
     assert renewals_of(refresh(sub)) == []
     assert events_of(order)[-1] == "subscription.canceled"
+
+
+def test_a_subscription_order_never_paid_expires_with_its_checkout(
+    api, store, django_capture_on_commit_callbacks
+):
+    plan = ProductFactory(store=store, subscription=True)
+    with at(utc(2027, 5, 1)):
+        payment = buy(api, plan, currency="USD", billing=US, subscription=True,
+                      session={"expiresInSeconds": 3600})  # fmt: skip
+    with at(utc(2027, 5, 1, 0, 59)):
+        beat(django_capture_on_commit_callbacks)
+    payment.order.refresh_from_db()
+    assert payment.order.status == "pending"
+    with at(utc(2027, 5, 1, 1, 1)):
+        beat(django_capture_on_commit_callbacks)
+    payment.order.refresh_from_db()
+    payment.refresh_from_db()
+    assert payment.order.status == "expired"
+    assert (payment.status, payment.failure_code) == ("failed", "expired")

@@ -2,6 +2,7 @@
 """Run Pancake from a fresh clone with nothing but Python 3.11.
 
     python3.11 dev.py demo            # venv + install, migrate, demo data, runserver 127.0.0.1:8000
+                                      # (and manage.py periodic: the beat's tasks, in-process)
     python3.11 dev.py test [ARGS]     # venv + install, browser, pytest (whole suite by default)
     python3.11 dev.py setup           # venv + install only
 
@@ -120,6 +121,10 @@ def cmd_demo(args: list[str]) -> int:
     manage("migrate", "--noinput")
     manage("demo")
     address = args[0] if args else ADDRESS
+    # No Celery beat in the first-run configuration: the periodic tasks (renewals, webhook
+    # retries, the outbox sweep) run in a process of their own beside the server; Ctrl-C in this
+    # terminal stops both (same process group).
+    subprocess.Popen([str(PYTHON), "manage.py", "periodic"], cwd=ROOT)
     say(f"starting the development server at http://{address}/ (Ctrl-C stops it)")
     os.chdir(ROOT)
     os.execv(str(PYTHON), [str(PYTHON), "manage.py", "runserver", address])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 
 from billing.models import PaymentStatus, SubscriptionStatus
 from billing.providers import test_processor
@@ -130,3 +131,16 @@ def test_recovery_on_the_second_retry(api, store, django_capture_on_commit_callb
     assert "subscription.recovered" in events_of(order)
     paid = [p for p in charges(sub) if p.purpose == "renewal"]
     assert [(p.period_number, p.attempt) for p in paid] == [(2, 2)]
+
+
+def test_the_periodic_command_renews_without_celery_beat(
+    api, store, django_capture_on_commit_callbacks
+):
+    plan = ProductFactory(store=store, subscription=True)
+    with at(utc(2027, 1, 5)):
+        _order, sub = subscribe(api, plan, django_capture_on_commit_callbacks)
+    with at(utc(2027, 2, 5, 0, 1)), django_capture_on_commit_callbacks(execute=True):
+        call_command("periodic", "--once")
+    sub = refresh(sub)
+    assert sub.period_number == 2
+    assert [p.period_number for p in charges(sub) if p.purpose == "renewal"] == [2]

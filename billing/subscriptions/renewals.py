@@ -121,7 +121,12 @@ def _run_one(subscription_id, until: datetime | None) -> bool:
             return True
         if step.kind in (steps.RENEW, steps.FIRST_CHARGE):
             plan_changes.apply_scheduled(subscription, at)
-        payment = _open_charge(subscription, at)
+        try:
+            payment = _open_charge(subscription, at)
+        except _Busy:
+            subscription.due_at = timezone.now() + RECONCILE_AFTER
+            subscription.save(update_fields=["due_at", "updated_at"])
+            return False
         if payment.status == PaymentStatus.SUCCEEDED:  # the credit covered it: no provider
             _record(subscription_id, payment.pk, None, at)
             return True
@@ -161,11 +166,13 @@ def _open_charge(subscription: Subscription, at: datetime) -> Payment:
     """The charge of the subscription's next period: the one still processing from an earlier
     run (reconciled with the same key), or a new try committed as processing. A period whose
     amount the credit balance covers is paid at once, without the provider."""
-    open_payment = Payment.objects.filter(
+    in_flight = Payment.objects.filter(
         subscription=subscription, status=PaymentStatus.PROCESSING
     ).first()
-    if open_payment is not None:
-        return open_payment
+    if in_flight is not None:
+        if in_flight.purpose != RENEWAL:
+            raise _Busy  # another charge (a plan change's) is still to be settled first
+        return in_flight
     order = subscription.order
     total = subscription.total
     credit = min(subscription.credit_balance, total)
@@ -193,6 +200,10 @@ def _open_charge(subscription: Subscription, at: datetime) -> Payment:
     )
     payment.save(force_insert=True)
     return payment
+
+
+class _Busy(Exception):
+    pass
 
 
 def _share(tax: int, amount: int, total: int) -> int:

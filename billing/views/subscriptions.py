@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from billing import forms
 from billing.models import SubscriptionStatus
-from billing.subscriptions import lifecycle, steps, testclock
+from billing.subscriptions import lifecycle, testclock
 from billing.subscriptions import selectors as subscription_selectors
 from pancake.api.errors import Forbidden, NotFound, PancakeError
 from pancake.models import Environment
@@ -211,11 +211,17 @@ def _check_in_store(request, store, order_id) -> None:
 
 
 def _suggested_clock_time(subscription, clock_time):
-    """Where the "Advance clock" form starts: just after the next thing that will happen
-    (a reminder, a charge, a retry, the end of a canceling period), else a day ahead."""
-    step = steps.next_step(subscription)
-    if step is not None and step.at > clock_time:
-        return step.at + timedelta(minutes=1)
+    """Where the "Advance clock" form starts: just after the next charge, retry or end of a
+    canceling period, else a day ahead."""
+    s = subscription
+    upcoming = {
+        S.ACTIVE: s.current_period_end,
+        S.TRIALING: s.trial_end_at or s.current_period_end,
+        S.PAST_DUE: s.next_retry_at,
+        S.CANCELING: s.cancel_at or s.current_period_end,
+    }.get(s.status)
+    if upcoming is not None and upcoming > clock_time:
+        return upcoming + timedelta(minutes=1)
     return clock_time + timedelta(days=1)
 
 

@@ -98,7 +98,7 @@ def _in_page_words(exc: PancakeError) -> PancakeError:
 
 
 def interval_label(period: str) -> str:
-    """ "Monthly", "Yearly" … in the viewer's language."""
+    """The interval's name ("Monthly" …) in the viewer's language."""
     return BillingPeriod(period).label if period in BillingPeriod.values else period
 
 
@@ -226,6 +226,7 @@ def _suggested_clock_time(subscription, clock_time):
 
 
 def _method(details: dict) -> dict | None:
+    """What the page shows of a saved method: type, brand, last 4, expiry (MM/YYYY)."""
     if not details:
         return None
     month, year = details.get("expMonth"), details.get("expYear")
@@ -233,7 +234,7 @@ def _method(details: dict) -> dict | None:
         "type": details.get("type") or "",
         "brand": details.get("brand") or "",
         "last4": details.get("last4") or "",
-        "expiry": f"{int(month):02d}/{year}" if month and year else "",
+        "expiry": f"{str(month):0>2}/{year}" if month and year else "",
     }
 
 
@@ -264,7 +265,6 @@ def _detail_page(request, store, detail, *, failed=None, clock_form=None, status
             "purpose": PURPOSES.get(p.purpose, p.purpose),
             "try": p.attempt + 1 if p.attempt is not None else None,
             "at": p.paid_at or p.created_at,
-            "method": _method(p.payment_method_details),
         }
         for p in detail.payments
     ]
@@ -335,7 +335,8 @@ def subscription_cancel(request, store, order_id):
 def subscription_cancel_now(request, store, order_id):
     if request.method == "GET":
         detail = _detail_or_404(request, store, order_id)
-        if not _can_manage(store):  # members get no cancel button, not even here
+        ended = detail.subscription.status in (S.CANCELED, S.EXPIRED)
+        if ended or not _can_manage(store):  # members get no cancel button, not even here
             return redirect(_detail_url(store, order_id))
         return confirm_page(
             request,

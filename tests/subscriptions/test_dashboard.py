@@ -496,11 +496,37 @@ def test_a_refused_action_shows_beside_its_button(owner_page, store, plan):
     assert refresh(subscription).status == S.CANCELED
 
 
+def test_a_refusal_shows_above_the_button_it_came_from(owner_page, store, plan):
+    subscription = make(plan, status=S.CANCELING)
+    Subscription.objects.filter(pk=subscription.pk).update(failed_attempts=1)  # never paid
+    response = owner_page.post(detail_url(store, subscription, "reactivate"))
+    assert response.status_code == 400
+    html = response.content.decode()
+    form = re.search(r'<form[^>]*id="action-reactivate">(.*?)</form>', html, re.S).group(1)
+    assert alerts(form) == ["This subscription has an unpaid balance and cannot be reactivated."]
+    assert alerts(html) == alerts(form)
+    assert refresh(subscription).status == S.CANCELING
+
+
+def test_an_ended_subscription_offers_no_cancel_now(owner_page, store, plan):
+    subscription = make(plan, status=S.CANCELED)
+    html = owner_page.get(detail_url(store, subscription)).content.decode()
+    assert "Cancel now" not in html
+    assert "This subscription has ended: nothing more can be done with it." in html
+    response = owner_page.get(detail_url(store, subscription, "cancel-now"))
+    assert response.status_code == 302
+    response = owner_page.post(detail_url(store, subscription, "cancel-now"))
+    assert response.status_code == 400
+    assert alerts(response.content.decode()) == ["This subscription is already canceled."]
+
+
 def test_a_refused_action_is_said_in_the_viewers_language(owner_page, store, plan):
     subscription = make(plan, status=S.PAUSED)
     response = owner_page.post(detail_url(store, subscription, "pause"), HTTP_ACCEPT_LANGUAGE="ja")
     assert response.status_code == 400
-    assert "Only an active subscription can be paused." not in response.content.decode()
+    assert alerts(response.content.decode()) == [
+        "一時停止できるのは有効なサブスクリプションのみです。"
+    ]
 
 
 def test_advance_clock_runs_the_renewal_that_falls_due(

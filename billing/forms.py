@@ -1,14 +1,20 @@
-"""Dashboard forms of the billing pages (webhook endpoints and their delivery log). They parse
-and validate page input; ``billing.webhooks`` services decide the rules."""
+"""Dashboard forms of the billing pages (webhook endpoints and their delivery log, subscriptions).
+They parse and validate page input; ``billing.webhooks`` and ``billing.subscriptions`` services
+decide the rules."""
 
 from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import WebhookChannel, WebhookDelivery
+from billing.subscriptions.selectors import LISTED_STATUSES, SubscriptionFilters
 from billing.webhooks.payload import EVENT_TYPES
 from pancake.api.versions import LATEST, ApiVersion
+from products.models import BillingPeriod
 from stores.forms import Form
 
 
@@ -112,3 +118,78 @@ class WebhookLogFilterForm(Form):
         if not self.is_valid():
             return {}
         return {k: v for k, v in self.cleaned_data.items() if v}
+
+
+# --- subscriptions -------------------------------------------------------------------------------
+
+
+class SubscriptionFilterForm(Form):
+    """The subscription list's filters (GET, so a filtered list can be bookmarked). An invalid
+    value is shown beside its filter and ignored; the other filters still apply."""
+
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    product = forms.ChoiceField(label=_("Product"), required=False)
+    interval = forms.ChoiceField(label=_("Interval"), required=False)
+    email = forms.CharField(
+        label=_("Customer email"),
+        required=False,
+        max_length=254,
+        widget=forms.TextInput(
+            attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+
+    def __init__(self, *args, products=(), **kwargs):
+        """``products``: (id, name) of the store's subscription products."""
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("All statuses"))] + [
+            (status.value, status.label) for status in LISTED_STATUSES
+        ]
+        self.fields["product"].choices = [("", _("All products"))] + [
+            (str(pk), name) for pk, name in products
+        ]
+        self.fields["interval"].choices = [("", _("All intervals"))] + list(BillingPeriod.choices)
+
+    def filters(self) -> SubscriptionFilters:
+        if not self.is_bound:
+            return SubscriptionFilters()
+        self.is_valid()
+        data = self.cleaned_data
+        product = data.get("product")
+        return SubscriptionFilters(
+            status=data.get("status") or "",
+            product_id=uuid.UUID(product) if product else None,
+            interval=data.get("interval") or "",
+            email=(data.get("email") or "").strip().lower(),
+        )
+
+
+class SubscriptionActionForm(Form):
+    """A button's form (cancel, pause, resume …): no inputs; the service's refusal shows above
+    the button."""
+
+
+# What a datetime-local input sends: minutes, or seconds when the value had them.
+DATETIME_LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
+
+
+class AdvanceClockForm(Form):
+    """Move a test-mode subscription's clock forward to a moment given in UTC (whatever the
+    browser's or the server's time zone); the test clock decides what is allowed."""
+
+    service_fields = {"advanceTo": "advance_to"}
+
+    advance_to = forms.CharField(
+        label=_("Advance the clock to (UTC)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}),
+        help_text=_("Renewals, retries, trial ends and period ends due until then run now."),
+    )
+
+    def clean_advance_to(self) -> datetime:
+        value = self.cleaned_data["advance_to"].strip()
+        for fmt in DATETIME_LOCAL_FORMATS:
+            try:
+                return datetime.strptime(value, fmt).replace(tzinfo=UTC)
+            except ValueError:
+                continue
+        raise forms.ValidationError(_("Enter a date and time."), code="invalid")

@@ -1,15 +1,16 @@
 """The billing app's pages: in the ``billing`` namespace, the payment providers' notification
 endpoint and the test processor's hosted pages (the card page and its 3-D Secure step); in
-``dashboard_patterns``, which ``pancake/urls.py`` mounts in the ``dashboard`` namespace, the
-webhook pages under a store's Developers section."""
+``dashboard_patterns``, which ``pancake/urls.py`` mounts in the ``dashboard`` namespace, a
+store's subscription pages and the webhook pages under its Developers section."""
 
 from django.urls import path
 
-from billing.views import providers, test_processor, webhooks
+from billing.views import providers, subscriptions, test_processor, webhooks
 
 app_name = "billing"
 
 store = "dashboard/<uuid:store_id>/"
+subscription = store + "subscriptions/<uuid:order_id>/"
 
 urlpatterns = [
     path(
@@ -30,6 +31,26 @@ urlpatterns = [
 ]
 
 dashboard_patterns = [
+    path(store + "subscriptions/", subscriptions.subscription_list, name="subscriptions"),
+    path(subscription, subscriptions.subscription_detail, name="subscription"),
+    path(subscription + "cancel/", subscriptions.subscription_cancel, name="subscription-cancel"),
+    path(
+        subscription + "cancel-now/",
+        subscriptions.subscription_cancel_now,
+        name="subscription-cancel-now",
+    ),
+    path(subscription + "pause/", subscriptions.subscription_pause, name="subscription-pause"),
+    path(subscription + "resume/", subscriptions.subscription_resume, name="subscription-resume"),
+    path(
+        subscription + "reactivate/",
+        subscriptions.subscription_reactivate,
+        name="subscription-reactivate",
+    ),
+    path(
+        subscription + "clock/",
+        subscriptions.subscription_advance_clock,
+        name="subscription-advance-clock",
+    ),
     path(store + "developers/webhooks/", webhooks.webhooks, name="webhooks"),
     path(
         store + "developers/webhooks/public-key.pem",

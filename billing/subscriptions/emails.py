@@ -412,7 +412,9 @@ def _plan_changed(event: _Event) -> tuple[str, str, str]:
         old_plan=change.from_version.name if change is not None else "",
         charged=_money(event, charged) if charged else "",
         credited=_money(event, credited) if credited else "",
-        next_billing_date=_date(event, event.time("currentPeriodEnd")),
+        # A change applied at the period's end (scheduled for it): the renewal's receipt,
+        # which follows, names the next date.
+        next_billing_date="" if _too_late(event) else _date(event, event.time("currentPeriodEnd")),
     )
 
 

@@ -522,6 +522,24 @@ def test_each_switch_turns_off_only_its_own_email(api, plan, store, capture, swi
     assert everything - {gone} <= sent
 
 
+def test_a_plan_change_applied_at_the_period_end_leaves_the_next_date_to_the_receipt(
+    api, plan, store, capture
+):
+    basic = ProductFactory(
+        store=store,
+        subscription=True,
+        name="Basic",
+        prices={"EUR": {"amount": 499, "taxCategory": "saas"}},
+    )
+    with at(utc(2027, 1, 10, 9)):
+        order, sub = start(api, plan, capture)
+    with at(utc(2027, 2, 10, 9)), capture(execute=True):
+        _apply_plan_change(sub, basic)
+    (changed,) = emails_to(BUYER)
+    assert "Your subscription has changed from Pro to Basic." in changed.body
+    assert "Next billing date" not in changed.body and "Charged now" not in changed.body
+
+
 def test_the_switches_gate_the_trial_and_plan_change_emails(api, trial_plan, store, capture):
     store.notification_settings = {
         "emailTrialEnding": False,

@@ -119,15 +119,21 @@ def order_emails_send(*, payment_id: str) -> int:
 # -- rendering ---------------------------------------------------------------------------------
 
 
+# The helpers below are shared with the subscription emails (billing.subscriptions.emails):
+# amounts, dates and rates in the active language, the store's colour, the method's label.
+
+
 def _babel_locale() -> str:
     return translation.to_locale(translation.get_language() or "en")
 
 
-def _money(minor: int, currency: str) -> str:
+def money(minor: int, currency: str) -> str:
+    """An amount in the active language: '€11.89', '11,89 €'."""
     return format_money(minor, currency, _babel_locale())
 
 
-def _date(value: datetime, store: Store) -> str:
+def long_date(value: datetime, store: Store) -> str:
+    """A day in the store's time zone, in the active language: 'March 8, 2027'."""
     try:
         zone = ZoneInfo(store.timezone or "UTC")
     except (KeyError, ValueError):
@@ -135,11 +141,12 @@ def _date(value: datetime, store: Store) -> str:
     return format_date(value.astimezone(zone).date(), format="long", locale=_babel_locale())
 
 
-def _tax_rate(order: Order) -> str:
-    return format_percent(order.tax_rate, format="#,##0.###%", locale=_babel_locale())
+def percent(rate) -> str:
+    """A tax rate given as a fraction (Decimal('0.19')) as '19%' in the active language."""
+    return format_percent(rate, format="#,##0.###%", locale=_babel_locale())
 
 
-def _brand_color(store: Store) -> str:
+def brand_color(store: Store) -> str:
     light = (store.checkout_settings or {}).get("light") or {}
     color = light.get("checkoutColorPrimary")
     if branding.is_color(color):
@@ -147,15 +154,15 @@ def _brand_color(store: Store) -> str:
     return branding.DEFAULTS["light"]["checkoutColorPrimary"]
 
 
-def _payment_method(payment: Payment) -> str:
+def payment_method_label(method: str, details: dict | None) -> str:
     """'Visa •••• 4242' — the brand and last 4 digits only, never more."""
-    details = payment.payment_method_details or {}
+    details = details or {}
     brand = details.get("brand")
     last4 = details.get("last4")
     name = _BRANDS.get(brand, str(brand).title()) if brand else ""
     if not name:
         name = {"card": _("Card"), "bank_transfer": _("Bank transfer"), "wallet": _("Wallet")}.get(
-            payment.payment_method, ""
+            method, ""
         )
     if last4 and len(str(last4)) == 4 and str(last4).isdigit():
         return f"{name} •••• {last4}".strip()
@@ -170,7 +177,7 @@ def _base_context(order: Order, payment: Payment) -> dict:
         "store": store,
         "store_name": store.name,
         "support_email": store.support_email,
-        "brand_color": _brand_color(store),
+        "brand_color": brand_color(store),
         "test_mode": order.environment == Environment.TEST,
         "order_number": ids.encode("ORD", order.pk),
         "product_name": order.version.name,
@@ -179,27 +186,30 @@ def _base_context(order: Order, payment: Payment) -> dict:
         "tax_id": detail.get("taxId") or "",
         "country": detail.get("country") or "",
         "currency": order.currency,
-        "subtotal": _money(order.subtotal, order.currency),
+        "subtotal": money(order.subtotal, order.currency),
         "tax_label": presenters.tax_label(order.tax_name),
-        "tax_rate": _tax_rate(order),
-        "tax": _money(order.tax_amount, order.currency),
+        "tax_rate": percent(order.tax_rate),
+        "tax": money(order.tax_amount, order.currency),
         "has_tax": order.tax_amount > 0,
-        "total": _money(order.total, order.currency),
-        "charged": _money(payment.amount, order.currency),
+        "total": money(order.total, order.currency),
+        "charged": money(payment.amount, order.currency),
         "reverse_charge": order.reverse_charge,
-        "payment_method": _payment_method(payment),
-        "date_paid": _date(payment.paid_at, store),
+        "payment_method": payment_method_label(
+            payment.payment_method, payment.payment_method_details
+        ),
+        "date_paid": long_date(payment.paid_at, store),
     }
 
 
-def _subject(order: Order, text: str) -> str:
+def subject_line(environment: str, text: str) -> str:
     """Every subject is built here (``send_once`` makes it one line, whatever names it holds)."""
-    if order.environment == Environment.TEST:
+    if environment == Environment.TEST:
         text = f"[{_('Test')}] {text}"
     return text
 
 
-def _render(template: str, context: dict) -> tuple[str, str]:
+def render(template: str, context: dict) -> tuple[str, str]:
+    """The text and HTML bodies of ``templates/emails/<template>.{txt,html}``."""
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
     return text, html
@@ -217,24 +227,25 @@ def _render_buyer(order: Order, payment: Payment) -> tuple[str, str, str]:
         context.update(
             billing_period=BillingPeriod(period).label if period in BillingPeriod.values else "",
             trial_days=trial_days,
-            trial_amount=_money(trial_amount, order.currency) if trial_amount else "",
+            trial_amount=money(trial_amount, order.currency) if trial_amount else "",
             first_charge_date=(
-                _date(order.completed_at + timedelta(days=trial_days), order.store)
+                long_date(order.completed_at + timedelta(days=trial_days), order.store)
                 if trial_days
                 else ""
             ),
         )
-        subject = _subject(
-            order, _("Your subscription to %(store)s is confirmed") % {"store": store_name}
+        subject = subject_line(
+            order.environment,
+            _("Your subscription to %(store)s is confirmed") % {"store": store_name},
         )
-        text, html = _render("subscription_confirmation", {**context, "subject": subject})
+        text, html = render("subscription_confirmation", {**context, "subject": subject})
     else:
-        subject = _subject(
-            order,
+        subject = subject_line(
+            order.environment,
             _("Your %(store)s order %(number)s")
             % {"store": store_name, "number": context["order_number"]},
         )
-        text, html = _render("order_confirmation", {**context, "subject": subject})
+        text, html = render("order_confirmation", {**context, "subject": subject})
     return subject, text, html
 
 
@@ -249,9 +260,9 @@ def _render_merchant(order: Order, payment: Payment) -> tuple[str, str, str]:
         dashboard_url=settings.BASE_URL + reverse("dashboard:store", args=[order.store_id]),
     )
     what = _("New subscription") if subscription else _("New order")
-    subject = _subject(
-        order,
+    subject = subject_line(
+        order.environment,
         f"{what}: {context['product_name']} ({context['total']}) — {order.store.name}",
     )
-    text, html = _render("merchant_new_order", {**context, "subject": subject})
+    text, html = render("merchant_new_order", {**context, "subject": subject})
     return subject, text, html

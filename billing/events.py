@@ -1,7 +1,7 @@
 """The data of billing's events, in their internal form (UUIDs, minor units, datetimes as ISO
 8601): webhooks render it for each endpoint (``billing.webhooks.payload``), which keeps only the
-fields the SDK declares for the event type. One builder for every event: a first payment, a
-renewal, a status change of a subscription."""
+fields the SDK declares for the event type (the others are for internal readers: the emails).
+One builder for every event: a first payment, a renewal, a status change of a subscription."""
 
 from __future__ import annotations
 
@@ -76,6 +76,12 @@ def event_data(*, order, payment=None, subscription=None) -> dict:
             currentPeriodStart=format_timestamp(plan.current_period_start),
             currentPeriodEnd=format_timestamp(plan.current_period_end),
             canceledAt=format_timestamp(plan.canceled_at),
+            # Internal (webhooks keep only the SDK's fields; the emails read these): when a
+            # canceling subscription ends, when a failed charge is tried again, and the credit
+            # the next charges take off.
+            cancelAt=format_timestamp(plan.cancel_at),
+            nextRetryAt=format_timestamp(plan.next_retry_at),
+            creditBalance=plan.credit_balance or None,
         )
         data.setdefault("periodNumber", plan.period_number)
     return {key: value for key, value in data.items() if value is not None}

@@ -356,7 +356,13 @@ class EmailDeliveryType(graphene.ObjectType):
     id = id_field("pk", None, "Email delivery id (UUID).", required=True)
     store_id = id_field("store_id", "STO", "The store.", required=True)
     event_type = graphene.String(required=True, description="What the email is about.")
-    event_id = graphene.String(required=True, description="The business object's id.")
+    event_id = graphene.String(
+        required=True,
+        description=(
+            "What the email is about: the payment's id for order emails, the event's id for "
+            "subscription emails."
+        ),
+    )
     recipient_type = graphene.String(required=True, description="buyer or merchant.")
     to_address = graphene.String(required=True, description="The recipient.")
     subject = graphene.String(required=True, description="The subject line.")

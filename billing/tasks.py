@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from billing import emails
+from billing.subscriptions import emails as subscription_emails
 from billing.subscriptions import lifecycle, renewals
 from billing.webhooks import attempts, sweep
 from pancake import outbox
@@ -26,6 +27,24 @@ def send_order_emails(payment_id: str | list[str]) -> int:
     if isinstance(payment_id, str):
         return emails.order_emails_send(payment_id=payment_id)
     return sum(emails.order_emails_send(payment_id=one) for one in payment_id)
+
+
+def queue_subscription_emails(events, *, from_sweep: bool = False) -> None:
+    """Outbox consumer (``OUTBOX_CONSUMERS``, before the webhook fan-out): queue one task with
+    the ids of a commit's subscription events that may send an email (renewal receipts, failed
+    payments, reminders, cancellations, plan changes). Like the order emails, queued before the
+    events are marked dispatched: a broker outage delays them, the sweep relays them again, and
+    each email goes out at most once."""
+    event_ids = subscription_emails.event_ids_to_email(events)
+    if event_ids:
+        send_subscription_emails.delay(event_ids)
+
+
+@shared_task
+def send_subscription_emails(event_ids: list[str]) -> int:
+    """The emails of one commit's subscription events (outbox event ids). A failed send is
+    recorded, never raised: one event's trouble stops none of the others."""
+    return sum(subscription_emails.subscription_emails_send(event_id=one) for one in event_ids)
 
 
 @shared_task(name="checkout.tasks.send_order_emails")

@@ -100,7 +100,8 @@ class EmailDelivery(BaseModel):
     )
     environment = models.CharField(max_length=8, choices=Environment.choices)
     event_type = models.CharField(max_length=64)
-    # The business object the email is about (a payment for order emails), as webhooks' eventId.
+    # What the email is about: the payment for order emails (as webhooks' eventId); the outbox
+    # event for subscription emails (one order has many events of a type, each its own email).
     event_id = models.CharField(max_length=100)
     recipient_type = models.CharField(max_length=16, choices=RecipientType.choices)
     to_address = models.EmailField()

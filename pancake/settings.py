@@ -206,11 +206,17 @@ SUBSCRIPTION_RETRY_DAYS = [
     int(day) for day in env("SUBSCRIPTION_RETRY_DAYS", "1,3,7").split(",") if day.strip()
 ]
 SUBSCRIPTION_REMINDER_DAYS = env_int("SUBSCRIPTION_REMINDER_DAYS", 3)
+# Where the subscription emails send a buyer to update their card or manage the subscription: a
+# dotted path to a callable taking the order and returning a URL (the customer portal's). Unset,
+# the emails ask the buyer to contact the store (billing.subscriptions.emails).
+SUBSCRIPTION_MANAGE_URL = None
 
 # What happens to a committed transaction's events, in this order (pancake.outbox): the order
-# emails are queued, then the webhook fan-out makes the deliveries and marks the events dispatched.
+# emails and the subscription emails are queued, then the webhook fan-out makes the deliveries
+# and marks the events dispatched.
 OUTBOX_CONSUMERS = [
     "billing.tasks.queue_order_emails",
+    "billing.tasks.queue_subscription_emails",
     "billing.webhooks.fanout.consume",
 ]
 

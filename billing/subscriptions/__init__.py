@@ -6,6 +6,8 @@
 - ``renewals``: the engine that runs what falls due (trial ends, renewals, dunning retries, the
   end of a canceling period, scheduled plan changes, reminder emails), one step at a time, for
   the beat task and for test clocks alike; each period is charged at most once.
+- ``emails``: the buyer's and the merchant's emails about what happened (receipts, failed
+  payments, reminders, cancellations, plan changes), sent from the outbox's events.
 - ``clock``: the subscription's time (real time, or a test clock's).
 - ``selectors``: reads scoped to the caller.
 

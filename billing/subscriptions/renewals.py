@@ -309,12 +309,16 @@ def _failed(subscription: Subscription, order, payment: Payment, at: datetime) -
     subscription.failed_attempts += 1
     days = steps.retry_days()
     tries = subscription.failed_attempts
+    last = tries > len(days)
+    subscription.next_retry_at = (
+        None if last else subscription.current_period_end + timedelta(days=days[tries - 1])
+    )
+    # The event carries the next try's date (none after the last): the buyer's email names it.
     _emit_internal(subscription, PAYMENT_FAILED, at, payment=payment)
-    if tries > len(days):
+    if last:
         subscription.canceled_at = at
         lifecycle.set_status(subscription, order, S.CANCELED, at=at, event="subscription.canceled")
         return
-    subscription.next_retry_at = subscription.current_period_end + timedelta(days=days[tries - 1])
     if subscription.status == S.PAST_DUE:
         steps.schedule(subscription)
         subscription.save()

@@ -17,9 +17,14 @@ from tests.helpers import CARD, buy, deliver, pay
 US = {"country": "US", "isBusiness": False, "state": "OR"}  # Oregon: no sales tax
 
 
-def subscribe(api, product, capture, *, card=CARD, trial=False, currency="USD", billing=US):
-    """A paid subscription of ``product``: its order and subscription."""
-    session = {"withTrial": True} if trial else None
+def subscribe(
+    api, product, capture, *, card=CARD, trial=False, currency="USD", billing=US, language=None
+):
+    """A paid subscription of ``product``: its order and subscription. ``language``: the
+    checkout's (its emails' too)."""
+    session = {"withTrial": True} if trial else {}
+    if language:
+        session["language"] = language
     payment = buy(api, product, currency=currency, billing=billing, session=session,
                   subscription=True)  # fmt: skip
     deliver(pay(payment, card), capture)

@@ -276,8 +276,11 @@ class Subscription(BaseModel):
         max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.PENDING
     )
     # Periods count from the anchor (the first charge): period n is
-    # [anchor + (n-1) periods, anchor + n periods). 0 while trialing.
+    # [anchor + (n-1-k) periods, anchor + (n-k) periods) where k is ``anchor_period``, 0 until a
+    # plan change moves the subscription to another billing period (its periods then count
+    # from the end of period k). 0 while trialing.
     anchor_at = models.DateTimeField(null=True, blank=True)
+    anchor_period = models.PositiveIntegerField(default=0)
     period_number = models.PositiveIntegerField(default=0)
     current_period_start = models.DateTimeField()
     current_period_end = models.DateTimeField()

@@ -33,11 +33,12 @@ def bad(message: str, code: str, field: str | None = None) -> InvalidInput:
 
 
 def lock(subscription_id) -> Subscription:
-    return (
-        Subscription.objects.select_for_update(of=("self",))
-        .select_related("version", "order")
-        .get(pk=subscription_id)
-    )
+    """The subscription's row, locked, then read with its version and order. The lock is taken
+    by a statement of its own: PostgreSQL rechecks a join against the rows it first read when
+    the locked row changed meanwhile, so a join with the version would lose the row that a
+    concurrent plan change just moved to another version."""
+    Subscription.objects.select_for_update().filter(pk=subscription_id).values_list("pk").get()
+    return Subscription.objects.select_related("version", "order").get(pk=subscription_id)
 
 
 def emit_event(
@@ -141,11 +142,13 @@ def start(*, order: Order, payment: Payment) -> Subscription:
 
 
 def begin_period(subscription: Subscription, number: int) -> None:
-    """Make period ``number`` current: [anchor + (n-1) periods, anchor + n periods)."""
+    """Make period ``number`` current: [anchor + (n-1-k) periods, anchor + (n-k) periods), where
+    k (``anchor_period``) is the period a change of billing period re-anchored after."""
     period = subscription.billing_period
+    count = number - subscription.anchor_period
     subscription.period_number = number
-    subscription.current_period_start = add_periods(subscription.anchor_at, period, number - 1)
-    subscription.current_period_end = add_periods(subscription.anchor_at, period, number)
+    subscription.current_period_start = add_periods(subscription.anchor_at, period, count - 1)
+    subscription.current_period_end = add_periods(subscription.anchor_at, period, count)
 
 
 # --- cancel, reactivate, pause, resume -----------------------------------------------------------

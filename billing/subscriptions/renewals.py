@@ -96,6 +96,11 @@ def run(subscription_id, *, until: datetime | None = None) -> int:
     The caller holds the lease; it is released at the end. Returns the number of steps run."""
     done = 0
     try:
+        if not plan_changes.settle(subscription_id):  # a plan change's charge still unanswered
+            Subscription.objects.filter(pk=subscription_id).update(
+                due_at=timezone.now() + RECONCILE_AFTER
+            )
+            return done
         while done < MAX_STEPS:
             if not _run_one(subscription_id, until):
                 break
@@ -161,7 +166,7 @@ def _open_charge(subscription: Subscription, at: datetime) -> Payment:
     run (reconciled with the same key), or a new try committed as processing. A period whose
     amount the credit balance covers is paid at once, without the provider."""
     open_payment = Payment.objects.filter(
-        subscription=subscription, status=PaymentStatus.PROCESSING
+        subscription=subscription, purpose=RENEWAL, status=PaymentStatus.PROCESSING
     ).first()
     if open_payment is not None:
         return open_payment

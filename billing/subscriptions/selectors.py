@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from billing.models import Subscription
+from billing.models import PlanChange, Subscription
 from checkout.models import Order, OrderKind
 from checkout.selectors import access_order
 from pancake.api.actor import Actor
@@ -21,9 +21,29 @@ def access_subscription(
     order = access_order(actor, order_id, kind=OrderKind.SUBSCRIPTION, min_role=min_role)
     subscriptions = Subscription.objects.select_related("version").filter(order_id=order.pk)
     if lock:
-        subscriptions = subscriptions.select_for_update(of=("self",))
+        # Locked by a statement without the join (see ``lifecycle.lock``): a concurrent plan
+        # change may move the row to another version while this waits.
+        list(Subscription.objects.select_for_update().filter(order_id=order.pk).values_list("pk"))
     return order, subscriptions.first()
 
 
 def subscription_of_order(order_id) -> Subscription | None:
     return Subscription.objects.filter(order_id=order_id).first()
+
+
+def plan_change_of_session(session_id) -> PlanChange | None:
+    """The plan change a plan-change session proposes (its confirmation page: holding the
+    session's id is the permission), with what the page shows."""
+    return (
+        PlanChange.objects.select_related(
+            "subscription",
+            "subscription__order",
+            "subscription__version",
+            "to_version",
+            "session",
+            "session__store",
+            "payment",
+        )
+        .filter(session_id=session_id)
+        .first()
+    )

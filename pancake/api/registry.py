@@ -8,6 +8,7 @@ the envelope.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -39,6 +40,10 @@ class Action:
     layer: str = "gateway"
     Input: type[serializers.Serializer] | None = None
     Output: type[serializers.Serializer] | None = None
+    # Whether ``perform`` runs in one transaction with the stored answer. An action that must
+    # commit a row before calling a payment provider (and record the outcome in a second
+    # transaction) opens its own transactions and sets this to False.
+    atomic: bool = True
 
     def __init__(self, request, actor: auth.Actor):
         self.request = request
@@ -185,7 +190,7 @@ class ActionView(APIView):
 
         instance = cls(django_request, actor)
         try:
-            with transaction.atomic():
+            with transaction.atomic() if cls.atomic else contextlib.nullcontext():
                 result = instance.perform(actor, validated)
                 if cls.Output is not None:
                     result = cls.Output(result, context=context).data

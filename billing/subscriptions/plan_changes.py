@@ -163,7 +163,7 @@ def propose(
         overridden = charge is not None or credit is not None
         if overridden and change_timing == PlanChangeTiming.NEXT_PERIOD:
             raise bad(
-                "changeAmount and changeCreditAmount apply to immediate changes only",
+                "changeAmount and changeCreditAmount apply to changeTiming immediate only",
                 "changeTiming",
             )
         session = checkout_services.plan_change_session_create(

@@ -6,6 +6,8 @@
 - ``renewals``: the engine that runs what falls due (trial ends, renewals, dunning retries, the
   end of a canceling period, scheduled plan changes, reminder emails), one step at a time, for
   the beat task and for test clocks alike; each period is charged at most once.
+- ``plan_changes``: moving a subscription to another plan (a plan-change session confirmed on
+  its page): the upgrade's prorated charge made once, credits, changes at the period's end.
 - ``clock``: the subscription's time (real time, or a test clock's).
 - ``selectors``: reads scoped to the caller.
 

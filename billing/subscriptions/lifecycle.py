@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing import events
-from billing.models import Payment, PaymentStatus, Subscription, SubscriptionStatus
+from billing.models import Payment, PaymentStatus, PlanChange, Subscription, SubscriptionStatus
 from billing.subscriptions import clock, steps
 from billing.subscriptions.selectors import access_subscription
 from checkout import services as checkout_services
@@ -78,6 +78,10 @@ def set_status(
     if status in (S.CANCELED, S.EXPIRED):
         subscription.ended_at = subscription.ended_at or at
         subscription.next_retry_at = None
+        # A plan change waiting for a period that will not come never applies.
+        PlanChange.objects.filter(
+            subscription=subscription, status=PlanChange.Status.SCHEDULED
+        ).update(status=PlanChange.Status.CANCELED, updated_at=timezone.now())
     steps.schedule(subscription)
     subscription.save()
     checkout_services.order_set_subscription_status(

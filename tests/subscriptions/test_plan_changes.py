@@ -744,3 +744,19 @@ def test_apply_scheduled_waits_while_the_periods_charge_is_in_flight(
     plan_changes.apply_scheduled(refresh(sub), utc(2027, 4, 1))
     assert refresh(sub).product_id == pro.pk
     assert PlanChange.objects.get().status == "scheduled"
+
+
+def test_a_scheduled_change_of_a_subscription_that_ends_is_canceled(
+    api, store, basic, pro, django_capture_on_commit_callbacks
+):
+    with at(utc(2027, 3, 1)):
+        order, sub = subscribe(api, pro, django_capture_on_commit_callbacks)
+    with at(utc(2027, 3, 10)):
+        confirm(change_session(api, order, basic))
+        api.call("subscription-order/cancel-order", {"orderId": order_id(order)})
+    with at(utc(2027, 4, 1, 0, 1)):
+        beat(django_capture_on_commit_callbacks)
+    sub = refresh(sub)
+    assert (sub.status, sub.product_id) == (SubscriptionStatus.CANCELED, pro.pk)
+    assert PlanChange.objects.get().status == "canceled"
+    assert "subscription.plan_changed" not in events_of(order)

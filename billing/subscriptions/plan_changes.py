@@ -594,9 +594,23 @@ def change_product(
     change_credit_amount=None,
 ) -> tuple[Subscription, PlanChange]:
     """``subscription-order/change-product`` (API key): a plan-change session made and
-    confirmed at once, as the hosted confirmation page would."""
+    confirmed at once, as the hosted confirmation page would. A retry after the provider did
+    not answer resumes that change's charge (same key) instead of making another."""
+    _order, subscription = access_subscription(actor, order_id, min_role=Role.ADMIN)
+    unanswered = (
+        PlanChange.objects.filter(
+            subscription=subscription,
+            status=Status.PROPOSED,
+            to_product_id=target_product_id,
+            payment__status=PaymentStatus.PROCESSING,
+        ).first()
+        if subscription is not None
+        else None
+    )
+    if unanswered is not None:
+        change = confirm(session_id=unanswered.session_id)
+        return Subscription.objects.select_related("order").get(pk=change.subscription_id), change
     if currency is None:
-        _order, subscription = access_subscription(actor, order_id, min_role=Role.ADMIN)
         currency = subscription.currency if subscription else None
     session = propose(
         actor=actor,

@@ -760,3 +760,18 @@ def test_a_scheduled_change_of_a_subscription_that_ends_is_canceled(
     assert (sub.status, sub.product_id) == (SubscriptionStatus.CANCELED, pro.pk)
     assert PlanChange.objects.get().status == "canceled"
     assert "subscription.plan_changed" not in events_of(order)
+
+
+def test_the_shortcut_retried_after_no_answer_resumes_the_same_charge(
+    api, store, basic, pro, django_capture_on_commit_callbacks
+):
+    order, sub = subscribe(api, basic, django_capture_on_commit_callbacks)
+    body = {"orderId": order_id(order), "targetProductId": pid(pro), "changeAmount": "4.00"}
+    test_processor.fail_next("charge_saved", "timeout")
+    failed = api.post("subscription-order/change-product", body)
+    assert failed.status_code == 502
+    data = api.call("subscription-order/change-product", body)["data"]
+    assert (data["planChangeStatus"], data["chargedAmount"]) == ("applied", "4.00")
+    assert [p.amount for p in plan_change_charges(sub)] == [400]
+    assert test_processor.TestProcessorPayment.objects.filter(off_session=True).count() == 1
+    assert PlanChange.objects.count() == 1

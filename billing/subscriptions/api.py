@@ -1,6 +1,8 @@
 """Subscription actions (docs/subscriptions.md): cancel and reactivate (API key or the buyer's
 session token), the test clock (API key, test mode), and the plan-change shortcut (API key)."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.subscriptions import clock, lifecycle, plan_changes, testclock
@@ -35,7 +37,7 @@ class CancelSubscription(Action):
         }
 
 
-class OrderStatusSerializer(serializers.Serializer):
+class ReactivateResultSerializer(serializers.Serializer):
     orderId = IdField("ORD")
     status = serializers.CharField()
 
@@ -49,7 +51,7 @@ class ReactivateSubscription(Action):
         orderId = IdField("ORD")
         productName = serializers.CharField(max_length=200, required=False, allow_null=True)
 
-    Output = OrderStatusSerializer
+    Output = ReactivateResultSerializer
 
     def perform(self, actor, data):
         order, _subscription = lifecycle.reactivate(
@@ -66,6 +68,7 @@ class ClockResultSerializer(serializers.Serializer):
     currentPeriodEnd = TimestampField(source="current_period_end")
     periodNumber = serializers.IntegerField(source="period_number")
 
+    @extend_schema_field(OpenApiTypes.DATETIME)
     def get_clockTime(self, subscription):
         return TimestampField().to_representation(clock.now(subscription))
 

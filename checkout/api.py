@@ -4,6 +4,7 @@ subscription orders, cancel a one-time order); docs/products-and-checkout.md."""
 from rest_framework import serializers
 
 from billing import services as billing_services
+from billing.subscriptions import plan_changes
 from checkout import services
 from pancake.api.actor import BUYER, MERCHANT, STORE_SLUG
 from pancake.api.fields import AmountField, IdField, TimestampField
@@ -23,9 +24,15 @@ class SessionResultSerializer(serializers.Serializer):
 class CreateSession(Action):
     """Create a checkout session: the product version, price and currency are frozen for it.
 
-    API key or store slug (new purchases); `priceSnapshot`, `orderMerchantExternalId` and the
-    payment-method lists need an API key. With `originOrderId` (plan change) it answers 501 for
-    now."""
+    New purchases: API key or store slug; `priceSnapshot`, `orderMerchantExternalId` and the
+    payment-method lists need an API key.
+
+    Plan change (`originOrderId`, an active, trialing or past-due subscription order; API key
+    or the buyer's session token, never a store slug): `productId` is the new plan, `currency`
+    the subscription's; `changeTiming` `immediate` or `next_period` (omitted: an upgrade at
+    once, anything else at the period's end); an API key may set the amount instead of the
+    proration (`changeAmount` or `changeCreditAmount`, tax included) and `priceSnapshot`. The
+    `checkoutUrl` is the change's confirmation page."""
 
     class Input(serializers.Serializer):
         productId = IdField("PROD")
@@ -63,8 +70,18 @@ class CreateSession(Action):
             allow_null=True,
             max_length=10,
         )
+        changeTiming = serializers.ChoiceField(
+            choices=["immediate", "next_period"], required=False, allow_null=True
+        )
+        changeAmount = serializers.JSONField(required=False, allow_null=True)
+        changeCreditAmount = serializers.JSONField(required=False, allow_null=True)
 
     Output = SessionResultSerializer
+    PLAN_CHANGE_FIELDS = {
+        "changeTiming": "change_timing",
+        "changeAmount": "change_amount",
+        "changeCreditAmount": "change_credit_amount",
+    }
     FIELDS = {
         "storeId": "store_id",
         "productType": "product_type",
@@ -85,6 +102,20 @@ class CreateSession(Action):
 
     def perform(self, actor, data):
         options = {self.FIELDS[k]: v for k, v in data.items() if k in self.FIELDS}
+        if options.pop("origin_order_id", None) is not None:
+            change = self.PLAN_CHANGE_FIELDS
+            options.update({change[k]: v for k, v in data.items() if k in change})
+            return plan_changes.propose(
+                actor=actor,
+                origin_order_id=data["originOrderId"],
+                product_id=data["productId"],
+                currency=data["currency"],
+                warn=lambda message: self.warn(message),
+                **options,
+            )
+        for name in self.PLAN_CHANGE_FIELDS:
+            if data.get(name) is not None:
+                self.warn(f"{name} ignored: it belongs to a plan change (originOrderId)")
         return services.session_create(
             actor=actor,
             product_id=data["productId"],
@@ -144,7 +175,7 @@ class _CreateOrder(Action):
         )
 
     def perform(self, actor, data):
-        _, url = billing_services.order_place(
+        order, url = billing_services.order_place(
             actor=actor,
             kind=self.kind,
             session_id=data["checkoutSessionId"],
@@ -153,6 +184,8 @@ class _CreateOrder(Action):
             buyer_ip=data.get("buyerIp"),
             success_url=data.get("successUrl") or None,
         )
+        if getattr(order, "trial_refused", False):
+            self.warn("No trial: this buyer already had a trial in the product's group")
         return {"checkoutUrl": url}
 
 

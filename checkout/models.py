@@ -45,7 +45,17 @@ class CheckoutSession(BaseModel):
     order_merchant_external_id = models.CharField(
         max_length=128, null=True, blank=True, db_index=True
     )
-    created_via = models.CharField(max_length=16)  # "api_key" | "store_slug"
+    created_via = models.CharField(max_length=16)  # "api_key" | "store_slug" | "buyer_token"
+    # Plan-change mode: the subscription order whose plan this session changes (the product,
+    # version and price above are the new plan's), when it takes effect ("" = by price: an
+    # upgrade at once, anything else at the period end) and the merchant's override of the
+    # prorated charge or credit (minor units, tax included).
+    origin_order = models.ForeignKey(
+        "checkout.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    change_timing = models.CharField(max_length=16, blank=True, default="")
+    change_amount = models.BigIntegerField(null=True, blank=True)
+    change_credit_amount = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(
         max_length=16, choices=SessionStatus.choices, default=SessionStatus.OPEN
     )
@@ -59,6 +69,12 @@ class CheckoutSession(BaseModel):
                 condition=Q(trial_amount__isnull=True) | Q(trial_amount__gte=0),
                 name="session_trial_amount_not_negative",
             ),
+            models.CheckConstraint(
+                condition=(Q(change_amount__isnull=True) | Q(change_amount__gte=0))
+                & (Q(change_credit_amount__isnull=True) | Q(change_credit_amount__gte=0))
+                & (Q(change_amount__isnull=True) | Q(change_credit_amount__isnull=True)),
+                name="session_change_amount_one_not_negative",
+            ),
         ]
         indexes = [
             models.Index(
@@ -68,6 +84,10 @@ class CheckoutSession(BaseModel):
 
     def __str__(self) -> str:
         return f"checkout {self.pk} ({self.status})"
+
+    @property
+    def is_plan_change(self) -> bool:
+        return self.origin_order_id is not None
 
     def order_exists(self) -> bool:
         return Order.objects.filter(session_id=self.pk).exists()

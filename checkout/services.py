@@ -19,6 +19,7 @@ from babel.core import get_global
 from babel.numbers import get_territory_currencies
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,16 +31,22 @@ from checkout.models import (
     OrderStatus,
     SessionStatus,
 )
-from checkout.selectors import NOT_YOURS, SESSION_NOT_YOURS, access_order, access_session
+from checkout.selectors import (
+    NOT_YOURS,
+    SESSION_NOT_YOURS,
+    access_order,
+    access_session,
+    buyer_owns_order,
+)
 from checkout.tax.engine import TaxResult, calculate
 from checkout.trials import trial_charge
 from pancake import money, text
 from pancake.api import prepared
 from pancake.api.actor import BUYER, MERCHANT, STORE_SLUG, Actor
-from pancake.api.errors import Conflict, Forbidden, InvalidInput, NotFound, NotImplementedYet
+from pancake.api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pancake.api.prepared import PreparedSelect
 from products.models import Product, ProductKind, ProductStatus, ProductVersion, TaxCategory
-from products.selectors import access_product
+from products.selectors import access_product, shared_trial_product_ids
 from stores.models import Role, normalize_email
 
 DEFAULT_TTL_SECONDS = 7 * 24 * 3600
@@ -55,8 +62,14 @@ def bad(message: str, field: str | None = None, code: str = "invalid") -> Invali
     return InvalidInput(message, layer="order", field=field, code=code)
 
 
+SHARED_TRIAL_USED = "withTrial ignored: this buyer already had a trial in the product's group"
+PLAN_CHANGE_SESSION = "This session changes a plan: confirm it on its page"
+
+
 def checkout_url(session: CheckoutSession) -> str:
-    path = reverse("checkout:page", args=[session.store.slug, session.pk])
+    """The session's page: the hosted checkout, or a plan change's confirmation page."""
+    name = "checkout:change" if session.is_plan_change else "checkout:page"
+    path = reverse(name, args=[session.store.slug, session.pk])
     return settings.BASE_URL + path
 
 
@@ -80,7 +93,6 @@ def session_create(
     warn,
     store_id: uuid.UUID | None = None,
     product_type: str | None = None,
-    origin_order_id=None,
     with_trial: bool | None = None,
     buyer_email: str | None = None,
     billing_detail=None,
@@ -97,8 +109,10 @@ def session_create(
     """A new-purchase session for the product's version active in the caller's environment, at
     the price of ``currency`` (or the API key's ``priceSnapshot``), open for ``expiresInSeconds``.
     API key (owner or admin of the product's store) or store slug; store-slug callers cannot set
-    prices, external ids or payment methods: those are dropped with a warning. One INSERT."""
-    _check_new_purchase_caller(actor, origin_order_id)
+    prices, external ids or payment methods: those are dropped with a warning. A trial the
+    buyer (``buyerEmail``) already had in the product's shared-trial group is dropped with a
+    warning too. One INSERT."""
+    _check_new_purchase_caller(actor)
     if actor.kind == STORE_SLUG:
         _warn_api_key_only(
             warn,
@@ -115,6 +129,19 @@ def session_create(
     currency = money.check_currency(currency if isinstance(currency, str) else None)
     price = _session_price(version, currency, price_snapshot)
     with_trial = _trial_choice(product, version, with_trial, warn)
+    buyer_email = normalize_email(buyer_email) if buyer_email else None
+    if (
+        with_trial
+        and buyer_email
+        and trial_already_used(
+            product_id=product.pk,
+            store_id=product.store_id,
+            environment=actor.environment,
+            email=buyer_email,
+        )
+    ):
+        warn(SHARED_TRIAL_USED)
+        with_trial = False
     ttl = _ttl(expires_in_seconds)
     checkout_language = _checkout_language(language, warn)
     _check_metadata(metadata)
@@ -132,7 +159,7 @@ def session_create(
         trial_days=version.trial_days if product.kind == ProductKind.SUBSCRIPTION else None,
         trial_amount=price.trial_amount,
         with_trial=with_trial,
-        buyer_email=normalize_email(buyer_email) if buyer_email else None,
+        buyer_email=buyer_email,
         billing_detail=clean_billing_detail(billing_detail),
         success_url=success_url or None,
         metadata=metadata or {},
@@ -151,17 +178,109 @@ def session_create(
     return session
 
 
-def _check_new_purchase_caller(actor: Actor, origin_order_id) -> None:
-    if origin_order_id is not None:
-        if actor.kind == STORE_SLUG:
-            raise Forbidden(
-                "Plan changes need an API key or the buyer's session token", layer="order"
-            )
-        raise NotImplementedYet(
-            "Plan-change checkout sessions are not available yet", layer="order"
-        )
+def _check_new_purchase_caller(actor: Actor) -> None:
     if actor.kind not in (MERCHANT, STORE_SLUG):
         raise Forbidden("A buyer session token can only create plan-change sessions", layer="order")
+
+
+def trial_already_used(
+    *, product_id, store_id, environment: str, email: str | None, identity: str | None = None
+) -> bool:
+    """Whether this buyer (their email, or the identity a merchant gave them) already started a
+    trial of a product that shares trials with ``product_id`` (a group whose ``sharedTrial``
+    rule is on). A trial counts once its order was paid (the card saved)."""
+    products = shared_trial_product_ids(product_id=product_id, environment=environment)
+    if not products:
+        return False
+    emails = {e for e in (email, identity) if e and "@" in e}
+    who = Q(buyer_email__in=emails) if emails else Q(pk__in=[])
+    if identity:
+        who |= Q(buyer_identity=identity)
+    return Order.objects.filter(
+        who,
+        store_id=store_id,
+        environment=environment,
+        kind=OrderKind.SUBSCRIPTION,
+        product_id__in=products,
+        with_trial=True,
+        completed_at__isnull=False,
+    ).exists()
+
+
+def plan_change_session_create(
+    *,
+    actor: Actor,
+    origin_order: Order,
+    product: Product,
+    currency: str,
+    warn,
+    change_timing: str = "",
+    change_amount: int | None = None,
+    change_credit_amount: int | None = None,
+    price_snapshot: dict | None = None,
+    success_url: str | None = None,
+    expires_in_seconds: int | None = None,
+    metadata: dict | None = None,
+    dark_mode: bool | None = None,
+    language: str | None = None,
+) -> CheckoutSession:
+    """A plan-change session: ``origin_order``'s subscription is offered ``product``, the version
+    on sale in the caller's environment at its price in ``currency`` (or the API key's
+    ``priceSnapshot``), with the change's timing and the merchant's override of the prorated
+    amount. Billing checks the caller, the subscription and the target first
+    (``billing.subscriptions.plan_changes.propose``) and records the change beside it. The
+    buyer's email and billing detail come from the order. One INSERT, in the caller's
+    transaction."""
+    version = _version_on_sale(product, actor.environment)
+    price = _session_price(version, currency, price_snapshot)
+    ttl = _ttl(expires_in_seconds)
+    checkout_language = _checkout_language(language, warn)
+    _check_metadata(metadata)
+    session = CheckoutSession(
+        store=product.store,
+        environment=actor.environment,
+        product=product,
+        version=version,
+        kind=product.kind,
+        currency=currency,
+        amount=price.amount,
+        tax_category=price.tax_category,
+        tax_included=price.tax_included,
+        price_overridden=price.overridden,
+        buyer_email=origin_order.buyer_email,
+        billing_detail=origin_order.billing_detail,
+        success_url=success_url or None,
+        metadata=metadata or {},
+        dark_mode=dark_mode,
+        language=language or "",
+        checkout_language=checkout_language or "",
+        payment_methods=[],
+        order_merchant_external_id=origin_order.order_merchant_external_id,
+        created_via="api_key" if actor.kind == MERCHANT else "buyer_token",
+        origin_order=origin_order,
+        change_timing=change_timing or "",
+        change_amount=change_amount,
+        change_credit_amount=change_credit_amount,
+        expires_at=timezone.now() + timedelta(seconds=ttl),
+    )
+    with transaction.atomic(savepoint=False):
+        session.save(force_insert=True)
+    return session
+
+
+def plan_change_session_use(*, session_id: uuid.UUID, at: datetime) -> CheckoutSession:
+    """Mark an open plan-change session used (its change is being confirmed): expired or used
+    already is 409. Locks the session; runs in the caller's transaction, which holds the
+    subscription's and the order's locks first."""
+    session = access_session(None, session_id, lock=True)
+    if not session.is_plan_change:
+        raise NotFound("Checkout session not found", layer="order")
+    if session.status != SessionStatus.OPEN or session.expires_at <= timezone.now():
+        raise Conflict(SESSION_INVALID, layer="order")
+    session.status = SessionStatus.COMPLETED
+    session.completed_at = at
+    session.save(update_fields=["status", "completed_at", "updated_at"])
+    return session
 
 
 def _warn_api_key_only(warn, **options) -> None:
@@ -352,6 +471,8 @@ def session_bind_buyer(*, session_id: uuid.UUID, store_slug: str, actor: Actor) 
             raise Forbidden("Session does not belong to this credential", layer="order")
         if session.status != SessionStatus.OPEN or session.expires_at <= timezone.now():
             raise Conflict(SESSION_INVALID, layer="order")
+        if session.is_plan_change and not buyer_owns_order(actor, session.origin_order):
+            raise Forbidden("Subscription order does not belong to this credential", layer="order")
         if session.buyer_identity and session.buyer_identity != buyer.buyer_identity:
             raise Conflict("This checkout belongs to another buyer", layer="order")
         session.buyer_identity = buyer.buyer_identity
@@ -513,6 +634,16 @@ def order_create(
         raise Conflict(SESSION_INVALID, layer="order")
     detail = _order_billing_detail(session, billing_detail)
     email = _buyer_email(actor, buyer_email, session)
+    identity = session.buyer_identity or _token_identity(actor)
+    trial_refused = trial_charge(session) is not None and trial_already_used(
+        product_id=session.product_id,
+        store_id=session.store_id,
+        environment=session.environment,
+        email=email,
+        identity=identity,
+    )
+    if trial_refused:
+        session.with_trial = False  # written back with the buyer's details below
     tax = session_tax(session, detail, ip_country=buyer_ip_country)
     order = Order(
         store_id=session.store_id,
@@ -530,7 +661,7 @@ def order_create(
         reverse_charge=tax.reverse_charge,
         tax_evidence={**tax.evidence, "ip": buyer_ip} if buyer_ip else tax.evidence,
         buyer_email=email,
-        buyer_identity=session.buyer_identity or _token_identity(actor),
+        buyer_identity=identity,
         billing_detail=detail,
         buyer_ip=buyer_ip,
         success_url=success_url or session.success_url,
@@ -539,8 +670,9 @@ def order_create(
         with_trial=trial_charge(session) is not None,
     )
     prepared.insert(order)  # objects.create, from a statement compiled once
-    _remember_buyer(session, email, detail, language)
+    _remember_buyer(session, email, detail, language, trial_refused)
     order.session = session
+    order.trial_refused = trial_refused  # for the caller's warning (not a column)
     return order, True
 
 
@@ -557,6 +689,8 @@ def _session_to_order(actor: Actor | None, session_id: uuid.UUID, kind: str) -> 
         raise bad("Environment mismatch between request and session")
     if session.kind != kind:
         raise bad(f"Session product type mismatch: expected {kind}")
+    if session.is_plan_change:
+        raise bad(PLAN_CHANGE_SESSION, "checkoutSessionId", "plan_change_session")
     return session
 
 
@@ -591,10 +725,14 @@ def _buyer_email(actor: Actor | None, body_email: str | None, session: CheckoutS
     return normalize_email(email)
 
 
-def _remember_buyer(session: CheckoutSession, email: str, detail: dict, language) -> None:
+def _remember_buyer(
+    session: CheckoutSession, email: str, detail: dict, language, trial_refused: bool = False
+) -> None:
     session.buyer_email = email
     session.billing_detail = detail
     fields = ["buyer_email", "billing_detail", "updated_at"]
+    if trial_refused:
+        fields.append("with_trial")
     if language:
         session.checkout_language = language
         fields.append("checkout_language")
@@ -690,10 +828,13 @@ __all__ = [
     "order_mark_paid",
     "order_set_subscription_status",
     "orders_expire_unpaid",
+    "plan_change_session_create",
+    "plan_change_session_use",
     "session_bind_buyer",
     "session_create",
     "session_expire",
     "session_open_from_link",
     "session_tax",
     "tax_preview",
+    "trial_already_used",
 ]

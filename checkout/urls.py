@@ -11,6 +11,7 @@ urlpatterns = [
         views.summary,
         name="summary",
     ),
+    path("store/<slug:store_slug>/change/<uuid:session_id>", views.change_page, name="change"),
     path(
         "store/<slug:store_slug>/checkout/<uuid:session_id>/buyer",
         views.bind_buyer,

@@ -1,4 +1,5 @@
-"""The hosted checkout at ``/store/{slug}/checkout/{sessionId}``.
+"""The hosted checkout at ``/store/{slug}/checkout/{sessionId}``, and a plan change's
+confirmation page at ``/store/{slug}/change/{sessionId}`` (in the same look and languages).
 
 One URL walks the buyer through the session's life:
 
@@ -34,7 +35,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing import selectors as billing_selectors
 from billing import services as billing_services
-from billing.models import PaymentStatus
+from billing.models import PaymentStatus, PlanChange
+from billing.subscriptions import plan_changes
+from billing.subscriptions import selectors as subscription_selectors
 from checkout import languages, presenters, services
 from checkout.forms import (
     POSTCODE_COUNTRIES,
@@ -140,6 +143,9 @@ def _image(version) -> dict | None:
 def _render(request, session, template: str, context: dict, *, status: int = 200, lang=None):
     language, chosen = lang or page_language(request, session)
     look = _look(session)
+    page_url = context.get("page_url") or reverse(
+        "checkout:page", args=[session.store.slug, session.pk]
+    )
     base = {
         "session": session,
         "store": session.store,
@@ -149,7 +155,7 @@ def _render(request, session, template: str, context: dict, *, status: int = 200
         "is_test": session.environment == Environment.TEST,
         "language": language,
         "languages": [(code, LANGUAGE_NAMES[code]) for code in languages.CHECKOUT_LANGUAGES],
-        "page_url": reverse("checkout:page", args=[session.store.slug, session.pk]),
+        "page_url": page_url,
         "purchase_link": _purchase_link(session),
         "terms_url": settings.PLATFORM_TERMS_URL or f"{reverse('legal:terms')}?lang={language}",
         "privacy_url": settings.PLATFORM_PRIVACY_URL
@@ -166,9 +172,8 @@ def _render(request, session, template: str, context: dict, *, status: int = 200
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
     if chosen:
-        path = reverse("checkout:page", args=[session.store.slug, session.pk])
         response.set_cookie(
-            LANGUAGE_COOKIE, language, max_age=30 * 86400, path=path, samesite="Lax"
+            LANGUAGE_COOKIE, language, max_age=30 * 86400, path=page_url, samesite="Lax"
         )
     return response
 
@@ -184,6 +189,8 @@ def _is_expired(session: CheckoutSession) -> bool:
 @require_http_methods(["GET", "HEAD", "POST"])
 def session_page(request, store_slug, session_id):
     session = _session_or_404(store_slug, session_id)
+    if session.is_plan_change:  # its page is the change's confirmation
+        return HttpResponseRedirect(reverse("checkout:change", args=[store_slug, session.pk]))
     order = Order.objects.filter(session=session).select_related("session").first()
     if order is not None:
         return _order_page(request, session, order)
@@ -436,3 +443,179 @@ def bind_buyer(request, store_slug, session_id):
             }
         }
     )
+
+
+# --- a plan change's confirmation page -----------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def change_page(request, store_slug, session_id):
+    """``/store/{slug}/change/{sessionId}``: the current plan and the new one, what changing
+    costs (the prorated charge or credit) and when it takes effect; confirming applies it
+    (``billing.subscriptions.plan_changes.confirm``), then the page shows the outcome. Holding
+    the session's id is the permission, as for the checkout."""
+    session = _session_or_404(store_slug, session_id)
+    change = subscription_selectors.plan_change_of_session(session.pk)
+    if change is None:
+        raise Http404("Plan change not found")
+    page_url = reverse("checkout:change", args=[store_slug, session.pk])
+    lang = page_language(request, session)
+    error, status = "", 200
+    if request.method == "POST" and change.status == PlanChange.Status.PROPOSED:
+        try:
+            plan_changes.confirm(session_id=session.pk)
+        except ProviderFailed:
+            error, status = _("The payment provider did not answer. Please try again."), 502
+        except Conflict as exc:
+            if exc.code == "busy":  # another charge of the subscription is in flight
+                error, status = (
+                    _("A payment of this subscription is in progress: try again in a minute."),
+                    409,
+                )
+        except InvalidInput:
+            pass  # the subscription can no longer change plans: the page below says so
+        else:
+            return HttpResponseRedirect(page_url, status=303)
+        change = subscription_selectors.plan_change_of_session(session.pk)
+    context = {"page_url": page_url, "change": change, "error": error}
+    with translation.override(languages.to_django(lang[0])):
+        template, state_status = _change_state(session, change, context)
+    return _render(
+        request, session, template, context, status=status if error else state_status, lang=lang
+    )
+
+
+def _change_state(session, change: PlanChange, context: dict) -> tuple[str, int]:
+    """The template and status of the change's page, its context filled in (in the page's
+    language): the confirmation while it can be confirmed, else what became of it."""
+    subscription = change.subscription
+    currency = subscription.currency
+    context["current"] = {
+        "name": subscription.version.name,
+        "price": presenters.per_period(
+            presenters.money(subscription.total, currency), subscription.billing_period
+        ),
+    }
+    context["support_email"] = session.store.support_email
+    context["success_url"] = session.success_url or ""
+    new_name = change.to_version.name
+    Status = PlanChange.Status
+    if change.status == Status.APPLIED:
+        context["title"] = _("Your plan has been changed")
+        lines = [_("You are now on %(plan)s.") % {"plan": new_name}]
+        if change.payment_id and change.charge_amount:
+            lines.append(
+                _("%(amount)s was charged to your saved payment method.")
+                % {"amount": presenters.money(change.charge_amount, currency)}
+            )
+        if change.credit_amount:
+            lines.append(
+                _("A credit of %(amount)s will be taken off your next payments.")
+                % {"amount": presenters.money(change.credit_amount, currency)}
+            )
+        lines.append(
+            _("Next billing date: %(date)s.")
+            % {"date": presenters.long_date(subscription.current_period_end)}
+        )
+        context.update(lines=lines, done=True)
+        return "checkout/change_result.html", 200
+    if change.status == Status.SCHEDULED:
+        context["title"] = _("Your plan change is scheduled")
+        context["lines"] = [
+            _("You will move to %(plan)s on %(date)s.")
+            % {"plan": new_name, "date": presenters.long_date(change.effective_at)},
+            _("Until then, your current plan stays as it is."),
+        ]
+        context["done"] = True
+        return "checkout/change_result.html", 200
+    if change.status == Status.FAILED:
+        code = change.payment.failure_code if change.payment else ""
+        context["title"] = _("Your plan was not changed")
+        context["reason"] = failure_reason(code)
+        context["lines"] = [_("Your current plan stays as it is. Nothing was charged.")]
+        return "checkout/change_result.html", 402
+    if change.payment is not None and change.payment.status == PaymentStatus.PROCESSING:
+        context["title"] = _("Your plan change is being processed")
+        context["lines"] = [_("This takes a few seconds. You can check again below.")]
+        context["retry"] = True
+        return "checkout/change_result.html", 202
+    if change.status == Status.CANCELED or session.status == SessionStatus.COMPLETED:
+        context["title"] = _("This plan change link has already been used")
+        context["lines"] = [_("This link can't be used again. Ask for a new one to change plans.")]
+        return "checkout/change_result.html", 410
+    if _is_expired(session):
+        context["title"] = _("This plan change link has expired")
+        context["lines"] = [
+            _("Links to change plans are valid for a limited time. Nothing was changed."),
+            _("Ask for a new link to change your plan."),
+        ]
+        return "checkout/change_result.html", 410
+    if subscription.status not in plan_changes.CHANGEABLE:
+        context["title"] = _("This subscription can't change plans")
+        context["lines"] = [_("Only an active subscription can change its plan.")]
+        return "checkout/change_result.html", 409
+    _confirmation(change, context)
+    return "checkout/change.html", 200
+
+
+def _confirmation(change: PlanChange, context: dict) -> None:
+    """The confirmation's rows: the new plan, what is due now or credited, and when."""
+    subscription = change.subscription
+    currency = subscription.currency
+    preview = plan_changes.preview(change)
+    tax = preview.tax
+    new_period = change.to_version.billing_period or subscription.billing_period
+    context["new"] = {
+        "name": change.to_version.name,
+        "price": presenters.per_period(presenters.money(tax.total, currency), new_period),
+        "frequency": presenters.frequency(new_period),
+        "tax": (
+            _("Includes %(tax)s of %(amount)s")
+            % {
+                "tax": presenters.tax_label(tax.tax_name),
+                "amount": presenters.money(tax.tax_amount, currency),
+            }
+            if tax.tax_amount
+            else ""
+        ),
+    }
+    period_end = presenters.long_date(subscription.current_period_end)
+    card = subscription.payment_method_details or {}
+    rows, notes = [], []
+    if not preview.immediate:
+        rows.append((_("Takes effect"), presenters.long_date(preview.effective_at)))
+        rows.append((_("Due today"), presenters.money(0, currency)))
+        notes.append(
+            _("Your current plan stays until then; the new price is charged from then on.")
+        )
+        button = _("Confirm plan change")
+    elif preview.charge:
+        due = presenters.money(preview.charge, currency)
+        rows.append((_("Takes effect"), _("Now")))
+        rows.append((_("Due today"), due))
+        if change.amount_overridden:
+            notes.append(
+                _("The amount due today was set by %(store)s.")
+                % {"store": change.session.store.name}
+            )
+        else:
+            notes.append(
+                _("The price difference for the rest of this period, until %(date)s.")
+                % {"date": period_end}
+            )
+        if card.get("last4"):
+            notes.append(
+                _("Charged to your %(brand)s ending in %(last4)s.")
+                % {"brand": (card.get("brand") or "").capitalize(), "last4": card["last4"]}
+            )
+        button = _("Pay %(amount)s and change plan") % {"amount": due}
+    else:
+        rows.append((_("Takes effect"), _("Now")))
+        rows.append((_("Due today"), presenters.money(0, currency)))
+        if preview.credit:
+            rows.append((_("Credit"), presenters.money(preview.credit, currency)))
+            notes.append(_("The credit is taken off your next payments."))
+        button = _("Confirm plan change")
+    rows.append((_("Next billing date"), period_end))
+    context.update(rows=rows, notes=notes, button=button)

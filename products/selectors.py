@@ -91,6 +91,38 @@ def access_product(
     return product
 
 
+def store_product(store_id, product_id: uuid.UUID, *, kind: str | None = None) -> Product:
+    """A product of one store, for a caller whose credential is bound to that store (a buyer's
+    session token): a product of another store, a deleted store's or of another kind is the
+    same 404. No role is involved: the caller only reads it."""
+    product = _PRODUCT_OF_STORE.first(product_id, store_id)
+    if product is None or (kind and product.kind != kind):
+        raise NotFound(f"{_KIND_NAMES.get(kind or '', 'Product')} not found", layer="product")
+    return product
+
+
+def groups_with(*, environment: str, product_ids) -> list[ProductGroup]:
+    """The groups of ``environment`` that hold every one of ``product_ids`` (the plans a
+    subscriber may move between), oldest first."""
+    product_ids = list(dict.fromkeys(product_ids))
+    groups = ProductGroup.objects.filter(environment=environment, store__deleted_at__isnull=True)
+    for product_id in product_ids:
+        groups = groups.filter(memberships__product_id=product_id)
+    return list(groups.distinct().order_by("created_at"))
+
+
+def shared_trial_product_ids(*, product_id: uuid.UUID, environment: str) -> set:
+    """Every product that shares a trial with ``product_id`` in ``environment``: the members of
+    its groups whose ``sharedTrial`` rule is on (itself included); empty when none is."""
+    return set(
+        ProductGroupMembership.objects.filter(
+            group__environment=environment,
+            group__shared_trial=True,
+            group__memberships__product_id=product_id,
+        ).values_list("product_id", flat=True)
+    )
+
+
 def store_of_product(product_id: uuid.UUID) -> uuid.UUID | None:
     """The store a product belongs to, whoever asks (None: no such product). Not an access
     check: callers check the store."""

@@ -8,6 +8,8 @@
   the beat task and for test clocks alike; each period is charged at most once.
 - ``emails``: the buyer's and the merchant's emails about what happened (receipts, failed
   payments, reminders, cancellations, plan changes), sent from the outbox's events.
+- ``plan_changes``: moving a subscription to another plan (a plan-change session confirmed on
+  its page): the upgrade's prorated charge made once, credits, changes at the period's end.
 - ``clock``: the subscription's time (real time, or a test clock's).
 - ``selectors``: reads scoped to the caller.
 

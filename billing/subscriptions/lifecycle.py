@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing import events
-from billing.models import Payment, PaymentStatus, Subscription, SubscriptionStatus
+from billing.models import Payment, PaymentStatus, PlanChange, Subscription, SubscriptionStatus
 from billing.subscriptions import clock, steps
 from billing.subscriptions.selectors import access_subscription
 from checkout import services as checkout_services
@@ -33,11 +33,12 @@ def bad(message: str, code: str, field: str | None = None) -> InvalidInput:
 
 
 def lock(subscription_id) -> Subscription:
-    return (
-        Subscription.objects.select_for_update(of=("self",))
-        .select_related("version", "order")
-        .get(pk=subscription_id)
-    )
+    """The subscription's row, locked, then read with its version and order. The lock is taken
+    by a statement of its own: PostgreSQL rechecks a join against the rows it first read when
+    the locked row changed meanwhile, so a join with the version would lose the row that a
+    concurrent plan change just moved to another version."""
+    Subscription.objects.select_for_update().filter(pk=subscription_id).values_list("pk").get()
+    return Subscription.objects.select_related("version", "order").get(pk=subscription_id)
 
 
 def emit_event(
@@ -77,6 +78,10 @@ def set_status(
     if status in (S.CANCELED, S.EXPIRED):
         subscription.ended_at = subscription.ended_at or at
         subscription.next_retry_at = None
+        # A plan change waiting for a period that will not come never applies.
+        PlanChange.objects.filter(
+            subscription=subscription, status=PlanChange.Status.SCHEDULED
+        ).update(status=PlanChange.Status.CANCELED, updated_at=timezone.now())
     steps.schedule(subscription)
     subscription.save()
     checkout_services.order_set_subscription_status(

@@ -10,7 +10,8 @@ in a second transaction that finds the row still processing; a crash, a timeout 
 worker between the two leaves the row processing, and the next run calls the provider again
 with the same key, which answers the first call's outcome instead of charging again. Two runs of
 one subscription at once are kept apart by a lease (``locked_until``) and, under it, by the
-row lock each transaction takes.
+row lock each transaction takes. A plan change's charge left processing is settled first
+(``plan_changes.settle``), so the database's one-charge-in-flight rule never stops a renewal.
 """
 
 from __future__ import annotations
@@ -96,6 +97,11 @@ def run(subscription_id, *, until: datetime | None = None) -> int:
     The caller holds the lease; it is released at the end. Returns the number of steps run."""
     done = 0
     try:
+        if not plan_changes.settle(subscription_id):  # a plan change's charge still unanswered
+            Subscription.objects.filter(pk=subscription_id).update(
+                due_at=timezone.now() + RECONCILE_AFTER
+            )
+            return done
         while done < MAX_STEPS:
             if not _run_one(subscription_id, until):
                 break

@@ -31,7 +31,9 @@ def access_subscription(
     order = access_order(actor, order_id, kind=OrderKind.SUBSCRIPTION, min_role=min_role)
     subscriptions = Subscription.objects.select_related("version").filter(order_id=order.pk)
     if lock:
-        subscriptions = subscriptions.select_for_update(of=("self",))
+        # Locked by a statement without the join (see ``lifecycle.lock``): a concurrent plan
+        # change may move the row to another version while this waits.
+        list(Subscription.objects.select_for_update().filter(order_id=order.pk).values_list("pk"))
     return order, subscriptions.first()
 
 
@@ -179,4 +181,22 @@ def subscription_detail(
         events=events,
         scheduled_change=scheduled,
         clock_time=clock.clock_time(subscription),
+    )
+
+
+def plan_change_of_session(session_id) -> PlanChange | None:
+    """The plan change a plan-change session proposes (its confirmation page: holding the
+    session's id is the permission), with what the page shows."""
+    return (
+        PlanChange.objects.select_related(
+            "subscription",
+            "subscription__order",
+            "subscription__version",
+            "to_version",
+            "session",
+            "session__store",
+            "payment",
+        )
+        .filter(session_id=session_id)
+        .first()
     )

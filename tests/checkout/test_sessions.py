@@ -260,13 +260,14 @@ def test_a_member_cannot_create_sessions_with_an_api_key(product, make_api, memb
     assert create(member, product).status_code == 403
 
 
-def test_plan_change_mode_answers_501_for_keys_and_403_for_store_slugs(api, product):
+def test_plan_change_mode_needs_an_order_of_the_caller_and_refuses_store_slugs(api, product):
     body = {"originOrderId": "ORD_0000000000000000000001"}
     response = create(api, product, **body)
-    assert response.status_code == 501
-    assert response.json()["errors"][0]["layer"] == "order"
+    assert response.status_code == 404
+    assert response.json()["errors"][0] == {"message": "Order not found", "layer": "order"}
     slug = slug_post(product.store, {"productId": pid(product), "currency": "USD", **body})
     assert slug.status_code == 403
+    assert not CheckoutSession.objects.exists()
 
 
 def test_payment_method_lists_keep_what_can_be_offered_and_warn_about_the_rest(api, product):

@@ -447,7 +447,7 @@ def test_a_failed_apply_leaves_no_event(api, book, monkeypatch):
     order(api, session_id, billingDetail=US, buyerEmail="a@b.co")
     outcome = pay(Payment.objects.get())
 
-    def explode(payment):
+    def explode(payment, subscription=None):
         billing_services.emit(
             store_id=payment.store_id, environment="test", event_type="x",
             subject_id=payment.pk, aggregate_id=payment.order_id, data={},

@@ -616,6 +616,14 @@ _SUBSCRIPTION = _order_roots(
     SUBSCRIPTION_ORDER_COLUMNS,
     "Subscription orders",
 )
+# The documentation pages' name for the same list: a subscription is known by its order.
+_SUBSCRIPTIONS = _order_roots(
+    OrderKind.SUBSCRIPTION,
+    SubscriptionOrder,
+    SubscriptionOrderFilter,
+    SUBSCRIPTION_ORDER_COLUMNS,
+    "Subscriptions",
+)
 
 
 class CheckoutQueries(graphene.ObjectType):
@@ -628,6 +636,8 @@ class CheckoutQueries(graphene.ObjectType):
     subscription_orders = _SUBSCRIPTION["list"]
     subscription_orders_count = _SUBSCRIPTION["count"]
     subscription_order = _SUBSCRIPTION["one"]
+    subscriptions = _SUBSCRIPTIONS["list"]
+    subscriptions_count = _SUBSCRIPTIONS["count"]
     customers = graphene.List(
         graphene.NonNull(Customer),
         description="Buyers of the caller's stores in the request's environment, by email.",

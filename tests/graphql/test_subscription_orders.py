@@ -296,3 +296,27 @@ def test_a_next_charge_takes_the_credit_off(store, data):
     assert got["at"] == (utc(2027, 1, 31, 10) + timedelta(days=31)).strftime(
         "%Y-%m-%dT%H:%M:%S.000Z"
     )
+
+
+def test_subscriptions_is_the_pages_name_for_the_subscription_orders(store, data):
+    product = seed.subscription(store)
+    orders = seed.orders(store, product, 2)
+    seed.subscriptions_of(orders[:1], start=utc(2027, 1, 31, 10))
+    seed.orders(store, seed.onetime(store), 1)
+    query = """query ($f: SubscriptionOrderFilter) {
+      subscriptions(filter: $f) { id status currentPeriodEnd }
+      subscriptionsCount(filter: $f)
+      subscriptionOrders(filter: $f) { id status currentPeriodEnd }
+    }"""
+    got = data(query, {"f": None})
+    assert got["subscriptions"] == got["subscriptionOrders"]
+    assert got["subscriptionsCount"] == 2
+    got = data(query, {"f": {"currentPeriodEnd": {"gt": "2027-01-01"}}})
+    assert got["subscriptions"] == [
+        {
+            "id": ids.encode("ORD", orders[0].pk),
+            "status": "active",
+            "currentPeriodEnd": "2027-03-03T10:00:00.000Z",
+        }
+    ]
+    assert got["subscriptionsCount"] == 1

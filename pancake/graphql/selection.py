@@ -40,7 +40,9 @@ from pancake.api import prepared
 
 @dataclass(frozen=True)
 class Rel:
-    path: str  # the Django relation (to-one: FK/one-to-one; many: reverse FK or M2M)
+    # The Django relation (to-one: FK/one-to-one; many: reverse FK or M2M, possibly reached
+    # through to-one relations, ``subscription__plan_changes``, which are then joined).
+    path: str
     # The graphene type the field returns: its dotted path ("stores.schema.StoreType"), as
     # graphene takes a field's type, so app schemas name each other's types without importing
     # them; or a callable answering it (a type later in the same module).

@@ -35,7 +35,7 @@ class CancelSubscription(Action):
         }
 
 
-class OrderStatusSerializer(serializers.Serializer):
+class ReactivateResultSerializer(serializers.Serializer):
     orderId = IdField("ORD")
     status = serializers.CharField()
 
@@ -49,7 +49,7 @@ class ReactivateSubscription(Action):
         orderId = IdField("ORD")
         productName = serializers.CharField(max_length=200, required=False, allow_null=True)
 
-    Output = OrderStatusSerializer
+    Output = ReactivateResultSerializer
 
     def perform(self, actor, data):
         order, _subscription = lifecycle.reactivate(
@@ -66,7 +66,7 @@ class ClockResultSerializer(serializers.Serializer):
     currentPeriodEnd = TimestampField(source="current_period_end")
     periodNumber = serializers.IntegerField(source="period_number")
 
-    def get_clockTime(self, subscription):
+    def get_clockTime(self, subscription) -> str:
         return TimestampField().to_representation(clock.now(subscription))
 
 

@@ -8,10 +8,12 @@ import json
 import graphene
 from django.db.models import OuterRef, Subquery
 
-from billing.models import Payment, WebhookAttempt, WebhookDelivery
+from billing.models import Payment, PlanChange, WebhookAttempt, WebhookDelivery
+from billing.subscriptions.lifecycle import FIRST_PAYMENT
+from billing.subscriptions.steps import next_charge
 from checkout.models import OrderKind
 from pancake.graphql import filters as f
-from pancake.graphql.context import display
+from pancake.graphql.context import display, timestamp
 from pancake.graphql.rows import memoized_list
 from pancake.graphql.scope import buyer_orders_q, in_scope, merchant_only
 from pancake.graphql.selection import Rel, optimized
@@ -62,8 +64,10 @@ class SnapshotAmountDetails(graphene.ObjectType):
         return payment.order.session.tax_category
 
     def resolve_phase(payment, info):
-        # An order's only payment is its first charge: the trial's when the order has one.
-        return "special" if payment.order.with_trial else "regular"
+        # The order's first payment is the trial's charge when the order has a trial; renewals
+        # and plan changes charge the regular price.
+        first = payment.purpose in ("", FIRST_PAYMENT)
+        return "special" if first and payment.order.with_trial else "regular"
 
 
 class CardInfo(graphene.ObjectType):
@@ -123,6 +127,7 @@ class PaymentType(graphene.ObjectType):
             "amount",
             "tax_amount",
             "currency",
+            "purpose",
             "order__with_trial",
             "order__session__tax_category",
         ),
@@ -132,6 +137,7 @@ class PaymentType(graphene.ObjectType):
         "refundedAmount": ("refunded_amount",),
         "failureReason": ("failure_message",),
         "failureCode": ("failure_code",),
+        "periodNumber": ("period_number",),
         "orderMerchantExternalId": ("order_merchant_external_id",),
         "testMode": ("environment",),
         "onetimeOrder": ("order__kind",),
@@ -170,6 +176,9 @@ class PaymentType(graphene.ObjectType):
     refunded_amount = graphene.Int(required=True, description="Refunded so far, minor units.")
     failure_reason = graphene.String(description="Why the payment failed.")
     failure_code = graphene.String(description="The provider's failure code.")
+    period_number = graphene.Int(
+        description="A subscription's charge: the period it pays for (1 = the first charge)."
+    )
     order_merchant_external_id = graphene.String(description="The merchant's order reference.")
     test_mode = graphene.Boolean(required=True, description="Made in the test environment.")
     order = graphene.Field("checkout.schema.OrderType", description="The order.")
@@ -262,6 +271,108 @@ class RefundTicketType(graphene.ObjectType):
     created_at = graphene.String(description="When the ticket was opened.")
     updated_at = graphene.String(description="When it last changed.")
     resolved_at = graphene.String(description="When it was decided.")
+
+
+# --- subscriptions (fields of a subscription order) -----------------------------------------
+
+
+class SubscriptionNextCharge(graphene.ObjectType):
+    """The next charge a subscription will try by itself: at the end of its trial, at the end
+    of its period (a renewal), or a dunning retry."""
+
+    at = graphene.String(required=True, description="When, on the subscription's clock.")
+    amount = graphene.String(
+        required=True,
+        description='Tax included, less any credit from a downgrade; a display string ("29.00"). '
+        "A scheduled plan change due by then is applied first and may change it.",
+    )
+    currency = graphene.String(required=True, description="ISO 4217 code.")
+    period_number = graphene.Int(required=True, description="The period it pays for.")
+
+    @staticmethod
+    def of(subscription) -> SubscriptionNextCharge | None:
+        charge = next_charge(subscription)
+        if charge is None:
+            return None
+        return SubscriptionNextCharge(
+            at=timestamp(charge.at),
+            amount=display(charge.amount, subscription.currency),
+            currency=subscription.currency,
+            period_number=charge.period_number,
+        )
+
+
+# What SubscriptionNextCharge.of reads of the subscription (``subscription__`` from an order).
+NEXT_CHARGE_COLUMNS = (
+    "status",
+    "trial_end_at",
+    "current_period_end",
+    "next_retry_at",
+    "total",
+    "credit_balance",
+    "period_number",
+    "currency",
+)
+
+
+def scheduled_plan_changes(ctx):
+    return PlanChange.objects.filter(status=PlanChange.Status.SCHEDULED).order_by(
+        "created_at", "id"
+    )
+
+
+class ScheduledPlanChange(graphene.ObjectType):
+    """A change of plan waiting for the end of the current period: the renewal then moves the
+    subscription to the new plan before it charges."""
+
+    # What each field reads (pancake/graphql/selection.py).
+    columns = {
+        "id": ("id",),
+        "productId": ("to_product_id",),
+        "productVersionId": ("to_version_id",),
+        "productName": ("to_version__name",),
+        "billingPeriod": ("to_version__billing_period",),
+        "price": ("price_amount", "subscription__currency"),
+        "taxCategory": ("tax_category",),
+        "changeTiming": ("timing",),
+        "effectiveAt": ("effective_at", "subscription__current_period_end"),
+        "createdAt": ("created_at",),
+    }
+
+    id = id_field("pk", None, "Plan change id (UUID).", required=True)
+    product_id = id_field("to_product_id", "PROD", "The new plan.", required=True)
+    product_version_id = id_field(
+        "to_version_id", None, "The new plan's product version (UUID).", required=True
+    )
+    product_name = graphene.String(required=True, description="The new plan's name.")
+    billing_period = graphene.String(required=True, description="The new plan's billing period.")
+    price = graphene.Field(
+        CurrencyAmount, required=True, description="The new plan's list price per period."
+    )
+    tax_category = graphene.String(required=True, description="The new plan's tax category.")
+    change_timing = graphene.String(required=True, description="next_period.")
+    effective_at = graphene.String(
+        required=True,
+        description="When it takes effect: the end of the current period, on the "
+        "subscription's clock.",
+    )
+    created_at = ts_field("created_at", "When the change was scheduled.")
+
+    def resolve_product_name(change, info):
+        return change.to_version.name
+
+    def resolve_billing_period(change, info):
+        return change.to_version.billing_period
+
+    def resolve_price(change, info):
+        currency = change.subscription.currency
+        return CurrencyAmount(currency=currency, amount=display(change.price_amount, currency))
+
+    def resolve_change_timing(change, info):
+        return change.timing
+
+    def resolve_effective_at(change, info):
+        return timestamp(change.effective_at or change.subscription.current_period_end)
 
 
 class StoreWebhook(graphene.ObjectType):

@@ -7,8 +7,11 @@ from __future__ import annotations
 import graphene
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.fields.json import KeyTextTransform
+from django.utils import timezone
 
-from billing.models import Payment, PaymentStatus
+from billing.models import Payment, PaymentStatus, Subscription
+from billing.schema import NEXT_CHARGE_COLUMNS, SubscriptionNextCharge, scheduled_plan_changes
+from billing.subscriptions import clock
 from checkout.models import Order, OrderKind
 from checkout.trials import order_trial_charge
 from pancake.graphql import filters as f
@@ -240,9 +243,23 @@ class OnetimeOrder(OrderFields):
         )
 
 
+def _subscription(order) -> Subscription | None:
+    """The order's subscription, joined to it; None before the first payment."""
+    try:
+        return order.subscription
+    except Subscription.DoesNotExist:
+        return None
+
+
+def _sub(*columns: str) -> tuple[str, ...]:
+    return tuple(f"subscription__{column}" for column in columns)
+
+
 class SubscriptionOrder(OrderFields):
-    """A subscription (the SDK guide's ``subscriptionOrders``). Its billing periods are not
-    tracked yet: ``currentPeriodStart`` and ``currentPeriodEnd`` are null."""
+    """A subscription (the SDK guide's ``subscriptionOrders``). Its status is the
+    subscription's; the period, trial, next charge and cancellation fields are null until the
+    first payment starts it. Its times are on the subscription's clock, which in test mode a
+    test clock may have moved ahead of real time (``testClockTime``)."""
 
     columns = {
         **OrderFields.columns,
@@ -258,10 +275,34 @@ class SubscriptionOrder(OrderFields):
             "session__trial_amount",
             "session__trial_days",
         ),
-        "currentPeriodStart": (),
-        "currentPeriodEnd": (),
+        "billingPeriod": ("version__billing_period", *_sub("billing_period")),
+        "currentPeriodStart": _sub("current_period_start"),
+        "currentPeriodEnd": _sub("current_period_end"),
+        "periodNumber": _sub("period_number"),
+        "trialEndsAt": _sub("trial_end_at"),
+        "cancelAt": _sub("cancel_at"),
+        "nextCharge": _sub(*NEXT_CHARGE_COLUMNS),
+        "scheduledPlanChange": _sub("id"),
+        "testClockTime": ("environment", *_sub("environment", "clock_offset")),
+    }
+    relations = {
+        **OrderFields.relations,
+        "scheduledPlanChange": Rel(
+            "subscription__plan_changes",
+            "billing.schema.ScheduledPlanChange",
+            many=True,
+            queryset=scheduled_plan_changes,
+            to_attr="gql_scheduled_changes",
+        ),
     }
 
+    status = graphene.String(
+        required=True,
+        description="pending (awaiting its first payment), trialing, active, past_due, "
+        "canceling (canceled, active until the period ends), canceled, expired (never paid) "
+        "or paused.",
+    )
+    billing_period = graphene.String(description="weekly, monthly, quarterly or yearly.")
     subscription_product = graphene.Field(
         "products.schema.SubscriptionProduct", description="The plan subscribed to."
     )
@@ -269,7 +310,30 @@ class SubscriptionOrder(OrderFields):
         SubscriptionPriceSnapshot, required=True, description="The frozen price; display strings."
     )
     current_period_start = graphene.String(description="Start of the current period.")
-    current_period_end = graphene.String(description="End of the current period.")
+    current_period_end = graphene.String(
+        description="End of the current period (while trialing: the trial's end)."
+    )
+    period_number = graphene.Int(
+        description="The current period's number: 1 is the first charged period, 0 the trial."
+    )
+    trial_ends_at = graphene.String(description="When the trial ends (with a trial).")
+    cancel_at = graphene.String(
+        description="When a canceling subscription ends: its period end (canceled while past "
+        "due: the end of its retries)."
+    )
+    next_charge = graphene.Field(
+        "billing.schema.SubscriptionNextCharge",
+        description="The next charge it will try by itself; null when none is due (canceling, "
+        "paused, ended, not started).",
+    )
+    scheduled_plan_change = graphene.Field(
+        "billing.schema.ScheduledPlanChange",
+        description="A plan change waiting for the end of the period, if any.",
+    )
+    test_clock_time = graphene.String(
+        description="Test mode: the subscription's clock (real time until a test clock "
+        "advanced it). Null in prod."
+    )
 
     def resolve_subscription_product(order, info):
         return order.product
@@ -288,11 +352,51 @@ class SubscriptionOrder(OrderFields):
             special_phase_days=order.session.trial_days if trial is not None else None,
         )
 
+    def resolve_billing_period(order, info):
+        subscription = _subscription(order)
+        return subscription.billing_period if subscription else order.version.billing_period
+
     def resolve_current_period_start(order, info):
-        return None
+        subscription = _subscription(order)
+        return timestamp(subscription.current_period_start) if subscription else None
 
     def resolve_current_period_end(order, info):
-        return None
+        subscription = _subscription(order)
+        return timestamp(subscription.current_period_end) if subscription else None
+
+    def resolve_period_number(order, info):
+        subscription = _subscription(order)
+        return subscription.period_number if subscription else None
+
+    def resolve_trial_ends_at(order, info):
+        subscription = _subscription(order)
+        return timestamp(subscription.trial_end_at) if subscription else None
+
+    def resolve_cancel_at(order, info):
+        subscription = _subscription(order)
+        return timestamp(subscription.cancel_at) if subscription else None
+
+    def resolve_next_charge(order, info):
+        subscription = _subscription(order)
+        return SubscriptionNextCharge.of(subscription) if subscription else None
+
+    def resolve_scheduled_plan_change(order, info):
+        subscription = _subscription(order)
+        if subscription is None:
+            return None
+        changes = prefetched(
+            subscription,
+            "gql_scheduled_changes",
+            lambda: scheduled_plan_changes(info.context).filter(subscription=subscription),
+        )
+        return changes[0] if changes else None
+
+    def resolve_test_clock_time(order, info):
+        if order.environment != Environment.TEST:
+            return None
+        subscription = _subscription(order)
+        # Before its first payment a subscription has no clock of its own: real time.
+        return timestamp(clock.clock_time(subscription) if subscription else timezone.now())
 
 
 # --- customers ------------------------------------------------------------------------------
@@ -436,8 +540,16 @@ OrderFilter = f.filter_input("OrderFilter", ORDER_COLUMNS, "Filters for orders."
 OnetimeOrderFilter = f.filter_input(
     "OnetimeOrderFilter", ORDER_COLUMNS, "Filters for one-time orders."
 )
+SUBSCRIPTION_ORDER_COLUMNS = {
+    **ORDER_COLUMNS,
+    "canceledAt": f.Column("canceled_at", f.DATETIME),
+    "currentPeriodStart": f.Column("subscription__current_period_start", f.DATETIME),
+    "currentPeriodEnd": f.Column("subscription__current_period_end", f.DATETIME),
+    "trialEndsAt": f.Column("subscription__trial_end_at", f.DATETIME),
+    "periodNumber": f.Column("subscription__period_number", f.INT),
+}
 SubscriptionOrderFilter = f.filter_input(
-    "SubscriptionOrderFilter", ORDER_COLUMNS, "Filters for subscription orders."
+    "SubscriptionOrderFilter", SUBSCRIPTION_ORDER_COLUMNS, "Filters for subscription orders."
 )
 
 
@@ -451,12 +563,12 @@ def orders_in_scope(ctx, kind: str | None = None, store_id=None):
     return qs.order_by("-created_at", "-id")
 
 
-def _order_roots(kind: str | None, gtype, filter_type, label: str) -> dict:
+def _order_roots(kind: str | None, gtype, filter_type, columns: dict, label: str) -> dict:
     def resolve_list(root, info, filter=None, limit=None, offset=None, store_id=None):
         ctx = info.context
 
         def build():
-            qs = f.apply_filter(orders_in_scope(ctx, kind, store_id), filter, ORDER_COLUMNS, ctx)
+            qs = f.apply_filter(orders_in_scope(ctx, kind, store_id), filter, columns, ctx)
             return f.paginate(optimized(qs, gtype, info), limit, offset)
 
         parts = ("orders", kind, f.frozen(filter), limit, offset, store_id)
@@ -465,7 +577,7 @@ def _order_roots(kind: str | None, gtype, filter_type, label: str) -> dict:
     def resolve_count(root, info, filter=None, store_id=None):
         ctx = info.context
         qs = orders_in_scope(ctx, kind, store_id)
-        return f.apply_filter(qs, filter, ORDER_COLUMNS, ctx).count()
+        return f.apply_filter(qs, filter, columns, ctx).count()
 
     def resolve_one(root, info, id):
         pk = f.parse_arg_id(id, "ORD", "id")
@@ -493,10 +605,24 @@ def _order_roots(kind: str | None, gtype, filter_type, label: str) -> dict:
     }
 
 
-_ALL = _order_roots(None, OrderType, OrderFilter, "Orders")
-_ONETIME = _order_roots(OrderKind.ONETIME, OnetimeOrder, OnetimeOrderFilter, "One-time orders")
+_ALL = _order_roots(None, OrderType, OrderFilter, ORDER_COLUMNS, "Orders")
+_ONETIME = _order_roots(
+    OrderKind.ONETIME, OnetimeOrder, OnetimeOrderFilter, ORDER_COLUMNS, "One-time orders"
+)
 _SUBSCRIPTION = _order_roots(
-    OrderKind.SUBSCRIPTION, SubscriptionOrder, SubscriptionOrderFilter, "Subscription orders"
+    OrderKind.SUBSCRIPTION,
+    SubscriptionOrder,
+    SubscriptionOrderFilter,
+    SUBSCRIPTION_ORDER_COLUMNS,
+    "Subscription orders",
+)
+# The documentation pages' name for the same list: a subscription is known by its order.
+_SUBSCRIPTIONS = _order_roots(
+    OrderKind.SUBSCRIPTION,
+    SubscriptionOrder,
+    SubscriptionOrderFilter,
+    SUBSCRIPTION_ORDER_COLUMNS,
+    "Subscriptions",
 )
 
 
@@ -510,6 +636,8 @@ class CheckoutQueries(graphene.ObjectType):
     subscription_orders = _SUBSCRIPTION["list"]
     subscription_orders_count = _SUBSCRIPTION["count"]
     subscription_order = _SUBSCRIPTION["one"]
+    subscriptions = _SUBSCRIPTIONS["list"]
+    subscriptions_count = _SUBSCRIPTIONS["count"]
     customers = graphene.List(
         graphene.NonNull(Customer),
         description="Buyers of the caller's stores in the request's environment, by email.",

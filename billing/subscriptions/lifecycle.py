@@ -25,6 +25,7 @@ from products.periods import add_periods
 from stores.models import Role
 
 UNPAID_BALANCE = "Subscription with an unpaid balance cannot be reactivated"
+FIRST_PAYMENT = "first"  # Payment.purpose of the order's first payment (a trial's: its charge)
 S = SubscriptionStatus
 
 
@@ -138,7 +139,7 @@ def start(*, order: Order, payment: Payment) -> Subscription:
     steps.schedule(subscription)
     subscription.save(force_insert=True)
     payment.subscription = subscription
-    payment.purpose = "first"
+    payment.purpose = FIRST_PAYMENT
     payment.period_number = subscription.period_number
     payment.attempt = 0
     payment.save(update_fields=["subscription", "purpose", "period_number", "attempt"])

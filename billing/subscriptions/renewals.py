@@ -181,8 +181,8 @@ def _open_charge(subscription: Subscription, at: datetime) -> Payment:
         return in_flight
     order = subscription.order
     total = subscription.total
-    credit = min(subscription.credit_balance, total)
-    amount = total - credit
+    amount = steps.charge_amount(subscription)
+    credit = total - amount
     tax = subscription.tax_amount if not credit else _share(subscription.tax_amount, amount, total)
     payment = Payment(
         order_id=subscription.order_id,

@@ -59,6 +59,37 @@ def next_step(subscription) -> Step | None:
     return None
 
 
+@dataclass(frozen=True)
+class Charge:
+    at: datetime  # on the subscription's clock
+    amount: int  # minor units, tax included
+    period_number: int
+
+
+def charge_amount(subscription) -> int:
+    """What the next period's charge takes: the period's total (tax included) less the credit
+    a downgrade left."""
+    return subscription.total - min(subscription.credit_balance, subscription.total)
+
+
+def next_charge(subscription) -> Charge | None:
+    """The next charge the engine will try by itself: the trial's end, the renewal at the period
+    end, or the next dunning retry. None when nothing will be charged (not started, canceling,
+    paused, ended, or past due with its retries over). A plan change scheduled for that date is
+    applied first, so it may change the amount (``billing.subscriptions.plan_changes``)."""
+    s = subscription
+    status = s.status
+    if status == SubscriptionStatus.TRIALING:
+        at = s.trial_end_at or s.current_period_end
+    elif status == SubscriptionStatus.ACTIVE:
+        at = s.current_period_end
+    elif status == SubscriptionStatus.PAST_DUE and s.next_retry_at is not None:
+        at = s.next_retry_at
+    else:
+        return None
+    return Charge(at=at, amount=charge_amount(s), period_number=s.period_number + 1)
+
+
 def schedule(subscription) -> None:
     """Set ``due_at`` to the real time of the next step (None: nothing will happen by itself)."""
     step = next_step(subscription)

@@ -40,7 +40,9 @@ from pancake.api import prepared
 
 @dataclass(frozen=True)
 class Rel:
-    path: str  # the Django relation (to-one: FK/one-to-one; many: reverse FK or M2M)
+    # The Django relation (to-one: FK/one-to-one; many: reverse FK or M2M, possibly reached
+    # through to-one relations, ``subscription__plan_changes``, which are then joined).
+    path: str
     # The graphene type the field returns: its dotted path ("stores.schema.StoreType"), as
     # graphene takes a field's type, so app schemas name each other's types without importing
     # them; or a callable answering it (a type later in the same module).
@@ -125,9 +127,13 @@ def _joins_of(path: str) -> list[str]:
 
 
 def _back_reference(model, path: str) -> str | None:
-    """For a reverse foreign key (``Order.payments``), the child's field pointing back
-    (``Payment.order``): a Prefetch through it sets that field to the parent instance."""
-    field = _field(model, path)
+    """For a reverse foreign key (``Order.payments``, or one reached through to-one relations:
+    ``Order.subscription__plan_changes``), the child's field pointing back (``Payment.order``,
+    ``PlanChange.subscription``): a Prefetch through it sets that field to the parent
+    instance."""
+    through, _, name = path.rpartition("__")
+    owner = _related(model, through) if through else model
+    field = _field(owner, name) if owner is not None else None
     if field is None or not getattr(field, "one_to_many", False) or field.concrete:
         return None
     return field.field.name
@@ -164,8 +170,11 @@ def _union(a: Plan, b: Plan) -> Plan:
 
 
 def _related(model, path: str):
-    field = _field(model, path) if model is not None else None
-    return field.related_model if field is not None else None
+    """The model at the end of a relation path (``subscription__plan_changes``), or None."""
+    for name in path.split("__"):
+        field = _field(model, name) if model is not None else None
+        model = field.related_model if field is not None else None
+    return model
 
 
 def _collect(gtype, tree: dict, model, prefix: str, out: _Collected) -> None:
@@ -218,11 +227,21 @@ def _collect_many(rel: Rel, tree: dict, model, prefix: str, out: _Collected) -> 
         _collect(_graphene_type(rel), tree, _related(rows_model, rel.via), rel.via + "__", child)
     else:
         _collect(_graphene_type(rel), tree, rows_model, "", child)
+    # A relation reached through to-one relations of the parent (``subscription__plan_changes``):
+    # those are joined to the parent's rows, so the Prefetch finds them loaded.
+    through = rel.path.rpartition("__")[0]
+    if through:
+        way = _related(model, through)
+        out.columns.append(f"{prefix}{through}__{way._meta.pk.name if way else 'id'}")
+        out.joins += [prefix + join for join in _joins_of(rel.path)]
+        through += "__"
     back = _back_reference(model, rel.path)
     if back is not None:
         start = back + "__"
-        out.columns += [prefix + c[len(start) :] for c in child.columns if c.startswith(start)]
-        out.joins += [prefix + j[len(start) :] for j in child.joins if j.startswith(start)]
+        moved = [c[len(start) :] for c in child.columns if c.startswith(start)]
+        out.columns += [prefix + through + c for c in moved]
+        moved = [j[len(start) :] for j in child.joins if j.startswith(start)]
+        out.joins += [prefix + through + j for j in moved]
         child.columns = [c for c in child.columns if not c.startswith(start)] + [back]
         child.joins = [j for j in child.joins if j != back and not j.startswith(start)]
     out.many.append(Many(prefix + rel.path, rel, child.plan()))

@@ -9,7 +9,14 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from billing.models import Payment, WebhookDelivery, WebhookEndpoint
+from billing.models import (
+    Payment,
+    PlanChange,
+    PlanChangeTiming,
+    Subscription,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from checkout.models import CheckoutSession, Order
 from pancake.models import EmailDelivery
 from products.models import ProductGroup, ProductGroupMembership
@@ -161,6 +168,58 @@ def orders(
     Order.objects.bulk_create(rows, batch_size=1000)
     Payment.objects.bulk_create(payments, batch_size=1000)
     return rows
+
+
+def subscriptions_of(orders, *, start=None, **fields) -> list[Subscription]:
+    """A started monthly subscription (period 1, from ``start``) for each seeded subscription
+    order, in one INSERT; ``fields`` override the row's values (``status``, ``credit_balance``…).
+    The order keeps the status it was seeded with."""
+    start = start or timezone.now()
+    rows = [
+        Subscription(
+            order=order,
+            store_id=order.store_id,
+            environment=order.environment,
+            product_id=order.product_id,
+            version=order.version,
+            currency=order.currency,
+            price_amount=order.subtotal,
+            subtotal=order.subtotal,
+            tax_amount=order.tax_amount,
+            total=order.total,
+            tax_rate=order.tax_rate,
+            **{
+                "billing_period": "monthly",
+                "tax_category": "saas",
+                "status": "active",
+                "anchor_at": start,
+                "period_number": 1,
+                "current_period_start": start,
+                "current_period_end": start + timedelta(days=31),
+                "provider": "test",
+                "method_token": "tok_seed",
+                "payment_method": "card",
+                **fields,
+            },
+        )
+        for order in orders
+    ]
+    return Subscription.objects.bulk_create(rows)
+
+
+def scheduled_change(subscription, product, amount=1999) -> PlanChange:
+    """A plan change of ``subscription`` to ``product`` waiting for the period's end."""
+    return PlanChange.objects.create(
+        subscription=subscription,
+        from_version=subscription.version,
+        to_product=product,
+        to_version=product.test_version,
+        timing=PlanChangeTiming.NEXT_PERIOD,
+        status=PlanChange.Status.SCHEDULED,
+        price_amount=amount,
+        tax_category="saas",
+        effective_at=subscription.current_period_end,
+    )
 
 
 def webhook(store, environment="test", url="https://hooks.example.com/pancake"):

@@ -6,8 +6,8 @@ request."""
 import pytest
 from django.db.models import Model
 
-from billing.models import Payment, WebhookEndpoint
-from billing.schema import PaymentType, StoreWebhook
+from billing.models import Payment, PlanChange, WebhookEndpoint
+from billing.schema import PaymentType, ScheduledPlanChange, StoreWebhook
 from checkout.models import Order
 from checkout.schema import OnetimeOrder, OrderType, SubscriptionOrder
 from pancake.graphql import selection
@@ -36,6 +36,7 @@ MODELS: dict[type, type[Model]] = {
     MerchantType: Merchant,
     ApiKeyType: ApiKey,
     StoreWebhook: WebhookEndpoint,
+    ScheduledPlanChange: PlanChange,
 }
 
 

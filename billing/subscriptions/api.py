@@ -31,7 +31,12 @@ class CancelSubscription(Action):
         return {
             "orderId": order.pk,
             "status": order.status,
-            "currentPeriodEnd": subscription.current_period_end if subscription else None,
+            # When it ends: the period's end (past due: when its retries would have ended).
+            "currentPeriodEnd": (
+                (subscription.cancel_at or subscription.current_period_end)
+                if subscription
+                else None
+            ),
         }
 
 

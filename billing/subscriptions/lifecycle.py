@@ -248,7 +248,12 @@ def reactivate(
     the plan's name."""
     with transaction.atomic():
         order, subscription = _locked(actor, order_id)
-        if subscription is None or subscription.status != S.CANCELING:
+        if (
+            subscription is None
+            or subscription.status != S.CANCELING
+            or clock.now(subscription)
+            >= (subscription.cancel_at or subscription.current_period_end)
+        ):  # a canceling period that ran out has ended, whether or not the beat has run yet
             raise bad("Only a canceling subscription can be reactivated", "not_canceling")
         if product_name is not None and product_name != subscription.version.name:
             raise bad(

@@ -193,7 +193,8 @@ def test_a_past_due_subscription_stops_its_retries_and_cannot_be_reactivated(api
     assert body["data"] == {
         "orderId": order_id(order),
         "status": "canceling",
-        "currentPeriodEnd": PERIOD_END_TEXT,
+        # It ends when its retries would have ended (the last one 7 days after the period end).
+        "currentPeriodEnd": "2027-03-07T10:00:00.000Z",
     }
     subscription = refresh(subscription)
     assert (subscription.status, subscription.next_retry_at) == ("canceling", None)
@@ -347,3 +348,18 @@ def test_both_api_versions_take_both_id_forms_and_answer_in_their_own(api, activ
     assert error_of(wrong, 400)["message"] == "Invalid orderId: expected ORD_ prefix, got PAY_"
     missing = api.post(REACTIVATE, {})
     assert error_of(missing, 400)["message"] == "Missing required field: orderId"
+
+
+def test_a_canceling_period_that_ran_out_cannot_be_reactivated_before_the_beat_ends_it(
+    api, store, django_capture_on_commit_callbacks
+):
+    plan = ProductFactory(store=store, subscription=True)
+    with at(PERIOD_END - timedelta(days=28)):
+        order, _subscription = subscribe(api, plan, django_capture_on_commit_callbacks)
+        api.call(CANCEL, {"orderId": order_id(order)})
+    with at(PERIOD_END + timedelta(seconds=1)):  # the period is over; no beat has run yet
+        response = api.post(REACTIVATE, {"orderId": order_id(order)})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == (
+        "Only a canceling subscription can be reactivated"
+    )

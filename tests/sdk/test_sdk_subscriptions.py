@@ -242,7 +242,8 @@ def test_the_sdk_cancels_and_reactivates_and_verifies_every_subscription_event(
     assert out["canceled"] == {
         "orderId": order_id,
         "status": "canceling",
-        "currentPeriodEnd": format_timestamp(end_3),
+        # It ends when its retries would have ended: 7 days after the unpaid period's start.
+        "currentPeriodEnd": format_timestamp(end_3 + timedelta(days=7)),
     }
     unpaid = out["unpaid"]
     assert unpaid["rejected"] and unpaid["isWaffoPancakeError"]

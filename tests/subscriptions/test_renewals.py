@@ -133,6 +133,7 @@ def test_recovery_on_the_second_retry(api, store, django_capture_on_commit_callb
     assert [(p.period_number, p.attempt) for p in paid] == [(2, 2)]
 
 
+@pytest.mark.django_db(transaction=True)  # the command manages its connections as a process
 def test_the_periodic_command_renews_without_celery_beat(
     api, store, django_capture_on_commit_callbacks
 ):

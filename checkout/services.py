@@ -481,6 +481,16 @@ def lock_order(order_id: uuid.UUID) -> Order:
     )
 
 
+def lock_orders(order_ids) -> dict[uuid.UUID, Order]:
+    """Several orders' rows (the rows alone), locked in id order, by id: for a batch of
+    subscriptions the caller has locked already (an order after its subscription, before its
+    payments)."""
+    return {
+        order.pk: order
+        for order in Order.objects.select_for_update().filter(pk__in=list(order_ids)).order_by("pk")
+    }
+
+
 def order_create(
     *,
     actor: Actor | None,
@@ -663,6 +673,7 @@ __all__ = [
     "clean_billing_detail",
     "currency_for_buyer",
     "lock_order",
+    "lock_orders",
     "order_cancel",
     "order_create",
     "order_mark_paid",

@@ -40,6 +40,39 @@ def lock(subscription_id) -> Subscription:
     )
 
 
+def lock_all(subscription_ids) -> list[Subscription]:
+    """Several subscriptions, as ``lock`` reads one, locked in id order (two callers never wait
+    on each other in a cycle)."""
+    return list(
+        Subscription.objects.select_for_update(of=("self",))
+        .select_related("version", "order")
+        .filter(pk__in=list(subscription_ids))
+        .order_by("pk")
+    )
+
+
+def event(
+    subscription: Subscription,
+    order: Order,
+    event_type: str,
+    *,
+    payment: Payment | None = None,
+    at: datetime | None = None,
+) -> dict:
+    """``emit()``'s arguments for one event about the subscription. Status events are about the
+    order (their ``eventId``); payment events about the payment. A test clock's steps carry the
+    simulated time as the payload's timestamp."""
+    return {
+        "store_id": subscription.store_id,
+        "environment": subscription.environment,
+        "event_type": event_type,
+        "subject_id": payment.pk if payment is not None else order.pk,
+        "aggregate_id": order.pk,
+        "data": events.event_data(order=order, payment=payment, subscription=subscription),
+        "occurred_at": at if clock.simulated(subscription) else None,
+    }
+
+
 def emit_event(
     subscription: Subscription,
     order: Order,
@@ -48,18 +81,8 @@ def emit_event(
     payment: Payment | None = None,
     at: datetime | None = None,
 ) -> None:
-    """One event about the subscription, in the caller's transaction. Status events are about
-    the order (their ``eventId``); payment events about the payment. A test clock's steps carry
-    the simulated time as the payload's timestamp."""
-    emit(
-        store_id=subscription.store_id,
-        environment=subscription.environment,
-        event_type=event_type,
-        subject_id=payment.pk if payment is not None else order.pk,
-        aggregate_id=order.pk,
-        data=events.event_data(order=order, payment=payment, subscription=subscription),
-        occurred_at=at if clock.simulated(subscription) else None,
-    )
+    """One event about the subscription (``event``), in the caller's transaction."""
+    emit(**event(subscription, order, event_type, payment=payment, at=at))
 
 
 def set_status(

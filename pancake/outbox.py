@@ -25,6 +25,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from pancake import bulk
 from pancake.api import prepared
 from pancake.models import OutboxEvent
 
@@ -83,7 +84,7 @@ def emit_all(events: list[dict]) -> list[OutboxEvent]:
             rounds.append([])
         rounds[n].append(event)
     for rows in rounds:
-        OutboxEvent.objects.bulk_create(rows)
+        bulk.insert(rows)
     if made:
         _dispatch_batch(connection).events.extend(made)
     return made

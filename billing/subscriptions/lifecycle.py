@@ -21,6 +21,7 @@ from checkout.trials import order_trial_charge
 from pancake.api.actor import Actor
 from pancake.api.errors import InvalidInput
 from pancake.outbox import emit
+from products.models import ProductVersion
 from products.periods import add_periods
 from stores.models import Role
 
@@ -41,14 +42,20 @@ def lock(subscription_id) -> Subscription:
 
 
 def lock_all(subscription_ids) -> list[Subscription]:
-    """Several subscriptions, as ``lock`` reads one, locked in id order (two callers never wait
-    on each other in a cycle)."""
-    return list(
-        Subscription.objects.select_for_update(of=("self",))
-        .select_related("version", "order")
+    """Several subscriptions locked, then their orders (through checkout), each in id order (two
+    callers never wait on each other in a cycle), with their order and version set as ``lock``
+    gives them. A batch's subscriptions share a few plans: each version is read once."""
+    subscriptions = list(
+        Subscription.objects.select_for_update()
         .filter(pk__in=list(subscription_ids))
         .order_by("pk")
     )
+    orders = checkout_services.lock_orders({s.order_id for s in subscriptions})
+    versions = ProductVersion.objects.in_bulk({s.version_id for s in subscriptions})
+    for subscription in subscriptions:
+        subscription.order = orders[subscription.order_id]
+        subscription.version = versions[subscription.version_id]
+    return subscriptions
 
 
 def event(

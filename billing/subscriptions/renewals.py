@@ -255,7 +255,7 @@ def _open_charges(ids: list[uuid.UUID], real_now: datetime):
                 continue
             new.append(payment)
         charges.append(_Charge(subscription, payment, at))
-    Payment.objects.bulk_create(new)
+    bulk.insert(new)
     return charges, rest, done
 
 
@@ -266,28 +266,29 @@ def _record_all(charges: list[_Charge]) -> list[uuid.UUID]:
     canceled or past due meanwhile) one at a time as ``_record`` does. Returns the
     subscriptions with another step due (still leased)."""
     subscriptions = {s.pk: s for s in lifecycle.lock_all(c.subscription.pk for c in charges)}
-    orders = checkout_services.lock_orders({s.order_id for s in subscriptions.values()})
-    payments = {
-        payment.pk: payment
-        for payment in Payment.objects.select_for_update()
+    # The payments as the batch opened them (nobody else writes a processing payment without
+    # the subscription's lock), and whether each is still processing now.
+    statuses = dict(
+        Payment.objects.select_for_update()
         .filter(pk__in=[charge.payment.pk for charge in charges])
         .order_by("pk")
-    }
+        .values_list("pk", "status")
+    )
     renewed, one_by_one = [], []
     for charge in charges:
         subscription = subscriptions[charge.subscription.pk]
-        order = orders[subscription.order_id]
-        payment = payments[charge.payment.pk]
+        order = subscription.order
         if (
-            payment.status == PaymentStatus.PROCESSING
+            statuses[charge.payment.pk] == PaymentStatus.PROCESSING
             and charge.result.status == "succeeded"
             and subscription.status == S.ACTIVE
             and subscription.anchor_at is not None
             and order.status == OrderStatus.ACTIVE
             and order.canceled_at == subscription.canceled_at
         ):
-            renewed.append((subscription, order, payment, charge))
+            renewed.append((subscription, order, charge.payment, charge))
         else:
+            payment = Payment.objects.get(pk=charge.payment.pk)
             _apply(subscription, order, payment, charge.result, charge.at)
             one_by_one.append(subscription.pk)
     return one_by_one + _renew_all(renewed)

@@ -199,7 +199,12 @@ def _method(payment: TestProcessorPayment) -> PaymentMethodInfo | None:
     )
 
 
-_CARD = prepared.PreparedSelect(lambda pk: TestProcessorCard.objects.filter(pk=pk)[:1])
+# What an off-session charge reads of the saved card.
+_CARD = prepared.PreparedSelect(
+    lambda pk: TestProcessorCard.objects.filter(pk=pk).only(
+        "brand", "last4", "exp_month", "exp_year", "off_session_outcome"
+    )[:1]
+)
 
 
 def _check_amount(amount: int, currency: str, *, allow_zero: bool) -> None:

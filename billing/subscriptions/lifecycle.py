@@ -41,16 +41,32 @@ def lock(subscription_id) -> Subscription:
     )
 
 
+# What the engine's batches read of an order: its events' columns, and what a status change
+# (``set_status``) and a new charge use. A batch reads a few hundred orders at a time.
+BATCH_ORDER_FIELDS = (
+    *events.SUBSCRIPTION_ORDER_FIELDS,
+    "store_id",
+    "environment",
+    "session_id",
+    "kind",
+    "completed_at",
+    "canceled_at",
+)
+
+
 def lock_all(subscription_ids) -> list[Subscription]:
     """Several subscriptions locked, then their orders (through checkout), each in id order (two
     callers never wait on each other in a cycle), with their order and version set as ``lock``
-    gives them. A batch's subscriptions share a few plans: each version is read once."""
+    gives them (the order's ``BATCH_ORDER_FIELDS`` read, the rest when used). A batch's
+    subscriptions share a few plans: each version is read once."""
     subscriptions = list(
         Subscription.objects.select_for_update()
         .filter(pk__in=list(subscription_ids))
         .order_by("pk")
     )
-    orders = checkout_services.lock_orders({s.order_id for s in subscriptions})
+    orders = checkout_services.lock_orders(
+        {s.order_id for s in subscriptions}, fields=BATCH_ORDER_FIELDS
+    )
     versions = ProductVersion.objects.in_bulk({s.version_id for s in subscriptions})
     for subscription in subscriptions:
         subscription.order = orders[subscription.order_id]

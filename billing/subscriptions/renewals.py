@@ -266,8 +266,9 @@ def _record_all(charges: list[_Charge]) -> list[uuid.UUID]:
     canceled or past due meanwhile) one at a time as ``_record`` does. Returns the
     subscriptions with another step due (still leased)."""
     subscriptions = {s.pk: s for s in lifecycle.lock_all(c.subscription.pk for c in charges)}
-    # The payments as the batch opened them (nobody else writes a processing payment without
-    # the subscription's lock), and whether each is still processing now.
+    # Whether each payment is still processing, under its lock: a processing payment changes
+    # only by being recorded (by another run, or the provider's notification), which its status
+    # shows; the plain renewals write the instances the batch opened.
     statuses = dict(
         Payment.objects.select_for_update()
         .filter(pk__in=[charge.payment.pk for charge in charges])

@@ -19,6 +19,18 @@ def _price(total: int, subtotal: int, tax_amount: int, tax_rate, tax_name: str) 
     return {key: value for key, value in price.items() if value is not None}
 
 
+# The order's columns ``event_data`` reads when the event is about a subscription.
+SUBSCRIPTION_ORDER_FIELDS = (
+    "status",
+    "buyer_email",
+    "buyer_identity",
+    "order_merchant_external_id",
+    "currency",
+    "billing_detail",
+    "metadata",
+)
+
+
 def event_data(*, order, payment=None, subscription=None) -> dict:
     """Everything an event about ``order`` may carry: the order block, the amounts (the
     payment's charge when there is one), the price it refers to (``listPrice`` for payments,

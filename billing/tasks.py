@@ -1,6 +1,7 @@
 """Tasks of the billing app: ids in, rows re-read, safe to run twice. Each calls one service."""
 
 from celery import shared_task
+from django.core.cache import cache
 
 from billing import emails
 from billing.subscriptions import emails as subscription_emails
@@ -53,20 +54,38 @@ def send_order_emails_queued_before(payment_id: str | list[str]) -> int:
     return send_order_emails(payment_id)
 
 
+# Set while a run of ``renew_subscriptions`` queued by another one waits in the queue.
+RENEWALS_CONTINUING = "billing:renew_subscriptions:continuing"
+
+
 @shared_task(ignore_result=True)
-def renew_subscriptions(batch: int = 200, limit: int = 5000) -> int:
+def renew_subscriptions(batch: int = 200, limit: int = 5000, continued: bool = False) -> int:
     """Beat: expire the subscription orders whose checkout ran out unpaid; claim the
     subscriptions with a step due (renewals, retries, trial ends, period ends,
     reminders) in batches, and queue each batch for the workers. Claims are leases: a batch
-    whose worker dies is claimed again when its lease runs out. Two beats claim disjoint rows."""
+    whose worker dies is claimed again when its lease runs out. Two beats claim disjoint rows.
+
+    A run that claimed ``limit`` (more may be due) queues itself again, behind the batches it
+    queued: it claims the next ones once the workers have taken these, so a backlog drains as
+    fast as the workers go (not ``limit`` per beat interval), with about ``limit`` claimed
+    subscriptions waiting at a time, well inside their lease. Beat's own runs leave the claiming
+    to that continuation while it is queued (a cache flag, which expires with a lease should
+    the message be lost)."""
+    if continued:
+        cache.delete(RENEWALS_CONTINUING)
+    elif cache.get(RENEWALS_CONTINUING):
+        return 0
     lifecycle.expire_unpaid()
     queued = 0
     while queued < limit:
-        ids = renewals.claim_due(limit=batch)
+        ids = renewals.claim_due(limit=min(batch, limit - queued))
         if not ids:
             break
         run_subscriptions.delay([str(pk) for pk in ids])
         queued += len(ids)
+    lease = int(renewals.LEASE.total_seconds())
+    if queued >= limit and cache.add(RENEWALS_CONTINUING, True, timeout=lease):
+        renew_subscriptions.delay(batch, limit, continued=True)
     return queued
 
 

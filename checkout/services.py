@@ -602,6 +602,14 @@ def lock_order(order_id: uuid.UUID) -> Order:
     )
 
 
+def lock_orders(order_ids, *, fields: tuple[str, ...] = ()) -> dict[uuid.UUID, Order]:
+    """Several orders' rows (the rows alone), locked in id order, by id: for a batch of
+    subscriptions the caller has locked already (an order after its subscription, before its
+    payments). ``fields``: only these columns are read (the others load when first used)."""
+    orders = Order.objects.select_for_update().filter(pk__in=list(order_ids)).order_by("pk")
+    return {order.pk: order for order in (orders.only(*fields) if fields else orders)}
+
+
 def order_create(
     *,
     actor: Actor | None,
@@ -823,6 +831,7 @@ __all__ = [
     "clean_billing_detail",
     "currency_for_buyer",
     "lock_order",
+    "lock_orders",
     "order_cancel",
     "order_create",
     "order_mark_paid",

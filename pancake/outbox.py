@@ -25,6 +25,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from pancake import bulk
 from pancake.api import prepared
 from pancake.models import OutboxEvent
 
@@ -60,6 +61,33 @@ def emit(
     # After commit, hand it to a worker; if that fails (Redis down), the sweep finds it later.
     _dispatch_batch(connection).events.append(event)
     return event
+
+
+def emit_all(events: list[dict]) -> list[OutboxEvent]:
+    """Record several events (``emit()``'s arguments each, in the order they happened) with
+    few statements: a batch of subscription renewals. Same rules as ``emit()``: inside the
+    caller's transaction, relayed with its other events once it commits.
+
+    One INSERT takes the first event of each order or subscription (``aggregate_id``), the next
+    one its second, and so on: a row's ``created_at`` is the time its statement was compiled, so
+    each event of an aggregate is strictly later than the one before it, as the consumers'
+    ordering needs (the webhook fan-out delivers an aggregate's events one after the other)."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("emit_all() must be called inside the transaction of the change")
+    made = [OutboxEvent(**fields) for fields in events]
+    rounds: list[list[OutboxEvent]] = []
+    seen: dict = {}
+    for event in made:
+        n = seen[event.aggregate_id] = seen.get(event.aggregate_id, -1) + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(event)
+    for rows in rounds:
+        bulk.insert(rows)
+    if made:
+        _dispatch_batch(connection).events.extend(made)
+    return made
 
 
 class _Dispatch:

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, router, transaction
+from django.db import router, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -203,6 +203,14 @@ def _method(payment: TestProcessorPayment) -> PaymentMethodInfo | None:
         exp_month=payment.method_exp_month,
         exp_year=payment.method_exp_year,
     )
+
+
+# What an off-session charge reads of the saved card.
+_CARD = prepared.PreparedSelect(
+    lambda pk: TestProcessorCard.objects.filter(pk=pk).only(
+        "brand", "last4", "exp_month", "exp_year", "off_session_outcome"
+    )[:1]
+)
 
 
 def _check_amount(amount: int, currency: str, *, allow_zero: bool) -> None:
@@ -505,19 +513,21 @@ class TestProcessor:
         if fault == "error":
             _raise_error("charge_saved")
         _check_amount(amount, currency, allow_zero=False)
-        payment = TestProcessorPayment.objects.filter(attempt_id=attempt_id).first()
-        if payment is None:
-            payment = self._charge_new(attempt_id, method_token, amount, currency, metadata)
+        payment = self._charge_once(attempt_id, method_token, amount, currency, metadata)
         _check_same(payment, amount=amount, currency=currency, off_session=True)
         if fault in ("timeout", "hang"):
             _raise_timeout("charge_saved", fault)
         return _charge_result(payment)
 
-    def _charge_new(
+    def _charge_once(
         self, attempt_id: str, method_token: str, amount: int, currency: str, metadata: dict
     ) -> TestProcessorPayment:
+        """The charge of ``attempt_id``: made now, its outcome decided by the card, or the one
+        an earlier call with the same attempt id made (the insert finds the id taken, so the
+        card's outcome now does not matter). Two statements, each compiled once per
+        connection: renewals run one per subscription (bench/bench_renewals.py)."""
         pk = _parse_ref(method_token, _CARD_PREFIX)
-        card = TestProcessorCard.objects.filter(pk=pk).first() if pk else None
+        card = _CARD.first(pk) if pk else None
         payment = TestProcessorPayment(
             attempt_id=attempt_id,
             amount=amount,
@@ -550,11 +560,8 @@ class TestProcessor:
             )
             payment.failure_code = code
             payment.failure_message = failure_message(code)
-        try:
-            with transaction.atomic():
-                payment.save(force_insert=True)
-        except IntegrityError:
-            # A concurrent call with the same attempt id charged first: answer its outcome.
+        if not _insert_new(payment):
+            # An earlier or concurrent call with the same attempt id charged: its outcome.
             return TestProcessorPayment.objects.get(attempt_id=attempt_id)
         logger.info(
             "test processor: off-session charge %s %s %s",

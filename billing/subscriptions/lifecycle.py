@@ -21,6 +21,7 @@ from checkout.trials import order_trial_charge
 from pancake.api.actor import Actor
 from pancake.api.errors import InvalidInput
 from pancake.outbox import emit
+from products.models import ProductVersion
 from products.periods import add_periods
 from stores.models import Role
 
@@ -42,6 +43,61 @@ def lock(subscription_id) -> Subscription:
     return Subscription.objects.select_related("version", "order").get(pk=subscription_id)
 
 
+# What the engine's batches read of an order: its events' columns, and what a status change
+# (``set_status``) and a new charge use. A batch reads a few hundred orders at a time.
+BATCH_ORDER_FIELDS = (
+    *events.SUBSCRIPTION_ORDER_FIELDS,
+    "store_id",
+    "environment",
+    "session_id",
+    "kind",
+    "completed_at",
+    "canceled_at",
+)
+
+
+def lock_all(subscription_ids) -> list[Subscription]:
+    """Several subscriptions locked, then their orders (through checkout), each in id order (two
+    callers never wait on each other in a cycle), with their order and version set as ``lock``
+    gives them (the order's ``BATCH_ORDER_FIELDS`` read, the rest when used). A batch's
+    subscriptions share a few plans: each version is read once."""
+    subscriptions = list(
+        Subscription.objects.select_for_update()
+        .filter(pk__in=list(subscription_ids))
+        .order_by("pk")
+    )
+    orders = checkout_services.lock_orders(
+        {s.order_id for s in subscriptions}, fields=BATCH_ORDER_FIELDS
+    )
+    versions = ProductVersion.objects.in_bulk({s.version_id for s in subscriptions})
+    for subscription in subscriptions:
+        subscription.order = orders[subscription.order_id]
+        subscription.version = versions[subscription.version_id]
+    return subscriptions
+
+
+def event(
+    subscription: Subscription,
+    order: Order,
+    event_type: str,
+    *,
+    payment: Payment | None = None,
+    at: datetime | None = None,
+) -> dict:
+    """``emit()``'s arguments for one event about the subscription. Status events are about the
+    order (their ``eventId``); payment events about the payment. A test clock's steps carry the
+    simulated time as the payload's timestamp."""
+    return {
+        "store_id": subscription.store_id,
+        "environment": subscription.environment,
+        "event_type": event_type,
+        "subject_id": payment.pk if payment is not None else order.pk,
+        "aggregate_id": order.pk,
+        "data": events.event_data(order=order, payment=payment, subscription=subscription),
+        "occurred_at": at if clock.simulated(subscription) else None,
+    }
+
+
 def emit_event(
     subscription: Subscription,
     order: Order,
@@ -50,18 +106,8 @@ def emit_event(
     payment: Payment | None = None,
     at: datetime | None = None,
 ) -> None:
-    """One event about the subscription, in the caller's transaction. Status events are about
-    the order (their ``eventId``); payment events about the payment. A test clock's steps carry
-    the simulated time as the payload's timestamp."""
-    emit(
-        store_id=subscription.store_id,
-        environment=subscription.environment,
-        event_type=event_type,
-        subject_id=payment.pk if payment is not None else order.pk,
-        aggregate_id=order.pk,
-        data=events.event_data(order=order, payment=payment, subscription=subscription),
-        occurred_at=at if clock.simulated(subscription) else None,
-    )
+    """One event about the subscription (``event``), in the caller's transaction."""
+    emit(**event(subscription, order, event_type, payment=payment, at=at))
 
 
 def set_status(

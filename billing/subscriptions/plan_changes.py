@@ -555,6 +555,15 @@ def apply_scheduled(subscription: Subscription, at: datetime) -> None:
     _apply(subscription, order, change, new_plan_tax(change.session, order), at)
 
 
+def scheduled_among(subscription_ids) -> set:
+    """Which of these subscriptions have a change scheduled (one statement for a batch)."""
+    return set(
+        PlanChange.objects.filter(
+            subscription_id__in=list(subscription_ids), status=Status.SCHEDULED
+        ).values_list("subscription_id", flat=True)
+    )
+
+
 def settle(subscription_id) -> bool:
     """A plan change's charge left processing (a crash, or no answer from the provider) is
     asked about again with the same key and recorded, before the engine charges anything

@@ -12,12 +12,23 @@ with the same key, which answers the first call's outcome instead of charging ag
 one subscription at once are kept apart by a lease (``locked_until``) and, under it, by the
 row lock each transaction takes. A plan change's charge left processing is settled first
 (``plan_changes.settle``), so the database's one-charge-in-flight rule never stops a renewal.
+
+A claimed batch (``run_claimed``) goes through the same steps for all its charges at once: one
+transaction commits the batch's new charges as processing (one INSERT), the provider is called
+for each, one transaction records the outcomes. A plain renewal (active, paid) is recorded with
+a few statements for the whole batch (``_renew_all``: one UPDATE of the payments, one of the
+subscriptions, the events in one INSERT per event of a renewal); any other outcome is recorded
+one subscription at a time, as ``run`` does it, in the same transaction. Whatever else is due,
+or is still due afterwards, runs one subscription at a time (``run``). If anything goes wrong
+with the batch, every subscription of it is run alone; rows the batch left processing are
+reconciled there like any others.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -28,6 +39,8 @@ from billing.models import Payment, PaymentStatus, Subscription, SubscriptionSta
 from billing.providers import ChargeResult, get_provider
 from billing.subscriptions import clock, lifecycle, plan_changes, steps
 from checkout import services as checkout_services
+from checkout.models import OrderStatus
+from pancake import bulk, outbox
 from pancake.api.errors import ProviderFailed
 
 logger = logging.getLogger(__name__)
@@ -80,10 +93,17 @@ def claim(subscription_id, *, real_now: datetime | None = None) -> bool:
 
 
 def run_claimed(subscription_ids) -> int:
-    """``run`` each claimed subscription; an error in one is logged and leaves its lease to run
-    out, so the beat takes it again later."""
-    done = 0
-    for subscription_id in subscription_ids:
+    """Run what is due on each claimed subscription: the batch's charges together
+    (``_run_batch``), then the rest one at a time (``run``). An error in one is logged and
+    leaves its lease to run out, so the beat takes it again later; an error in the batch runs
+    each of its subscriptions alone."""
+    ids = [uuid.UUID(str(pk)) for pk in subscription_ids]
+    try:
+        done, rest = _run_batch(ids)
+    except Exception:
+        logger.exception("subscriptions batch failed: running its subscriptions one by one")
+        done, rest = 0, ids
+    for subscription_id in rest:
         try:
             done += run(subscription_id)
         except Exception:
@@ -147,6 +167,187 @@ def _run_one(subscription_id, until: datetime | None) -> bool:
     return True
 
 
+# --- a claimed batch ------------------------------------------------------------------------------
+
+# What recording a plain renewal changes (``_renew_all``): the fields ``_set_outcome`` and
+# ``_advance`` set, the schedule and the lease.
+_PAID_PAYMENT = [
+    "status",
+    "paid_at",
+    "provider_payment_id",
+    "payment_method",
+    "payment_method_details",
+    "updated_at",
+]
+_RENEWED_SUBSCRIPTION = [
+    "credit_balance",
+    "period_number",
+    "current_period_start",
+    "current_period_end",
+    "failed_attempts",
+    "next_retry_at",
+    "payment_method",
+    "payment_method_details",
+    "due_at",
+    "locked_until",
+    "updated_at",
+]
+
+
+@dataclass
+class _Charge:
+    """A charge of the batch: the subscription as it was when the charge was opened, the
+    processing payment, the step's time and the provider's answer (None: none yet)."""
+
+    subscription: Subscription
+    payment: Payment
+    at: datetime
+    result: ChargeResult | None = None
+
+
+def _run_batch(ids: list[uuid.UUID]) -> tuple[int, list[uuid.UUID]]:
+    """The charges due on the batch's subscriptions, together: committed as processing in one
+    transaction (``_open_charges``), the provider called for each with the payment's id as the
+    idempotency key, the answers recorded in one transaction (``_record_all``). A charge without
+    an answer stays processing and is asked about again after ``RECONCILE_AFTER``. Returns the
+    number of steps run and the subscriptions to run one at a time (nothing to charge, or more
+    due after the charge: they keep their lease; the others' leases are released)."""
+    real_now = timezone.now()
+    with transaction.atomic():
+        charges, rest, done = _open_charges(ids, real_now)
+    for charge in charges:
+        try:
+            charge.result = _charge(charge.subscription, charge.payment)
+        except Exception:  # a fault of ours: reconciled like a provider that did not answer
+            logger.exception("renewal charge %s: provider call failed", charge.payment.pk)
+    answered = [charge for charge in charges if charge.result is not None]
+    waiting = [charge.subscription.pk for charge in charges if charge.result is None]
+    with transaction.atomic():
+        again = _record_all(answered) if answered else []
+        if waiting:
+            Subscription.objects.filter(pk__in=waiting).update(
+                due_at=timezone.now() + RECONCILE_AFTER, locked_until=None
+            )
+    return done + len(answered), rest + again
+
+
+def _open_charges(ids: list[uuid.UUID], real_now: datetime):
+    """In the caller's transaction: the batch locked; for each subscription whose next step is a
+    charge due now, its processing payment (the one an earlier run left processing, or a new
+    try, all inserted together), as ``_run_one`` opens it. A period the credit balance covers is
+    paid and recorded here. Returns the charges, the subscriptions left to ``run`` and the
+    number of steps run."""
+    subscriptions = lifecycle.lock_all(ids)
+    found = {subscription.pk for subscription in subscriptions}
+    rest = [pk for pk in ids if pk not in found]
+    processing = {
+        payment.subscription_id: payment
+        for payment in Payment.objects.filter(
+            subscription_id__in=list(found), status=PaymentStatus.PROCESSING
+        )
+    }
+    scheduled = plan_changes.scheduled_among(found)
+    charges, new, done = [], [], 0
+    for subscription in subscriptions:
+        at = clock.now(subscription, real_now)
+        step = steps.next_step(subscription)
+        if step is None or step.at > at or step.kind not in CHARGES:
+            rest.append(subscription.pk)
+            continue
+        payment = processing.get(subscription.pk)
+        if payment is not None and payment.purpose != RENEWAL:
+            rest.append(subscription.pk)  # a plan change's charge to settle first: ``run``
+            continue
+        if (
+            payment is None
+            and subscription.pk in scheduled
+            and step.kind in (steps.RENEW, steps.FIRST_CHARGE)
+        ):  # a change scheduled for the period's end is applied before the period is priced
+            plan_changes.apply_scheduled(subscription, at)
+        if payment is None:
+            payment = _new_charge(subscription, at)
+            if payment.status == PaymentStatus.SUCCEEDED:  # the credit covered it: no provider
+                payment.save(force_insert=True)
+                _record(subscription.pk, payment.pk, None, at)
+                rest.append(subscription.pk)
+                done += 1
+                continue
+            new.append(payment)
+        charges.append(_Charge(subscription, payment, at))
+    bulk.insert(new)
+    return charges, rest, done
+
+
+def _record_all(charges: list[_Charge]) -> list[uuid.UUID]:
+    """In the caller's transaction: the answered charges' outcomes, each once. Locks the
+    subscriptions, then their orders, then the payments. Plain renewals are recorded together
+    (``_renew_all``); anything else (a decline, a payment another run recorded, a subscription
+    canceled or past due meanwhile) one at a time as ``_record`` does. Returns the
+    subscriptions with another step due (still leased)."""
+    subscriptions = {s.pk: s for s in lifecycle.lock_all(c.subscription.pk for c in charges)}
+    # Whether each payment is still processing, under its lock: a processing payment changes
+    # only by being recorded (by another run, or the provider's notification), which its status
+    # shows; the plain renewals write the instances the batch opened.
+    statuses = dict(
+        Payment.objects.select_for_update()
+        .filter(pk__in=[charge.payment.pk for charge in charges])
+        .order_by("pk")
+        .values_list("pk", "status")
+    )
+    renewed, one_by_one = [], []
+    for charge in charges:
+        subscription = subscriptions[charge.subscription.pk]
+        order = subscription.order
+        if (
+            statuses[charge.payment.pk] == PaymentStatus.PROCESSING
+            and charge.result.status == "succeeded"
+            and subscription.status == S.ACTIVE
+            and subscription.anchor_at is not None
+            and order.status == OrderStatus.ACTIVE
+            and order.canceled_at == subscription.canceled_at
+        ):
+            renewed.append((subscription, order, charge.payment, charge))
+        else:
+            payment = Payment.objects.get(pk=charge.payment.pk)
+            _apply(subscription, order, payment, charge.result, charge.at)
+            one_by_one.append(subscription.pk)
+    return one_by_one + _renew_all(renewed)
+
+
+def _renew_all(renewed: list[tuple]) -> list[uuid.UUID]:
+    """Paid renewals of active subscriptions, recorded together: what ``_apply`` and ``_paid``
+    write for one (the payment succeeded, the next period current, the status and the order
+    unchanged, ``subscription.payment_succeeded`` then ``subscription.renewed``) in one UPDATE
+    of the payments, one of the subscriptions and the events' INSERTs. The lease is released
+    unless another step is due already. Returns those subscriptions."""
+    if not renewed:
+        return []
+    real_now = timezone.now()
+    events, again = [], []
+    for subscription, order, payment, charge in renewed:
+        _set_outcome(payment, charge.result, charge.at)
+        payment.updated_at = real_now
+        _advance(subscription, payment)
+        steps.schedule(subscription)
+        subscription.updated_at = real_now
+        step = steps.next_step(subscription)
+        if step is not None and step.at <= clock.now(subscription, real_now):
+            again.append(subscription.pk)
+        else:
+            subscription.locked_until = None
+        for event_type in ("subscription.payment_succeeded", "subscription.renewed"):
+            events.append(
+                lifecycle.event(subscription, order, event_type, payment=payment, at=charge.at)
+            )
+    bulk.update([payment for _, _, payment, _ in renewed], _PAID_PAYMENT)
+    bulk.update([subscription for subscription, _, _, _ in renewed], _RENEWED_SUBSCRIPTION)
+    outbox.emit_all(events)
+    return again
+
+
+# --- one subscription's steps ---------------------------------------------------------------------
+
+
 def _run_other(subscription: Subscription, step: steps.Step, at: datetime) -> None:
     if step.kind == steps.END:
         subscription.ended_at = step.at  # when the period ran out, whenever this runs
@@ -179,12 +380,20 @@ def _open_charge(subscription: Subscription, at: datetime) -> Payment:
         if in_flight.purpose != RENEWAL:
             raise _Busy  # another charge (a plan change's) is still to be settled first
         return in_flight
+    payment = _new_charge(subscription, at)
+    payment.save(force_insert=True)
+    return payment
+
+
+def _new_charge(subscription: Subscription, at: datetime) -> Payment:
+    """The next period's charge, not saved yet: processing, or succeeded when the credit
+    balance covers the period."""
     order = subscription.order
     total = subscription.total
     amount = steps.charge_amount(subscription)
     credit = total - amount
     tax = subscription.tax_amount if not credit else _share(subscription.tax_amount, amount, total)
-    payment = Payment(
+    return Payment(
         order_id=subscription.order_id,
         store_id=subscription.store_id,
         environment=subscription.environment,
@@ -204,8 +413,6 @@ def _open_charge(subscription: Subscription, at: datetime) -> Payment:
         status=PaymentStatus.PROCESSING if amount else PaymentStatus.SUCCEEDED,
         paid_at=None if amount else at,
     )
-    payment.save(force_insert=True)
-    return payment
 
 
 class _Busy(Exception):
@@ -252,20 +459,30 @@ def _record(subscription_id, payment_id, result: ChargeResult | None, at: dateti
     subscription = lifecycle.lock(subscription_id)
     order = checkout_services.lock_order(subscription.order_id)
     payment = Payment.objects.select_for_update().get(pk=payment_id)
+    _apply(subscription, order, payment, result, at)
+
+
+def _set_outcome(payment: Payment, result: ChargeResult, at: datetime) -> None:
+    """The provider's answer on the (processing) payment, not saved yet."""
+    if result.method is not None:
+        payment.payment_method = result.method.type
+        payment.payment_method_details = result.method.as_dict()
+    payment.provider_payment_id = result.provider_payment_id or None
+    if result.status == "succeeded":
+        payment.status = PaymentStatus.SUCCEEDED
+        payment.paid_at = at
+    else:
+        payment.status = PaymentStatus.FAILED
+        payment.failure_code = (result.failure_code or "declined")[:64]
+        payment.failure_message = (result.failure_message or "")[:255]
+
+
+def _apply(subscription, order, payment: Payment, result: ChargeResult | None, at) -> None:
+    """``_record`` on the locked rows (subscription, order, payment)."""
     if result is not None:
         if payment.status != PaymentStatus.PROCESSING:
             return
-        if result.method is not None:
-            payment.payment_method = result.method.type
-            payment.payment_method_details = result.method.as_dict()
-        payment.provider_payment_id = result.provider_payment_id or None
-        if result.status == "succeeded":
-            payment.status = PaymentStatus.SUCCEEDED
-            payment.paid_at = at
-        else:
-            payment.status = PaymentStatus.FAILED
-            payment.failure_code = (result.failure_code or "declined")[:64]
-            payment.failure_message = (result.failure_message or "")[:255]
+        _set_outcome(payment, result, at)
         try:
             with transaction.atomic():
                 payment.save()
@@ -278,8 +495,9 @@ def _record(subscription_id, payment_id, result: ChargeResult | None, at: dateti
         _failed(subscription, order, payment, at)
 
 
-def _paid(subscription: Subscription, order, payment: Payment, at: datetime) -> None:
-    previous = subscription.status
+def _advance(subscription: Subscription, payment: Payment) -> None:
+    """The paid period becomes the current one (not saved): the credit used, dunning reset, the
+    method the provider charged kept."""
     subscription.credit_balance = max(
         subscription.credit_balance - (subscription.total - payment.amount), 0
     )
@@ -291,6 +509,11 @@ def _paid(subscription: Subscription, order, payment: Payment, at: datetime) -> 
     if payment.payment_method_details:
         subscription.payment_method = payment.payment_method
         subscription.payment_method_details = payment.payment_method_details
+
+
+def _paid(subscription: Subscription, order, payment: Payment, at: datetime) -> None:
+    previous = subscription.status
+    _advance(subscription, payment)
     if previous == S.CANCELING:  # canceled while the charge was in flight: runs to its end
         subscription.cancel_at = subscription.current_period_end
         status, event = S.CANCELING, None

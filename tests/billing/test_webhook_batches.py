@@ -155,3 +155,55 @@ def test_messages_queued_before_the_outbox_relayed_events_itself_still_run(
     assert WebhookDelivery.objects.filter(event__in=[completed, other]).count() == 2
     assert queued_emails == [str(completed.subject_id), str(other.subject_id)]
     assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+
+
+def _fields(store, order, event_type) -> dict:
+    return {
+        "store_id": store.pk,
+        "environment": "test",
+        "event_type": event_type,
+        "subject_id": uuid.uuid4(),
+        "aggregate_id": order,
+        "data": {"orderId": str(order), "currency": "USD"},
+    }
+
+
+def test_events_recorded_together_keep_each_order_s_sequence(
+    api, store, store_id, receiver, messages, held_kicks
+):
+    """``emit_all`` (a batch of renewals): one message, and each order's events strictly later
+    than the one before, so its webhooks go out one after the other."""
+    add_webhook(api, store_id, receiver.url)
+    a, b = uuid.uuid4(), uuid.uuid4()
+    with transaction.atomic():
+        made = outbox.emit_all(
+            [
+                _fields(store, a, "subscription.payment_succeeded"),
+                _fields(store, b, "subscription.payment_succeeded"),
+                _fields(store, a, "subscription.renewed"),
+                _fields(store, b, "subscription.renewed"),
+            ]
+        )
+    (message,) = messages
+    assert [event_id for event_id, _, _ in message] == [str(e.pk) for e in made]
+    created = dict(OutboxEvent.objects.values_list("pk", "created_at"))
+    assert created[made[0].pk] < created[made[2].pk]
+    assert created[made[1].pk] < created[made[3].pk]
+
+    receiver.statuses = [500]  # the first POST fails
+    assert len(fanout.consume(message)) == 4
+    deliveries = {d.event_id: d for d in WebhookDelivery.objects.all()}
+    firsts, seconds = [deliveries[e.pk] for e in made[:2]], [deliveries[e.pk] for e in made[2:]]
+    assert sorted(first.status for first in firsts) == ["pending", "success"]
+    for first, second in zip(firsts, seconds, strict=True):
+        if first.status == "pending":  # failed: its order's second event waits behind it
+            assert (second.attempt_count, second.locked_until) == (0, None)
+            assert second.next_attempt_at > timezone.now()
+        else:  # delivered: its order's second event was let go after it
+            assert second.next_attempt_at >= first.completed_at
+
+
+def test_events_are_recorded_together_only_inside_the_change_s_transaction(store):
+    with pytest.raises(RuntimeError):
+        outbox.emit_all([_fields(store, uuid.uuid4(), "order.completed")])
+    assert not OutboxEvent.objects.exists()

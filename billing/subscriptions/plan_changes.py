@@ -49,8 +49,9 @@ from billing.models import (
     Subscription,
     SubscriptionStatus,
 )
-from billing.providers import ChargeResult, get_provider
+from billing.providers import ChargeResult
 from billing.subscriptions import clock, lifecycle, steps
+from billing.subscriptions.charges import charge_off_session, tax_share
 from billing.subscriptions.selectors import access_subscription
 from checkout import services as checkout_services
 from checkout.models import CheckoutSession, Order, SessionStatus
@@ -346,7 +347,7 @@ def confirm(*, session_id: uuid.UUID) -> PlanChange:
             payment = _decide(subscription, order, change)
             if payment is None:
                 return change
-    result = _provider_charge(subscription, payment)
+    result = charge_off_session(subscription, payment)
     if result is None:
         raise ProviderFailed(NO_ANSWER, layer="order")
     with transaction.atomic():
@@ -397,7 +398,7 @@ def _open_payment(subscription: Subscription, order: Order, charge: int, tax: Ta
     idempotency key. ``attempt`` numbers the subscription's plan-change charges (the
     subscription's lock makes the count safe; a constraint backs it)."""
     attempt = Payment.objects.filter(subscription=subscription, purpose=PLAN_CHANGE).count() + 1
-    tax_amount = min(charge, _share(tax.tax_amount, charge, tax.total))
+    tax_amount = min(charge, tax_share(tax.tax_amount, charge, tax.total))
     payment = Payment(
         order_id=order.pk,
         store_id=subscription.store_id,
@@ -423,40 +424,6 @@ def _open_payment(subscription: Subscription, order: Order, charge: int, tax: Ta
     except IntegrityError:  # another charge went in flight first (the database's last word)
         raise Conflict(BUSY, layer="order", code="busy") from None
     return payment
-
-
-def _share(tax: int, amount: int, total: int) -> int:
-    """The tax inside ``amount`` at the rate of a ``total`` that carries ``tax`` (half up)."""
-    if not total:
-        return 0
-    return (2 * tax * amount + total) // (2 * total)
-
-
-def _provider_charge(subscription: Subscription, payment: Payment) -> ChargeResult | None:
-    """The provider's off-session charge for the row (its id the idempotency key); None when
-    the provider did not answer."""
-    if not payment.method_token:
-        return ChargeResult(
-            status="failed",
-            provider_payment_id="",
-            failure_code="no_payment_method",
-            failure_message="No saved payment method",
-        )
-    try:
-        return get_provider(subscription.environment).charge_saved(
-            attempt_id=str(payment.pk),
-            method_token=payment.method_token,
-            amount=payment.amount,
-            currency=payment.currency,
-            metadata={
-                "orderId": str(subscription.order_id),
-                "paymentId": str(payment.pk),
-                "purpose": PLAN_CHANGE,
-            },
-        )
-    except ProviderFailed as exc:
-        logger.warning("plan change charge %s: provider did not answer: %s", payment.pk, exc)
-        return None
 
 
 def _record(subscription_id, change_id, payment_id, result: ChargeResult) -> PlanChange:
@@ -575,7 +542,7 @@ def settle(subscription_id) -> bool:
         return True
     change_id = PlanChange.objects.filter(payment=payment).values_list("pk", flat=True).first()
     subscription = Subscription.objects.get(pk=subscription_id)
-    result = _provider_charge(subscription, payment)
+    result = charge_off_session(subscription, payment)
     if result is None:
         return False
     with transaction.atomic():

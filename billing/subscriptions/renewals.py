@@ -36,12 +36,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing.models import Payment, PaymentStatus, Subscription, SubscriptionStatus
-from billing.providers import ChargeResult, get_provider
+from billing.providers import ChargeResult
 from billing.subscriptions import clock, lifecycle, plan_changes, steps
+from billing.subscriptions.charges import charge_off_session, tax_share
 from checkout import services as checkout_services
 from checkout.models import OrderStatus
 from pancake import bulk, outbox
-from pancake.api.errors import ProviderFailed
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ def _run_one(subscription_id, until: datetime | None) -> bool:
         if payment.status == PaymentStatus.SUCCEEDED:  # the credit covered it: no provider
             _record(subscription_id, payment.pk, None, at)
             return True
-    result = _charge(subscription, payment)
+    result = charge_off_session(subscription, payment)
     if result is None:  # no answer: the next run asks again with the same key
         Subscription.objects.filter(pk=subscription_id).update(
             due_at=timezone.now() + RECONCILE_AFTER
@@ -217,7 +217,7 @@ def _run_batch(ids: list[uuid.UUID]) -> tuple[int, list[uuid.UUID]]:
         charges, rest, done = _open_charges(ids, real_now)
     for charge in charges:
         try:
-            charge.result = _charge(charge.subscription, charge.payment)
+            charge.result = charge_off_session(charge.subscription, charge.payment)
         except Exception:  # a fault of ours: reconciled like a provider that did not answer
             logger.exception("renewal charge %s: provider call failed", charge.payment.pk)
     answered = [charge for charge in charges if charge.result is not None]
@@ -392,7 +392,9 @@ def _new_charge(subscription: Subscription, at: datetime) -> Payment:
     total = subscription.total
     amount = steps.charge_amount(subscription)
     credit = total - amount
-    tax = subscription.tax_amount if not credit else _share(subscription.tax_amount, amount, total)
+    tax = (
+        subscription.tax_amount if not credit else tax_share(subscription.tax_amount, amount, total)
+    )
     return Payment(
         order_id=subscription.order_id,
         store_id=subscription.store_id,
@@ -417,40 +419,6 @@ def _new_charge(subscription: Subscription, at: datetime) -> Payment:
 
 class _Busy(Exception):
     pass
-
-
-def _share(tax: int, amount: int, total: int) -> int:
-    """The tax inside ``amount`` of a ``total`` that carries ``tax`` (round half up)."""
-    if not total:
-        return 0
-    return (2 * tax * amount + total) // (2 * total)
-
-
-def _charge(subscription: Subscription, payment: Payment) -> ChargeResult | None:
-    """The provider's off-session charge for the row (its id is the idempotency key); None
-    when the provider failed to answer."""
-    if not subscription.method_token:
-        return ChargeResult(
-            status="failed",
-            provider_payment_id="",
-            failure_code="no_payment_method",
-            failure_message="No saved payment method",
-        )
-    try:
-        return get_provider(subscription.environment).charge_saved(
-            attempt_id=str(payment.pk),
-            method_token=subscription.method_token,
-            amount=payment.amount,
-            currency=payment.currency,
-            metadata={
-                "orderId": str(subscription.order_id),
-                "paymentId": str(payment.pk),
-                "periodNumber": str(payment.period_number),
-            },
-        )
-    except ProviderFailed as exc:
-        logger.warning("renewal charge %s: provider did not answer: %s", payment.pk, exc)
-        return None
 
 
 def _record(subscription_id, payment_id, result: ChargeResult | None, at: datetime) -> None:

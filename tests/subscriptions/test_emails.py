@@ -166,14 +166,14 @@ def test_a_receipt_for_a_canceling_subscription_names_its_end_not_a_next_charge(
     the subscription runs to the end of the period it paid for."""
     with at(utc(2027, 1, 10)):
         order, sub = start(api, plan, capture)
-    charge = renewals._charge
+    charge = renewals.charge_off_session
 
     def cancel_meanwhile(subscription, payment):
         with capture(execute=True):
             api.call("subscription-order/cancel-order", {"orderId": order_id(order)})
         return charge(subscription, payment)
 
-    monkeypatch.setattr(renewals, "_charge", cancel_meanwhile)
+    monkeypatch.setattr(renewals, "charge_off_session", cancel_meanwhile)
     with at(utc(2027, 2, 10, 0, 1)):
         beat(capture)
     assert refresh(sub).status == "canceling"

@@ -5,6 +5,7 @@ webhook receiver. Helpers (no fixtures) are in tests/helpers.py and tests/factor
 import os
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from billing.webhooks import keys
@@ -25,6 +26,11 @@ from tests.helpers import ApiClient, Receiver
 pytest_plugins = ["tests.workers"]
 
 _POOL: list = []
+
+# Each xdist worker keys the cache apart: with REDIS_URL the workers share one Redis database,
+# and state a test keeps there (the test processor's injected faults, rate-limit counters) must
+# not be seen, taken or cleared by a test running in the other worker.
+settings.CACHES["default"]["KEY_PREFIX"] = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 # Tasks run in-process in tests unless a test starts a real worker (REDIS_URL only brings Redis
 # in as the cache); such tests switch this off themselves.

@@ -37,8 +37,12 @@ Prints one JSON object:
 
     python bench/bench_renewals.py [--count 100000] [--smoke] [--pool threads|prefork|solo]
         [--threads 4] [--tick SECONDS] [--batch 200] [--webhook] [--timeout 900]
+    python bench/bench_renewals.py --instructions [--batch 200]
 
-``--smoke``: 2,000 subscriptions, for a quick check of the whole path. Needs PostgreSQL on
+``--smoke``: 2,000 subscriptions, for a quick check of the whole path. ``--instructions``: no
+workers; instructions per renewal counted by valgrind's callgrind (a worker's task for one
+batch, and the outbox consumers for its events, after two warm-up batches, in a database of its
+own): the figure to compare variants of the code by, whatever else runs. Needs PostgreSQL on
 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379; uses its own database
 (``pancake_bench_renewals``, dropped and recreated) and Redis database 10. Loopback only;
 bounded in time; stops its workers itself.
@@ -52,8 +56,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import timedelta
@@ -76,6 +82,13 @@ TARGET_SECONDS = 300
 SAMPLE_WARM = 50  # renewed in-process first (then a counted batch and a timed one)
 PRICE = 999
 CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def use_database(name: str) -> None:
+    """Point this process (and the workers it starts) at database ``name``."""
+    global DB
+    DB = name
+    ENV["DATABASE_URL"] = hooks.ENV["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
 
 
 def setup_database() -> None:
@@ -392,6 +405,93 @@ def sql_per_renewal(batch: int) -> dict:
     }
 
 
+# --- instructions per renewal, under callgrind ---------------------------------------------------
+
+
+def _callgrind_child(part: str, batch: int) -> None:
+    """In a process under valgrind: two warm-up batches, then one batch of ``batch`` renewals
+    whose task (``part`` "task") or outbox consumers ("consumers") are counted."""
+    import callgrind
+
+    helper = callgrind._helper()
+    django_setup()
+    from billing import tasks
+    from billing.subscriptions import renewals
+    from pancake import outbox
+    from pancake.models import OutboxEvent
+
+    def relay_all() -> None:
+        outbox.relay(
+            [
+                [str(pk), kind, str(subject)]
+                for pk, kind, subject in OutboxEvent.objects.filter(dispatched_at__isnull=True)
+                .order_by("created_at", "pk")
+                .values_list("pk", "event_type", "subject_id")
+            ]
+        )
+
+    for _ in range(2):
+        tasks.run_subscriptions([str(pk) for pk in renewals.claim_due(limit=SAMPLE_WARM)])
+        relay_all()
+    ids = [str(pk) for pk in renewals.claim_due(limit=batch)]
+    helper.pancake_cg_start()
+    helper.pancake_cg_toggle()  # counting from here
+    if part == "task":
+        done = tasks.run_subscriptions(ids)
+    else:
+        helper.pancake_cg_toggle()
+        done = tasks.run_subscriptions(ids)
+        helper.pancake_cg_toggle()
+        relay_all()
+    helper.pancake_cg_toggle()
+    print(json.dumps({"renewed": done}))
+
+
+def instructions(batch: int) -> dict:
+    """Instructions per renewal counted by valgrind's callgrind (bench/callgrind.py's client
+    requests), each part in a process of its own: a worker's task for one batch, and the outbox
+    consumers for that batch's events. A figure that does not move with the machine's other
+    load, to compare variants of the code. Its own database, seeded here."""
+    import callgrind
+
+    use_database(f"{DB}_callgrind")
+    setup_database()
+    django_setup()
+    seed(0, 3600, 2 * (2 * SAMPLE_WARM + batch))
+    callgrind._helper()  # compiled once, before the children need it
+    out = {}
+    for part in ("task", "consumers"):
+        trace = Path(tempfile.gettempdir()) / f"callgrind.pancake.renewals.{part}.{os.getpid()}"
+        result = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                "--collect-atstart=no",
+                f"--callgrind-out-file={trace}",
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--callgrind-child",
+                part,
+                "--batch",
+                str(batch),
+            ],  # fmt: skip
+            cwd=ROOT,
+            env={**os.environ, **ENV, "PYTHONHASHSEED": "0"},
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            sys.exit(f"{part}: the child failed:\n{result.stderr[-4000:]}")
+        renewed = json.loads(result.stdout.strip().splitlines()[-1])["renewed"]
+        assert renewed == batch, renewed
+        text = trace.read_text(errors="replace")
+        trace.unlink()
+        total = int(re.search(r"^(?:summary|totals): (\d+)", text, re.MULTILINE).group(1))
+        out[part] = round(total / batch / 1e6, 2)
+    return {"batch": batch, "M_instructions_per_renewal": out}
+
+
 # --- the run -------------------------------------------------------------------------------------
 
 
@@ -554,19 +654,31 @@ def verify(ends: dict, events_expected: int, receiver) -> dict:
 
 
 def main() -> None:
-    from_settings_tick = 30.0
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--smoke", action="store_true", help="2,000 subscriptions")
     parser.add_argument("--pool", choices=("threads", "solo", "prefork"), default="threads")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker process")
-    parser.add_argument("--tick", type=float, default=from_settings_tick, help="beat interval")
+    parser.add_argument("--tick", type=float, help="beat interval (default: the schedule's)")
     parser.add_argument("--batch", type=int, default=200, help="the beat's batch (SQL count)")
     parser.add_argument("--spread", type=float, default=6 * 3600, help="due within (seconds)")
     parser.add_argument("--webhook", action="store_true", help="deliver to a local receiver")
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--worker-log", help="write the workers' log to this file")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="only count instructions per renewal under callgrind (no workers)",
+    )
+    parser.add_argument("--callgrind-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.callgrind_child:
+        use_database(f"{DB}_callgrind")
+        _callgrind_child(args.callgrind_child, args.batch)
+        return
+    if args.instructions:
+        print(json.dumps(instructions(args.batch)))
+        return
     if args.smoke:
         args.count = 2000
 
@@ -578,9 +690,8 @@ def main() -> None:
     django_setup()
     from django.conf import settings
 
-    schedule = settings.CELERY_BEAT_SCHEDULE["renew-subscriptions"]["schedule"]
-    if args.tick == from_settings_tick:
-        args.tick = float(schedule)
+    if args.tick is None:
+        args.tick = float(settings.CELERY_BEAT_SCHEDULE["renew-subscriptions"]["schedule"])
     sample = SAMPLE_WARM + 2 * args.batch
     store, ends, seed_seconds = seed(args.count, args.spread, sample)
     receiver = None

@@ -142,10 +142,56 @@ def session_create(
     ):
         warn(SHARED_TRIAL_USED)
         with_trial = False
+    session = _new_session(
+        actor=actor,
+        product=product,
+        version=version,
+        currency=currency,
+        price=price,
+        expires_in_seconds=expires_in_seconds,
+        language=language,
+        metadata=metadata,
+        success_url=success_url,
+        dark_mode=dark_mode,
+        warn=warn,
+        trial_days=version.trial_days if product.kind == ProductKind.SUBSCRIPTION else None,
+        trial_amount=price.trial_amount,
+        with_trial=with_trial,
+        buyer_email=buyer_email,
+        billing_detail=clean_billing_detail(billing_detail),
+        payment_methods=_payment_methods(include_payment_methods, exclude_payment_methods, warn),
+        order_merchant_external_id=order_merchant_external_id,
+        created_via="api_key" if actor.kind == MERCHANT else "store_slug",
+    )
+    # One INSERT, in the action's transaction when there is one (no savepoint of its own).
+    with transaction.atomic(savepoint=False):
+        prepared.insert(session)  # objects.create, from a statement compiled once
+    session.store = product.store
+    return session
+
+
+def _new_session(
+    *,
+    actor: Actor,
+    product: Product,
+    version: ProductVersion,
+    currency: str,
+    price: _Price,
+    expires_in_seconds: int | None,
+    language: str | None,
+    metadata: dict | None,
+    success_url: str | None,
+    dark_mode: bool | None,
+    warn,
+    **fields,
+) -> CheckoutSession:
+    """A session row (not saved) with what every kind of session freezes: the product's version
+    on sale, its price in ``currency``, the page's language and look, the metadata and the
+    lifetime (each checked here); ``fields`` are the kind's own (buyer, trial, plan change)."""
     ttl = _ttl(expires_in_seconds)
     checkout_language = _checkout_language(language, warn)
     _check_metadata(metadata)
-    session = CheckoutSession(
+    return CheckoutSession(
         store=product.store,
         environment=actor.environment,
         product=product,
@@ -156,26 +202,14 @@ def session_create(
         tax_category=price.tax_category,
         tax_included=price.tax_included,
         price_overridden=price.overridden,
-        trial_days=version.trial_days if product.kind == ProductKind.SUBSCRIPTION else None,
-        trial_amount=price.trial_amount,
-        with_trial=with_trial,
-        buyer_email=buyer_email,
-        billing_detail=clean_billing_detail(billing_detail),
         success_url=success_url or None,
         metadata=metadata or {},
         dark_mode=dark_mode,
         language=language or "",
         checkout_language=checkout_language or "",
-        payment_methods=_payment_methods(include_payment_methods, exclude_payment_methods, warn),
-        order_merchant_external_id=order_merchant_external_id,
-        created_via="api_key" if actor.kind == MERCHANT else "store_slug",
         expires_at=timezone.now() + timedelta(seconds=ttl),
+        **fields,
     )
-    # One INSERT, in the action's transaction when there is one (no savepoint of its own).
-    with transaction.atomic(savepoint=False):
-        prepared.insert(session)  # objects.create, from a statement compiled once
-    session.store = product.store
-    return session
 
 
 def _check_new_purchase_caller(actor: Actor) -> None:
@@ -233,27 +267,20 @@ def plan_change_session_create(
     transaction."""
     version = _version_on_sale(product, actor.environment)
     price = _session_price(version, currency, price_snapshot)
-    ttl = _ttl(expires_in_seconds)
-    checkout_language = _checkout_language(language, warn)
-    _check_metadata(metadata)
-    session = CheckoutSession(
-        store=product.store,
-        environment=actor.environment,
+    session = _new_session(
+        actor=actor,
         product=product,
         version=version,
-        kind=product.kind,
         currency=currency,
-        amount=price.amount,
-        tax_category=price.tax_category,
-        tax_included=price.tax_included,
-        price_overridden=price.overridden,
+        price=price,
+        expires_in_seconds=expires_in_seconds,
+        language=language,
+        metadata=metadata,
+        success_url=success_url,
+        dark_mode=dark_mode,
+        warn=warn,
         buyer_email=origin_order.buyer_email,
         billing_detail=origin_order.billing_detail,
-        success_url=success_url or None,
-        metadata=metadata or {},
-        dark_mode=dark_mode,
-        language=language or "",
-        checkout_language=checkout_language or "",
         payment_methods=[],
         order_merchant_external_id=origin_order.order_merchant_external_id,
         created_via="api_key" if actor.kind == MERCHANT else "buyer_token",
@@ -261,7 +288,6 @@ def plan_change_session_create(
         change_timing=change_timing or "",
         change_amount=change_amount,
         change_credit_amount=change_credit_amount,
-        expires_at=timezone.now() + timedelta(seconds=ttl),
     )
     with transaction.atomic(savepoint=False):
         session.save(force_insert=True)

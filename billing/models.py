@@ -167,6 +167,12 @@ class Payment(BaseModel):
     failure_message = models.CharField(max_length=255, blank=True, default="")
     billing_detail = models.JSONField(default=dict)
     refunded_amount = models.BigIntegerField(default=0)
+    # Approved refunds not yet answered by the provider: held back from what is left to refund,
+    # so two approvals racing on one payment can never refund more than was paid (the check
+    # constraint below holds even if a lock were forgotten).
+    refunding_amount = models.BigIntegerField(default=0)
+    # The platform's fee on this charge, frozen when it succeeded (not returned on refunds).
+    fee_amount = models.BigIntegerField(null=True, blank=True)
     settlement_currency = models.CharField(max_length=3, blank=True, default="")
     settlement_amount = models.BigIntegerField(null=True, blank=True)
     order_merchant_external_id = models.CharField(
@@ -217,11 +223,20 @@ class Payment(BaseModel):
                 & Q(refunded_amount__lte=F("amount")),
                 name="payment_refunds_within_amount",
             ),
+            models.CheckConstraint(
+                condition=Q(refunding_amount__gte=0)
+                & Q(refunding_amount__lte=F("amount") - F("refunded_amount")),
+                name="payment_refunding_within_amount",
+            ),
         ]
         indexes = [
             models.Index(
                 fields=["store", "environment", "created_at"], name="payment_store_env_idx"
-            )
+            ),
+            models.Index(
+                fields=["store", "environment", "status", "created_at"],
+                name="payment_store_status_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -407,6 +422,272 @@ class PlanChange(BaseModel):
 
     def __str__(self) -> str:
         return f"plan change {self.pk} ({self.status})"
+
+
+# --- refunds -------------------------------------------------------------------------------------
+
+
+class RefundTicketStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    PROCESSING = "processing", _("Processing")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+# Tickets that still hold part of their payment: what is left to refund excludes them.
+OPEN_TICKET_STATUSES = (
+    RefundTicketStatus.PENDING,
+    RefundTicketStatus.APPROVED,
+    RefundTicketStatus.PROCESSING,
+)
+FINAL_TICKET_STATUSES = (
+    RefundTicketStatus.REJECTED,
+    RefundTicketStatus.SUCCEEDED,
+    RefundTicketStatus.FAILED,
+)
+
+
+class SubmitterType(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    MERCHANT = "merchant", _("Merchant")
+
+
+class RefundTicket(BaseModel):
+    """A request to give back all or part of one payment: filed by the buyer (or by the merchant's
+    server for them), reviewed by the merchant, then executed as a ``Refund``. A merchant's refund
+    straight from a payment is a ticket approved at once. A rejected ticket can be resubmitted:
+    each submission is a ``RefundTicketVersion``; the ticket carries the current one's values."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refund_tickets")
+    order = models.ForeignKey("checkout.Order", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=16, choices=RefundTicketStatus.choices, default=RefundTicketStatus.PENDING
+    )
+    submitter_type = models.CharField(max_length=16, choices=SubmitterType.choices)
+    # The merchant's id, or the buyer's identity (their email, or the merchant's id for them).
+    submitter_id = models.CharField(max_length=320)
+    reason = models.CharField(max_length=1000)
+    requested_amount = models.BigIntegerField()
+    approved_amount = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    metadata = models.JSONField(default=dict, blank=True)
+    refund_ticket_merchant_external_id = models.CharField(
+        max_length=128, null=True, blank=True, db_index=True
+    )
+    version_number = models.PositiveIntegerField(default=1)
+    reviewer_id = models.CharField(max_length=64, null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=1000, blank=True, default="")
+    reject_reason = models.CharField(max_length=1000, blank=True, default="")
+    # A merchant refund may also end the subscription the payment belongs to.
+    cancel_subscription = models.BooleanField(default=False)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(requested_amount__gt=0)
+                & (
+                    Q(approved_amount__isnull=True)
+                    | (Q(approved_amount__gt=0) & Q(approved_amount__lte=F("requested_amount")))
+                ),
+                name="refund_ticket_amounts",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["store", "environment", "created_at"], name="refund_ticket_store_env_idx"
+            ),
+            models.Index(
+                fields=["store", "environment", "status", "created_at"],
+                name="refund_ticket_status_idx",
+            ),
+            models.Index(fields=["payment", "status"], name="refund_ticket_payment_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund ticket {self.pk} ({self.status})"
+
+    @property
+    def refund_amount(self) -> int:
+        """What is (or was) refunded: the approved amount, else the requested one."""
+        return self.approved_amount if self.approved_amount is not None else self.requested_amount
+
+
+class RefundTicketVersion(BaseModel):
+    """One submission of a ticket: the first, and one per resubmission after a rejection."""
+
+    ticket = models.ForeignKey(RefundTicket, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    reason = models.CharField(max_length=1000)
+    requested_amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    # Why the version before this one was rejected (empty on the first).
+    previous_reject_reason = models.CharField(max_length=1000, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "number"], name="refund_ticket_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"version {self.number} of {self.ticket_id}"
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    PROCESSING = "processing", _("Processing")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class Refund(BaseModel):
+    """One execution of an approved ticket at the provider. Its id is the provider's idempotency
+    key: committed (pending) before the provider is called, so a retried task asks for the same
+    refund again and never refunds twice. Retrying a failed refund makes a new row."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    ticket = models.ForeignKey(RefundTicket, on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=16, choices=RefundStatus.choices, default=RefundStatus.PENDING
+    )
+    provider = models.CharField(max_length=20)
+    provider_refund_id = models.CharField(max_length=100, null=True, blank=True)
+    failure_code = models.CharField(max_length=64, blank=True, default="")
+    failure_message = models.CharField(max_length=255, blank=True, default="")
+    executed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            # A ticket is executed by at most one live refund.
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=Q(status__in=["pending", "processing", "succeeded"]),
+                name="refund_one_live_per_ticket",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["updated_at"],
+                name="refund_unfinished_idx",
+                condition=Q(status__in=["pending", "processing"]),
+            ),
+            models.Index(
+                fields=["store", "environment", "created_at"], name="refund_store_env_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund {self.pk} ({self.status})"
+
+
+# --- invoices and credit notes -------------------------------------------------------------------
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+
+
+class InvoiceSequence(models.Model):
+    """The last number given out per store, environment, kind and year. Numbers are taken under
+    this row's lock in the transaction that writes the document, so they are unique and leave no
+    gap (a rolled-back transaction gives its number back)."""
+
+    id = models.BigAutoField(primary_key=True)
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    kind = models.CharField(max_length=16, choices=InvoiceKind.choices)
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "environment", "kind", "year"], name="invoice_sequence_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.year} ({self.environment}): {self.last_number}"
+
+
+class Invoice(BaseModel):
+    """A tax document, frozen when issued: an invoice for a succeeded charge (written in the
+    transaction of its success), or a credit note for a succeeded refund, referencing the
+    invoice it corrects. Seller, buyer, lines and tax are copied in, so later edits to the store,
+    the order or the catalog never change an issued document. The PDF is rendered from these
+    fields alone, after commit, and stored."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    kind = models.CharField(max_length=16, choices=InvoiceKind.choices)
+    number = models.CharField(max_length=32)
+    year = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField()
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="invoices")
+    order = models.ForeignKey("checkout.Order", on_delete=models.PROTECT, related_name="+")
+    refund = models.OneToOneField(
+        Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_note"
+    )
+    # A credit note's invoice.
+    invoice = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    issued_at = models.DateTimeField()
+    language = models.CharField(max_length=16, default="en")
+    currency = models.CharField(max_length=3)
+    subtotal = models.BigIntegerField()
+    tax_amount = models.BigIntegerField()
+    total = models.BigIntegerField()
+    seller = models.JSONField(default=dict)
+    buyer = models.JSONField(default=dict)
+    lines = models.JSONField(default=list)
+    tax_lines = models.JSONField(default=list)
+    # Why no tax was charged, when none was: "reverse_charge", "tax_exempt", or "".
+    tax_note = models.CharField(max_length=32, blank=True, default="")
+    pdf = models.FileField(upload_to="invoices/%Y/%m/", max_length=300, null=True, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True, default="")
+    pdf_rendered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "environment", "number"], name="invoice_number_once"
+            ),
+            models.UniqueConstraint(
+                fields=["store", "environment", "kind", "year", "sequence"],
+                name="invoice_sequence_number_once",
+            ),
+            models.UniqueConstraint(
+                fields=["payment"],
+                condition=Q(kind="invoice"),
+                name="invoice_one_per_payment",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["store", "environment", "issued_at"], name="invoice_store_env_idx"
+            ),
+            models.Index(
+                fields=["pdf_rendered_at"],
+                name="invoice_unrendered_idx",
+                condition=Q(pdf_rendered_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
 
 
 class ProviderEvent(models.Model):

@@ -1,6 +1,6 @@
-"""Dashboard forms of the billing pages (webhook endpoints and their delivery log, subscriptions).
-They parse and validate page input; ``billing.webhooks`` and ``billing.subscriptions`` services
-decide the rules."""
+"""Dashboard forms of the billing pages (webhook endpoints and their delivery log, subscriptions,
+payments and refund tickets). They parse and validate page input; the ``billing.webhooks``,
+``billing.subscriptions`` and ``billing.refunds`` services decide the rules."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ from datetime import UTC, datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import WebhookChannel, WebhookDelivery
+from billing.models import RefundTicketStatus, WebhookChannel, WebhookDelivery
+from billing.payments.selectors import LISTED_STATUSES as PAYMENT_STATUSES
+from billing.payments.selectors import PaymentFilters, TicketFilters
 from billing.subscriptions.selectors import LISTED_STATUSES, SubscriptionFilters
 from billing.webhooks.payload import EVENT_TYPES
+from pancake import money
+from pancake.api.errors import InvalidInput
 from pancake.api.versions import LATEST, ApiVersion
 from products.models import BillingPeriod
 from stores.forms import Form
@@ -193,3 +197,213 @@ class AdvanceClockForm(Form):
             except ValueError:
                 continue
         raise forms.ValidationError(_("Enter a date and time."), code="invalid")
+
+
+# --- payments and refund tickets -----------------------------------------------------------------
+
+
+def _search_input(label) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=254,
+        widget=forms.TextInput(
+            attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+
+
+class PaymentFilterForm(Form):
+    """The payments list's filters (GET: a filtered list can be bookmarked and exported). An
+    invalid value is shown beside its filter and ignored; the other filters still apply. The
+    amount range is in major units of the chosen currency (the store's default currency when
+    none is chosen, which then filters by it too)."""
+
+    q = _search_input(_("Search"))
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    product = forms.ChoiceField(label=_("Product"), required=False)
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    email = _search_input(_("Customer email"))
+    currency = forms.ChoiceField(label=_("Currency"), required=False)
+    amount_min = forms.CharField(
+        label=_("Amount from"),
+        required=False,
+        max_length=24,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    amount_max = forms.CharField(
+        label=_("Amount to"),
+        required=False,
+        max_length=24,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, products=(), currencies=(), default_currency="USD", **kwargs):
+        """``products``: (id, name) of the store's products; ``currencies``: the codes offered."""
+        super().__init__(*args, **kwargs)
+        self.default_currency = default_currency
+        self.fields["q"].help_text = _("A payment or order ID, your order ID, or an email.")
+        self.fields["status"].choices = [("", _("All statuses"))] + [
+            (status.value, status.label) for status in PAYMENT_STATUSES
+        ]
+        self.fields["product"].choices = [("", _("All products"))] + [
+            (str(pk), name) for pk, name in products
+        ]
+        self.fields["currency"].choices = [("", _("All currencies"))] + [(c, c) for c in currencies]
+
+    def _amount(self, name: str, currency: str) -> int | None:
+        value = (self.cleaned_data.get(name) or "").strip()
+        if not value:
+            return None
+        try:
+            return money.to_minor(value, currency, field=name)
+        except InvalidInput:
+            self.add_error(name, _("Enter an amount like 29.00."))
+            return None
+
+    def filters(self) -> PaymentFilters:
+        if not self.is_bound:
+            return PaymentFilters()
+        self.is_valid()
+        data = self.cleaned_data
+        product = data.get("product")
+        currency = data.get("currency") or ""
+        amounts = [data.get("amount_min"), data.get("amount_max")]
+        if any((a or "").strip() for a in amounts) and not currency:
+            currency = self.default_currency
+        amount_min = self._amount("amount_min", currency) if currency else None
+        amount_max = self._amount("amount_max", currency) if currency else None
+        return PaymentFilters(
+            status=data.get("status") or "",
+            product_id=uuid.UUID(product) if product else None,
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            email=(data.get("email") or "").strip().lower(),
+            currency=currency,
+            amount_min=amount_min,
+            amount_max=amount_max,
+            q=(data.get("q") or "").strip(),
+        )
+
+
+class RefundTicketFilterForm(Form):
+    """The refund tickets list's filters (GET)."""
+
+    q = _search_input(_("Search"))
+    status = forms.ChoiceField(label=_("Status"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].help_text = _(
+            "A ticket, payment or order ID, your ticket ID, an email or words of the reason."
+        )
+        self.fields["status"].choices = [("", _("All statuses"))] + list(RefundTicketStatus.choices)
+
+    def filters(self) -> TicketFilters:
+        if not self.is_bound:
+            return TicketFilters()
+        self.is_valid()
+        data = self.cleaned_data
+        return TicketFilters(status=data.get("status") or "", q=(data.get("q") or "").strip())
+
+
+class _AmountForm(Form):
+    """A form with an optional amount in the payment's major unit (``currency``), parsed with
+    ``pancake.money.to_minor`` into ``cleaned_data[amount_name]`` as minor units."""
+
+    amount_name = "amount"
+
+    def __init__(self, *args, currency: str = "USD", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+
+    def _clean_amount(self) -> int | None:
+        value = (self.cleaned_data.get(self.amount_name) or "").strip()
+        if not value:
+            return None
+        try:
+            minor = money.to_minor(value, self.currency, field=self.amount_name)
+        except InvalidInput:
+            places = money.exponent(self.currency)
+            example = money.to_display(2900 * 10**places // 100, self.currency)
+            raise forms.ValidationError(
+                _("Enter an amount in %(currency)s like %(example)s.")
+                % {"currency": self.currency, "example": example},
+                code="invalid",
+            ) from None
+        if minor <= 0:
+            raise forms.ValidationError(_("Enter an amount greater than zero."), code="invalid")
+        return minor
+
+
+class PaymentRefundForm(_AmountForm):
+    """The merchant's refund of a payment: everything that is left, or a part of it; the reason;
+    for a subscription's payment, whether to end the subscription now too."""
+
+    service_fields = {
+        "amount": "amount",
+        "reason": "reason",
+        "cancelSubscription": "cancel_subscription",
+    }
+
+    amount = forms.CharField(
+        label=_("Amount"),
+        required=False,
+        max_length=24,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    cancel_subscription = forms.BooleanField(
+        label=_("Also cancel the subscription now"), required=False
+    )
+
+    def __init__(self, *args, subscription: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not subscription:
+            del self.fields["cancel_subscription"]
+
+    def clean_amount(self) -> int | None:
+        return self._clean_amount()
+
+
+class TicketApproveForm(_AmountForm):
+    """Approve a refund ticket for what it asks, or a smaller amount, with a note."""
+
+    amount_name = "approved_amount"
+    service_fields = {"approvedAmount": "approved_amount", "note": "note"}
+
+    approved_amount = forms.CharField(
+        label=_("Amount to refund"),
+        required=False,
+        max_length=24,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    note = forms.CharField(
+        label=_("Note (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean_approved_amount(self) -> int | None:
+        return self._clean_amount()
+
+
+class TicketRejectForm(Form):
+    """Reject a refund ticket with a note the buyer sees."""
+
+    service_fields = {"reason": "reason"}
+
+    reason = forms.CharField(
+        label=_("Why it is rejected"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The customer sees this and may resubmit the ticket."),
+    )

@@ -1,16 +1,19 @@
 """The billing app's pages: in the ``billing`` namespace, the payment providers' notification
 endpoint and the test processor's hosted pages (the card page and its 3-D Secure step); in
 ``dashboard_patterns``, which ``pancake/urls.py`` mounts in the ``dashboard`` namespace, a
-store's subscription pages and the webhook pages under its Developers section."""
+store's payments, refund tickets and subscription pages and the webhook pages under its
+Developers section."""
 
 from django.urls import path
 
-from billing.views import providers, subscriptions, test_processor, webhooks
+from billing.views import payments, providers, subscriptions, test_processor, webhooks
 
 app_name = "billing"
 
 store = "dashboard/<uuid:store_id>/"
 subscription = store + "subscriptions/<uuid:order_id>/"
+payment = store + "payments/<uuid:payment_id>/"
+ticket = store + "refund-tickets/<uuid:ticket_id>/"
 
 urlpatterns = [
     path(
@@ -31,6 +34,14 @@ urlpatterns = [
 ]
 
 dashboard_patterns = [
+    path(store + "payments/", payments.payment_list, name="payments"),
+    path(store + "payments/export.csv", payments.payment_export, name="payments-export"),
+    path(payment, payments.payment_detail, name="payment"),
+    path(payment + "refund/", payments.payment_refund, name="payment-refund"),
+    path(store + "refund-tickets/", payments.ticket_list, name="refund-tickets"),
+    path(ticket, payments.ticket_detail, name="refund-ticket"),
+    path(ticket + "approve/", payments.ticket_approve, name="refund-ticket-approve"),
+    path(ticket + "reject/", payments.ticket_reject, name="refund-ticket-reject"),
     path(store + "subscriptions/", subscriptions.subscription_list, name="subscriptions"),
     path(subscription, subscriptions.subscription_detail, name="subscription"),
     path(subscription + "cancel/", subscriptions.subscription_cancel, name="subscription-cancel"),

@@ -59,6 +59,10 @@ PLATFORM_NAME = env("PLATFORM_NAME", "Pancake")
 # The platform's terms and privacy policy, linked from every checkout; empty: the built-in pages.
 PLATFORM_TERMS_URL = env("PLATFORM_TERMS_URL", "")
 PLATFORM_PRIVACY_URL = env("PLATFORM_PRIVACY_URL", "")
+# The platform's fee on each charge: a percentage of the amount plus a fixed part in the
+# currency's major unit (5% + 0.50 by default). Frozen on the payment when it succeeds.
+PLATFORM_FEE_PERCENT = env("PLATFORM_FEE_PERCENT", "5")
+PLATFORM_FEE_FIXED = env("PLATFORM_FEE_FIXED", "0.50")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

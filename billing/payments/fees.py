@@ -1,0 +1,83 @@
+"""The platform's fee on a charge and what the merchant nets from it.
+
+The fee is ``PLATFORM_FEE_PERCENT`` of the amount plus ``PLATFORM_FEE_FIXED`` of the currency's
+major unit (5% + 0.50 by default), rounded half up once to minor units and never more than the
+amount. A payment freezes its fee (``Payment.fee_amount``) when it succeeds; a payment without
+one (older rows, or one that never succeeded) shows the fee the settings give now. Refunds do not
+give the fee back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+
+from billing.models import Payment, PaymentStatus
+from pancake.money import exponent, round_minor
+
+# Statuses whose money moved: the others (pending, processing, failed) cost and net nothing.
+CHARGED = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+
+
+def platform_fee(amount: int, currency: str) -> int:
+    """The fee the settings give for a charge of ``amount`` minor units of ``currency``."""
+    if amount <= 0:
+        return 0
+    percent = Decimal(str(settings.PLATFORM_FEE_PERCENT))
+    fixed = Decimal(str(settings.PLATFORM_FEE_FIXED)).scaleb(exponent(currency))
+    return min(amount, round_minor(Decimal(amount) * percent / 100 + fixed))
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Where a payment's money went, in its currency's minor units."""
+
+    amount: int
+    tax: int
+    fee: int
+    fee_frozen: bool  # the payment's own fee, not one computed from the settings
+    refunded: int
+    refunded_tax: int
+    net: int
+
+
+def breakdown(
+    *,
+    amount: int,
+    tax_amount: int,
+    currency: str,
+    status: str,
+    refunded_amount: int,
+    fee_amount: int | None,
+) -> Breakdown:
+    """The payment's amounts, fee and net: ``net = (amount - refunded) - (tax - refunded tax) -
+    fee``, where the refunded tax is the refunded share of the tax (rounded half up once). A
+    payment whose money never moved has no fee and nets 0."""
+    if status not in CHARGED:
+        return Breakdown(amount, tax_amount, 0, fee_amount is not None, 0, 0, 0)
+    fee = fee_amount if fee_amount is not None else platform_fee(amount, currency)
+    refunded_tax = (
+        round_minor(Decimal(tax_amount) * refunded_amount / amount) if amount and tax_amount else 0
+    )
+    net = (amount - refunded_amount) - (tax_amount - refunded_tax) - fee
+    return Breakdown(
+        amount=amount,
+        tax=tax_amount,
+        fee=fee,
+        fee_frozen=fee_amount is not None,
+        refunded=refunded_amount,
+        refunded_tax=refunded_tax,
+        net=net,
+    )
+
+
+def payment_breakdown(payment: Payment) -> Breakdown:
+    return breakdown(
+        amount=payment.amount,
+        tax_amount=payment.tax_amount,
+        currency=payment.currency,
+        status=payment.status,
+        refunded_amount=payment.refunded_amount,
+        fee_amount=payment.fee_amount,
+    )

@@ -1,8 +1,23 @@
-"""Read-only admin for the test processor's state: the processor writes it, nobody edits it."""
+"""Read-only admin for support staff: payments, refund tickets and refunds (money shown formatted
+in its currency), with one action, "Retry a failed refund", which calls
+``billing.refunds.services.refund_retry``; and the test processor's state (the processor writes
+it, nobody edits it)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from billing.models import TestProcessorCard, TestProcessorPayment, TestProcessorRefund
+from billing.models import (
+    Payment,
+    Refund,
+    RefundTicket,
+    RefundTicketStatus,
+    RefundTicketVersion,
+    TestProcessorCard,
+    TestProcessorPayment,
+    TestProcessorRefund,
+)
+from billing.refunds import services as refund_services
+from pancake.api.errors import PancakeError
+from pancake.money import format_money
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -43,3 +58,166 @@ class TestProcessorRefundAdmin(ReadOnlyAdmin):
     list_display = ("attempt_id", "payment", "amount", "currency", "status", "created_at")
     list_filter = ("status",)
     search_fields = ("attempt_id",)
+
+
+def _money(amount: int | None, currency: str) -> str:
+    return "—" if amount is None else format_money(amount, currency)
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "store",
+        "environment",
+        "status",
+        "amount_display",
+        "refunded_display",
+        "fee_display",
+        "buyer_email",
+        "created_at",
+    )
+    list_filter = ("status", "environment", "provider", "currency")
+    search_fields = (
+        "=id",
+        "=order__id",
+        "=provider_payment_id",
+        "order_merchant_external_id",
+        "order__buyer_email",
+    )
+    list_select_related = ("store", "order")
+    date_hierarchy = "created_at"
+    show_full_result_count = False  # a million payments: no COUNT(*) of the whole table
+    readonly_fields = ("amount_display", "tax_display", "refunded_display", "fee_display")
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_display(self, obj: Payment) -> str:
+        return _money(obj.amount, obj.currency)
+
+    @admin.display(description="Tax")
+    def tax_display(self, obj: Payment) -> str:
+        return _money(obj.tax_amount, obj.currency)
+
+    @admin.display(description="Refunded")
+    def refunded_display(self, obj: Payment) -> str:
+        return _money(obj.refunded_amount, obj.currency)
+
+    @admin.display(description="Platform fee")
+    def fee_display(self, obj: Payment) -> str:
+        return _money(obj.fee_amount, obj.currency)
+
+    @admin.display(description="Customer email", ordering="order__buyer_email")
+    def buyer_email(self, obj: Payment) -> str:
+        return obj.order.buyer_email
+
+
+class RefundTicketVersionInline(admin.TabularInline):
+    model = RefundTicketVersion
+    extra = 0
+    can_delete = False
+    fields = ("number", "reason", "requested_amount", "currency", "previous_reject_reason")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RefundInline(admin.TabularInline):
+    model = Refund
+    extra = 0
+    can_delete = False
+    fields = ("id", "amount", "currency", "status", "failure_code", "failure_message", "created_at")
+    readonly_fields = fields
+    fk_name = "ticket"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RefundTicket)
+class RefundTicketAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "store",
+        "environment",
+        "status",
+        "requested_display",
+        "approved_display",
+        "submitter_type",
+        "buyer_email",
+        "created_at",
+    )
+    list_filter = ("status", "environment", "submitter_type", "currency")
+    search_fields = (
+        "=id",
+        "=payment__id",
+        "=order__id",
+        "refund_ticket_merchant_external_id",
+        "order__buyer_email",
+        "reason",
+    )
+    list_select_related = ("store", "order")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = ("requested_display", "approved_display")
+    inlines = (RefundTicketVersionInline, RefundInline)
+    actions = ("retry_failed_refund",)
+
+    @admin.display(description="Requested", ordering="requested_amount")
+    def requested_display(self, obj: RefundTicket) -> str:
+        return _money(obj.requested_amount, obj.currency)
+
+    @admin.display(description="Approved")
+    def approved_display(self, obj: RefundTicket) -> str:
+        return _money(obj.approved_amount, obj.currency)
+
+    @admin.display(description="Customer email", ordering="order__buyer_email")
+    def buyer_email(self, obj: RefundTicket) -> str:
+        return obj.order.buyer_email
+
+    @admin.action(description="Retry a failed refund")
+    def retry_failed_refund(self, request, queryset):
+        """Each selected failed ticket's refund tried again (``refund_retry``); a ticket that
+        is not failed is named and left alone."""
+        retried, refused = [], []
+        for ticket_id in queryset.values_list("pk", flat=True):
+            try:
+                ticket = refund_services.refund_retry(ticket_id=ticket_id)
+            except PancakeError as exc:
+                refused.append(f"{ticket_id}: {exc.message}")
+            else:
+                retried.append(f"{ticket.pk} ({RefundTicketStatus(ticket.status).label})")
+        if retried:
+            self.message_user(request, "Retried: " + ", ".join(retried), messages.SUCCESS)
+        if refused:
+            self.message_user(request, "Not retried: " + "; ".join(refused), messages.WARNING)
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "store",
+        "environment",
+        "status",
+        "amount_display",
+        "provider",
+        "failure_code",
+        "created_at",
+    )
+    list_filter = ("status", "environment", "provider", "currency")
+    search_fields = ("=id", "=ticket__id", "=payment__id", "provider_refund_id")
+    list_select_related = ("store",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = ("amount_display",)
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_display(self, obj: Refund) -> str:
+        return _money(obj.amount, obj.currency)

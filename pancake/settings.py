@@ -59,10 +59,6 @@ PLATFORM_NAME = env("PLATFORM_NAME", "Pancake")
 # The platform's terms and privacy policy, linked from every checkout; empty: the built-in pages.
 PLATFORM_TERMS_URL = env("PLATFORM_TERMS_URL", "")
 PLATFORM_PRIVACY_URL = env("PLATFORM_PRIVACY_URL", "")
-# The platform's fee on each charge: a percentage of the amount plus a fixed part in the
-# currency's major unit (5% + 0.50 by default). Frozen on the payment when it succeeds.
-PLATFORM_FEE_PERCENT = env("PLATFORM_FEE_PERCENT", "5")
-PLATFORM_FEE_FIXED = env("PLATFORM_FEE_FIXED", "0.50")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -214,6 +210,16 @@ SUBSCRIPTION_REMINDER_DAYS = env_int("SUBSCRIPTION_REMINDER_DAYS", 3)
 # dotted path to a callable taking the order and returning a URL (the customer portal's). Unset,
 # the emails ask the buyer to contact the store (billing.subscriptions.emails).
 SUBSCRIPTION_MANAGE_URL = None
+
+# The platform's fee on each charge (billing/fees.py, docs/invoices.md): a percentage plus a
+# fixed part in the currency's major unit, never more than the charge.
+PLATFORM_FEE_PERCENT = env("PLATFORM_FEE_PERCENT", "5")
+PLATFORM_FEE_FIXED = env("PLATFORM_FEE_FIXED", "0.50")
+# Invoices and credit notes (docs/invoices.md): test-mode documents' numbers start with this
+# prefix (their sequences are apart from production's anyway), and how long a buyer's signed
+# download link stays valid.
+INVOICE_TEST_PREFIX = env("INVOICE_TEST_PREFIX", "TEST-")
+INVOICE_LINK_MAX_AGE_DAYS = env_int("INVOICE_LINK_MAX_AGE_DAYS", 365)
 
 # What happens to a committed transaction's events, in this order (pancake.outbox): the order
 # emails and the subscription emails are queued, then the webhook fan-out makes the deliveries

@@ -1,32 +1,21 @@
-"""The platform's fee on a charge and what the merchant nets from it.
+"""What the merchant nets from a payment, for the Payments pages and their export.
 
-The fee is ``PLATFORM_FEE_PERCENT`` of the amount plus ``PLATFORM_FEE_FIXED`` of the currency's
-major unit (5% + 0.50 by default), rounded half up once to minor units and never more than the
-amount. A payment freezes its fee (``Payment.fee_amount``) when it succeeds; a payment without
-one (older rows, or one that never succeeded) shows the fee the settings give now. Refunds do not
-give the fee back."""
+The platform's fee is ``billing.fees.platform_fee`` (``PLATFORM_FEE_PERCENT`` of the amount plus
+``PLATFORM_FEE_FIXED`` of the currency's major unit, 5% + 0.50 by default). A payment freezes
+its fee (``Payment.fee_amount``) when it succeeds; one without (a payment older than the fee)
+shows the fee the settings give now. Refunds do not give the fee back."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
-
+from billing.fees import platform_fee
 from billing.models import Payment, PaymentStatus
-from pancake.money import exponent, round_minor
+from pancake.money import round_minor
 
 # Statuses whose money moved: the others (pending, processing, failed) cost and net nothing.
 CHARGED = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
-
-
-def platform_fee(amount: int, currency: str) -> int:
-    """The fee the settings give for a charge of ``amount`` minor units of ``currency``."""
-    if amount <= 0:
-        return 0
-    percent = Decimal(str(settings.PLATFORM_FEE_PERCENT))
-    fixed = Decimal(str(settings.PLATFORM_FEE_FIXED)).scaleb(exponent(currency))
-    return min(amount, round_minor(Decimal(amount) * percent / 100 + fixed))
 
 
 @dataclass(frozen=True)

@@ -323,13 +323,13 @@ def _payment_or_404(request, store, payment_id):
 
 
 def invoice_download_url(store, invoice: Invoice | None) -> str | None:
-    """The invoice's download link on the dashboard, once the invoice pages exist (their URL is
-    ``dashboard:invoice-download`` with the store and the invoice); None until then, or when
-    the payment has no invoice. The detail page shows the invoice's number either way."""
+    """The invoice's PDF on the dashboard, once the invoice pages are merged (their URL is
+    ``dashboard:invoice-pdf`` with the store and the invoice); None until then, or when the
+    payment has no invoice. The detail page shows the invoice's number either way."""
     if invoice is None:
         return None
     try:
-        return reverse("dashboard:invoice-download", args=[store.pk, invoice.pk])
+        return reverse("dashboard:invoice-pdf", args=[store.pk, invoice.pk])
     except NoReverseMatch:
         return None
 

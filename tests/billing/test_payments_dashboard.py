@@ -18,6 +18,7 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from billing import fees as billing_fees
 from billing.models import Invoice, InvoiceKind, Payment, PaymentStatus
 from billing.payments import fees
 from billing.payments import selectors as payment_selectors
@@ -137,13 +138,13 @@ def ebook(store):
     ],
 )
 def test_platform_fee_is_5_percent_plus_half_a_major_unit(amount, currency, fee):
-    assert fees.platform_fee(amount, currency) == fee
+    assert billing_fees.platform_fee(amount, currency) == fee
 
 
 def test_platform_fee_follows_the_settings(settings):
     settings.PLATFORM_FEE_PERCENT = "2.9"
     settings.PLATFORM_FEE_FIXED = "0.30"
-    assert fees.platform_fee(10000, "USD") == 320
+    assert billing_fees.platform_fee(10000, "USD") == 320
 
 
 def test_net_keeps_the_fee_on_refunds():
@@ -385,7 +386,7 @@ def test_export_streams_the_filtered_list_as_csv(owner_page, store, ebook):
     assert (row["method"], row["brand"], row["last4"]) == ("card", "visa", "4242")
     assert rows[1]["refunded"] == "10.00"
     # The fee of a payment without a frozen one comes from the settings; none on a failure.
-    assert rows[1]["platform_fee"] == f"{fees.platform_fee(b.amount, 'USD') / 100:.2f}"
+    assert rows[1]["platform_fee"] == f"{billing_fees.platform_fee(b.amount, 'USD') / 100:.2f}"
     assert (rows[3]["platform_fee"], rows[3]["net"]) == ("0.00", "0.00")
     # JPY has no decimals; a name a spreadsheet would run as a formula is quoted.
     assert rows[0]["currency"] == "JPY" and rows[0]["amount"] == str(c.amount)
@@ -462,7 +463,7 @@ def test_detail_computes_the_fee_when_none_was_frozen(owner_page, store, ebook):
     payment = pay(ebook)
     assert payment.fee_amount is None
     html = owner_page.get(detail_url(store, payment)).content.decode()
-    fee = fees.platform_fee(payment.amount, "USD")
+    fee = billing_fees.platform_fee(payment.amount, "USD")
     assert re.search(rf'id="amount-fee">\${fee / 100:.2f} <span class="help">', html)
     assert "(from the current fee settings)" in html
 
@@ -493,7 +494,8 @@ def test_detail_links_the_subscription_and_shows_the_invoice_number(owner_page, 
         rf'id="payment-subscription"><a href="{subscription_url}">View subscription</a>', html
     )
     # The number shows; the download link appears once the invoice pages exist.
-    assert re.search(r'id="payment-invoice">(<a href="[^"]+">|<span class="mono">)INV-2027-000042<', html)
+    invoice = r'id="payment-invoice">(<a href="[^"]+">|<span class="mono">)INV-2027-000042<'
+    assert re.search(invoice, html)
     assert 'name="cancel_subscription"' in html  # a subscription's payment
 
 

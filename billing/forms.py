@@ -352,7 +352,7 @@ class PaymentRefundForm(_AmountForm):
     }
 
     amount = forms.CharField(
-        label=_("Amount"),
+        label=_("Amount to refund"),
         required=False,
         max_length=24,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),

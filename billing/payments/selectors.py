@@ -28,6 +28,7 @@ from billing.models import (
     RefundTicketStatus,
     RefundTicketVersion,
 )
+from billing.refunds.selectors import approvable_amount
 from pancake.api import ids
 from pancake.api.errors import InvalidInput, NotFound
 from stores.models import Store
@@ -307,12 +308,11 @@ def payment_invoice(payment: Payment) -> Invoice | None:
 
 
 def left_to_refund(payment: Payment) -> int:
-    """What the merchant may still refund of the payment: its amount less what was refunded and
-    what approved refunds in flight hold (pending tickets do not hold money back from the
-    merchant's own decision). The refund services decide again under the payment's lock."""
-    if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
-        return 0
-    return max(0, payment.amount - payment.refunded_amount - payment.refunding_amount)
+    """What the merchant may still refund of the payment (``billing.refunds.selectors.
+    approvable_amount``: its amount less what was refunded and what approved refunds in flight
+    hold; pending tickets do not hold money back from the merchant's own decision). The refund
+    services decide again under the payment's lock."""
+    return approvable_amount(payment)
 
 
 # --- refund tickets ------------------------------------------------------------------------------

@@ -397,7 +397,9 @@ def payment_detail(request, store, payment_id):
 
 
 def _refund_done(request, ticket, currency: str) -> None:
-    """Say how the refund went: refunded, failed at the provider, or still being processed."""
+    """Say how the refund went: refunded, failed at the provider, or still being processed (the
+    provider's refund runs in a task after the service's commit: the ticket is read again)."""
+    ticket.refresh_from_db(fields=["status"])
     amount = presenters.money(ticket.refund_amount, currency)
     if ticket.status == T.SUCCEEDED:
         messages.success(request, _("Refunded %(amount)s.") % {"amount": amount})

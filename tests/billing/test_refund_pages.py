@@ -21,12 +21,15 @@ from billing.models import (
     RefundTicketStatus,
     RefundTicketVersion,
     SubmitterType,
+    Subscription,
 )
 from pancake.api import ids
 from stores import services as store_services
 from stores.models import Role
 from tests.factories import MembershipFactory, MerchantFactory, ProductFactory
-from tests.html_checks import field_errors, unlabelled_controls
+from tests.helpers import buy, deliver
+from tests.helpers import pay as submit_card
+from tests.html_checks import alerts, field_errors, unlabelled_controls
 
 from .test_payments_dashboard import pay, text_of
 
@@ -244,3 +247,183 @@ def test_a_payment_that_cannot_be_refunded_offers_no_form(owner_page, store, ebo
     html = owner_page.get(reverse("dashboard:payment", args=[store.pk, refunded.pk])).content
     assert "Nothing is left to refund on this payment." in html.decode()
     assert 'data-refund-status="refunded"' in html.decode()
+
+
+# --- the actions (billing.refunds.services) ---------------------------------------------------
+
+US = {"country": "US", "isBusiness": False, "state": "OR", "postcode": "97201"}
+
+
+@pytest.fixture
+def capture(django_capture_on_commit_callbacks):
+    return django_capture_on_commit_callbacks
+
+
+@pytest.fixture
+def paid(api, store, capture) -> Payment:
+    """A succeeded test-processor payment of 29.00 USD (Oregon: no sales tax)."""
+    payment = buy(api, ProductFactory(store=store), currency="USD", billing=US)
+    deliver(submit_card(payment), capture)
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount) == ("succeeded", 2900)
+    return payment
+
+
+@pytest.fixture
+def paid_sub(api, store, capture) -> Payment:
+    plan = ProductFactory(
+        store=store, subscription=True, prices={"USD": {"amount": 1000, "taxCategory": "saas"}}
+    )
+    payment = buy(api, plan, currency="USD", billing=US, subscription=True)
+    deliver(submit_card(payment), capture)
+    payment.refresh_from_db()
+    return payment
+
+
+def refund_url(store, payment):
+    return reverse("dashboard:payment-refund", args=[store.pk, payment.pk])
+
+
+def payment_url(store, payment, fragment=""):
+    url = reverse("dashboard:payment", args=[store.pk, payment.pk])
+    return url + (f"#{fragment}" if fragment else "")
+
+
+def test_owner_refunds_part_of_a_payment_then_the_rest(owner_page, store, paid, capture):
+    with capture(execute=True):
+        response = owner_page.post(refund_url(store, paid), {"amount": "9.50", "reason": "Late"})
+    assert response.status_code == 302
+    assert response["Location"] == payment_url(store, paid, "refunds")
+    paid.refresh_from_db()
+    assert (paid.status, paid.refunded_amount) == ("partially_refunded", 950)
+    made = RefundTicket.objects.get(payment=paid)
+    assert (made.status, made.submitter_type, made.approved_amount) == (
+        T.SUCCEEDED,
+        SubmitterType.MERCHANT,
+        950,
+    )
+    assert made.reason == "Late"
+    html = owner_page.get(response["Location"]).content.decode()
+    # The provider's refund ran after the response here (the test's transaction holds the
+    # commit); in a browser it runs before and the page says "Refunded $9.50.".
+    assert "The refund of $9.50 is being processed." in html
+    assert re.search(r'id="amount-refunded">\$9.50<', html)
+    assert 'data-refund-status="partial"' in html
+    assert re.search(r'name="amount"[^>]*value="19.50"', html)  # what is left, by default
+    assert html.count('<tr id="refund-') == 1
+    # An empty amount refunds everything that is left.
+    with capture(execute=True):
+        owner_page.post(refund_url(store, paid), {"amount": "", "reason": "All of it"})
+    paid.refresh_from_db()
+    assert (paid.status, paid.refunded_amount) == ("refunded", 2900)
+    html = owner_page.get(payment_url(store, paid)).content.decode()
+    assert "Nothing is left to refund on this payment." in html
+
+
+def test_more_than_is_left_is_refused_beside_the_amount(owner_page, store, paid, capture):
+    with capture(execute=True):
+        response = owner_page.post(refund_url(store, paid), {"amount": "29.01", "reason": "x"})
+    assert response.status_code == 400
+    assert field_errors(response.content.decode(), "amount") == [
+        "The amount is more than what is left to refund."
+    ]
+    paid.refresh_from_db()
+    assert paid.refunded_amount == 0
+    assert not RefundTicket.objects.filter(payment=paid).exists()
+
+
+def test_refund_and_cancel_the_subscription(owner_page, store, paid_sub, capture):
+    html = owner_page.get(payment_url(store, paid_sub)).content.decode()
+    assert "Also cancel the subscription now" in html
+    with capture(execute=True):
+        response = owner_page.post(
+            refund_url(store, paid_sub),
+            {"amount": "", "reason": "Leaving", "cancel_subscription": "on"},
+        )
+    assert response.status_code == 302
+    paid_sub.refresh_from_db()
+    assert paid_sub.status == "refunded"
+    assert Subscription.objects.get(order_id=paid_sub.order_id).status == "canceled"
+
+
+def test_a_member_cannot_refund_and_is_told_so(client, store, paid, capture):
+    member = MerchantFactory(email="member@example.com")
+    MembershipFactory(store=store, merchant=member, role=Role.MEMBER)
+    client.force_login(member)
+    with capture(execute=True):
+        response = client.post(refund_url(store, paid), {"amount": "1.00", "reason": "x"})
+    assert response.status_code == 403
+    assert alerts(response.content.decode()) == [
+        "Only owners and admins can refund payments and review refund tickets."
+    ]
+    paid.refresh_from_db()
+    assert paid.refunded_amount == 0
+    t = ticket(paid)
+    response = client.post(ticket_url(store, t, "approve"), {"approved_amount": ""})
+    assert response.status_code == 403
+    response = client.post(ticket_url(store, t, "reject"), {"reason": "no"})
+    assert response.status_code == 403
+    assert RefundTicket.objects.get(pk=t.pk).status == T.PENDING
+
+
+def test_an_admin_may_refund(client, store, paid, capture):
+    admin = MerchantFactory(email="admin@example.com")
+    MembershipFactory(store=store, merchant=admin, role=Role.ADMIN)
+    client.force_login(admin)
+    with capture(execute=True):
+        response = client.post(refund_url(store, paid), {"amount": "1.00", "reason": "x"})
+    assert response.status_code == 302
+    paid.refresh_from_db()
+    assert paid.refunded_amount == 100
+
+
+def test_approve_a_buyers_ticket_for_less_than_asked(owner_page, store, paid, capture):
+    t = ticket(paid, amount=2000)
+    url = ticket_url(store, t, "approve")
+    response = owner_page.post(url, {"approved_amount": "20.01", "note": ""})
+    assert response.status_code == 400
+    assert field_errors(response.content.decode(), "approved_amount") == [
+        "The amount is more than what is left to refund."
+    ]
+    with capture(execute=True):
+        response = owner_page.post(url, {"approved_amount": "12.00", "note": "Half, as agreed"})
+    assert response.status_code == 302
+    assert response["Location"] == ticket_url(store, t)
+    t.refresh_from_db()
+    assert (t.status, t.approved_amount, t.review_note) == (T.SUCCEEDED, 1200, "Half, as agreed")
+    paid.refresh_from_db()
+    assert (paid.status, paid.refunded_amount) == ("partially_refunded", 1200)
+    html = owner_page.get(response["Location"]).content.decode()
+    assert "The refund of $12.00 is being processed." in html
+    assert re.search(r'id="ticket-approved">\$12.00<', html)
+    assert "Approve and refund" not in html
+    # A reviewed ticket cannot be approved again: said above the form, by its code.
+    response = owner_page.post(url, {"approved_amount": ""})
+    assert response.status_code == 409
+    assert alerts(response.content.decode()) == ["This ticket has already been reviewed."]
+
+
+def test_reject_a_ticket_with_a_note(owner_page, store, paid, capture):
+    t = ticket(paid, amount=500)
+    with capture(execute=True):
+        response = owner_page.post(ticket_url(store, t, "reject"), {"reason": "Used for a year"})
+    assert response.status_code == 302
+    t.refresh_from_db()
+    assert (t.status, t.reject_reason) == (T.REJECTED, "Used for a year")
+    html = owner_page.get(ticket_url(store, t)).content.decode()
+    assert "The ticket is rejected. The customer can resubmit it." in html
+    assert re.search(r'id="ticket-reject-reason">Used for a year<', html)
+    paid.refresh_from_db()
+    assert paid.refunded_amount == 0
+
+
+def test_a_refusal_is_said_in_the_viewers_language(owner_page, store, paid, capture):
+    with capture(execute=True):
+        response = owner_page.post(
+            refund_url(store, paid),
+            {"amount": "100.00", "reason": "x"},
+            HTTP_ACCEPT_LANGUAGE="ja",
+        )
+    assert field_errors(response.content.decode(), "amount") == [
+        "金額が返金可能な残額を超えています。"
+    ]

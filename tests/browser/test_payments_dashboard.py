@@ -146,14 +146,14 @@ def test_merchant_refunds_a_payment_partially_from_its_page(pages, live, key_poo
     page.goto(f"/dashboard/{store.pk}/payments/")
     page.locator(f"#payment-{payment.pk}").get_by_role("link").click()
     expect(page.locator("#refund-status")).to_have_text("Not refunded")
-    amount = page.get_by_label("Amount")
+    amount = page.get_by_label("Amount to refund")
     expect(amount).to_have_value(f"{payment.amount / 100:.2f}")  # everything, by default
 
     # A reason is required; the error shows beside it.
     amount.fill("5.50")
     page.get_by_role("button", name="Refund payment").click()
     expect(page.get_by_label("Reason")).to_have_attribute("aria-invalid", "true")
-    page.get_by_label("Amount").fill("5.50")
+    page.get_by_label("Amount to refund").fill("5.50")
     page.get_by_label("Reason").fill("Late delivery")
     page.get_by_role("button", name="Refund payment").click()
     expect(page.get_by_text("Refunded $5.50.")).to_be_visible()
@@ -163,7 +163,7 @@ def test_merchant_refunds_a_payment_partially_from_its_page(pages, live, key_poo
     expect(page.locator(".refunds-table tbody tr")).to_have_count(1)
     expect(page.locator(".payment-tickets")).to_contain_text("Late delivery")
     left = (payment.amount - 550) / 100
-    expect(page.get_by_label("Amount")).to_have_value(f"{left:.2f}")
+    expect(page.get_by_label("Amount to refund")).to_have_value(f"{left:.2f}")
     payment.refresh_from_db()
     assert (payment.status, payment.refunded_amount) == ("partially_refunded", 550)
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]

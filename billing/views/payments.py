@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import io
 from datetime import UTC, datetime
 
 from django.contrib import messages
@@ -25,6 +26,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -130,6 +132,14 @@ def refund_status(payment, tickets=()) -> tuple[str, str]:
 # --- the payments list ---------------------------------------------------------------------------
 
 
+def _count_label(n: int, *, capped: bool = False) -> str:
+    """A count as the page shows it: grouped in the viewer's locale, with a "+" when it is a
+    lower bound (``capped``, or above ``payment_selectors.COUNT_CAP``, where counts stop)."""
+    if not capped and n > payment_selectors.COUNT_CAP:
+        n, capped = payment_selectors.COUNT_CAP, True
+    return number_format(n, force_grouping=True) + ("+" if capped else "")
+
+
 def _filter_form(request, store):
     environment = current_environment(request)
     products = [
@@ -176,13 +186,16 @@ def payment_list(request, store):
         {
             "status": status,
             "label": status.label,
-            "count": counts[status],
+            "count": _count_label(counts[status]),
             "query": _with_params(request, status=status.value),
             "current": filters.status == status.value,
         }
         for status in payment_selectors.LISTED_STATUSES
     ]
-    all_count = sum(counts.values())
+    cap = payment_selectors.COUNT_CAP
+    all_count = _count_label(
+        sum(min(n, cap) for n in counts.values()), capped=any(n > cap for n in counts.values())
+    )
     context = store_context(
         request,
         store,
@@ -193,20 +206,15 @@ def payment_list(request, store):
         rows=rows,
         status_links=status_links,
         all_count=all_count,
-        listed_count=counts[filters.status] if filters.status in counts else all_count,
+        listed_count=(
+            _count_label(counts[filters.status]) if filters.status in counts else all_count
+        ),
         all_query=_with_params(request, status=None),
         next_query=_with_params(request, after=listed.next_cursor) if listed.next_cursor else "",
         prev_query=_with_params(request, before=listed.prev_cursor) if listed.prev_cursor else "",
         export_url=reverse("dashboard:payments-export", args=[store.pk]) + _with_params(request),
     )
     return page(request, "dashboard/payments.html", context)
-
-
-class _Echo:
-    """A file-like object whose ``write`` hands the line back, for ``csv.writer`` to stream."""
-
-    def write(self, value: str) -> str:
-        return value
 
 
 EXPORT_HEADER = (
@@ -235,15 +243,23 @@ EXPORT_HEADER = (
 def _iso(value: datetime | None) -> str:
     if value is None:
         return ""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+EXPORT_BATCH = 200  # rows per piece of the streamed response
 
 
 def export_lines(rows):
-    """The CSV's lines, header first, for rows of ``payment_selectors.payment_export_rows``:
-    amounts in the currency's major unit (``29.00``, ``4500``, ``1.500``), times in UTC."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_HEADER)
-    for row in rows:
+    """The CSV, header first, in pieces of ``EXPORT_BATCH`` rows, for rows of
+    ``payment_selectors.payment_export_rows``: amounts in the currency's major unit (``29.00``,
+    ``4500``, ``1.500``), times in UTC."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_HEADER)
+    display = money.to_display
+    for n, row in enumerate(rows, 1):
         currency = row["currency"]
         b = fees.breakdown(
             amount=row["amount"],
@@ -253,30 +269,34 @@ def export_lines(rows):
             refunded_amount=row["refunded_amount"],
             fee_amount=row["fee_amount"],
         )
-        details = row["payment_method_details"] or {}
-        yield writer.writerow(
+        writer.writerow(
             (
                 row["id"],
                 _iso(row["created_at"]),
                 _iso(row["paid_at"]),
                 row["status"],
                 currency,
-                money.to_display(b.amount, currency),
-                money.to_display(b.tax, currency),
-                money.to_display(b.fee, currency),
-                money.to_display(b.refunded, currency),
-                money.to_display(b.net, currency),
+                display(b.amount, currency),
+                display(b.tax, currency),
+                display(b.fee, currency),
+                display(b.refunded, currency),
+                display(b.net, currency),
                 _csv_text(row["order__buyer_email"]),
                 _csv_text(row["order__version__name"]),
                 row["order_id"],
                 _csv_text(row["order_merchant_external_id"] or ""),
                 row["subscription_id"] or "",
-                (row["billing_detail"] or {}).get("country") or "",
-                details.get("type") or row["payment_method"] or "",
-                details.get("brand") or "",
-                details.get("last4") or "",
+                row["billing_country"] or "",
+                row["method_type"] or row["payment_method"] or "",
+                row["method_brand"] or "",
+                row["method_last4"] or "",
             )
         )
+        if n % EXPORT_BATCH == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 def _csv_text(value: str | None) -> str:

@@ -534,3 +534,17 @@ def test_pages_are_translated(owner_page, store, ebook, accept, words):
     assert words[2] in html
     for english in ("Platform fee", "Billing country", "Refund payment", "Left to refund"):
         assert english not in html
+
+
+def test_counts_stop_at_the_cap_and_say_so(owner_page, store, ebook, monkeypatch):
+    monkeypatch.setattr(payment_selectors, "COUNT_CAP", 2)
+    for _ in range(3):
+        pay(ebook)
+    pay(ebook, status=PaymentStatus.FAILED)
+    html = owner_page.get(list_url(store)).content.decode()
+    assert re.search(r'data-status="succeeded"[^>]*>[^<]*<span class="badge[^"]*">2\+</span>', html)
+    assert re.search(r'data-status="failed"[^>]*>[^<]*<span class="badge[^"]*">1</span>', html)
+    assert re.search(r'All <span class="badge">3\+</span>', html)
+    assert 'id="payments-total">3+<' in html
+    html = owner_page.get(list_url(store, status="failed")).content.decode()
+    assert 'id="payments-total">1<' in html

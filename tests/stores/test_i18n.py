@@ -28,9 +28,29 @@ SIGN_IN = {
     "ja": ("にサインイン", "サインインリンクをメールで受け取る"),
 }
 NAV = {
-    "en": ["Home", "Products", "Groups", "Subscriptions", "Settings", "Team", "Developers"],
-    "zh-hans": ["首页", "商品", "组", "订阅", "设置", "团队", "开发者"],
-    "ja": ["ホーム", "商品", "グループ", "サブスクリプション", "設定", "チーム", "開発者"],
+    "en": [
+        "Home",
+        "Products",
+        "Groups",
+        "Payments",
+        "Refund tickets",
+        "Subscriptions",
+        "Settings",
+        "Team",
+        "Developers",
+    ],
+    "zh-hans": ["首页", "商品", "组", "付款", "退款工单", "订阅", "设置", "团队", "开发者"],
+    "ja": [
+        "ホーム",
+        "商品",
+        "グループ",
+        "支払い",
+        "返金チケット",
+        "サブスクリプション",
+        "設定",
+        "チーム",
+        "開発者",
+    ],
 }
 
 

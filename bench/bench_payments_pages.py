@@ -290,7 +290,7 @@ def measure(requests: int) -> dict:
         lines = 0
         size = 0
         for chunk in response.streaming_content:
-            lines += 1
+            lines += chunk.count(b"\n")
             size += len(chunk)
         elapsed = time.perf_counter() - started
         exports[name] = {

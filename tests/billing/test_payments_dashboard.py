@@ -237,6 +237,7 @@ def test_filters_by_status_product_dates_email_and_amounts(owner_page, store, eb
 def test_search_finds_payment_id_order_id_merchant_order_id_and_email(owner_page, store, ebook):
     a = pay(ebook, email="ann@example.com")
     b = pay(ebook, email="bob@example.com")
+    Order.objects.filter(pk=b.order_id).update(order_merchant_external_id="shop-1001")
     Payment.objects.filter(pk=b.pk).update(order_merchant_external_id="shop-1001")
 
     def search(q):
@@ -548,3 +549,13 @@ def test_counts_stop_at_the_cap_and_say_so(owner_page, store, ebook, monkeypatch
     assert 'id="payments-total">3+<' in html
     html = owner_page.get(list_url(store, status="failed")).content.decode()
     assert 'id="payments-total">1<' in html
+
+
+def test_the_email_search_has_its_trigram_index_on_postgresql(require_postgres):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'order_buyer_email_trgm_idx'"
+        )
+        [(definition,)] = cursor.fetchall()
+    # The expression Django's icontains writes, so the planner can use it.
+    assert "gin (upper((buyer_email)::text) gin_trgm_ops)" in definition

@@ -13,7 +13,8 @@ template; no network), each scenario --requests times after 3 warm-up requests:
 
 - the list page: the first page, a page deep in the list (after a cursor 800,000 rows down),
   filtered by status, by product, by customer email, by an amount range and a date range, and
-  a search by payment id: SQL statements per page (CaptureQueriesContext), p50 and p95 time;
+  searches (a payment id, a merchant order id, an email matching 5 rows, a text every email
+  has): SQL statements per page (CaptureQueriesContext), p50 and p95 time;
 - the CSV export of the whole list, and of one status: rows/s, the response consumed as a
   browser would (the streamed chunks), and the peak RSS growth while it streams;
 - the yardsticks beside them: a bare Django view (no middleware, no template: one query for the
@@ -256,6 +257,9 @@ def measure(requests: int) -> dict:
         "last 7 days, failed": "?status=failed&date_from="
         + time.strftime("%Y-%m-%d", time.gmtime(time.time() - 7 * 86400)),
         "search payment id": f"?q={some_payment}",
+        "search merchant order id": "?q=shop-4242",
+        "search email, rare": "?q=buyer4242%40",
+        "search email, every row": "?q=example.com",
     }
     pages = {}
     for name, query in scenarios.items():

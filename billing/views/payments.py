@@ -83,8 +83,16 @@ def _can_refund(store) -> bool:
     return has_role(store.caller_role, Role.ADMIN)
 
 
+# Where one code means something else for one input.
+FIELD_REFUSALS = {
+    ("approvedAmount", "amount_too_large"): gettext_lazy(
+        "The amount is more than the ticket asks for or than is left to refund."
+    ),
+}
+
+
 def _in_page_words(exc: PancakeError) -> PancakeError:
-    text = REFUSALS.get(exc.code)
+    text = FIELD_REFUSALS.get((exc.field, exc.code)) or REFUSALS.get(exc.code)
     if text is None:
         return exc
     refusal = copy.copy(exc)

@@ -383,7 +383,7 @@ def test_approve_a_buyers_ticket_for_less_than_asked(owner_page, store, paid, ca
     response = owner_page.post(url, {"approved_amount": "20.01", "note": ""})
     assert response.status_code == 400
     assert field_errors(response.content.decode(), "approved_amount") == [
-        "The amount is more than what is left to refund."
+        "The amount is more than the ticket asks for or than is left to refund."
     ]
     with capture(execute=True):
         response = owner_page.post(url, {"approved_amount": "12.00", "note": "Half, as agreed"})

@@ -1,8 +1,17 @@
-"""Read-only admin for the test processor's state: the processor writes it, nobody edits it."""
+"""Read-only admin for the test processor's state (the processor writes it, nobody edits it)
+and for invoices and credit notes (issued documents never change; support staff may render a
+PDF again)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.html import format_html
 
-from billing.models import TestProcessorCard, TestProcessorPayment, TestProcessorRefund
+from billing.invoices import services as invoice_services
+from billing.models import (
+    Invoice,
+    TestProcessorCard,
+    TestProcessorPayment,
+    TestProcessorRefund,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -43,3 +52,38 @@ class TestProcessorRefundAdmin(ReadOnlyAdmin):
     list_display = ("attempt_id", "payment", "amount", "currency", "status", "created_at")
     list_filter = ("status",)
     search_fields = ("attempt_id",)
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = (
+        "number",
+        "kind",
+        "environment",
+        "store",
+        "buyer_email",
+        "total",
+        "currency",
+        "issued_at",
+        "pdf_rendered_at",
+    )
+    list_filter = ("kind", "environment", "year")
+    search_fields = ("number", "buyer__email")
+    list_select_related = ("store",)
+    readonly_fields = ("pdf_link",)
+    actions = ["rerender_pdf"]
+
+    @admin.display(description="Buyer email")
+    def buyer_email(self, obj: Invoice) -> str:
+        return (obj.buyer or {}).get("email", "")
+
+    @admin.display(description="PDF")
+    def pdf_link(self, obj: Invoice) -> str:
+        if not obj.pdf:
+            return "not rendered yet"
+        return format_html('<a href="{}">{}</a>', obj.pdf.url, obj.pdf.name)
+
+    @admin.action(description="Re-render the PDF")
+    def rerender_pdf(self, request, queryset):
+        done = invoice_services.invoices_rerender(queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{done} PDF(s) rendered again.", messages.SUCCESS)

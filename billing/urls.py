@@ -5,7 +5,7 @@ store's subscription pages and the webhook pages under its Developers section.""
 
 from django.urls import path
 
-from billing.views import providers, subscriptions, test_processor, webhooks
+from billing.views import invoices, providers, subscriptions, test_processor, webhooks
 
 app_name = "billing"
 
@@ -18,6 +18,8 @@ urlpatterns = [
         providers.notification,
         name="provider-notification",
     ),
+    # The buyer's signed download link (billing.invoices.links).
+    path("invoices/<str:token>/pdf", invoices.invoice_download, name="invoice-download"),
     path(
         "test-processor/pay/<str:provider_payment_id>/",
         test_processor.pay,
@@ -31,6 +33,7 @@ urlpatterns = [
 ]
 
 dashboard_patterns = [
+    path(store + "invoices/<uuid:invoice_id>/pdf", invoices.invoice_pdf, name="invoice-pdf"),
     path(store + "subscriptions/", subscriptions.subscription_list, name="subscriptions"),
     path(subscription, subscriptions.subscription_detail, name="subscription"),
     path(subscription + "cancel/", subscriptions.subscription_cancel, name="subscription-cancel"),

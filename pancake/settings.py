@@ -197,6 +197,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-webhooks": {"task": "billing.tasks.sweep_webhooks", "schedule": 15.0},
     # Subscriptions with a step due: renewals, dunning retries, trial ends, period ends.
     "renew-subscriptions": {"task": "billing.tasks.renew_subscriptions", "schedule": 30.0},
+    # Invoice and credit-note PDFs whose task was lost (a broker outage, a crashed worker).
+    "render-invoices": {"task": "billing.tasks.render_unrendered_invoices", "schedule": 300.0},
 }
 
 # Subscriptions (docs/subscriptions.md): days after a failed renewal on which it is tried again
@@ -210,6 +212,16 @@ SUBSCRIPTION_REMINDER_DAYS = env_int("SUBSCRIPTION_REMINDER_DAYS", 3)
 # dotted path to a callable taking the order and returning a URL (the customer portal's). Unset,
 # the emails ask the buyer to contact the store (billing.subscriptions.emails).
 SUBSCRIPTION_MANAGE_URL = None
+
+# The platform's fee on each charge (billing/fees.py, docs/invoices.md): a percentage plus a
+# fixed part in the currency's major unit, never more than the charge.
+PLATFORM_FEE_PERCENT = env("PLATFORM_FEE_PERCENT", "5")
+PLATFORM_FEE_FIXED = env("PLATFORM_FEE_FIXED", "0.50")
+# Invoices and credit notes (docs/invoices.md): test-mode documents' numbers start with this
+# prefix (their sequences are apart from production's anyway), and how long a buyer's signed
+# download link stays valid.
+INVOICE_TEST_PREFIX = env("INVOICE_TEST_PREFIX", "TEST-")
+INVOICE_LINK_MAX_AGE_DAYS = env_int("INVOICE_LINK_MAX_AGE_DAYS", 365)
 
 # What happens to a committed transaction's events, in this order (pancake.outbox): the order
 # emails and the subscription emails are queued, then the webhook fan-out makes the deliveries
@@ -374,6 +386,8 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         # 4xx answers are the caller's business (and a flood under attack); 5xx are still logged.
         "django.request": {"level": "ERROR"},
+        # WeasyPrint logs each step of every PDF (invoices) at INFO; its warnings still show.
+        "weasyprint": {"level": "WARNING"},
     },
 }
 

@@ -182,6 +182,14 @@ CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Invoice PDFs are CPU work (WeasyPrint, tens of milliseconds each): they have a queue of their
+# own, so a burst of renewals' invoices never holds up renewals, webhooks or emails. Run a worker
+# for it (docs/operations.md: ``-Q documents``).
+INVOICE_QUEUE = env("INVOICE_QUEUE", "documents")
+CELERY_TASK_ROUTES = {
+    "billing.tasks.render_invoices": {"queue": INVOICE_QUEUE},
+    "billing.tasks.render_unrendered_invoices": {"queue": INVOICE_QUEUE},
+}
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {
         "task": "pancake.tasks.purge_expired_idempotency_keys",

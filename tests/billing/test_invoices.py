@@ -482,3 +482,20 @@ def test_the_sweep_renders_documents_whose_task_was_lost(
     assert tasks.render_unrendered_invoices() == 1
     invoice.refresh_from_db()
     assert invoice.pdf_rendered_at is not None and len(invoice.pdf_sha256) == 64
+
+
+def test_two_taxes_get_a_line_each_summing_to_the_charges_tax(
+    api, book, django_capture_on_commit_callbacks
+):
+    quebec = {"country": "CA", "isBusiness": False, "state": "QC"}  # GST 5% + QST 9.975%
+    payment = paid(api, book, django_capture_on_commit_callbacks, currency="USD", billing=quebec)
+    invoice = invoice_of(payment)
+    assert [(line["name"], line["rate"]) for line in invoice.tax_lines] == [
+        ("GST", "0.05"),
+        ("QST", "0.09975"),
+    ]
+    assert sum(line["tax"] for line in invoice.tax_lines) == invoice.tax_amount == 434
+    assert [line["tax"] for line in invoice.tax_lines] == [145, 289]
+    assert all(line["taxable_amount"] == 2900 for line in invoice.tax_lines)
+    html = pdf.html(invoice)
+    assert "GST 5%" in html and "QST 9.975%" in html

@@ -17,9 +17,7 @@ PAYMENTS = 20
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_payments_succeeding_at_once_get_gapless_unique_numbers(
-    require_postgres, api, book
-):
+def test_twenty_payments_succeeding_at_once_get_gapless_unique_numbers(require_postgres, api, book):
     notifications = [pay(buy(api, book)) for _ in range(PAYMENTS)]
     assert not InvoiceSequence.objects.exists()
     barrier = threading.Barrier(PAYMENTS)

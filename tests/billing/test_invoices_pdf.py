@@ -16,6 +16,9 @@ from pypdf import PdfReader
 from billing.invoices import links, pdf
 from billing.invoices.services import credit_note_issue, invoice_render
 from billing.models import Invoice
+from pancake.api.actor import merchant_actor
+from pancake.api.errors import InvalidInput
+from stores import services
 from stores.models import Role, Store
 from tests.billing.test_invoices import DE_BUSINESS, invoice_of, paid, refund, seller
 from tests.factories import MerchantFactory, ProductFactory, StoreFactory
@@ -224,3 +227,59 @@ def test_the_seller_details_are_edited_on_the_settings_page(owner_client, shop):
     )
     assert bad.status_code == 400
     assert Store.objects.get(pk=shop.pk).legal_name == "Maple GmbH"
+
+
+# --- admin and the seller's details through the service ------------------------------------------
+
+
+def test_support_staff_find_invoices_and_re_render_their_pdf(
+    client, api, book, django_capture_on_commit_callbacks
+):
+    invoice = invoice_of(paid(api, book, django_capture_on_commit_callbacks))
+    invoice.refresh_from_db()
+    staff = MerchantFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    listing = client.get("/admin/billing/invoice/", {"q": invoice.number})
+    assert listing.status_code == 200 and invoice.number in listing.content.decode()
+    by_email = client.get("/admin/billing/invoice/", {"q": "buyer@example.com"})
+    assert invoice.number in by_email.content.decode()
+    nobody = client.get("/admin/billing/invoice/", {"q": "nobody@example.com"})
+    assert invoice.number not in nobody.content.decode()
+    filtered = client.get("/admin/billing/invoice/", {"kind__exact": "credit_note"})
+    assert invoice.number not in filtered.content.decode()
+    assert client.get(f"/admin/billing/invoice/{invoice.pk}/change/").status_code == 200
+
+    rendered_at = invoice.pdf_rendered_at
+    response = client.post(
+        "/admin/billing/invoice/",
+        {"action": "rerender_pdf", "_selected_action": [str(invoice.pk)]},
+    )
+    assert response.status_code == 302
+    invoice.refresh_from_db()
+    assert invoice.pdf_rendered_at > rendered_at
+    # Read-only: no one edits or deletes an issued document.
+    assert client.post(f"/admin/billing/invoice/{invoice.pk}/delete/").status_code == 403
+
+
+def test_the_store_service_checks_the_seller_details(merchant, store):
+    actor = merchant_actor(merchant, "test")
+    with pytest.raises(InvalidInput) as bad:
+        services.store_update(actor=actor, store_id=store.pk, address={"country": "Germany"})
+    assert bad.value.field == "address.country"
+    with pytest.raises(InvalidInput) as bad:
+        services.store_update(actor=actor, store_id=store.pk, tax_id="x" * 41)
+    assert bad.value.field == "taxId"
+    updated, _ = services.store_update(
+        actor=actor,
+        store_id=store.pk,
+        legal_name="  My Store Ltd ",
+        address={"line1": "1 Main St", "city": "Dublin", "country": "ie"},
+        tax_id="IE6388047V",
+    )
+    assert (updated.seller_name, updated.address_country, updated.address_line1) == (
+        "My Store Ltd",
+        "IE",
+        "1 Main St",
+    )
+    updated, _ = services.store_update(actor=actor, store_id=store.pk, legal_name="")
+    assert updated.seller_name == "My Store"

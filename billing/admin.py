@@ -70,7 +70,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "environment", "year")
     search_fields = ("number", "buyer__email")
     list_select_related = ("store",)
-    readonly_fields = ("pdf_link",)
+    readonly_fields = ("pdf_file",)
     actions = ["rerender_pdf"]
 
     @admin.display(description="Buyer email")
@@ -78,10 +78,12 @@ class InvoiceAdmin(ReadOnlyAdmin):
         return (obj.buyer or {}).get("email", "")
 
     @admin.display(description="PDF")
-    def pdf_link(self, obj: Invoice) -> str:
+    def pdf_file(self, obj: Invoice) -> str:
+        """Where the PDF is stored and its SHA-256 (the files are served only through the
+        dashboard and the buyer's signed link, never from the storage's own URL)."""
         if not obj.pdf:
             return "not rendered yet"
-        return format_html('<a href="{}">{}</a>', obj.pdf.url, obj.pdf.name)
+        return format_html("{}<br><code>{}</code>", obj.pdf.name, obj.pdf_sha256)
 
     @admin.action(description="Re-render the PDF")
     def rerender_pdf(self, request, queryset):

@@ -6,9 +6,11 @@ services call ``credit_note_issue`` in the refund's success)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,6 +18,7 @@ from billing import services as billing_services
 from billing import tasks
 from billing.fees import platform_fee
 from billing.invoices import numbering, pdf
+from billing.invoices.links import invoice_from_token
 from billing.invoices.services import credit_note_issue, invoice_issue, split_exactly
 from billing.models import (
     Invoice,
@@ -362,6 +365,14 @@ def test_a_renewal_batch_invoices_every_renewal_in_one_go(
         assert invoice.lines[0]["period_start"] == utc(2027, 2, 10, 9).isoformat()
         assert invoice.pdf_rendered_at is not None
     assert InvoiceSequence.objects.get(store=store, year=2027, kind="invoice").last_number == 8
+    # Each renewal receipt links its own invoice.
+    receipts = [m for m in mail.outbox if "subscription receipt" in m.subject]
+    assert len(receipts) == 4
+    linked = {
+        invoice_from_token(re.search(r"/invoices/([^/\s]+)/pdf", m.body).group(1)) for m in receipts
+    }
+    assert linked == set(invoices)
+    assert all("Download your invoice" in m.alternatives[0][0] for m in receipts)
 
 
 def test_a_plan_changes_prorated_charge_gets_an_invoice(

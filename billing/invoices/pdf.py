@@ -25,6 +25,7 @@ from weasyprint.urls import URLFetcher
 
 from billing.models import Invoice, InvoiceKind
 from checkout.languages import to_django
+from checkout.tax.engine import country_name
 from pancake.money import format_money
 
 TEMPLATE = "billing/invoice_pdf.html"
@@ -90,6 +91,8 @@ def context(invoice: Invoice) -> dict:
         "pdf_date": invoice.issued_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "seller": invoice.seller,
         "buyer": invoice.buyer,
+        "seller_country": _country(invoice.seller, locale),
+        "buyer_country": _country(invoice.buyer, locale),
         "lines": lines,
         "tax_lines": tax_lines,
         "subtotal": money(invoice.subtotal),
@@ -99,6 +102,12 @@ def context(invoice: Invoice) -> dict:
         "text_color": colors.get("text") or "#111827",
         "test_mode": invoice.environment == "test",
     }
+
+
+def _country(party: dict, locale: str) -> str:
+    """The party's country by name, in the document's language ("DE" -> "Deutschland")."""
+    code = (party.get("address") or {}).get("country") or ""
+    return country_name(code, locale) if code else ""
 
 
 def _percent(rate: str) -> str:

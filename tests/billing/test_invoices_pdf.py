@@ -52,6 +52,7 @@ def test_the_pdf_is_rendered_after_commit_and_holds_number_totals_and_tax_ids(
     assert "DE136695976" in text  # the buyer's tax id
     assert "IE6388047V" in text  # the seller's
     assert "Example GmbH" in text and "My Store Ltd" in text
+    assert "Germany" in text and "Ireland" in text  # the countries by name
     assert "Reverse charge" in text
     assert "Test mode: not a tax document" in text
 
@@ -72,6 +73,7 @@ def test_a_german_buyers_pdf_is_in_german(api, book, django_capture_on_commit_ca
     text = text_of(stored(invoice_of(payment)))
     assert "Rechnung" in text and "Zwischensumme" in text and "Gesamt" in text
     assert "119,00" in text
+    assert "Deutschland" in text
     assert "Invoice" not in text
 
 

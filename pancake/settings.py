@@ -6,6 +6,7 @@ ALLOWED_HOSTS and SMTP from the environment; secure cookies, HSTS, HTTPS redirec
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -197,7 +198,13 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-webhooks": {"task": "billing.tasks.sweep_webhooks", "schedule": 15.0},
     # Subscriptions with a step due: renewals, dunning retries, trial ends, period ends.
     "renew-subscriptions": {"task": "billing.tasks.renew_subscriptions", "schedule": 30.0},
+    # Refunds a lost message, a crash or a provider that did not answer left unfinished.
+    "sweep-refunds": {"task": "billing.tasks.sweep_refunds", "schedule": 60.0},
 }
+
+# Refunds (docs/refunds.md): how long a refund may stay pending or processing before the sweep
+# sends it to the provider again (with the same idempotency key).
+REFUND_SWEEP_AFTER = timedelta(seconds=env_int("REFUND_SWEEP_AFTER_SECONDS", 120))
 
 # Subscriptions (docs/subscriptions.md): days after a failed renewal on which it is tried again
 # (then the subscription is canceled), and how many days ahead the trial-ending and
@@ -217,6 +224,7 @@ SUBSCRIPTION_MANAGE_URL = None
 OUTBOX_CONSUMERS = [
     "billing.tasks.queue_order_emails",
     "billing.tasks.queue_subscription_emails",
+    "billing.tasks.queue_refund_emails",
     "billing.webhooks.fanout.consume",
 ]
 

@@ -14,6 +14,7 @@ from billing.models import (
     Refund,
     RefundTicket,
     RefundTicketVersion,
+    SubmitterType,
     WebhookAttempt,
     WebhookDelivery,
 )
@@ -428,7 +429,8 @@ class RefundTicketType(graphene.ObjectType):
         "approvedAmountDetails": ("approved_amount", "currency"),
         "refundTicketMerchantExternalId": ("refund_ticket_merchant_external_id",),
         "submitterType": ("submitter_type",),
-        "submitterId": ("submitter_id",),
+        "submitterId": ("submitter_type", "submitter_id"),
+        "reviewerId": ("reviewer_id",),
         "versionNumber": ("version_number",),
         "versionData": ("reason", "requested_amount", "currency"),
         "reviewNote": ("review_note",),
@@ -500,8 +502,9 @@ class RefundTicketType(graphene.ObjectType):
     )
     submitter_type = graphene.String(required=True, description="customer or merchant.")
     submitter_id = graphene.String(
-        required=True, description="Who filed it: the buyer's identity, or the merchant."
+        required=True, description="Who filed it: the buyer's identity, or the merchant's id."
     )
+    reviewer_id = graphene.ID(description="The merchant who decided.")
     version_number = graphene.Int(
         required=True, description="The current submission (1, then +1 per resubmission)."
     )
@@ -544,6 +547,14 @@ class RefundTicketType(graphene.ObjectType):
 
     def resolve_buyer_email(ticket, info):
         return ticket.order.buyer_email
+
+    def resolve_submitter_id(ticket, info):
+        if ticket.submitter_type == SubmitterType.MERCHANT:
+            return info.context.id(ticket.submitter_id, "MER")
+        return ticket.submitter_id
+
+    def resolve_reviewer_id(ticket, info):
+        return info.context.id(ticket.reviewer_id, "MER") if ticket.reviewer_id else None
 
     def resolve_requested_amount_details(ticket, info):
         return _amount(ticket.requested_amount, ticket.currency)

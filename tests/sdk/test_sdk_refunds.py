@@ -52,6 +52,18 @@ out.tooMuch = await failure(() => buyer.createRefundTicket({
   reason: "Everything back",
   requestedAmount: { amount: "29.00", currency: "USD" },
 }));
+const eve = client.customer(
+  (await client.auth.issueSessionToken({
+    storeId: process.env.STORE_ID, buyerIdentity: "eve@example.com",
+  })).token,
+  { environment: "test" },
+);
+out.notEves = await failure(() => eve.createRefundTicket({
+  paymentId,
+  reason: "Mine now",
+  requestedAmount: { amount: "1.00", currency: "USD" },
+}));
+out.evesView = await eve.graphql.query({ query: "query { refundTicketsCount refunds { id } }" });
 out.mine = await buyer.graphql.query({
   query: `query { refundTickets { id status versionNumber refundTicketMerchantExternalId
                                  requestedAmountDetails { currency amount } } }`,
@@ -197,6 +209,11 @@ def test_the_sdk_files_a_ticket_resubmits_it_after_a_rejection_and_reads_the_ref
     too_much = out["tooMuch"]
     assert too_much["rejected"] and too_much["isWaffoPancakeError"]
     assert too_much["status"] == 400 and too_much["errors"][0]["layer"] in {"ticket", "order"}
+    # Another buyer of the store can neither file on this payment nor see the ticket.
+    not_eves = out["notEves"]
+    assert not_eves["rejected"] and not_eves["isWaffoPancakeError"]
+    assert not_eves["status"] in (403, 404), not_eves
+    assert out["evesView"]["data"] == {"refundTicketsCount": 0, "refunds": []}
     assert out["mine"]["data"]["refundTickets"] == [
         {
             "id": ticket_id,

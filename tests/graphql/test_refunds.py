@@ -5,10 +5,25 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from billing.models import RefundTicket, TestProcessorPayment
+from billing.refunds import services
+from billing.refunds.api import TicketSerializer
 from pancake.api import ids
+from tests.billing.test_refunds import (
+    APPROVE,
+    REFUND,
+    REJECT,
+    RESUBMIT,
+    as_buyer,
+    file,
+    token_for,
+)
+from tests.factories import ProductFactory
 from tests.graphql import seed
+from tests.graphql.appendix_b import DOCUMENTS
 from tests.graphql.helpers import post
 from tests.graphql.test_scoping import _token, buyer_post
+from tests.helpers import buy, deliver, pay
 
 TICKET_PAGES = """{ refundTickets(storeId: "%s") { id paymentId storeId customerId reason status
   requestedAmount approvedAmount currency createdAt updatedAt resolvedAt } }"""
@@ -467,8 +482,6 @@ def test_tickets_and_refunds_cost_the_same_for_1_and_30(gql, store, book):
 
 
 def test_the_sdk_guides_ticket_document_costs_the_same_for_1_and_30(gql, store, book):
-    from tests.graphql.appendix_b import DOCUMENTS
-
     seed.tickets(_payments(seed.orders(store, book, 1)))
     small, data, statements = _count(gql, DOCUMENTS["B.19"])
     seed.tickets(_payments(seed.orders(store, book, 29)))
@@ -489,3 +502,130 @@ def test_posting_as_the_sdk_does(api, store, book):
     seed.tickets(_payments(seed.orders(store, book, 1)))
     response = post(api, "{ refundTicketsCount }")
     assert response.json() == {"data": {"refundTicketsCount": 1}}
+
+
+# --- the rows the refund actions write ------------------------------------------------------------
+
+SDK_TICKET = """query ($id: ID!) { refundTicket(id: $id) {
+  id type status subjectId submitterId submitterType currentVersionId reviewerId reviewedAt
+  rejectReason executedAt metadata refundTicketMerchantExternalId versionNumber
+  versionData { reason requestedAmount { amount currency } } createdAt updatedAt
+  paymentId storeId orderId resolvedAt reason currency
+  versions { versionNumber reason previousRejectReason requestedAmountDetails { amount } }
+  refunds { status amount failureCode }
+} }"""
+
+
+def test_graphql_shows_what_the_refund_actions_answer_and_write(
+    api, store, django_capture_on_commit_callbacks
+):
+    """A buyer's ticket rejected, resubmitted and approved in part; a second one declined by the
+    provider and retried; the merchant's refund of the rest: GraphQL tells the same story as
+    the actions' answers (the SDK's RefundTicket fields agree, field by field)."""
+    capture = django_capture_on_commit_callbacks
+    product = ProductFactory(store=store)
+    payment = buy(api, product, currency="USD", billing={"country": "US", "state": "OR"})
+    deliver(pay(payment), capture)
+    payment.refresh_from_db()
+    assert payment.amount == 2900
+
+    first = file(api, store, payment, "10.00", refundTicketMerchantExternalId="R-1")
+    ticket_id = first["ticketId"]
+    api.call(REJECT, {"ticketId": ticket_id, "reason": "Say more"})
+    body = {
+        "ticketId": ticket_id,
+        "paymentId": ids.encode("PAY", payment.pk),
+        "reason": "Chapter 3 is missing",
+        "requestedAmount": {"amount": "12.00", "currency": "USD"},
+    }
+    response = as_buyer(token_for(api, store), RESUBMIT, body)
+    assert response.status_code == 200, response.content
+    with capture(execute=True):
+        approved = api.call(APPROVE, {"ticketId": ticket_id, "approvedAmount": "8.00"})
+    # A second ticket: the provider declines it (its record says the money is back), then
+    # support retries it.
+    second = file(api, store, payment, "5.00")["ticketId"]
+    processor = TestProcessorPayment.objects.get(attempt_id=str(payment.pk))
+    processor.refunded_amount, real = processor.amount, processor.refunded_amount
+    processor.save()
+    with capture(execute=True):
+        api.call(APPROVE, {"ticketId": second})
+    processor.refunded_amount = real
+    processor.save()
+    with capture(execute=True):
+        services.refund_retry(ticket_id=ids.parse_id(second, "TKT"))
+    # The merchant refunds what is left.
+    with capture(execute=True):
+        rest = api.call(REFUND, {"paymentId": ids.encode("PAY", payment.pk), "reason": "Goodwill"})
+
+    # The SDK's fields of the first ticket, as the action answers them now.
+    row = RefundTicket.objects.get(pk=ids.parse_id(ticket_id, "TKT"))
+    rest_view = TicketSerializer(row, context={"api_version": "2026-09-23"}).data
+    got = data_of(api, SDK_TICKET, {"id": ticket_id})["refundTicket"]
+    for name in (
+        "id type status subjectId submitterId submitterType currentVersionId reviewerId "
+        "reviewedAt rejectReason executedAt metadata refundTicketMerchantExternalId "
+        "versionNumber versionData createdAt updatedAt paymentId storeId orderId resolvedAt "
+        "reason currency"
+    ).split():
+        assert got[name] == rest_view[name], name
+    assert approved["data"]["ticket"]["reviewerId"] == got["reviewerId"]
+    assert got["reviewerId"] == ids.encode("MER", api.merchant.pk)
+    assert (got["status"], got["versionNumber"], got["refundTicketMerchantExternalId"]) == (
+        "succeeded",
+        2,
+        "R-1",
+    )
+    assert got["versions"] == [
+        {
+            "versionNumber": 1,
+            "reason": "Not as described",
+            "previousRejectReason": None,
+            "requestedAmountDetails": {"amount": "10.00"},
+        },
+        {
+            "versionNumber": 2,
+            "reason": "Chapter 3 is missing",
+            "previousRejectReason": "Say more",
+            "requestedAmountDetails": {"amount": "12.00"},
+        },
+    ]
+    assert got["refunds"] == [{"status": "succeeded", "amount": 800, "failureCode": None}]
+    retried = data_of(api, SDK_TICKET, {"id": second})["refundTicket"]
+    assert retried["status"] == "succeeded"
+    assert [(r["status"], r["failureCode"]) for r in retried["refunds"]] == [
+        ("failed", "amount_too_large"),
+        ("succeeded", None),
+    ]
+
+    whole = data_of(
+        api,
+        """query ($id: ID!) {
+          payment(id: $id) { status refundStatus refundedAmount refunds { status amount } }
+          refundTicketsCount
+          merchantTickets: refundTicketsCount(filter: { submitterType: { eq: "merchant" } })
+          refundsCount
+          succeeded: refundsCount(filter: { status: { eq: "succeeded" } })
+        }""",
+        {"id": ids.encode("PAY", payment.pk)},
+    )
+    assert whole["payment"] == {
+        "status": "refunded",
+        "refundStatus": "refunded",
+        "refundedAmount": 2900,
+        "refunds": [
+            {"status": "succeeded", "amount": 800},
+            {"status": "failed", "amount": 500},
+            {"status": "succeeded", "amount": 500},
+            {"status": "succeeded", "amount": 1600},
+        ],
+    }
+    assert (whole["refundTicketsCount"], whole["merchantTickets"]) == (3, 1)
+    assert (whole["refundsCount"], whole["succeeded"]) == (4, 3)
+    assert rest["data"]["ticket"]["submitterType"] == "merchant"
+
+
+def data_of(api, query, variables=None) -> dict:
+    body = post(api, query, variables).json()
+    assert "errors" not in body, body
+    return body["data"]

@@ -42,7 +42,7 @@ class TicketSerializer(serializers.Serializer):
     currentVersionId = serializers.SerializerMethodField()
     reviewerId = serializers.SerializerMethodField()
     reviewedAt = TimestampField(source="reviewed_at")
-    reviewNote = serializers.CharField(source="review_note", allow_null=True)
+    reviewNote = serializers.SerializerMethodField()
     rejectReason = serializers.SerializerMethodField()
     executedAt = TimestampField(source="executed_at")
     resolvedAt = TimestampField(source="resolved_at")
@@ -73,6 +73,9 @@ class TicketSerializer(serializers.Serializer):
     def get_currentVersionId(self, ticket):
         version = ticket.versions.order_by("-number").values_list("pk", flat=True).first()
         return str(version) if version else None
+
+    def get_reviewNote(self, ticket):
+        return ticket.review_note or None
 
     def get_rejectReason(self, ticket):
         return ticket.reject_reason or None

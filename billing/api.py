@@ -116,5 +116,6 @@ class RemoveWebhook(Action):
         return {"webhook": endpoints.endpoint_remove(actor=actor, endpoint_id=data["id"])}
 
 
-# The subscription actions live with the subscriptions (registered by importing them).
+# The subscription and refund actions live in their packages (registered by importing them).
+from billing.refunds import api as refund_api  # noqa: E402,F401
 from billing.subscriptions import api as subscription_api  # noqa: E402,F401

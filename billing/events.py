@@ -97,3 +97,35 @@ def event_data(*, order, payment=None, subscription=None) -> dict:
         )
         data.setdefault("periodNumber", plan.period_number)
     return {key: value for key, value in data.items() if value is not None}
+
+
+def refund_data(*, refund, ticket, payment, order_status: str, list_price: dict | None) -> dict:
+    """What a refund event adds to ``event_data``'s: this refund's amounts (its tax the
+    payment's share, half up), the payment it gives back part of (``originalPayment``, with the
+    rate and name of the price it was charged at), and the ticket."""
+    tax = (2 * payment.tax_amount * refund.amount + payment.amount) // (2 * payment.amount)
+    original = {
+        "total": payment.amount,
+        "subtotal": payment.amount - payment.tax_amount,
+        "taxAmount": payment.tax_amount,
+        **{key: (list_price or {}).get(key) for key in ("taxRate", "taxName")},
+    }
+    original = {key: value for key, value in original.items() if value is not None}
+    data = {
+        "orderStatus": order_status,
+        "refundedAmount": refund.amount,
+        "amount": refund.amount - tax,
+        "taxAmount": tax,
+        "subtotal": refund.amount - tax,
+        "total": refund.amount,
+        "originalPayment": original,
+        "originalChargedAmount": payment.amount,
+        "refundTicketMerchantExternalId": ticket.refund_ticket_merchant_external_id,
+        "refundStatus": refund.status,
+        "refundReason": ticket.reason,
+        "refundCreatedAt": format_timestamp(refund.created_at),
+        "refundId": str(refund.pk),
+        "ticketId": str(ticket.pk),
+        "refundFailureReason": refund.failure_message or None,
+    }
+    return {key: value for key, value in data.items() if value is not None}

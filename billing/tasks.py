@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from billing import emails
 from billing.invoices import services as invoice_services
+from billing.refunds import emails as refund_emails
+from billing.refunds import services as refund_services
 from billing.subscriptions import emails as subscription_emails
 from billing.subscriptions import lifecycle, renewals
 from billing.webhooks import attempts, sweep
@@ -151,3 +153,35 @@ def fan_out_event(event_id: str, event_type: str | None = None, subject_id: str 
         ).first() or (None, None)
     if event_type is not None:
         outbox.relay([[event_id, event_type, str(subject_id)]])
+
+
+@shared_task(ignore_result=True)
+def execute_refund(refund_id: str) -> str | None:
+    """Send one approved refund to the provider and record its answer (safe to run twice: the
+    refund's id is the provider's idempotency key)."""
+    refund = refund_services.refund_execute(refund_id=refund_id)
+    return refund.status if refund is not None else None
+
+
+@shared_task(ignore_result=True)
+def sweep_refunds() -> int:
+    """Beat: run again the refunds left pending or processing (a lost message, a crashed
+    worker, a provider that did not answer), each with its own idempotency key."""
+    ids = refund_services.unfinished_refund_ids()
+    for refund_id in ids:
+        execute_refund.delay(str(refund_id))
+    return len(ids)
+
+
+def queue_refund_emails(events, *, from_sweep: bool = False) -> None:
+    """Outbox consumer (``OUTBOX_CONSUMERS``, before the webhook fan-out): queue one task with
+    the ids of a commit's refund events that send an email, like the other emails."""
+    event_ids = refund_emails.event_ids_to_email(events)
+    if event_ids:
+        send_refund_emails.delay(event_ids)
+
+
+@shared_task
+def send_refund_emails(event_ids: list[str]) -> int:
+    """The emails of one commit's refund events; a failed send is recorded, never raised."""
+    return sum(refund_emails.refund_emails_send(event_id=one) for one in event_ids)

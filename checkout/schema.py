@@ -5,7 +5,7 @@ orders."""
 from __future__ import annotations
 
 import graphene
-from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
@@ -476,6 +476,10 @@ def _customer_groups(ctx, store_id=None):
     )
 
 
+# A payment that went through, whether or not some of it was refunded since.
+PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+
+
 def _customers(ctx, rows) -> list[Customer]:
     """Rows of ``_customer_groups`` → customers, with revenue from one more statement."""
     rows = list(rows)
@@ -487,9 +491,10 @@ def _customers(ctx, rows) -> list[Customer]:
         keys |= Q(store_id=row["store_id"], order__buyer_email=row["buyer_email"])
     sums = (
         in_scope(Payment.objects.all(), ctx)
-        .filter(keys, status=PaymentStatus.SUCCEEDED)
+        .filter(keys, status__in=PAID)
         .values("store_id", "order__buyer_email", "currency")
-        .annotate(total=Sum("amount"), n=Count("id"))
+        # Net of refunds: a refunded payment was still a payment.
+        .annotate(total=Sum(F("amount") - F("refunded_amount")), n=Count("id"))
         .order_by("currency")
     )
     for s in sums:

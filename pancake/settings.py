@@ -6,6 +6,7 @@ ALLOWED_HOSTS and SMTP from the environment; secure cookies, HSTS, HTTPS redirec
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -207,7 +208,13 @@ CELERY_BEAT_SCHEDULE = {
     "renew-subscriptions": {"task": "billing.tasks.renew_subscriptions", "schedule": 30.0},
     # Invoice and credit-note PDFs whose task was lost (a broker outage, a crashed worker).
     "render-invoices": {"task": "billing.tasks.render_unrendered_invoices", "schedule": 300.0},
+    # Refunds a lost message, a crash or a provider that did not answer left unfinished.
+    "sweep-refunds": {"task": "billing.tasks.sweep_refunds", "schedule": 60.0},
 }
+
+# Refunds (docs/refunds.md): how long a refund may stay pending or processing before the sweep
+# sends it to the provider again (with the same idempotency key).
+REFUND_SWEEP_AFTER = timedelta(seconds=env_int("REFUND_SWEEP_AFTER_SECONDS", 120))
 
 # Subscriptions (docs/subscriptions.md): days after a failed renewal on which it is tried again
 # (then the subscription is canceled), and how many days ahead the trial-ending and
@@ -237,6 +244,7 @@ INVOICE_LINK_MAX_AGE_DAYS = env_int("INVOICE_LINK_MAX_AGE_DAYS", 365)
 OUTBOX_CONSUMERS = [
     "billing.tasks.queue_order_emails",
     "billing.tasks.queue_subscription_emails",
+    "billing.tasks.queue_refund_emails",
     "billing.webhooks.fanout.consume",
 ]
 

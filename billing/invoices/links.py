@@ -32,6 +32,12 @@ def payment_invoice_url(payment: Payment | None) -> str:
     return invoice_download_url(invoice) if invoice is not None else ""
 
 
+def refund_credit_note_url(refund_id) -> str:
+    """The download URL of a refund's credit note, or "" when it has none."""
+    note = Invoice.objects.filter(refund_id=refund_id).first()
+    return invoice_download_url(note) if note is not None else ""
+
+
 def invoice_from_token(token: str) -> Invoice:
     """The document a signed link names; 404 when the signature is wrong or expired."""
     max_age = timedelta(days=settings.INVOICE_LINK_MAX_AGE_DAYS)

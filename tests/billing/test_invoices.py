@@ -510,3 +510,40 @@ def test_two_taxes_get_a_line_each_summing_to_the_charges_tax(
     assert all(line["taxable_amount"] == 2900 for line in invoice.tax_lines)
     html = pdf.html(invoice)
     assert "GST 5%" in html and "QST 9.975%" in html
+
+
+# --- through the refund services -----------------------------------------------------------------
+
+
+def test_each_refund_through_the_api_gets_its_credit_note_and_the_buyer_its_link(
+    api, book, django_capture_on_commit_callbacks
+):
+    payment = paid(api, book, django_capture_on_commit_callbacks)
+    invoice = invoice_of(payment)
+    mail.outbox.clear()
+    for amount in ("40.00", "79.00"):
+        body = {
+            "paymentId": ids.encode("PAY", payment.pk),
+            "amount": {"amount": amount, "currency": "EUR"},
+            "reason": "Partly unhappy",
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            api.call("payment/refund-payment", body)
+    payment.refresh_from_db()
+    assert (payment.status, payment.refunded_amount) == ("refunded", 11900)
+    notes = list(Invoice.objects.filter(kind="credit_note").order_by("sequence"))
+    assert [(n.total, n.invoice_id, n.sequence) for n in notes] == [
+        (4000, invoice.pk, 1),
+        (7900, invoice.pk, 2),
+    ]
+    assert sum(n.tax_amount for n in notes) == invoice.tax_amount == 1900
+    assert {n.refund.ticket.payment_id for n in notes} == {payment.pk}
+    assert all(n.pdf_rendered_at is not None for n in notes)
+    refund_emails = [m for m in mail.outbox if "Your refund from" in m.subject]
+    assert len(refund_emails) == 2
+    linked = {
+        invoice_from_token(re.search(r"/invoices/([^/\s]+)/pdf", m.body).group(1))
+        for m in refund_emails
+    }
+    assert linked == set(notes)
+    assert all("Download your credit note" in m.body for m in refund_emails)

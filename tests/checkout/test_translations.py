@@ -36,6 +36,8 @@ BUYER_SOURCES = (
     "templates/legal/*.html",
     "templates/emails/order_confirmation.*",
     "templates/emails/subscription_*",
+    "templates/emails/refund_*",
+    "billing/refunds/emails.py",
     "billing/subscriptions/emails.py",
     "templates/products/unavailable.html",
     "templates/base.html",

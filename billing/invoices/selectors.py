@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from billing.models import Invoice
+from billing.models import Invoice, InvoiceKind
 from pancake.api.actor import Actor
 from pancake.api.errors import NotFound
 from stores.models import Role
@@ -17,6 +17,12 @@ def access_invoice(actor: Actor, invoice_id, *, min_role: str = Role.MEMBER) -> 
         raise NotFound("Invoice not found", layer="invoice")
     access_store(actor, invoice.store_id, min_role=min_role)
     return invoice
+
+
+def invoices_of_payments(payment_ids) -> dict:
+    """The invoice of each of these payments that has one, by payment id (one statement)."""
+    found = Invoice.objects.filter(payment_id__in=list(payment_ids), kind=InvoiceKind.INVOICE)
+    return {invoice.payment_id: invoice for invoice in found.only("pk", "number", "payment_id")}
 
 
 def payment_invoices(payment) -> list[Invoice]:

@@ -285,3 +285,14 @@ def test_the_store_service_checks_the_seller_details(merchant, store):
     )
     updated, _ = services.store_update(actor=actor, store_id=store.pk, legal_name="")
     assert updated.seller_name == "My Store"
+
+
+def test_the_subscription_page_links_each_charges_invoice(
+    client, merchant, api, store, django_capture_on_commit_callbacks
+):
+    plan = ProductFactory(store=store, subscription=True)
+    order, _subscription = subscribe(api, plan, django_capture_on_commit_callbacks)
+    invoice = Invoice.objects.get(order=order)
+    client.force_login(merchant)
+    page = client.get(f"/dashboard/{store.pk}/subscriptions/{order.pk}/").content.decode()
+    assert f'href="{url_of(invoice)}"' in page and invoice.number in page

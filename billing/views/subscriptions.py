@@ -1,9 +1,9 @@
 """The dashboard's subscription pages: the list of the header's environment (filters in the GET
 parameters, counts per status, the listed subscriptions' MRR), and one subscription's detail
 (plan, periods, billing history with each charge's invoice, payment method, events, a scheduled
-plan change, the test clock) with its actions, each one call of ``billing.subscriptions.lifecycle`` or ``testclock``:
-cancel at the period end, cancel now (after a confirmation step), pause, resume, undo a cancel,
-and in test mode "Advance clock".
+plan change, the test clock) with its actions, each one call of
+``billing.subscriptions.lifecycle`` or ``testclock``: cancel at the period end, cancel now (after
+a confirmation step), pause, resume, undo a cancel, and in test mode "Advance clock".
 
 Members see the pages without action buttons; the services refuse their forced POSTs (403),
 which the page says in its own words. A refusal shows beside the action's form, chosen by the

@@ -6,6 +6,7 @@ services call ``credit_note_issue`` in the refund's success)."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ import pytest
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
+from pypdf import PdfReader
 
 from billing import services as billing_services
 from billing import tasks
@@ -284,6 +286,10 @@ def test_amounts_show_the_currencys_decimals(
     context = pdf.context(invoice)
     assert context["total"] == shown
     assert shown in pdf.html(invoice)
+    text = "\n".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(pdf.render(invoice))).pages
+    )
+    assert shown.replace("\xa0", " ") in text.replace("\xa0", " ")
 
 
 def test_a_german_buyers_invoice_is_in_german(api, book, django_capture_on_commit_callbacks):

@@ -383,9 +383,11 @@ def _credited_tax_lines(tax_lines: list[dict], net: int, tax: int) -> list[dict]
 
 
 def _render_after_commit(invoice_ids: list) -> None:
+    """Queue the documents' PDFs after commit, one message; robust: a broker that is down loses
+    only time (the sweep renders them later) and fails nothing that committed."""
     ids = [str(pk) for pk in invoice_ids]
     task = registered("billing.tasks.render_invoices")
-    transaction.on_commit(lambda: task.delay(ids))
+    transaction.on_commit(lambda: task.delay(ids), robust=True)
 
 
 def invoice_render(invoice_id, *, again: bool = False) -> Invoice:

@@ -553,3 +553,21 @@ def test_each_refund_through_the_api_gets_its_credit_note_and_the_buyer_its_link
     }
     assert linked == set(notes)
     assert all("Download your credit note" in m.body for m in refund_emails)
+
+
+def test_a_broker_down_at_commit_fails_nothing_and_the_sweep_renders_later(
+    api, book, django_capture_on_commit_callbacks, monkeypatch
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.render_invoices, "delay", broker_down)
+    payment = paid(api, book, django_capture_on_commit_callbacks)  # committed, callbacks run
+    assert payment.status == PaymentStatus.SUCCEEDED
+    invoice = invoice_of(payment)
+    assert invoice.pdf_rendered_at is None
+    Invoice.objects.filter(pk=invoice.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    monkeypatch.undo()
+    assert tasks.render_unrendered_invoices() == 1
+    invoice.refresh_from_db()
+    assert invoice.pdf_rendered_at is not None

@@ -1,11 +1,15 @@
 """Read-only admin for support staff: payments, refund tickets and refunds (money shown formatted
-in its currency), with one action, "Retry a failed refund", which calls
-``billing.refunds.services.refund_retry``; and the test processor's state (the processor writes
-it, nobody edits it)."""
+in its currency), with the action "Retry a failed refund", which calls
+``billing.refunds.services.refund_retry``; invoices and credit notes (issued documents never
+change; support staff may render a PDF again); and the test processor's state (the processor
+writes it, nobody edits it)."""
 
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
+from billing.invoices import services as invoice_services
 from billing.models import (
+    Invoice,
     Payment,
     Refund,
     RefundTicket,
@@ -221,3 +225,40 @@ class RefundAdmin(ReadOnlyAdmin):
     @admin.display(description="Amount", ordering="amount")
     def amount_display(self, obj: Refund) -> str:
         return _money(obj.amount, obj.currency)
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = (
+        "number",
+        "kind",
+        "environment",
+        "store",
+        "buyer_email",
+        "total",
+        "currency",
+        "issued_at",
+        "pdf_rendered_at",
+    )
+    list_filter = ("kind", "environment", "year")
+    search_fields = ("number", "buyer__email")
+    list_select_related = ("store",)
+    readonly_fields = ("pdf_file",)
+    actions = ["rerender_pdf"]
+
+    @admin.display(description="Buyer email")
+    def buyer_email(self, obj: Invoice) -> str:
+        return (obj.buyer or {}).get("email", "")
+
+    @admin.display(description="PDF")
+    def pdf_file(self, obj: Invoice) -> str:
+        """Where the PDF is stored and its SHA-256 (the files are served only through the
+        dashboard and the buyer's signed link, never from the storage's own URL)."""
+        if not obj.pdf:
+            return "not rendered yet"
+        return format_html("{}<br><code>{}</code>", obj.pdf.name, obj.pdf_sha256)
+
+    @admin.action(description="Re-render the PDF")
+    def rerender_pdf(self, request, queryset):
+        done = invoice_services.invoices_rerender(queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{done} PDF(s) rendered again.", messages.SUCCESS)

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from billing.invoices.links import payment_invoice_url
 from billing.models import Payment
 from checkout import languages, presenters
 from checkout.models import Order, OrderKind
@@ -198,6 +199,8 @@ def _base_context(order: Order, payment: Payment) -> dict:
             payment.payment_method, payment.payment_method_details
         ),
         "date_paid": long_date(payment.paid_at, store),
+        # The buyer's signed link to the invoice's PDF (none for a trial's zero payment).
+        "invoice_url": payment_invoice_url(payment),
     }
 
 

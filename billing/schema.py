@@ -1,5 +1,5 @@
-"""GraphQL: payments, webhook endpoints and deliveries, email deliveries, and the refund types.
-Nothing creates refund tickets or refunds yet, so their lists are truthfully empty."""
+"""GraphQL: payments, refund tickets and their versions, refunds, webhook endpoints and
+deliveries, email deliveries."""
 
 from __future__ import annotations
 
@@ -8,15 +8,24 @@ import json
 import graphene
 from django.db.models import OuterRef, Subquery
 
-from billing.models import Payment, PlanChange, WebhookAttempt, WebhookDelivery
+from billing.models import (
+    Payment,
+    PlanChange,
+    Refund,
+    RefundTicket,
+    RefundTicketVersion,
+    SubmitterType,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from billing.subscriptions.lifecycle import FIRST_PAYMENT
 from billing.subscriptions.steps import next_charge
-from checkout.models import OrderKind
+from checkout.models import Order, OrderKind
 from pancake.graphql import filters as f
 from pancake.graphql.context import display, timestamp
 from pancake.graphql.rows import memoized_list
 from pancake.graphql.scope import buyer_orders_q, in_scope, merchant_only
-from pancake.graphql.selection import Rel, optimized
+from pancake.graphql.selection import Rel, optimized, prefetched, selection_tree
 from pancake.graphql.types import JSON, BillingDetail, CurrencyAmount, id_field, ts_field
 from pancake.models import EmailDelivery, Environment
 
@@ -79,24 +88,107 @@ class CardInfo(graphene.ObjectType):
     exp_year = graphene.Int(description="Expiry year.")
 
 
+def _refunds(ctx):
+    return Refund.objects.order_by("created_at", "id")
+
+
+def _versions(ctx):
+    return RefundTicketVersion.objects.order_by("number", "id")
+
+
+def _versions_newest_first(ctx):
+    return RefundTicketVersion.objects.order_by("-number", "-id")
+
+
+def _amount(minor: int | None, currency: str) -> CurrencyAmount | None:
+    """The SDK guide's ``{currency amount}``: a display string whatever the API version."""
+    if minor is None:
+        return None
+    return CurrencyAmount(currency=currency, amount=display(minor, currency))
+
+
 class RefundType(graphene.ObjectType):
-    """A refund sent to the payment provider."""
+    """One execution of an approved refund ticket at the payment provider (a failed one retried
+    is a new refund)."""
 
     class Meta:
         name = "Refund"
 
-    id = graphene.ID(required=True, description="Refund id.")
-    payment_id = graphene.ID(description="The payment refunded.")
-    status = graphene.String(required=True, description="pending, succeeded or failed.")
+    # What each field reads (pancake/graphql/selection.py); relations below.
+    columns = {
+        "id": ("id",),
+        "paymentId": ("payment_id",),
+        "storeId": ("store_id",),
+        "ticketId": ("ticket_id",),
+        "status": ("status",),
+        "amount": ("amount",),
+        "currency": ("currency",),
+        "orderMerchantExternalId": ("payment__order_merchant_external_id",),
+        "refundTicketMerchantExternalId": ("ticket__refund_ticket_merchant_external_id",),
+        "requestedAmountDetails": ("amount", "currency"),
+        "pspAmountDetails": ("amount", "currency"),
+        "failureReason": ("failure_message",),
+        "failureCode": ("failure_code",),
+        "testMode": ("environment",),
+        "executedAt": ("executed_at",),
+        "createdAt": ("created_at",),
+        "updatedAt": ("updated_at",),
+    }
+    relations = {
+        "payment": Rel("payment", lambda: PaymentType),
+        "store": Rel("store", "stores.schema.StoreType"),
+    }
+
+    id = id_field("pk", "REF", "Refund id.", required=True)
+    payment_id = id_field("payment_id", "PAY", "The payment refunded.", required=True)
+    store_id = id_field("store_id", "STO", "The store.", required=True)
+    ticket_id = id_field("ticket_id", "TKT", "The refund ticket it executes.", required=True)
+    status = graphene.String(required=True, description="pending, processing, succeeded or failed.")
+    amount = graphene.Int(required=True, description="Refunded (or to refund), minor units.")
+    currency = graphene.String(required=True, description="ISO 4217 code.")
     order_merchant_external_id = graphene.String(description="The order's merchant reference.")
     refund_ticket_merchant_external_id = graphene.String(
         description="The ticket's merchant reference."
     )
     requested_amount_details = graphene.Field(
-        CurrencyAmount, description="Amount asked, display string."
+        CurrencyAmount,
+        required=True,
+        description="What this refund gives back, as a display string.",
     )
-    psp_amount_details = graphene.Field(CurrencyAmount, description="Amount the provider sent.")
-    created_at = graphene.String(description="When the refund was made.")
+    psp_amount_details = graphene.Field(
+        CurrencyAmount,
+        required=True,
+        description="What the payment provider is asked to return, as a display string.",
+    )
+    failure_reason = graphene.String(description="Why the provider refused, if it did.")
+    failure_code = graphene.String(description="The provider's failure code.")
+    test_mode = graphene.Boolean(required=True, description="Made in the test environment.")
+    payment = graphene.Field(lambda: PaymentType, description="The payment refunded.")
+    store = graphene.Field("stores.schema.StoreType", description="The store.")
+    executed_at = ts_field("executed_at", "When the provider answered.")
+    created_at = ts_field("created_at", "When the refund was made.")
+    updated_at = ts_field("updated_at", "When it last changed.")
+
+    def resolve_order_merchant_external_id(refund, info):
+        return refund.payment.order_merchant_external_id
+
+    def resolve_refund_ticket_merchant_external_id(refund, info):
+        return refund.ticket.refund_ticket_merchant_external_id
+
+    def resolve_requested_amount_details(refund, info):
+        return _amount(refund.amount, refund.currency)
+
+    def resolve_psp_amount_details(refund, info):
+        return _amount(refund.amount, refund.currency)
+
+    def resolve_failure_reason(refund, info):
+        return refund.failure_message or None
+
+    def resolve_failure_code(refund, info):
+        return refund.failure_code or None
+
+    def resolve_test_mode(refund, info):
+        return refund.environment == Environment.TEST
 
 
 class PaymentType(graphene.ObjectType):
@@ -142,7 +234,6 @@ class PaymentType(graphene.ObjectType):
         "testMode": ("environment",),
         "onetimeOrder": ("order__kind",),
         "subscriptionOrder": ("order__kind",),
-        "refunds": (),
         "paidAt": ("paid_at",),
         "createdAt": ("created_at",),
         "updatedAt": ("updated_at",),
@@ -152,6 +243,13 @@ class PaymentType(graphene.ObjectType):
         "onetimeOrder": Rel("order", "checkout.schema.OnetimeOrder"),
         "subscriptionOrder": Rel("order", "checkout.schema.SubscriptionOrder"),
         "store": Rel("store", "stores.schema.StoreType"),
+        "refunds": Rel(
+            "refunds",
+            "billing.schema.RefundType",
+            many=True,
+            queryset=_refunds,
+            to_attr="gql_refunds",
+        ),
     }
 
     id = id_field("pk", "PAY", "Payment id.", required=True)
@@ -192,7 +290,7 @@ class PaymentType(graphene.ObjectType):
     refunds = graphene.List(
         graphene.NonNull(RefundType),
         required=True,
-        description="Refunds of this payment.",
+        description="Refunds of this payment, oldest first.",
     )
     paid_at = ts_field("paid_at", "When the payment succeeded.")
     created_at = ts_field("created_at", "When the payment was made.")
@@ -247,30 +345,255 @@ class PaymentType(graphene.ObjectType):
         return payment.order if payment.order.kind == OrderKind.SUBSCRIPTION else None
 
     def resolve_refunds(payment, info):
-        return []
+        return prefetched(
+            payment, "gql_refunds", lambda: _refunds(info.context).filter(payment=payment)
+        )
+
+
+class RefundTicketVersionData(graphene.ObjectType):
+    """What the current submission of a ticket asks for."""
+
+    reason = graphene.String(required=True, description="Why the buyer asks.")
+    requested_amount = graphene.Field(
+        CurrencyAmount, description="The amount asked, as a display string."
+    )
+
+
+class RefundTicketVersionType(graphene.ObjectType):
+    """One submission of a refund ticket: the first, and one per resubmission after a
+    rejection."""
+
+    class Meta:
+        name = "RefundTicketVersion"
+
+    # What each field reads (pancake/graphql/selection.py).
+    columns = {
+        "id": ("id",),
+        "versionNumber": ("number",),
+        "reason": ("reason",),
+        "requestedAmount": ("requested_amount",),
+        "currency": ("currency",),
+        "requestedAmountDetails": ("requested_amount", "currency"),
+        "previousRejectReason": ("previous_reject_reason",),
+        "createdAt": ("created_at",),
+    }
+
+    id = id_field("pk", None, "Version id (UUID).", required=True)
+    version_number = graphene.Int(required=True, description="1 for the first submission.")
+    reason = graphene.String(required=True, description="Why the buyer asks.")
+    requested_amount = graphene.Int(required=True, description="Asked, minor units.")
+    currency = graphene.String(required=True, description="ISO 4217 code.")
+    requested_amount_details = graphene.Field(
+        CurrencyAmount, required=True, description="Asked, as a display string."
+    )
+    previous_reject_reason = graphene.String(
+        description="Why the submission before this one was rejected (null on the first)."
+    )
+    created_at = ts_field("created_at", "When it was submitted.")
+
+    def resolve_version_number(version, info):
+        return version.number
+
+    def resolve_requested_amount_details(version, info):
+        return _amount(version.requested_amount, version.currency)
+
+    def resolve_previous_reject_reason(version, info):
+        return version.previous_reject_reason or None
 
 
 class RefundTicketType(graphene.ObjectType):
-    """A buyer's refund request, reviewed by the merchant."""
+    """A request to refund all or part of one payment: filed by the buyer (or the merchant's
+    server for them), reviewed by the merchant, then executed as a refund. A merchant's refund
+    straight from a payment is a ticket approved at once."""
 
     class Meta:
         name = "RefundTicket"
 
-    id = graphene.ID(required=True, description="Ticket id.")
-    payment_id = graphene.ID(description="The payment.")
-    store_id = graphene.ID(description="The store.")
-    customer_id = graphene.ID(description="The buyer.")
-    reason = graphene.String(description="Why the buyer asks.")
-    status = graphene.String(required=True, description="pending, approved, rejected, …")
-    requested_amount = graphene.Int(description="Asked, minor units.")
-    approved_amount = graphene.Int(description="Approved, minor units.")
-    currency = graphene.String(description="ISO 4217 code.")
-    requested_amount_details = graphene.Field(CurrencyAmount, description="Asked, display.")
-    refund_ticket_merchant_external_id = graphene.String(description="The merchant's reference.")
-    payment = graphene.Field(PaymentType, description="The payment.")
-    created_at = graphene.String(description="When the ticket was opened.")
-    updated_at = graphene.String(description="When it last changed.")
-    resolved_at = graphene.String(description="When it was decided.")
+    # What each field reads (pancake/graphql/selection.py); relations below. ``customerId`` is
+    # an annotation the roots add when it is asked for.
+    columns = {
+        "id": ("id",),
+        "type": (),
+        "paymentId": ("payment_id",),
+        "subjectId": ("payment_id",),
+        "orderId": ("order_id",),
+        "storeId": ("store_id",),
+        "customerId": (),
+        "buyerEmail": ("order__buyer_email",),
+        "reason": ("reason",),
+        "status": ("status",),
+        "requestedAmount": ("requested_amount",),
+        "approvedAmount": ("approved_amount",),
+        "currency": ("currency",),
+        "requestedAmountDetails": ("requested_amount", "currency"),
+        "approvedAmountDetails": ("approved_amount", "currency"),
+        "refundTicketMerchantExternalId": ("refund_ticket_merchant_external_id",),
+        "submitterType": ("submitter_type",),
+        "submitterId": ("submitter_type", "submitter_id"),
+        "reviewerId": ("reviewer_id",),
+        "versionNumber": ("version_number",),
+        "versionData": ("reason", "requested_amount", "currency"),
+        "reviewNote": ("review_note",),
+        "rejectReason": ("reject_reason",),
+        "metadata": ("metadata",),
+        "cancelSubscription": ("cancel_subscription",),
+        "testMode": ("environment",),
+        "reviewedAt": ("reviewed_at",),
+        "executedAt": ("executed_at",),
+        "resolvedAt": ("resolved_at",),
+        "createdAt": ("created_at",),
+        "updatedAt": ("updated_at",),
+    }
+    relations = {
+        "payment": Rel("payment", "billing.schema.PaymentType"),
+        "order": Rel("order", "checkout.schema.OrderType"),
+        "store": Rel("store", "stores.schema.StoreType"),
+        "currentVersionId": Rel(
+            "versions",
+            "billing.schema.RefundTicketVersionType",
+            many=True,
+            queryset=_versions_newest_first,
+            to_attr="gql_versions_newest_first",
+        ),
+        "versions": Rel(
+            "versions",
+            "billing.schema.RefundTicketVersionType",
+            many=True,
+            queryset=_versions,
+            to_attr="gql_versions",
+        ),
+        "refunds": Rel(
+            "refunds",
+            "billing.schema.RefundType",
+            many=True,
+            queryset=_refunds,
+            to_attr="gql_refunds",
+        ),
+    }
+
+    id = id_field("pk", "TKT", "Ticket id.", required=True)
+    type = graphene.String(required=True, description='Always "refund".')
+    payment_id = id_field("payment_id", "PAY", "The payment.", required=True)
+    subject_id = id_field("payment_id", "PAY", "The payment (the SDK's name).", required=True)
+    order_id = id_field("order_id", "ORD", "The payment's order.", required=True)
+    store_id = id_field("store_id", "STO", "The store.", required=True)
+    customer_id = graphene.ID(
+        description="The buyer: the id of the `customer` root (their first order in the store)."
+    )
+    buyer_email = graphene.String(required=True, description="The buyer's email.")
+    reason = graphene.String(required=True, description="Why the refund is asked for.")
+    status = graphene.String(
+        required=True,
+        description="pending, approved, rejected, processing, succeeded or failed.",
+    )
+    requested_amount = graphene.Int(required=True, description="Asked, minor units.")
+    approved_amount = graphene.Int(
+        description="Approved, minor units (may be less than asked; null until approved)."
+    )
+    currency = graphene.String(required=True, description="ISO 4217 code.")
+    requested_amount_details = graphene.Field(
+        CurrencyAmount, required=True, description="Asked, as a display string."
+    )
+    approved_amount_details = graphene.Field(
+        CurrencyAmount, description="Approved, as a display string."
+    )
+    refund_ticket_merchant_external_id = graphene.String(
+        description="The merchant's reference, kept across resubmissions."
+    )
+    submitter_type = graphene.String(required=True, description="customer or merchant.")
+    submitter_id = graphene.String(
+        required=True, description="Who filed it: the buyer's identity, or the merchant's id."
+    )
+    reviewer_id = graphene.ID(description="The merchant who decided.")
+    version_number = graphene.Int(
+        required=True, description="The current submission (1, then +1 per resubmission)."
+    )
+    version_data = graphene.Field(
+        RefundTicketVersionData, required=True, description="What the current submission asks."
+    )
+    current_version_id = graphene.ID(description="The current submission's id (UUID).")
+    versions = graphene.List(
+        graphene.NonNull(RefundTicketVersionType),
+        required=True,
+        description="Every submission, oldest first.",
+    )
+    review_note = graphene.String(description="The merchant's note on approval.")
+    reject_reason = graphene.String(description="Why the merchant rejected it.")
+    metadata = graphene.Field(JSON, description="The submitter's metadata.")
+    cancel_subscription = graphene.Boolean(
+        required=True, description="A merchant refund that also ends the subscription."
+    )
+    test_mode = graphene.Boolean(required=True, description="Made in the test environment.")
+    payment = graphene.Field("billing.schema.PaymentType", description="The payment.")
+    order = graphene.Field("checkout.schema.OrderType", description="The payment's order.")
+    store = graphene.Field("stores.schema.StoreType", description="The store.")
+    refunds = graphene.List(
+        graphene.NonNull(RefundType),
+        required=True,
+        description="Its executions at the provider, oldest first (a retry is a new one).",
+    )
+    reviewed_at = ts_field("reviewed_at", "When the merchant decided.")
+    executed_at = ts_field("executed_at", "When the refund was carried out.")
+    resolved_at = ts_field("resolved_at", "When it reached a final status.")
+    created_at = ts_field("created_at", "When the ticket was opened.")
+    updated_at = ts_field("updated_at", "When it last changed.")
+
+    def resolve_type(ticket, info):
+        return "refund"
+
+    def resolve_customer_id(ticket, info):
+        customer = getattr(ticket, "gql_customer_id", None)
+        return None if customer is None else str(customer)
+
+    def resolve_buyer_email(ticket, info):
+        return ticket.order.buyer_email
+
+    def resolve_submitter_id(ticket, info):
+        if ticket.submitter_type == SubmitterType.MERCHANT:
+            return info.context.id(ticket.submitter_id, "MER")
+        return ticket.submitter_id
+
+    def resolve_reviewer_id(ticket, info):
+        return info.context.id(ticket.reviewer_id, "MER") if ticket.reviewer_id else None
+
+    def resolve_requested_amount_details(ticket, info):
+        return _amount(ticket.requested_amount, ticket.currency)
+
+    def resolve_approved_amount_details(ticket, info):
+        return _amount(ticket.approved_amount, ticket.currency)
+
+    def resolve_version_data(ticket, info):
+        return RefundTicketVersionData(
+            reason=ticket.reason,
+            requested_amount=_amount(ticket.requested_amount, ticket.currency),
+        )
+
+    def resolve_current_version_id(ticket, info):
+        newest = prefetched(
+            ticket,
+            "gql_versions_newest_first",
+            lambda: _versions_newest_first(info.context).filter(ticket=ticket)[:1],
+        )
+        return str(newest[0].pk) if newest else None
+
+    def resolve_versions(ticket, info):
+        return prefetched(
+            ticket, "gql_versions", lambda: _versions(info.context).filter(ticket=ticket)
+        )
+
+    def resolve_review_note(ticket, info):
+        return ticket.review_note or None
+
+    def resolve_reject_reason(ticket, info):
+        return ticket.reject_reason or None
+
+    def resolve_test_mode(ticket, info):
+        return ticket.environment == Environment.TEST
+
+    def resolve_refunds(ticket, info):
+        return prefetched(
+            ticket, "gql_refunds", lambda: _refunds(info.context).filter(ticket=ticket)
+        )
 
 
 # --- subscriptions (fields of a subscription order) -----------------------------------------
@@ -531,19 +854,34 @@ EMAIL_DELIVERY_COLUMNS = {
 REFUND_TICKET_COLUMNS = {
     "id": f.Column("pk", f.ID, "TKT"),
     "paymentId": f.Column("payment_id", f.ID, "PAY"),
+    "orderId": f.Column("order_id", f.ID, "ORD"),
     "storeId": f.Column("store_id", f.ID, "STO"),
     "status": f.Column("status"),
+    "reason": f.Column("reason"),
+    "currency": f.Column("currency"),
+    "requestedAmount": f.Column("requested_amount", f.INT, description="Minor units."),
+    "approvedAmount": f.Column("approved_amount", f.INT, description="Minor units."),
     "refundTicketMerchantExternalId": f.Column("refund_ticket_merchant_external_id"),
-    "requestedAmount": f.Column("requested_amount", f.INT),
+    "orderMerchantExternalId": f.Column("payment__order_merchant_external_id"),
+    "submitterType": f.Column("submitter_type"),
+    "buyerEmail": f.Column("order__buyer_email"),
+    "versionNumber": f.Column("version_number", f.INT),
     "createdAt": f.Column("created_at", f.DATETIME),
+    "updatedAt": f.Column("updated_at", f.DATETIME),
+    "resolvedAt": f.Column("resolved_at", f.DATETIME),
 }
 REFUND_COLUMNS = {
     "id": f.Column("pk", f.ID, "REF"),
     "paymentId": f.Column("payment_id", f.ID, "PAY"),
+    "ticketId": f.Column("ticket_id", f.ID, "TKT"),
+    "storeId": f.Column("store_id", f.ID, "STO"),
     "status": f.Column("status"),
-    "orderMerchantExternalId": f.Column("order_merchant_external_id"),
-    "refundTicketMerchantExternalId": f.Column("refund_ticket_merchant_external_id"),
+    "currency": f.Column("currency"),
+    "amount": f.Column("amount", f.INT, description="Minor units."),
+    "orderMerchantExternalId": f.Column("payment__order_merchant_external_id"),
+    "refundTicketMerchantExternalId": f.Column("ticket__refund_ticket_merchant_external_id"),
     "createdAt": f.Column("created_at", f.DATETIME),
+    "updatedAt": f.Column("updated_at", f.DATETIME),
 }
 PaymentFilter = f.filter_input("PaymentFilter", PAYMENT_COLUMNS, "Filters for payments.")
 WebhookDeliveryFilter = f.filter_input(
@@ -581,18 +919,43 @@ def _webhook_deliveries(ctx, store_id):
     )
 
 
-def _check_refund_filter(filter, store_id):
-    """No refund rows exist yet, so the lists are empty; a malformed id in the arguments is still
-    an error."""
+def _customer_ids(ctx):
+    """A ticket's buyer as the ``customer`` root knows them: their first order in the store and
+    environment (a subquery of the ticket's row)."""
+    return Subquery(
+        Order.objects.filter(
+            store_id=OuterRef("store_id"),
+            environment=OuterRef("environment"),
+            buyer_email=OuterRef("order__buyer_email"),
+        )
+        .order_by("created_at", "id")
+        .values("pk")[:1]
+    )
+
+
+def refund_tickets_in_scope(ctx, store_id=None):
+    """The tickets the caller may read: their stores' in the environment (a buyer: those of
+    their own orders), newest first."""
+    qs = in_scope(RefundTicket.objects.all(), ctx).filter(buyer_orders_q(ctx, "order__"))
     if store_id is not None:
-        f.parse_arg_id(store_id, "STO", "storeId")
-    for key, ops in (filter or {}).items():
-        for value in (ops or {}).values():
-            if value is not None and key.endswith("Id") and key in REFUND_TICKET_COLUMNS:
-                col = REFUND_TICKET_COLUMNS[key]
-                if col.kind == f.ID:
-                    for v in value if isinstance(value, list) else [value]:
-                        f.parse_arg_id(v, col.prefix, key)
+        qs = qs.filter(store_id=f.parse_arg_id(store_id, "STO", "storeId"))
+    return qs.order_by("-created_at", "-id")
+
+
+def _tickets_for(info, qs):
+    """``qs`` loading what the selection reads, with the buyer's customer id when asked."""
+    if "customerId" in selection_tree(info):
+        qs = qs.annotate(gql_customer_id=_customer_ids(info.context))
+    return optimized(qs, RefundTicketType, info)
+
+
+def refunds_in_scope(ctx, store_id=None):
+    """The refunds the caller may read: their stores' in the environment (a buyer: those of
+    their own orders), newest first."""
+    qs = in_scope(Refund.objects.all(), ctx).filter(buyer_orders_q(ctx, "ticket__order__"))
+    if store_id is not None:
+        qs = qs.filter(store_id=f.parse_arg_id(store_id, "STO", "storeId"))
+    return qs.order_by("-created_at", "-id")
 
 
 class BillingQueries(graphene.ObjectType):
@@ -633,7 +996,8 @@ class BillingQueries(graphene.ObjectType):
     )
     refund_tickets = graphene.List(
         graphene.NonNull(RefundTicketType),
-        description="Refund tickets.",
+        description="Refund tickets of the request's environment, newest first (a buyer: those "
+        "of their own orders).",
         **f.list_args(RefundTicketFilter, store_id=f.store_id_arg()),
     )
     refund_tickets_count = graphene.Int(
@@ -644,17 +1008,23 @@ class BillingQueries(graphene.ObjectType):
     refund_ticket = graphene.Field(
         RefundTicketType,
         id=graphene.Argument(graphene.ID, required=True, description="Ticket id."),
-        description="One refund ticket.",
+        description="One refund ticket; null if the caller may not see it.",
     )
     refunds = graphene.List(
         graphene.NonNull(RefundType),
-        description="Refunds.",
+        description="Refunds of the request's environment, newest first (a buyer: those of "
+        "their own orders).",
         **f.list_args(RefundFilter, store_id=f.store_id_arg()),
     )
     refunds_count = graphene.Int(
         required=True,
         description="How many refunds the list would return.",
         **f.count_args(RefundFilter, store_id=f.store_id_arg()),
+    )
+    refund = graphene.Field(
+        RefundType,
+        id=graphene.Argument(graphene.ID, required=True, description="Refund id."),
+        description="One refund; null if the caller may not see it.",
     )
 
     def resolve_payments(root, info, filter=None, limit=None, offset=None, store_id=None):
@@ -701,21 +1071,42 @@ class BillingQueries(graphene.ObjectType):
         return f.apply_filter(qs, filter, EMAIL_DELIVERY_COLUMNS, ctx).count()
 
     def resolve_refund_tickets(root, info, filter=None, limit=None, offset=None, store_id=None):
-        _check_refund_filter(filter, store_id)
-        return []
+        ctx = info.context
+
+        def build():
+            qs = refund_tickets_in_scope(ctx, store_id)
+            qs = f.apply_filter(qs, filter, REFUND_TICKET_COLUMNS, ctx)
+            return f.paginate(_tickets_for(info, qs), limit, offset)
+
+        parts = ("refundTickets", f.frozen(filter), limit, offset, store_id)
+        return memoized_list(info, parts, build)
 
     def resolve_refund_tickets_count(root, info, filter=None, store_id=None):
-        _check_refund_filter(filter, store_id)
-        return 0
+        ctx = info.context
+        qs = refund_tickets_in_scope(ctx, store_id)
+        return f.apply_filter(qs, filter, REFUND_TICKET_COLUMNS, ctx).count()
 
     def resolve_refund_ticket(root, info, id):
-        f.parse_arg_id(id, "TKT", "id")
-        return None
+        pk = f.parse_arg_id(id, "TKT", "id")
+        qs = refund_tickets_in_scope(info.context).filter(pk=pk)
+        return _tickets_for(info, qs).first()
 
     def resolve_refunds(root, info, filter=None, limit=None, offset=None, store_id=None):
-        _check_refund_filter(filter, store_id)
-        return []
+        ctx = info.context
+
+        def build():
+            qs = f.apply_filter(refunds_in_scope(ctx, store_id), filter, REFUND_COLUMNS, ctx)
+            return f.paginate(optimized(qs, RefundType, info), limit, offset)
+
+        parts = ("refunds", f.frozen(filter), limit, offset, store_id)
+        return memoized_list(info, parts, build)
 
     def resolve_refunds_count(root, info, filter=None, store_id=None):
-        _check_refund_filter(filter, store_id)
-        return 0
+        ctx = info.context
+        qs = refunds_in_scope(ctx, store_id)
+        return f.apply_filter(qs, filter, REFUND_COLUMNS, ctx).count()
+
+    def resolve_refund(root, info, id):
+        pk = f.parse_arg_id(id, "REF", "id")
+        qs = refunds_in_scope(info.context).filter(pk=pk)
+        return optimized(qs, RefundType, info).first()

@@ -14,6 +14,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing import events
+from billing.fees import platform_fee
+from billing.invoices import services as invoices
 from billing.models import Payment, PaymentStatus, ProviderEvent
 from billing.providers import HostedPayment, get_provider
 from billing.selectors import payment_retryable
@@ -162,7 +164,9 @@ def notification_receive(*, environment: str, headers: dict, body: bytes) -> Pay
     in the same transaction, so a redelivery changes nothing. Moves the payment to succeeded or
     failed; a success marks the order paid (``checkout.services.order_mark_paid``). Locks the
     order, then the payment. Emits the order's events (``order.completed``,
-    ``subscription.activated`` …), whose consumers send the webhooks and the emails."""
+    ``subscription.activated`` …), whose consumers send the webhooks and the emails. A success
+    freezes the platform's fee on the payment and issues its invoice in the same transaction
+    (``billing.invoices.services.invoice_issue``; a trial's zero payment gets none)."""
     provider = get_provider(environment)
     notification = provider.parse_notification(headers=headers, body=body)
     with transaction.atomic():
@@ -193,6 +197,7 @@ def notification_receive(*, environment: str, headers: dict, body: bytes) -> Pay
             checkout_services.order_mark_paid(order=order, paid_at=payment.paid_at)
             if was_pending and order.kind == OrderKind.SUBSCRIPTION:
                 subscription = lifecycle.start(order=order, payment=payment)
+            invoices.invoice_issue(payment, subscription=subscription)
         _emit_payment_events(payment, subscription)
     return payment
 
@@ -218,6 +223,7 @@ def _apply(payment: Payment, notification) -> None:
         payment.paid_at = timezone.now()
         payment.failure_code = payment.failure_message = ""
         payment.method_token = notification.method_token or payment.method_token
+        payment.fee_amount = platform_fee(payment.amount, payment.currency)
     else:
         payment.status = PaymentStatus.FAILED
         payment.failure_code = notification.failure_code or ""

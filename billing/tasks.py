@@ -1,9 +1,13 @@
 """Tasks of the billing app: ids in, rows re-read, safe to run twice. Each calls one service."""
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.core.cache import cache
+from django.utils import timezone
 
 from billing import emails
+from billing.invoices import services as invoice_services
 from billing.refunds import emails as refund_emails
 from billing.refunds import services as refund_services
 from billing.subscriptions import emails as subscription_emails
@@ -96,6 +100,31 @@ def run_subscriptions(subscription_ids: list[str]) -> int:
     """Run what is due on each claimed subscription; one's failure stops none of the others
     (its lease runs out and the beat claims it again)."""
     return renewals.run_claimed(subscription_ids)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def render_invoices(invoice_ids: list[str]) -> int:
+    """Render and store the PDFs of documents issued in one commit (queued after it). A
+    rendered one is skipped, so a redelivered message does nothing twice."""
+    for invoice_id in invoice_ids:
+        invoice_services.invoice_render(invoice_id)
+    return len(invoice_ids)
+
+
+# How long a document may wait for its task before the sweep renders it.
+RENDER_SWEEP_AFTER = timedelta(minutes=2)
+
+
+@shared_task(ignore_result=True)
+def render_unrendered_invoices(limit: int = 200) -> int:
+    """Beat: documents whose PDF task was lost (a broker outage, a crashed worker), rendered
+    here, oldest first."""
+    ids = invoice_services.unrendered_ids(
+        limit=limit, older_than=timezone.now() - RENDER_SWEEP_AFTER
+    )
+    for invoice_id in ids:
+        invoice_services.invoice_render(invoice_id)
+    return len(ids)
 
 
 @shared_task(ignore_result=True, acks_late=True)

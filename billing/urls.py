@@ -6,7 +6,7 @@ Developers section."""
 
 from django.urls import path
 
-from billing.views import payments, providers, subscriptions, test_processor, webhooks
+from billing.views import invoices, payments, providers, subscriptions, test_processor, webhooks
 
 app_name = "billing"
 
@@ -21,6 +21,8 @@ urlpatterns = [
         providers.notification,
         name="provider-notification",
     ),
+    # The buyer's signed download link (billing.invoices.links).
+    path("invoices/<str:token>/pdf", invoices.invoice_download, name="invoice-download"),
     path(
         "test-processor/pay/<str:provider_payment_id>/",
         test_processor.pay,
@@ -42,6 +44,7 @@ dashboard_patterns = [
     path(ticket, payments.ticket_detail, name="refund-ticket"),
     path(ticket + "approve/", payments.ticket_approve, name="refund-ticket-approve"),
     path(ticket + "reject/", payments.ticket_reject, name="refund-ticket-reject"),
+    path(store + "invoices/<uuid:invoice_id>/pdf", invoices.invoice_pdf, name="invoice-pdf"),
     path(store + "subscriptions/", subscriptions.subscription_list, name="subscriptions"),
     path(subscription, subscriptions.subscription_detail, name="subscription"),
     path(subscription + "cancel/", subscriptions.subscription_cancel, name="subscription-cancel"),

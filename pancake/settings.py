@@ -183,6 +183,14 @@ CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Invoice PDFs are CPU work (WeasyPrint, tens of milliseconds each): they have a queue of their
+# own, so a burst of renewals' invoices never holds up renewals, webhooks or emails. Run a worker
+# for it (docs/operations.md: ``-Q documents``).
+INVOICE_QUEUE = env("INVOICE_QUEUE", "documents")
+CELERY_TASK_ROUTES = {
+    "billing.tasks.render_invoices": {"queue": INVOICE_QUEUE},
+    "billing.tasks.render_unrendered_invoices": {"queue": INVOICE_QUEUE},
+}
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {
         "task": "pancake.tasks.purge_expired_idempotency_keys",
@@ -198,6 +206,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-webhooks": {"task": "billing.tasks.sweep_webhooks", "schedule": 15.0},
     # Subscriptions with a step due: renewals, dunning retries, trial ends, period ends.
     "renew-subscriptions": {"task": "billing.tasks.renew_subscriptions", "schedule": 30.0},
+    # Invoice and credit-note PDFs whose task was lost (a broker outage, a crashed worker).
+    "render-invoices": {"task": "billing.tasks.render_unrendered_invoices", "schedule": 300.0},
     # Refunds a lost message, a crash or a provider that did not answer left unfinished.
     "sweep-refunds": {"task": "billing.tasks.sweep_refunds", "schedule": 60.0},
 }
@@ -392,6 +402,8 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         # 4xx answers are the caller's business (and a flood under attack); 5xx are still logged.
         "django.request": {"level": "ERROR"},
+        # WeasyPrint logs each step of every PDF (invoices) at INFO; its warnings still show.
+        "weasyprint": {"level": "WARNING"},
     },
 }
 

@@ -197,7 +197,26 @@ class StoreSettingsForm(ReadOnlyMixin, Form):
         "website": "website",
         "logo": "logo",
         "status": "status",
+        "legalName": "legal_name",
+        "address.line1": "address_line1",
+        "address.line2": "address_line2",
+        "address.city": "address_city",
+        "address.postcode": "address_postcode",
+        "address.state": "address_state",
+        "address.country": "address_country",
+        "taxId": "tax_id",
     }
+    # The seller's details on invoices, shown as their own group on the page.
+    seller_fields = (
+        "legal_name",
+        "tax_id",
+        "address_line1",
+        "address_line2",
+        "address_city",
+        "address_postcode",
+        "address_state",
+        "address_country",
+    )
 
     name = forms.CharField(label=_("Store name"), max_length=100)
     support_email = forms.EmailField(
@@ -230,11 +249,37 @@ class StoreSettingsForm(ReadOnlyMixin, Form):
         choices=[(StoreStatus.ACTIVE, _("Active")), (StoreStatus.INACTIVE, _("Inactive"))],
         help_text=_("An inactive store does not accept new checkouts."),
     )
+    legal_name = forms.CharField(
+        label=_("Legal name"),
+        required=False,
+        max_length=200,
+        help_text=_("The seller's name on invoices. Empty: the store name."),
+    )
+    tax_id = forms.CharField(
+        label=_("Tax ID"),
+        required=False,
+        max_length=40,
+        help_text=_("Your VAT or other tax number, printed on invoices."),
+    )
+    address_line1 = forms.CharField(label=_("Address line 1"), required=False, max_length=200)
+    address_line2 = forms.CharField(label=_("Address line 2"), required=False, max_length=200)
+    address_city = forms.CharField(label=_("City"), required=False, max_length=100)
+    address_postcode = forms.CharField(label=_("Postcode"), required=False, max_length=20)
+    address_state = forms.CharField(label=_("State or region"), required=False, max_length=100)
+    address_country = forms.ChoiceField(label=_("Country"), required=False)
 
     def __init__(self, *args, store, **kwargs):
         kwargs.setdefault(
             "initial",
             {
+                "legal_name": store.legal_name,
+                "tax_id": store.tax_id,
+                "address_line1": store.address_line1,
+                "address_line2": store.address_line2,
+                "address_city": store.address_city,
+                "address_postcode": store.address_postcode,
+                "address_state": store.address_state,
+                "address_country": store.address_country,
                 "name": store.name,
                 "support_email": store.support_email or "",
                 "website": store.website or "",
@@ -251,6 +296,7 @@ class StoreSettingsForm(ReadOnlyMixin, Form):
             currencies.insert(0, (store.default_currency, store.default_currency))
         self.fields["default_currency"].choices = currencies
         self.fields["timezone"].choices = timezone_choices(store.timezone)
+        self.fields["address_country"].choices = country_choices()
         if store.status == StoreStatus.SUSPENDED:
             # Only platform staff lift a suspension; the field is shown, not editable.
             self.fields["status"].choices = [
@@ -274,6 +320,12 @@ class StoreSettingsForm(ReadOnlyMixin, Form):
             "default_currency": data["default_currency"],
             "timezone_name": data["timezone"],
             "logo": data["logo"] or None,
+            "legal_name": data["legal_name"],
+            "tax_id": data["tax_id"],
+            "address": {
+                key: data[f"address_{key}"]
+                for key in ("line1", "line2", "city", "postcode", "state", "country")
+            },
         }
         if not self.fields["status"].disabled:
             kwargs["status"] = data["status"]

@@ -112,6 +112,16 @@ class Store(BaseModel):
     notification_settings = models.JSONField(default=dict, blank=True)
     checkout_settings = models.JSONField(null=True, blank=True)
     prod_enabled = models.BooleanField(default=False)
+    # The seller on the store's invoices (frozen into each document when it is issued): the
+    # legal name (empty: the store's name), the postal address and the tax id.
+    legal_name = models.CharField(max_length=200, blank=True, default="")
+    address_line1 = models.CharField(max_length=200, blank=True, default="")
+    address_line2 = models.CharField(max_length=200, blank=True, default="")
+    address_city = models.CharField(max_length=100, blank=True, default="")
+    address_postcode = models.CharField(max_length=20, blank=True, default="")
+    address_state = models.CharField(max_length=100, blank=True, default="")
+    address_country = models.CharField(max_length=2, blank=True, default="")
+    tax_id = models.CharField(max_length=40, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -126,6 +136,11 @@ class Store(BaseModel):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def seller_name(self) -> str:
+        """The name invoices carry: the legal name, else the store's name."""
+        return self.legal_name or self.name
 
     @property
     def notifications(self) -> dict[str, bool]:

@@ -69,6 +69,49 @@ def _check_name(name) -> str:
     return text.check_no_control(name.strip(), layer="store")
 
 
+# The seller address's keys, their fields on the store and their longest values.
+ADDRESS_FIELDS = {
+    "line1": ("address_line1", 200),
+    "line2": ("address_line2", 200),
+    "city": ("address_city", 100),
+    "postcode": ("address_postcode", 20),
+    "state": ("address_state", 100),
+    "country": ("address_country", 2),
+}
+
+
+def _seller_text(value, field: str, longest: int) -> str:
+    """One line of the seller's details: text of at most ``longest`` characters, no control
+    characters (it is printed on invoices); None is empty."""
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value.strip()) > longest:
+        raise InvalidInput(
+            f"Invalid {field}: expected text of at most {longest} characters",
+            layer="store",
+            field=field,
+            code="invalid",
+        )
+    return text.check_no_control(value.strip(), field=field, layer="store")
+
+
+def _set_address(store: Store, address: dict) -> None:
+    if not isinstance(address, dict):
+        raise InvalidInput("Invalid address: expected an object", layer="store", field="address")
+    for key, (attribute, longest) in ADDRESS_FIELDS.items():
+        value = _seller_text(address.get(key), f"address.{key}", longest)
+        if key == "country":
+            value = value.upper()
+            if value and not (len(value) == 2 and value.isascii() and value.isalpha()):
+                raise InvalidInput(
+                    "Invalid address.country: expected an ISO 3166-1 alpha-2 code",
+                    layer="store",
+                    field="address.country",
+                    code="invalid",
+                )
+        setattr(store, attribute, value)
+
+
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:60].strip("-") or "store"
     while True:
@@ -156,9 +199,16 @@ def store_update(
     timezone_name=UNSET,
     notification_settings=UNSET,
     checkout_settings=UNSET,
+    legal_name=UNSET,
+    address=UNSET,
+    tax_id=UNSET,
 ) -> tuple[Store, list[str]]:
     """Partial update by an owner or admin. Returns the store and the notification keys dropped
-    because the merchant may not write them. ``suspended`` is set by staff only."""
+    because the merchant may not write them. ``suspended`` is set by staff only.
+
+    The seller details invoices carry: ``legal_name`` (empty: the store's name), ``address`` (a
+    dict of ``line1``, ``line2``, ``city``, ``postcode``, ``state``, ``country``; missing keys are
+    emptied) and ``tax_id``. Issued invoices keep the details they were issued with."""
     with transaction.atomic():
         access_store(actor, store_id, min_role=Role.ADMIN)
         store = lock_store(store_id)
@@ -195,6 +245,12 @@ def store_update(
             )
         if checkout_settings is not UNSET:
             store.checkout_settings = branding.merge(store.checkout_settings, checkout_settings)
+        if legal_name is not UNSET:
+            store.legal_name = _seller_text(legal_name, "legalName", 200)
+        if address is not UNSET:
+            _set_address(store, address or {})
+        if tax_id is not UNSET:
+            store.tax_id = _seller_text(tax_id, "taxId", 40)
         store.save()
     return store, dropped
 

@@ -2,7 +2,10 @@
 signs like the SDK, a store and its products, a signed-in owner of a dashboard store, and a
 webhook receiver. Helpers (no fixtures) are in tests/helpers.py and tests/factories.py."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 from django.conf import settings
@@ -31,6 +34,10 @@ _POOL: list = []
 # and state a test keeps there (the test processor's injected faults, rate-limit counters) must
 # not be seen, taken or cleared by a test running in the other worker.
 settings.CACHES["default"]["KEY_PREFIX"] = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+# Stored files (invoice PDFs) go to a folder of this test run, never the project's media/.
+settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="pancake-test-media-")
+atexit.register(shutil.rmtree, settings.MEDIA_ROOT, ignore_errors=True)
 
 # Tasks run in-process in tests unless a test starts a real worker (REDIS_URL only brings Redis
 # in as the cache); such tests switch this off themselves.

@@ -6,6 +6,7 @@ flat ``ticketId``, ``status`` and ``requestedAmount`` beside it. Amounts come in
 SDK's ``requestedAmount: {amount: "29.00", currency}`` or as the pages' ``amount`` (minor units
 as a number, or a display string); omitting both asks for everything that is left."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.refunds import services
@@ -19,7 +20,13 @@ class _VersionData(serializers.Serializer):
     reason = serializers.CharField()
     requestedAmount = serializers.SerializerMethodField()
 
-    def get_requestedAmount(self, ticket):
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {"amount": {"type": "string"}, "currency": {"type": "string"}},
+        }
+    )
+    def get_requestedAmount(self, ticket) -> dict:
         version = self.context.get("api_version")
         return {
             "amount": render_amount(ticket.requested_amount, ticket.currency, version),
@@ -42,7 +49,7 @@ class TicketSerializer(serializers.Serializer):
     currentVersionId = serializers.SerializerMethodField()
     reviewerId = serializers.SerializerMethodField()
     reviewedAt = TimestampField(source="reviewed_at")
-    reviewNote = serializers.CharField(source="review_note", allow_null=True)
+    reviewNote = serializers.SerializerMethodField()
     rejectReason = serializers.SerializerMethodField()
     executedAt = TimestampField(source="executed_at")
     resolvedAt = TimestampField(source="resolved_at")
@@ -59,22 +66,25 @@ class TicketSerializer(serializers.Serializer):
     createdAt = TimestampField(source="created_at")
     updatedAt = TimestampField(source="updated_at")
 
-    def get_type(self, ticket):
+    def get_type(self, ticket) -> str:
         return "refund"
 
-    def get_submitterId(self, ticket):
+    def get_submitterId(self, ticket) -> str | None:
         if ticket.submitter_type == "merchant":
             return render_id(ticket.submitter_id, "MER", self.context.get("api_version"))
         return ticket.submitter_id
 
-    def get_reviewerId(self, ticket):
+    def get_reviewerId(self, ticket) -> str | None:
         return render_id(ticket.reviewer_id, "MER", self.context.get("api_version"))
 
-    def get_currentVersionId(self, ticket):
+    def get_currentVersionId(self, ticket) -> str | None:
         version = ticket.versions.order_by("-number").values_list("pk", flat=True).first()
         return str(version) if version else None
 
-    def get_rejectReason(self, ticket):
+    def get_reviewNote(self, ticket) -> str | None:
+        return ticket.review_note or None
+
+    def get_rejectReason(self, ticket) -> str | None:
         return ticket.reject_reason or None
 
 

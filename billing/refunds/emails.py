@@ -18,6 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from billing import emails as order_emails
+from billing.invoices.links import refund_credit_note_url
 from billing.models import RefundTicket
 from checkout import languages
 from checkout.models import Order
@@ -103,6 +104,7 @@ def _render_buyer(event, order: Order) -> tuple[str, str, str]:
             refunded=order_emails.money(int(data["refundedAmount"]), data["currency"]),
             original=order_emails.money(int(data["originalChargedAmount"]), data["currency"]),
             reason=data.get("refundReason") or "",
+            credit_note_url=refund_credit_note_url(event.subject_id),
         )
         subject = order_emails.subject_line(
             event.environment,

@@ -13,7 +13,9 @@ Money rules, each held by a lock and backed by a constraint:
   answer, never a second refund.
 
 Locks, always in this order: the subscription and the order (only the merchant's refund that
-also cancels), then the payment, the ticket, the refund.
+also cancels), then the payment, the ticket, the refund (then, for a refund that succeeded, the
+payment's invoice and the credit-note sequence: its credit note is written in the same
+transaction, ``billing.invoices.services.credit_note_issue``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from billing import events
+from billing.invoices import services as invoices
 from billing.models import (
     Payment,
     PaymentStatus,
@@ -483,6 +486,8 @@ def _record(refund_id, result) -> Refund | None:
         refund.save()
         payment.save(update_fields=["refunding_amount", "refunded_amount", "status", "updated_at"])
         ticket.save()
+        if refund.status == RefundStatus.SUCCEEDED:  # the credit note, in the same transaction
+            invoices.credit_note_issue(refund)
         _emit_refund(event_type, refund, ticket, payment)
     return refund
 

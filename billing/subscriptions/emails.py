@@ -29,6 +29,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from billing import emails as order_emails
+from billing.invoices.links import payment_invoice_url
 from billing.models import Payment, PaymentStatus, PlanChange, Subscription
 from billing.subscriptions.renewals import PAYMENT_FAILED, RENEWAL, TRIAL_ENDING, UPCOMING_CHARGE
 from checkout import languages, presenters
@@ -279,6 +280,7 @@ def _renewal_receipt(event: _Event) -> tuple[str, str, str]:
         payment_method=_payment_label(event),
         next_billing_date="" if canceling else _date(event, event.time("currentPeriodEnd")),
         ends_on=_date(event, event.time("currentPeriodEnd")) if canceling else "",
+        invoice_url=payment_invoice_url(payment),
     )
 
 

@@ -41,6 +41,8 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing.fees import platform_fee
+from billing.invoices import services as invoices
 from billing.models import (
     Payment,
     PaymentStatus,
@@ -442,11 +444,13 @@ def _record(subscription_id, change_id, payment_id, result: ChargeResult) -> Pla
     if result.status == "succeeded":
         payment.status = PaymentStatus.SUCCEEDED
         payment.paid_at = at
+        payment.fee_amount = platform_fee(payment.amount, payment.currency)
         payment.save()
         lifecycle.emit_event(
             subscription, order, "subscription.payment_succeeded", payment=payment, at=at
         )
         _apply(subscription, order, change, new_plan_tax(change.session, order), at)
+        invoices.invoice_issue(payment, subscription=subscription)
         return change
     payment.status = PaymentStatus.FAILED
     payment.failure_code = (result.failure_code or "declined")[:64]

@@ -35,6 +35,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from billing.fees import platform_fee
+from billing.invoices import services as invoices
 from billing.models import Payment, PaymentStatus, Subscription, SubscriptionStatus
 from billing.providers import ChargeResult
 from billing.subscriptions import clock, lifecycle, plan_changes, steps
@@ -177,6 +179,7 @@ _PAID_PAYMENT = [
     "provider_payment_id",
     "payment_method",
     "payment_method_details",
+    "fee_amount",
     "updated_at",
 ]
 _RENEWED_SUBSCRIPTION = [
@@ -318,8 +321,10 @@ def _renew_all(renewed: list[tuple]) -> list[uuid.UUID]:
     """Paid renewals of active subscriptions, recorded together: what ``_apply`` and ``_paid``
     write for one (the payment succeeded, the next period current, the status and the order
     unchanged, ``subscription.payment_succeeded`` then ``subscription.renewed``) in one UPDATE
-    of the payments, one of the subscriptions and the events' INSERTs. The lease is released
-    unless another step is due already. Returns those subscriptions."""
+    of the payments, one of the subscriptions and the events' INSERTs, and their invoices
+    numbered with one locked update per sequence and written in one INSERT
+    (``invoices.invoices_issue``). The lease is released unless another step is due already.
+    Returns those subscriptions."""
     if not renewed:
         return []
     real_now = timezone.now()
@@ -341,6 +346,9 @@ def _renew_all(renewed: list[tuple]) -> list[uuid.UUID]:
             )
     bulk.update([payment for _, _, payment, _ in renewed], _PAID_PAYMENT)
     bulk.update([subscription for subscription, _, _, _ in renewed], _RENEWED_SUBSCRIPTION)
+    invoices.invoices_issue(
+        [invoices.Issue(payment, subscription) for subscription, _, payment, _ in renewed]
+    )
     outbox.emit_all(events)
     return again
 
@@ -414,6 +422,7 @@ def _new_charge(subscription: Subscription, at: datetime) -> Payment:
         order_merchant_external_id=order.order_merchant_external_id,
         status=PaymentStatus.PROCESSING if amount else PaymentStatus.SUCCEEDED,
         paid_at=None if amount else at,
+        fee_amount=None if amount else 0,
     )
 
 
@@ -439,6 +448,7 @@ def _set_outcome(payment: Payment, result: ChargeResult, at: datetime) -> None:
     if result.status == "succeeded":
         payment.status = PaymentStatus.SUCCEEDED
         payment.paid_at = at
+        payment.fee_amount = platform_fee(payment.amount, payment.currency)
     else:
         payment.status = PaymentStatus.FAILED
         payment.failure_code = (result.failure_code or "declined")[:64]
@@ -480,8 +490,11 @@ def _advance(subscription: Subscription, payment: Payment) -> None:
 
 
 def _paid(subscription: Subscription, order, payment: Payment, at: datetime) -> None:
+    """A paid period: the subscription advanced, the payment invoiced (none for a period the
+    credit balance paid), the events emitted and the status set."""
     previous = subscription.status
     _advance(subscription, payment)
+    invoices.invoice_issue(payment, subscription=subscription)
     if previous == S.CANCELING:  # canceled while the charge was in flight: runs to its end
         subscription.cancel_at = subscription.current_period_end
         status, event = S.CANCELING, None

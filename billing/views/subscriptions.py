@@ -1,9 +1,9 @@
 """The dashboard's subscription pages: the list of the header's environment (filters in the GET
 parameters, counts per status, the listed subscriptions' MRR), and one subscription's detail
-(plan, periods, billing history, payment method, events, a scheduled plan change, the test
-clock) with its actions, each one call of ``billing.subscriptions.lifecycle`` or ``testclock``:
-cancel at the period end, cancel now (after a confirmation step), pause, resume, undo a cancel,
-and in test mode "Advance clock".
+(plan, periods, billing history with each charge's invoice, payment method, events, a scheduled
+plan change, the test clock) with its actions, each one call of
+``billing.subscriptions.lifecycle`` or ``testclock``: cancel at the period end, cancel now (after
+a confirmation step), pause, resume, undo a cancel, and in test mode "Advance clock".
 
 Members see the pages without action buttons; the services refuse their forced POSTs (403),
 which the page says in its own words. A refusal shows beside the action's form, chosen by the
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billing import forms
+from billing.invoices import selectors as invoice_selectors
 from billing.models import SubscriptionStatus
 from billing.subscriptions import lifecycle, testclock
 from billing.subscriptions import selectors as subscription_selectors
@@ -259,9 +260,11 @@ def _detail_page(request, store, detail, *, failed=None, clock_form=None, status
         clock_form = forms.AdvanceClockForm(
             initial={"advance_to": suggested.strftime("%Y-%m-%dT%H:%M:%S")}
         )
+    invoices = invoice_selectors.invoices_of_payments(p.pk for p in detail.payments)
     payments = [
         {
             "payment": p,
+            "invoice": invoices.get(p.pk),
             "purpose": PURPOSES.get(p.purpose, p.purpose),
             "try": p.attempt + 1 if p.attempt is not None else None,
             "at": p.paid_at or p.created_at,

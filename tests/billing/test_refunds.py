@@ -33,6 +33,7 @@ from pancake.models import OutboxEvent
 from stores.models import Role
 from tests.factories import ProductFactory
 from tests.helpers import buy, deliver, pay
+from tests.subscriptions.helpers import at, beat, charges, subscribe, utc
 
 pytestmark = pytest.mark.django_db
 
@@ -531,3 +532,35 @@ def test_a_declined_refund_fails_emits_refund_failed_and_support_retries_it(
     assert ticket.status == "succeeded"
     assert Refund.objects.count() == 2  # a new row: a new idempotency key
     assert paid.refunded_amount == 1000
+
+
+def test_a_renewal_charge_is_refunded_like_any_other(api, store, capture):
+    plan = ProductFactory(store=store, subscription=True)
+    with at(utc(2027, 1, 10, 9)):
+        order, subscription = subscribe(api, plan, capture)
+    with at(utc(2027, 2, 10, 10)):
+        beat(capture)
+        (first, renewal) = charges(subscription)
+        assert renewal.purpose == "renewal" and renewal.provider_payment_id
+        with capture(execute=True):
+            api.call(REFUND, {"paymentId": pay_id(renewal), "reason": "Forgot to cancel"})
+    renewal.refresh_from_db()
+    first.refresh_from_db()
+    assert (renewal.status, renewal.refunded_amount) == ("refunded", renewal.amount)
+    assert first.status == "succeeded"  # only the renewal was refunded
+    event = OutboxEvent.objects.get(event_type="refund.succeeded")
+    assert event.data["periodNumber"] == 2
+    # The subscription goes on unless the merchant said to cancel it.
+    assert Subscription.objects.get(pk=subscription.pk).status == "active"
+
+
+def test_the_refund_email_is_in_the_buyers_checkout_language(api, store, capture):
+    product = ProductFactory(store=store)
+    payment = buy(api, product, currency="USD", billing=US, session={"language": "de"})
+    deliver(pay(payment), capture)
+    mail.outbox.clear()
+    with capture(execute=True):
+        api.call(REFUND, {"paymentId": pay_id(payment), "reason": "Kulanz"})
+    (email,) = [m for m in mail.outbox if m.to == ["buyer@example.com"]]
+    assert email.subject == "[Test] Ihre Rückerstattung von My Store"
+    assert "Wir haben 29,00" in email.body

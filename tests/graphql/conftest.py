@@ -71,8 +71,14 @@ def seeded(store, merchant):
     book = seed.onetime(store, publish=True)
     plan = seed.subscription(store)
     seed.group(store, [plan])
-    order = seed.orders(store, book, 2, ref="ref-1")[0]
+    order, other = seed.orders(store, book, 2, ref="ref-1")
     sub = seed.orders(store, plan, 1, trial=True, status="trialing")[0]
+    # A partial refund done (the merchant's reference is the order's), a ticket waiting on the
+    # other order and one on the subscription's charge.
+    seed.tickets(
+        [order.payments.get()], status="succeeded", amount=1000, ref="ref-1", refund="succeeded"
+    )
+    seed.tickets([other.payments.get(), sub.payments.get()], versions=2)
     seed.delivery(seed.webhook(store))
     seed.email(store)
     return {

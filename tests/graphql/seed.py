@@ -13,6 +13,9 @@ from billing.models import (
     Payment,
     PlanChange,
     PlanChangeTiming,
+    Refund,
+    RefundTicket,
+    RefundTicketVersion,
     Subscription,
     WebhookDelivery,
     WebhookEndpoint,
@@ -265,3 +268,90 @@ def email(store, environment="test", status="failed"):
         error_message="SMTP refused" if status == "failed" else "",
         attempt_count=1,
     )
+
+
+def tickets(
+    payments,
+    *,
+    status="pending",
+    amount=None,
+    ref=None,
+    reason="Not as described",
+    submitter="customer",
+    versions=1,
+    refund=None,
+):
+    """A refund ticket for each payment (``amount`` default: all of it) with its ``versions``
+    submissions, and when ``refund`` is a status, its refund (bulk: three INSERTs or four).
+    ``ref`` is the merchant's reference (a ``{n}`` in it is numbered). A succeeded refund adds
+    to its payment's refunded amount and status, as the refund service does."""
+    now = timezone.now()
+    rows, history, refunds = [], [], []
+    final = status in ("rejected", "succeeded", "failed")
+    for i, payment in enumerate(payments):
+        asked = amount or payment.amount
+        approved = asked if status in ("approved", "processing", "succeeded", "failed") else None
+        ticket = RefundTicket(
+            id=uuid.uuid4(),
+            store_id=payment.store_id,
+            environment=payment.environment,
+            payment=payment,
+            order_id=payment.order_id,
+            status=status,
+            submitter_type=submitter,
+            submitter_id="buyer@example.com" if submitter == "customer" else "merchant",
+            reason=reason,
+            requested_amount=asked,
+            approved_amount=approved,
+            currency=payment.currency,
+            metadata={"source": "app"},
+            refund_ticket_merchant_external_id=ref.format(n=i) if ref else None,
+            version_number=versions,
+            reviewed_at=now if status != "pending" else None,
+            review_note="ok" if approved else "",
+            reject_reason="Used the product" if status == "rejected" else "",
+            executed_at=now if status in ("succeeded", "failed") else None,
+            resolved_at=now if final else None,
+        )
+        rows.append(ticket)
+        for number in range(1, versions + 1):
+            history.append(
+                RefundTicketVersion(
+                    ticket=ticket,
+                    number=number,
+                    reason=reason if number == versions else f"{reason} ({number})",
+                    requested_amount=asked,
+                    currency=payment.currency,
+                    previous_reject_reason="" if number == 1 else "Used the product",
+                )
+            )
+        if refund is not None:
+            refunds.append(
+                Refund(
+                    store_id=payment.store_id,
+                    environment=payment.environment,
+                    ticket=ticket,
+                    payment=payment,
+                    amount=approved or asked,
+                    currency=payment.currency,
+                    status=refund,
+                    provider="test",
+                    provider_refund_id=str(uuid.uuid4()),
+                    failure_message="Refused" if refund == "failed" else "",
+                    executed_at=now if refund in ("succeeded", "failed") else None,
+                )
+            )
+    RefundTicket.objects.bulk_create(rows, batch_size=1000)
+    RefundTicketVersion.objects.bulk_create(history, batch_size=1000)
+    Refund.objects.bulk_create(refunds, batch_size=1000)
+    for row in refunds:
+        if row.status == "succeeded":
+            payment = row.payment
+            payment.refunded_amount += row.amount
+            payment.status = (
+                "refunded" if payment.refunded_amount >= payment.amount else "partially_refunded"
+            )
+            Payment.objects.filter(pk=payment.pk).update(
+                refunded_amount=payment.refunded_amount, status=payment.status
+            )
+    return rows

@@ -6,8 +6,22 @@ request."""
 import pytest
 from django.db.models import Model
 
-from billing.models import Payment, PlanChange, WebhookEndpoint
-from billing.schema import PaymentType, ScheduledPlanChange, StoreWebhook
+from billing.models import (
+    Payment,
+    PlanChange,
+    Refund,
+    RefundTicket,
+    RefundTicketVersion,
+    WebhookEndpoint,
+)
+from billing.schema import (
+    PaymentType,
+    RefundTicketType,
+    RefundTicketVersionType,
+    RefundType,
+    ScheduledPlanChange,
+    StoreWebhook,
+)
 from checkout.models import Order
 from checkout.schema import OnetimeOrder, OrderType, SubscriptionOrder
 from pancake.graphql import selection
@@ -37,6 +51,9 @@ MODELS: dict[type, type[Model]] = {
     ApiKeyType: ApiKey,
     StoreWebhook: WebhookEndpoint,
     ScheduledPlanChange: PlanChange,
+    RefundTicketType: RefundTicket,
+    RefundTicketVersionType: RefundTicketVersion,
+    RefundType: Refund,
 }
 
 

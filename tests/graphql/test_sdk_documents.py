@@ -42,7 +42,31 @@ def test_documents_return_the_seeded_rows(seeded, data):
         "expMonth": 12,
         "expYear": 2030,
     }
-    assert by_id["payments"][0]["refunds"] == []
+    [refund] = by_id["payments"][0]["refunds"]
+    assert refund["status"] == "succeeded" and refund["id"].startswith("REF_")
+    assert refund["requestedAmountDetails"] == {"currency": "USD", "amount": "10.00"}
+    assert by_id["payments"][0]["refundStatus"] == "partially_refunded"
+    pending = data(DOCUMENTS["B.19"])
+    assert pending["refundTicketsCount"] == 2 == len(pending["refundTickets"])
+    kinds = {
+        "onetime" if t["payment"]["onetimeOrder"] else "subscription"
+        for t in pending["refundTickets"]
+    }
+    assert kinds == {"onetime", "subscription"}
+    assert all(t["payment"]["snapshotAmountDetails"]["total"] for t in pending["refundTickets"])
+    by_ref = data(DOCUMENTS["B.20"], {"ref": "ref-1"})
+    assert [t["status"] for t in by_ref["refundTickets"]] == ["succeeded"]
+    assert by_ref["refunds"] == [
+        {
+            "id": refund["id"],
+            "status": "succeeded",
+            "orderMerchantExternalId": "ref-1",
+            "refundTicketMerchantExternalId": "ref-1",
+            "pspAmountDetails": {"amount": "10.00", "currency": "USD"},
+        }
+    ]
+    dashboard = data(DOCUMENTS["B.28"], {"storeId": seeded["storeId"]})
+    assert len(dashboard["refundTickets"]) == 2
     sub = data(DOCUMENTS["B.17"], {"id": seeded["sub"]})["subscriptionOrder"]
     assert sub["priceSnapshot"]["specialPhaseDays"] == 7
     assert sub["priceSnapshot"]["specialPhase"]["total"] == "1.00"
@@ -51,6 +75,7 @@ def test_documents_return_the_seeded_rows(seeded, data):
     assert counts["onetimeOrdersCount"] == 2 and counts["subscriptionOrdersCount"] == 1
     assert counts["webhookDeliveriesCount"] == 1 and counts["emailDeliveriesCount"] == 1
     assert counts["storesCount"] == 1 and counts["apiKeysCount"] == 1
+    assert counts["refundTicketsCount"] == 3 and counts["refundsCount"] == 1
     refs = data(DOCUMENTS["B.6"], {"ref": "ref-1"})["payments"]
     assert len(refs) == 2 and {p["orderMerchantExternalId"] for p in refs} == {"ref-1"}
     me = data(DOCUMENTS["B.21"], {"id": seeded["merchant"]})["merchant"]

@@ -25,7 +25,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -351,15 +351,11 @@ def _payment_or_404(request, store, payment_id):
 
 
 def invoice_download_url(store, invoice: Invoice | None) -> str | None:
-    """The invoice's PDF on the dashboard, once the invoice pages are merged (their URL is
-    ``dashboard:invoice-pdf`` with the store and the invoice); None until then, or when the
-    payment has no invoice. The detail page shows the invoice's number either way."""
+    """The invoice's PDF on the dashboard (``billing/views/invoices.py``); None when the payment
+    has no invoice."""
     if invoice is None:
         return None
-    try:
-        return reverse("dashboard:invoice-pdf", args=[store.pk, invoice.pk])
-    except NoReverseMatch:
-        return None
+    return reverse("dashboard:invoice-pdf", args=[store.pk, invoice.pk])
 
 
 def _payment_page(request, store, detail, *, refund_form=None, status: int = 200):

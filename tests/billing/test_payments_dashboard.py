@@ -494,9 +494,10 @@ def test_detail_links_the_subscription_and_shows_the_invoice_number(owner_page, 
     assert re.search(
         rf'id="payment-subscription"><a href="{subscription_url}">View subscription</a>', html
     )
-    # The number shows; the download link appears once the invoice pages exist.
-    invoice = r'id="payment-invoice">(<a href="[^"]+">|<span class="mono">)INV-2027-000042<'
-    assert re.search(invoice, html)
+    # The number, linking the invoice's PDF.
+    invoice = Invoice.objects.get(payment=payment)
+    pdf = reverse("dashboard:invoice-pdf", args=[store.pk, invoice.pk])
+    assert f'id="payment-invoice"><a href="{pdf}">INV-2027-000042</a>' in html
     assert 'name="cancel_subscription"' in html  # a subscription's payment
 
 

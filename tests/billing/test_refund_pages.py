@@ -22,6 +22,7 @@ from billing.models import (
     RefundTicketVersion,
     SubmitterType,
     Subscription,
+    TestProcessorPayment,
 )
 from pancake.api import ids
 from stores import services as store_services
@@ -427,3 +428,21 @@ def test_a_refusal_is_said_in_the_viewers_language(owner_page, store, paid, capt
     assert field_errors(response.content.decode(), "amount") == [
         "金額が返金可能な残額を超えています。"
     ]
+
+
+def test_a_refund_the_provider_declines_shows_failed_with_its_reason(
+    owner_page, store, paid, capture
+):
+    # The processor's own record says the money is already back: it declines the refund.
+    TestProcessorPayment.objects.filter(attempt_id=str(paid.pk)).update(refunded_amount=paid.amount)
+    with capture(execute=True):
+        response = owner_page.post(refund_url(store, paid), {"amount": "3.00", "reason": "x"})
+    assert response.status_code == 302
+    paid.refresh_from_db()
+    assert (paid.status, paid.refunded_amount, paid.refunding_amount) == ("succeeded", 0, 0)
+    html = owner_page.get(payment_url(store, paid)).content.decode()
+    refunds = text_of(re.search(r'id="refunds">(.*?)</section>', html, re.S).group(1))
+    assert "$3.00" in refunds and "Failed" in refunds
+    assert 'data-refund-status="none"' in html
+    tickets = text_of(re.search(r'id="refund-tickets">(.*?)</section>', html, re.S).group(1))
+    assert "Failed" in tickets

@@ -151,6 +151,11 @@ class Payment(BaseModel):
 
     order = models.ForeignKey("checkout.Order", on_delete=models.PROTECT, related_name="payments")
     store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="payments")
+    # The product this charge paid for (the order's; a renewal or plan change: the plan's then),
+    # kept on the payment so the payments list filters by product through its own index.
+    product = models.ForeignKey(
+        "products.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     environment = models.CharField(max_length=8, choices=Environment.choices)
     amount = models.BigIntegerField()
     tax_amount = models.BigIntegerField()
@@ -236,6 +241,10 @@ class Payment(BaseModel):
             models.Index(
                 fields=["store", "environment", "status", "created_at"],
                 name="payment_store_status_idx",
+            ),
+            models.Index(
+                fields=["store", "environment", "product", "created_at"],
+                name="payment_store_product_idx",
             ),
         ]
 

@@ -92,6 +92,7 @@ def payment_start(*, order: Order, amount: int, tax_amount: int) -> tuple[Paymen
         order=order,
         store_id=order.store_id,
         environment=order.environment,
+        product_id=order.product_id,
         amount=amount,
         tax_amount=tax_amount,
         currency=order.currency,

@@ -263,6 +263,7 @@ class PaymentFactory(factory.django.DjangoModelFactory):
 
     order = factory.SubFactory(OrderFactory, payment=False, paid=factory.SelfAttribute("..paid"))
     store = factory.SelfAttribute("order.store")
+    product = factory.SelfAttribute("order.product")
     environment = factory.SelfAttribute("order.environment")
     amount = factory.LazyAttribute(lambda o: o.charge[0])
     tax_amount = factory.LazyAttribute(lambda o: o.charge[1])

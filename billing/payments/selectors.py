@@ -122,7 +122,7 @@ def _filtered(store: Store, environment: str, f: PaymentFilters, *, status: bool
     if status and f.status:
         payments = payments.filter(status=f.status)
     if f.product_id is not None:
-        payments = payments.filter(order__product_id=f.product_id)
+        payments = payments.filter(product_id=f.product_id)
     if f.date_from is not None:
         payments = payments.filter(created_at__gte=datetime.combine(f.date_from, time(), UTC))
     if f.date_to is not None:

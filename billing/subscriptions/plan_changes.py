@@ -389,13 +389,15 @@ def _decide(subscription: Subscription, order: Order, change: PlanChange) -> Pay
         return None
     if Payment.objects.filter(subscription=subscription, status=PaymentStatus.PROCESSING).exists():
         raise Conflict(BUSY, layer="order", code="busy")
-    payment = _open_payment(subscription, order, charge, tax)
+    payment = _open_payment(subscription, order, change, charge, tax)
     change.payment = payment
     change.save(update_fields=["payment", "charge_amount", "credit_amount", "updated_at"])
     return payment
 
 
-def _open_payment(subscription: Subscription, order: Order, charge: int, tax: TaxResult):
+def _open_payment(
+    subscription: Subscription, order: Order, change: PlanChange, charge: int, tax: TaxResult
+):
     """The change's charge, committed as processing by the caller: its id is the provider's
     idempotency key. ``attempt`` numbers the subscription's plan-change charges (the
     subscription's lock makes the count safe; a constraint backs it)."""
@@ -405,6 +407,7 @@ def _open_payment(subscription: Subscription, order: Order, charge: int, tax: Ta
         order_id=order.pk,
         store_id=subscription.store_id,
         environment=subscription.environment,
+        product_id=change.to_product_id,
         subscription=subscription,
         purpose=PLAN_CHANGE,
         period_number=subscription.period_number,

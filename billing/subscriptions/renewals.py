@@ -407,6 +407,7 @@ def _new_charge(subscription: Subscription, at: datetime) -> Payment:
         order_id=subscription.order_id,
         store_id=subscription.store_id,
         environment=subscription.environment,
+        product_id=subscription.product_id,
         subscription=subscription,
         purpose=RENEWAL,
         period_number=subscription.period_number + 1,

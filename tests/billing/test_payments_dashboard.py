@@ -28,6 +28,7 @@ from pancake.api import ids
 from stores import services as store_services
 from stores.models import Role
 from tests.factories import MembershipFactory, MerchantFactory, OrderFactory, ProductFactory
+from tests.helpers import buy
 from tests.html_checks import field_errors, unlabelled_controls
 
 pytestmark = pytest.mark.django_db
@@ -560,3 +561,13 @@ def test_the_email_search_has_its_trigram_index_on_postgresql(require_postgres):
         [(definition,)] = cursor.fetchall()
     # The expression Django's icontains writes, so the planner can use it.
     assert "gin (upper((buyer_email)::text) gin_trgm_ops)" in definition
+
+
+def test_every_charge_records_the_product_it_paid_for(api, store):
+    """The product filter reads the payment's own column: a first payment takes its order's
+    product (renewals and plan changes take the plan's, tests/subscriptions)."""
+    product = ProductFactory(store=store)
+    payment = buy(
+        api, product, currency="USD", billing={"country": "US", "isBusiness": False, "state": "OR"}
+    )
+    assert payment.product_id == product.pk == payment.order.product_id

@@ -542,6 +542,7 @@ def test_a_renewal_charge_is_refunded_like_any_other(api, store, capture):
         beat(capture)
         (first, renewal) = charges(subscription)
         assert renewal.purpose == "renewal" and renewal.provider_payment_id
+        assert renewal.product_id == plan.pk
         with capture(execute=True):
             api.call(REFUND, {"paymentId": pay_id(renewal), "reason": "Forgot to cancel"})
     renewal.refresh_from_db()

@@ -155,6 +155,7 @@ def test_an_upgrade_charges_the_prorated_difference_at_once_to_the_minor_unit(
         1,
         1,
     )
+    assert payment.product_id == pro.pk  # what the charge paid for: the new plan
     change = PlanChange.objects.get()
     assert (change.status, change.timing, change.charge_amount, change.payment_id) == (
         "applied",

@@ -304,6 +304,8 @@ def test_detail_shows_plan_periods_history_method_events_and_test_clock(
     # The billing history: the first payment, period 1, try 1, succeeded.
     [first] = Payment.objects.filter(order=order)
     history = re.search(rf'<tr id="payment-{first.pk}".*?</tr>', html, re.S).group(0)
+    # Each charge opens its payment's page (amounts, fee, refunds, the refund form).
+    assert f'href="/dashboard/{store.pk}/payments/{first.pk}/"' in history
     history = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", history))
     assert "First payment" in history and "$9.99" in history and "Succeeded" in history
     # The saved card: type, brand, last 4, expiry.

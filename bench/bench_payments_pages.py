@@ -170,6 +170,7 @@ def seed(n: int, days: int) -> dict:
             {
                 "id": "md5('p' || g)::uuid",
                 "order_id": "md5('o' || g)::uuid",
+                "product_id": product,
                 "provider_payment_id": "'bench_' || g",
                 "status": status,
                 "currency": currency,
@@ -243,9 +244,7 @@ def measure(requests: int) -> dict:
         .values_list("created_at", "id")[int(total * 0.8) : int(total * 0.8) + 1]
         .get()
     )
-    product_id = (
-        Payment.objects.filter(store=store).values_list("order__product_id", flat=True).first()
-    )
+    product_id = Payment.objects.filter(store=store).values_list("product_id", flat=True).first()
     some_payment = Payment.objects.filter(store=store).values_list("id", flat=True)[12345 % total]
     scenarios = {
         "first page": "",

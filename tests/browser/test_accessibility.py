@@ -3,7 +3,8 @@
 filled), the test processor's card page (and its decline), its 3-D Secure page, the failure
 page, the success page, the payment and processing pages of a waiting order, the expired and
 used pages, and a plan change's confirmation page, its
-result and its expired page. No serious or critical violation may remain on any of them
+result and its expired page; step 1 in each of the checkout's languages, and the purchase link's
+"not available" page. No serious or critical violation may remain on any of them
 (``tests.browser.axe``); the pages' own CSP stays in force while axe runs (the ``pages``
 fixture fails on any console error)."""
 
@@ -16,6 +17,7 @@ from playwright.sync_api import expect
 
 from billing import services as billing_services
 from billing.models import Payment
+from checkout.languages import CHECKOUT_LANGUAGES, to_django
 from checkout.models import Order
 from pancake.api import ids
 from products.services import product_create
@@ -186,3 +188,16 @@ def test_the_plan_change_pages_pass_axe(pages, shop, django_capture_on_commit_ca
     page.goto(expired["checkoutUrl"])
     expect(page.get_by_role("heading", name="This plan change link has expired")).to_be_visible()
     assert_accessible(page, "plan change expired")
+
+
+def test_step_1_in_every_checkout_language_and_the_unavailable_page_pass_axe(pages, shop):
+    api, store = shop
+    checkout = _session(api, _book(store))
+    page = pages.new()
+    for code in CHECKOUT_LANGUAGES:
+        page.goto(checkout["checkoutUrl"] + f"?lang={code}")
+        assert page.locator("html").get_attribute("lang") == to_django(code)
+        assert_accessible(page, f"step 1 in {code}")
+    page.goto(f"/{store.slug}/no-such-product?env=test")
+    expect(page.get_by_role("heading", name="This product isn't available")).to_be_visible()
+    assert_accessible(page, "unavailable product")

@@ -2,11 +2,10 @@
 (navy, #0B1F3A), in the light theme and in dark mode: step 1 (empty, with its errors shown,
 filled), the test processor's card page (and its decline), its 3-D Secure page, the failure
 page, the success page, the payment and processing pages of a waiting order, the expired and
-used pages, and a plan change's confirmation page, its
-result and its expired page; step 1 in each of the checkout's languages, and the purchase link's
-"not available" page. No serious or critical violation may remain on any of them
-(``tests.browser.axe``); the pages' own CSP stays in force while axe runs (the ``pages``
-fixture fails on any console error)."""
+used pages, and a plan change's confirmation page, its result and its expired page; step 1 in
+each of the checkout's languages, and the purchase link's "not available" page. No serious or
+critical violation may remain on any of them (``tests.browser.axe``); the pages' own CSP stays
+in force while axe runs (the ``pages`` fixture fails on any console error)."""
 
 from __future__ import annotations
 
@@ -22,7 +21,7 @@ from checkout.models import Order
 from pancake.api import ids
 from products.services import product_create
 from stores.models import Store
-from tests.browser.axe import assert_accessible
+from tests.browser.axe import assert_accessible, axe_violations
 from tests.browser.helpers import (
     CARD_PAGE,
     DECLINED,
@@ -201,3 +200,23 @@ def test_step_1_in_every_checkout_language_and_the_unavailable_page_pass_axe(pag
     page.goto(f"/{store.slug}/no-such-product?env=test")
     expect(page.get_by_role("heading", name="This product isn't available")).to_be_visible()
     assert_accessible(page, "unavailable product")
+
+
+def test_the_axe_check_catches_what_the_checkout_looked_like_before(pages, shop):
+    """The check itself: near-black text on the navy button, as the checkout had it, is
+    reported."""
+    api, store = shop
+    page = pages.new()
+    page.goto(_session(api, _book(store))["checkoutUrl"])
+    assert axe_violations(page) == []
+    page.evaluate(
+        """() => {
+          document.querySelector(".checkout-form > button").style.color = "#111827";
+          document.querySelector(".checkout-form > button").style.background = "#0B1F3A";
+        }"""
+    )
+    [violation] = axe_violations(page)
+    assert (violation["id"], violation["impact"]) == ("color-contrast", "serious")
+    assert [node["target"] for node in violation["nodes"]] == [".checkout-form > button"]
+    with pytest.raises(AssertionError, match="color-contrast"):
+        assert_accessible(page)

@@ -201,15 +201,57 @@ def _luminance(color: str) -> float:
     return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
 
 
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two ``#RGB`` / ``#RRGGBB`` colours (1 to 21)."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
 def on_primary(primary, name: str) -> str:
     """The text colour for buttons in the theme's primary colour: whichever of near-black and
     white contrasts more with it (a store may pick a dark primary). Always one of the two."""
     if not is_color(primary):
         primary = DEFAULTS[name]["checkoutColorPrimary"]
-    lum = _luminance(primary)
-    dark_ratio = (lum + 0.05) / (_luminance(_DARK_TEXT) + 0.05)
-    light_ratio = 1.05 / (lum + 0.05)
-    return _DARK_TEXT if dark_ratio >= light_ratio else _LIGHT_TEXT
+    if contrast(primary, _DARK_TEXT) >= contrast(primary, _LIGHT_TEXT):
+        return _DARK_TEXT
+    return _LIGHT_TEXT
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    digits = color[1:]
+    if len(digits) == 3:
+        digits = "".join(c * 2 for c in digits)
+    return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
+
+
+def _mix(first: str, second: str, share: float) -> str:
+    """``first`` with ``share`` (0 to 1) of ``second`` mixed in, per sRGB channel."""
+    channels = zip(_rgb(first), _rgb(second), strict=True)
+    return "#" + "".join(f"{round(a + (b - a) * share):02X}" for a, b in channels)
+
+
+MIN_TEXT_CONTRAST = 4.5  # WCAG AA, normal-size text
+
+
+def muted_text(values: dict, name: str) -> str:
+    """The secondary text colour of a theme: the platform's grey where it reads (4.5:1) on
+    both the theme's background and its card, else the grey moved toward the theme's text
+    colour just far enough that it does (the text colour itself if nothing short of it does)."""
+    text = _color_or_default(values, "checkoutColorText", name)
+    surfaces = [
+        _color_or_default(values, key, name)
+        for key in ("checkoutColorBackground", "checkoutColorCard")
+    ]
+    for step in range(11):
+        muted = _mix(SECONDARY_TEXT, text, step / 10)
+        if all(contrast(muted, surface) >= MIN_TEXT_CONTRAST for surface in surfaces):
+            return muted
+    return text.upper()
+
+
+def _color_or_default(values: dict, key: str, name: str) -> str:
+    value = values.get(key)
+    return value if is_color(value) else DEFAULTS[name][key]
 
 
 def css_hash(css: str) -> str:
@@ -232,5 +274,6 @@ def theme_css(values: dict, name: str, selector: str) -> str:
     elif not match.group(2):
         radius += "px"
     lines.append(f"--brand-radius:{radius};")
-    lines.append(f"--brand-muted:{SECONDARY_TEXT};")
+    lines.append(f"--brand-muted:{muted_text(values, name)};")
+    lines.append(f"--brand-on-primary:{on_primary(values.get('checkoutColorPrimary'), name)};")
     return selector + "{" + "".join(lines) + "}"

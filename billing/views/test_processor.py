@@ -124,9 +124,7 @@ def _brand(payment) -> dict | None:
     if not isinstance(look, dict):
         return None
     name = "dark" if look.get("theme") == "dark" else "light"
-    on_primary = branding.on_primary(look.get("checkoutColorPrimary"), name)
     css = branding.theme_css(look, name, "body.tp-page")
-    css += f"body.tp-page{{--brand-on-primary:{on_primary};}}"
     logo = branding.logo_url(look.get("logo"))
     store_name = look.get("storeName") or (payment.display or {}).get("title") or ""
     return {

@@ -2,7 +2,10 @@
 // 1. an authenticated link's #token=<buyer session token> (the SDK's checkout.authenticated.create)
 //    is sent once, so the buyer identity is bound to this session, then dropped from the address bar;
 // 2. step 1 shows only the fields the chosen country needs;
-// 3. the order summary's tax and total follow the country, state, postcode and VAT number.
+// 3. the order summary's tax and total follow the country, state, postcode and VAT number;
+// 4. "processing your payment" asks in the background whether the payment has been settled and
+//    moves on once it has, instead of reloading itself every few seconds (a timed refresh, the
+//    fallback without script, interrupts screen readers and keyboard users).
 (function () {
   "use strict";
 
@@ -168,7 +171,29 @@
     if (country.value) refresh();
   }
 
+  function watchProcessing(section) {
+    var url = section.dataset.refreshUrl;
+    var tries = 0;
+    function check() {
+      tries += 1;
+      fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) { return response.text(); })
+        .then(function (html) {
+          if (html.indexOf("data-processing") === -1) {
+            window.location.replace(url);
+          } else if (tries < 150) {
+            window.setTimeout(check, 2000);
+          }
+        }, function () {
+          if (tries < 150) window.setTimeout(check, 2000);
+        });
+    }
+    window.setTimeout(check, 2000);
+  }
+
   bindToken();
+  var processing = document.querySelector("[data-processing]");
+  if (processing) watchProcessing(processing);
   var details = document.querySelector("[data-details]");
   if (details) setupDetails(details);
 })();

@@ -8,8 +8,7 @@ the CVC must never be stored or logged. Every page must run without console or s
 import json
 import logging
 import re
-from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qsl, urlsplit
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -23,20 +22,25 @@ from pancake.api import ids
 from products.periods import add_periods
 from products.services import product_create
 from stores.models import Store
-from tests.browser.helpers import PHONE
+from tests.browser.helpers import (
+    BUYER,
+    CARD_PAGE,
+    CVC,
+    DECLINED,
+    FUTURE,
+    PHONE,
+    THREE_DS,
+    THREE_DS_PAGE,
+    VISA,
+    fill_details,
+    pay,
+    submit_details,
+    summary_of,
+)
 from tests.factories import MerchantFactory, make_api_key
 from tests.helpers import ApiClient
 
 pytestmark = pytest.mark.browser
-
-VISA = "4242 4242 4242 4242"
-DECLINED = "4000 0000 0000 0002"
-THREE_DS = "4000 0027 6000 3184"
-CVC = "857"
-FUTURE = f"12/{(datetime.now(UTC).year + 5) % 100:02d}"
-BUYER = "buyer@example.com"
-CARD_PAGE = re.compile(r"/test-processor/pay/tp_[0-9a-f-]+/$")
-THREE_DS_PAGE = re.compile(r"/test-processor/3ds/tp_[0-9a-f-]+/$")
 
 
 # --- the merchant, its products and sessions ----------------------------------------------------
@@ -101,67 +105,6 @@ def seller(live, key_pool):
 
 
 # --- driving the pages ---------------------------------------------------------------------------
-
-
-def fill_details(
-    page,
-    *,
-    email=BUYER,
-    country="US",
-    state="CA",
-    postcode="94105",
-    city=None,
-    address=None,
-    business_name=None,
-    tax_id=None,
-):
-    """Step 1 by its labels. Only the fields the country needs are filled."""
-    expect(page.get_by_role("heading", name="Your details", level=1)).to_be_visible()
-    if email is not None:
-        page.get_by_label("Email", exact=True).fill(email)
-    given = {"country": country, "state": state, "postcode": postcode, "tax_id": tax_id}
-    final = {name: value for name, value in given.items() if value}
-    with page.expect_response(summary_of(**final)):
-        page.get_by_label("Country", exact=True).select_option(country)
-        if state:
-            page.get_by_label("State / province", exact=True).select_option(state)
-        if address:
-            page.get_by_label("Address", exact=True).fill(address)
-        if city:
-            page.get_by_label("City", exact=True).fill(city)
-        if postcode:
-            page.get_by_label("Postcode", exact=True).fill(postcode)
-        if business_name or tax_id:
-            page.get_by_label("I'm purchasing as a business").check()
-            page.get_by_label("Business name", exact=True).fill(business_name or "")
-            page.get_by_label("Tax ID", exact=True).fill(tax_id or "")
-
-
-def summary_of(**wanted):
-    """The live summary's answer for these details: the page asks for it (debounced) as the
-    buyer types; waiting for it before submitting keeps the two requests apart (the SQLite test
-    database serves one writer at a time)."""
-
-    def match(response) -> bool:
-        url = urlsplit(response.url)
-        query = dict(parse_qsl(url.query, keep_blank_values=True))
-        return url.path.endswith("/summary") and all(query.get(k) == v for k, v in wanted.items())
-
-    return match
-
-
-def submit_details(page):
-    page.get_by_role("button", name="Continue to payment").click()
-
-
-def pay(page, number=VISA, *, button=re.compile(r"^Pay ")):
-    """The test processor's card page: a card, a future expiry, the CVC, a name; then pay."""
-    expect(page).to_have_url(CARD_PAGE)
-    page.get_by_label("Card number").fill(number)
-    page.get_by_label("Expiry (MM/YY)").fill(FUTURE)
-    page.get_by_label("CVC").fill(CVC)
-    page.get_by_label("Name on card").fill("Ada Buyer")
-    page.get_by_role("button", name=button).click()
 
 
 def expect_success(page, checkout: Checkout, heading="Thank you for your order!") -> Order:

@@ -17,6 +17,7 @@ from billing.providers import test_processor
 from checkout.models import CheckoutSession, Order
 from pancake.api import ids
 from products.periods import add_periods
+from stores import branding
 from stores.dashboard import CONTENT_SECURITY_POLICY
 from tests.factories import ProductFactory
 
@@ -205,7 +206,12 @@ def test_back_from_the_provider_before_its_notification_shows_processing(api, bo
     response = client.get(page_path(session) + "?" + back["Location"].split("?", 1)[1])
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Processing your payment" in html and 'http-equiv="refresh"' in html
+    assert "Processing your payment" in html
+    # The script asks again in the background; only a browser without it reloads the page.
+    refresh = back["Location"].split("?", 1)[1].replace("&", "&amp;")
+    assert f'data-refresh-url="{page_path(session)}?{refresh}"' in html
+    assert '<noscript><meta http-equiv="refresh"' in html
+    assert html.count('http-equiv="refresh"') == 1
 
 
 def test_an_expired_session_says_so_and_offers_a_new_checkout(api, book):
@@ -480,6 +486,64 @@ def test_the_pay_button_text_contrasts_with_the_brand_primary(
     assert f"--brand-on-primary:{button_text};" in styles_hashed_in_csp(response)
 
 
+@pytest.mark.parametrize(
+    ("theme", "button_text"),
+    [
+        ({"light": {"checkoutColorPrimary": "#0B1F3A"}}, "#FFFFFF"),
+        ({"light": {"checkoutColorPrimary": "#7CCB02"}}, "#111827"),
+        ({"defaultDarkMode": True, "dark": {"checkoutColorPrimary": "#0B1F3A"}}, "#FFFFFF"),
+        ({"defaultDarkMode": True}, "#111827"),
+    ],
+)
+def test_step_1_picks_its_button_text_and_grey_by_contrast_with_the_branding(
+    api, book, store, theme, button_text
+):
+    brand_store(api, store, **theme)
+    response = Client().get(page_path(open_session(api, book)))
+    css = styles_hashed_in_csp(response)
+    assert f"--brand-on-primary:{button_text};" in css
+    values = dict(re.findall(r"(--brand-[a-z-]+):([^;]+);", css))
+    for surface in ("--brand-background", "--brand-card"):
+        assert branding.contrast(values["--brand-muted"], values[surface]) >= 4.5, values
+    assert branding.contrast(button_text, values["--brand-primary"]) >= 4.5
+
+
+@pytest.mark.parametrize(
+    ("text", "background", "card"),
+    [
+        ("#111827", "#FFFFFF", "#F3F4F6"),  # the light default: the grey darkens
+        ("#1F2937", "#FFFBEB", "#FEF3C7"),
+        ("#FFFFFF", "#0A1A1F", "#0A1A1F"),  # the dark default: the grey reads already
+        ("#E5E7EB", "#374151", "#4B5563"),  # a mid-grey dark theme: it lightens
+    ],
+)
+def test_the_secondary_grey_reaches_4_5_to_1_on_the_background_and_the_card(text, background, card):
+    values = {
+        "checkoutColorText": text,
+        "checkoutColorBackground": background,
+        "checkoutColorCard": card,
+    }
+    muted = branding.muted_text(values, "light")
+    assert branding.contrast(muted, background) >= 4.5
+    assert branding.contrast(muted, card) >= 4.5
+    assert muted != text  # still a secondary colour, not the text's
+    if (
+        branding.contrast(branding.SECONDARY_TEXT, card)
+        >= 4.5
+        <= branding.contrast(branding.SECONDARY_TEXT, background)
+    ):
+        assert muted == branding.SECONDARY_TEXT
+
+
+def test_the_secondary_grey_falls_back_to_the_text_colour_when_nothing_else_reads():
+    values = {
+        "checkoutColorText": "#777777",
+        "checkoutColorBackground": "#FFFFFF",
+        "checkoutColorCard": "#FFFFFF",
+    }
+    assert branding.muted_text(values, "light") == "#777777"
+
+
 def test_a_payment_without_branding_looks_and_is_policed_as_before(api, book):
     path, _response = provider_page(Client(), open_session(api, book))
     payment = TestProcessorPayment.objects.get()
@@ -513,8 +577,8 @@ def test_hostile_branding_values_cannot_inject_css_or_markup(api, book):
     css = styles_hashed_in_csp(response)
     assert css == (
         "body.tp-page{--brand-primary:#7CCB02;--brand-background:#FFFFFF;--brand-card:#F3F4F6;"
-        "--brand-text:#111827;--brand-radius:8px;--brand-muted:#8C8C8C;}"
-        "body.tp-page{--brand-on-primary:#111827;}"
+        "--brand-text:#111827;--brand-radius:8px;--brand-muted:#67696E;"
+        "--brand-on-primary:#111827;}"
     )
     html = response.content.decode()
     assert "evil.example" not in html and "<script>" not in html

@@ -226,7 +226,7 @@ SUBSCRIPTION_REMINDER_DAYS = env_int("SUBSCRIPTION_REMINDER_DAYS", 3)
 # Where the subscription emails send a buyer to update their card or manage the subscription: a
 # dotted path to a callable taking the order and returning a URL (the customer portal's). Unset,
 # the emails ask the buyer to contact the store (billing.subscriptions.emails).
-SUBSCRIPTION_MANAGE_URL = None
+SUBSCRIPTION_MANAGE_URL = "portal.links.manage_subscription_url"
 
 # The platform's fee on each charge (billing/fees.py, docs/invoices.md): a percentage plus a
 # fixed part in the currency's major unit, never more than the charge.
@@ -335,6 +335,12 @@ for _provider in ("google", "github"):
         }
 MAGIC_LINK_MAX_AGE_SECONDS = 15 * 60
 MAGIC_LINK_RATE_PER_HOUR = env_int("MAGIC_LINK_RATE_PER_HOUR", 10)
+# The customer portal (docs/portal.md): its sign-in links live as long as the dashboard's, its
+# sessions slide (30 minutes from the last request), and sign-in requests are capped per email
+# and per IP address, per hour.
+PORTAL_SESSION_IDLE_SECONDS = 30 * 60
+PORTAL_SIGN_IN_RATE_PER_EMAIL = env_int("PORTAL_SIGN_IN_RATE_PER_EMAIL", 5)
+PORTAL_SIGN_IN_RATE_PER_IP = env_int("PORTAL_SIGN_IN_RATE_PER_IP", 30)
 
 # --- API -----------------------------------------------------------------------------------------
 # GraphQL. Served by pancake.graphql.views, not graphene-django's view; the setting

@@ -63,6 +63,7 @@ urlpatterns = [
     path("", include("products.urls")),
     path("", include("checkout.urls")),
     path("", include("billing.urls")),
+    path("", include("portal.urls")),
     path("", include(dashboard_patterns)),
 ]
 

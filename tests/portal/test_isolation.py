@@ -10,8 +10,8 @@ from django.urls import reverse
 from billing.models import Invoice, RefundTicket, Subscription, SubscriptionStatus
 from billing.refunds import services as refund_services
 from pancake.api import ids
-from portal.services import buyer_actor
 from portal.models import PortalSession
+from portal.services import buyer_actor
 from stores.models import Store
 from tests.factories import ProductFactory
 from tests.portal.conftest import ALICE, BOB, purchase, sign_in

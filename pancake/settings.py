@@ -200,6 +200,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "stores.tasks.purge_expired_buyer_sessions",
         "schedule": 3600.0,
     },
+    "purge-portal-sessions": {"task": "portal.tasks.purge_portal_sessions", "schedule": 3600.0},
     # Events a lost message or a crashed worker left undispatched, and webhook retries that are
     # due (or whose worker's lease ran out).
     "sweep-outbox": {"task": "pancake.tasks.sweep_outbox", "schedule": 15.0},

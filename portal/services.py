@@ -174,6 +174,18 @@ def session_resume(*, store: Store, token: str | None) -> PortalSession | None:
     return session
 
 
+def session_environment(*, store: Store, token: str | None) -> str | None:
+    """The environment of the session a cookie names, live or not: where to send a buyer
+    whose session ran out (the test-mode sign-in page for a test session)."""
+    if not token:
+        return None
+    return (
+        PortalSession.objects.filter(token_hash=_hash(token), store=store)
+        .values_list("environment", flat=True)
+        .first()
+    )
+
+
 def session_end(*, token: str | None) -> None:
     """Sign out: the session stops working at once."""
     if token:

@@ -131,9 +131,13 @@ def signed_in(view):
     @functools.wraps(view)
     def wrapper(request, store_slug, **kwargs):
         store = store_or_404(store_slug)
-        session = services.session_resume(store=store, token=request.COOKIES.get(COOKIE))
+        token = request.COOKIES.get(COOKIE)
+        session = services.session_resume(store=store, token=token)
         if session is None:
-            response = HttpResponseRedirect(links.home_url(store, request_environment(request)))
+            environment = services.session_environment(
+                store=store, token=token
+            ) or request_environment(request)
+            response = HttpResponseRedirect(links.home_url(store, environment))
             if COOKIE in request.COOKIES:
                 response.delete_cookie(COOKIE, path=portal_path(store))
             return response

@@ -21,6 +21,7 @@ from billing.models import (
 )
 from billing.subscriptions.emails import manage_subscription_url
 from pancake.api import ids
+from tests.html_checks import unlabelled_controls
 from tests.portal.conftest import ALICE, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -190,3 +191,21 @@ def test_subscription_emails_link_the_portal(store, alice_subscription):
     link = manage_subscription_url(alice_subscription.order)
     assert link.endswith(url("subscriptions", store) + "?env=test")
     assert link.startswith("http")
+
+
+def test_every_control_on_every_page_has_a_label(client, store, alice_paid, alice_subscription):
+    """Keyboard and screen-reader use: each input, select and textarea is labelled."""
+    signed_out = client.get(url("home", store)).content.decode()
+    assert unlabelled_controls(signed_out) == []
+    sign_in(client, store, ALICE)
+    for path in (
+        url("home", store),
+        url("orders", store),
+        url("order", store, alice_paid.order_id),
+        url("refund", store, alice_paid.pk),
+        url("invoices", store),
+        url("subscriptions", store),
+    ):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert unlabelled_controls(page.content.decode()) == [], path

@@ -9,6 +9,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from billing.models import RefundTicket, Subscription
+from pancake.api import ids
 from stores import services
 from tests.browser.helpers import PHONE, emailed_link
 from tests.factories import MerchantFactory, ProductFactory, make_api_key
@@ -107,3 +108,41 @@ def test_sign_in_download_refund_cancel_and_reactivate_on_a_phone(pages, live, k
     expect(page.get_by_label("Email")).to_be_visible()
     page.goto(f"/store/{store.slug}/portal/orders")
     expect(page.get_by_label("Email")).to_be_visible()
+
+
+@pytest.mark.browser
+def test_a_merchants_portal_link_opens_the_portal_in_japanese(pages, live, key_pool):
+    merchant = MerchantFactory(email="merchant@example.com")
+    store = services.store_create(merchant=merchant, name="Maple Shop")
+    make_api_key(merchant, key_pool[0])
+    api = ApiClient(merchant, key_pool[0])
+    paid = purchase(api, ProductFactory(store=store), _commits, ALICE)
+    data = api.call(
+        "customer/create-portal-link",
+        {
+            "storeId": ids.encode("STO", store.pk),
+            "buyerEmail": ALICE,
+            "returnUrl": "https://maple.example/account",
+        },
+    )["data"]
+    assert data["url"].startswith(live.url)
+
+    page = pages.new(viewport=PHONE)
+    page.goto(data["url"] + "?lang=ja")
+    page.get_by_role("button", name="サインイン").click()
+    expect(page.get_by_role("heading", name="概要", level=1)).to_be_visible()
+    expect(page.get_by_role("link", name="Maple Shop に戻る")).to_have_attribute(
+        "href", "https://maple.example/account"
+    )
+    _fits(page)
+    page.get_by_role("link", name="注文と支払い").click()
+    expect(page.get_by_role("heading", name="注文と支払い", level=1)).to_be_visible()
+    expect(page.locator(f'[data-payment="{paid.pk}"]')).to_contain_text("返金をリクエスト")
+    assert page.locator("html").get_attribute("lang") == "ja"
+    _fits(page)
+
+    # The link worked once.
+    other = pages.new(viewport=PHONE)
+    other.goto(data["url"])
+    other.get_by_role("button", name="Sign in").click()
+    expect(other.get_by_role("alert")).to_contain_text("invalid, used or expired")

@@ -13,6 +13,7 @@ urlpatterns = [
     path(P + "sign-out", signin.sign_out, name="sign-out"),
     path(P + "orders", pages.orders, name="orders"),
     path(P + "orders/<uuid:order_id>", pages.order_detail, name="order"),
+    path(P + "orders/<uuid:order_id>/cancel", pages.order_cancel, name="order-cancel"),
     path(P + "payments/<uuid:payment_id>/refund", pages.refund_request, name="refund"),
     path(P + "tickets/<uuid:ticket_id>/resubmit", pages.ticket_resubmit, name="resubmit"),
     path(P + "invoices", pages.invoices, name="invoices"),

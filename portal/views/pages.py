@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from billing import services as billing_services
 from billing.invoices.links import invoice_download_url
 from billing.models import (
     Invoice,
@@ -31,7 +32,7 @@ from billing.refunds.services import BUYER_REFUND_WINDOW
 from billing.selectors import access_payment
 from billing.subscriptions import lifecycle
 from checkout import presenters
-from checkout.models import OrderKind
+from checkout.models import OrderKind, OrderStatus
 from checkout.selectors import access_order
 from pancake.api.errors import NotFound, PancakeError
 from portal import selectors
@@ -48,6 +49,7 @@ def error_message(exc: PancakeError) -> str:
         "not_refundable": _("This payment cannot be refunded."),
         "currency_mismatch": _("Enter the amount in the payment's currency."),
         "not_rejected": _("Only a rejected request can be sent again."),
+        "not_pending": _("Only an unpaid order can be canceled: request a refund instead."),
         "not_cancelable": _("This subscription is already canceled."),
         "not_canceling": _("Only a subscription being canceled can be reactivated."),
         "unpaid_balance": _(
@@ -65,6 +67,7 @@ NOTICES = {
     "resubmitted": gettext_lazy("Your refund request was sent again."),
     "canceled": gettext_lazy("Your subscription is canceled at the end of the period."),
     "reactivated": gettext_lazy("Your subscription is active again."),
+    "order_canceled": gettext_lazy("Your order is canceled."),
 }
 
 
@@ -137,6 +140,7 @@ def _order_rows(actor, orders) -> list[dict]:
             "tax": _money(order.tax_amount, order.currency),
             "tax_label": presenters.tax_label(order.tax_name),
             "date": presenters.long_date(order.created_at),
+            "unpaid": order.kind == OrderKind.ONETIME and order.status == OrderStatus.PENDING,
             "payments": [_payment_row(p, tickets, invoices) for p in payments.get(order.pk, [])],
         }
         for order in orders
@@ -172,6 +176,30 @@ def order_detail(request, store, session, actor, order_id: uuid.UUID):
         environment=session.environment,
         session=session,
     )
+
+
+@never_cache
+@require_POST
+@signed_in
+def order_cancel(request, store, session, actor, order_id: uuid.UUID):
+    """Cancel an unpaid one-time order (``billing.services.order_cancel``, the action
+    ``onetime-order/cancel-order``); a paid one is refused with a pointer to refunds."""
+    try:
+        billing_services.order_cancel(actor=actor, order_id=order_id)
+    except NotFound:
+        raise
+    except PancakeError as exc:
+        order = access_order(actor, order_id)
+        return render_page(
+            request,
+            store,
+            "portal/order.html",
+            {"row": _order_rows(actor, [order])[0], "nav": "orders", "error": error_message(exc)},
+            environment=session.environment,
+            session=session,
+            status=400,
+        )
+    return _redirect("order", store, order_id, done="order_canceled")
 
 
 # --- invoices ---------------------------------------------------------------------------------

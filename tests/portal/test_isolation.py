@@ -98,3 +98,10 @@ def test_the_same_email_in_another_store_is_another_buyer(api, client, store, ca
     # The other store's portal does not know this session at all.
     assert client.get(url("orders", other)).status_code == 302
     assert client.get(url("order", other, elsewhere.order_id)).status_code == 302
+
+
+def test_bobs_unpaid_order_cannot_be_canceled_by_alice(api, alice, store, ebook, capture):
+    unpaid = purchase(api, ebook, capture, BOB, pay_it=False)
+    assert alice.post(url("order-cancel", store, unpaid.order_id)).status_code == 404
+    unpaid.order.refresh_from_db()
+    assert unpaid.order.status == "pending"

@@ -63,3 +63,20 @@ def test_the_sign_in_email_is_in_the_pages_language(client, store, alice_paid, c
     (sent,) = [m for m in mail.outbox if "/portal/sign-in/" in m.body]
     assert sent.subject == "My Store にサインイン"
     assert "1回限り有効" in sent.body
+
+
+SIGN_IN_BUTTON = {
+    "en": "Sign in",
+    "de": "Anmelden",
+    "fr": "Se connecter",
+    "es": "Iniciar sesión",
+    "ja": "サインイン",
+    "ko": "로그인",
+    "zh": "登录",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(SIGN_IN_BUTTON))
+def test_the_links_confirm_button_in_each_language(client, store, lang):
+    page = client.get(reverse("portal:sign-in-link", args=[store.slug, "x"]) + f"?lang={lang}")
+    assert f">{SIGN_IN_BUTTON[lang]}</button>" in page.content.decode()

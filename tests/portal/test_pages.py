@@ -22,7 +22,7 @@ from billing.models import (
 from billing.subscriptions.emails import manage_subscription_url
 from pancake.api import ids
 from tests.html_checks import unlabelled_controls
-from tests.portal.conftest import ALICE, sign_in
+from tests.portal.conftest import ALICE, purchase, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -209,3 +209,23 @@ def test_every_control_on_every_page_has_a_label(client, store, alice_paid, alic
         page = client.get(path)
         assert page.status_code == 200, path
         assert unlabelled_controls(page.content.decode()) == [], path
+
+
+def test_an_unpaid_order_can_be_paid_or_canceled_a_paid_one_not(
+    api, client, store, ebook, capture, alice_paid
+):
+    unpaid = purchase(api, ebook, capture, ALICE, pay_it=False)
+    sign_in(client, store, ALICE)
+    page = client.get(url("order", store, unpaid.order_id)).content.decode()
+    assert reverse("checkout:page", args=[store.slug, unpaid.order.session_id]) in page
+    response = client.post(url("order-cancel", store, unpaid.order_id))
+    assert response.status_code == 302
+    unpaid.refresh_from_db()
+    unpaid.order.refresh_from_db()
+    assert (unpaid.order.status, unpaid.status) == ("canceled", "failed")
+    assert "Your order is canceled." in client.get(response["Location"]).content.decode()
+    refused = client.post(url("order-cancel", store, alice_paid.order_id))
+    assert refused.status_code == 400
+    assert "request a refund instead" in refused.content.decode()
+    alice_paid.order.refresh_from_db()
+    assert alice_paid.order.status == "completed"

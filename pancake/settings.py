@@ -228,6 +228,8 @@ SUBSCRIPTION_REMINDER_DAYS = env_int("SUBSCRIPTION_REMINDER_DAYS", 3)
 # dotted path to a callable taking the order and returning a URL (the customer portal's). Unset,
 # the emails ask the buyer to contact the store (billing.subscriptions.emails).
 SUBSCRIPTION_MANAGE_URL = "portal.links.manage_subscription_url"
+# The same for the receipts' link to the customer portal (billing.emails.customer_portal_url).
+CUSTOMER_PORTAL_URL = "portal.links.order_portal_url"
 
 # The platform's fee on each charge (billing/fees.py, docs/invoices.md): a percentage plus a
 # fixed part in the currency's major unit, never more than the charge.

@@ -41,3 +41,9 @@ def manage_subscription_url(order) -> str:
         + reverse("portal:subscriptions", args=[order.store.slug])
         + _query(order.environment)
     )
+
+
+def order_portal_url(order) -> str:
+    """The portal's absolute URL for an order's buyer, in the order's environment (the
+    receipts link it)."""
+    return settings.BASE_URL + home_url(order.store, order.environment)

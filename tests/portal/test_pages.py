@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -229,3 +230,11 @@ def test_an_unpaid_order_can_be_paid_or_canceled_a_paid_one_not(
     assert "request a refund instead" in refused.content.decode()
     alice_paid.order.refresh_from_db()
     assert alice_paid.order.status == "completed"
+
+
+def test_the_receipt_links_the_portal(store, alice_paid):
+    (receipt,) = [m for m in mail.outbox if m.to == [ALICE] and "order" in m.subject]
+    portal = url("home", store) + "?env=test"
+    assert "Your orders, invoices and refund requests: http" in receipt.body
+    assert portal in receipt.body
+    assert 'href="http://' in receipt.alternatives[0][0] and portal in receipt.alternatives[0][0]

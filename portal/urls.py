@@ -25,6 +25,11 @@ urlpatterns = [
         name="subscription-cancel",
     ),
     path(
+        P + "subscriptions/<uuid:order_id>/billing",
+        pages.billing_details,
+        name="subscription-billing",
+    ),
+    path(
         P + "subscriptions/<uuid:order_id>/reactivate",
         pages.subscription_reactivate,
         name="subscription-reactivate",

@@ -32,8 +32,10 @@ from billing.refunds.services import BUYER_REFUND_WINDOW
 from billing.selectors import access_payment
 from billing.subscriptions import lifecycle
 from checkout import presenters
+from checkout import services as checkout_services
 from checkout.models import OrderKind, OrderStatus
 from checkout.selectors import access_order
+from checkout.tax.engine import country_name
 from pancake.api.errors import NotFound, PancakeError
 from portal import selectors
 from portal.views.base import render_page, signed_in
@@ -56,6 +58,9 @@ def error_message(exc: PancakeError) -> str:
             "This subscription has an unpaid balance and cannot be reactivated. "
             "Please contact the store."
         ),
+        "tax_changes": _(
+            "These details would change the tax of your subscription. Please contact the store."
+        ),
         "invalid": _("Enter a valid amount."),
         "required": _("This field is required."),
     }
@@ -68,6 +73,7 @@ NOTICES = {
     "canceled": gettext_lazy("Your subscription is canceled at the end of the period."),
     "reactivated": gettext_lazy("Your subscription is active again."),
     "order_canceled": gettext_lazy("Your order is canceled."),
+    "billing": gettext_lazy("Your billing details are saved. The next invoice uses them."),
 }
 
 
@@ -479,4 +485,82 @@ def subscription_reactivate(request, store, session, actor, order_id: uuid.UUID)
         order_id,
         lambda: lifecycle.reactivate(actor=actor, order_id=order_id),
         "reactivated",
+    )
+
+
+# --- billing details ------------------------------------------------------------------------
+
+
+class BillingForm(forms.Form):
+    business_name = forms.CharField(max_length=200, required=False)
+    tax_id = forms.CharField(max_length=200, required=False)
+    address = forms.CharField(max_length=200, required=False)
+    city = forms.CharField(max_length=200, required=False)
+    postcode = forms.CharField(max_length=200, required=False)
+
+    SERVICE_KEYS = {
+        "business_name": "businessName",
+        "tax_id": "taxId",
+        "address": "address",
+        "city": "city",
+        "postcode": "postcode",
+    }
+
+    def changes(self) -> dict:
+        return {key: self.cleaned_data.get(name, "") for name, key in self.SERVICE_KEYS.items()}
+
+
+def _billing_error(form, exc: PancakeError) -> None:
+    field = (exc.field or "").rsplit(".", 1)[-1]
+    if exc.code == "tax_changes":
+        form.add_error(None, error_message(exc))
+    elif field == "taxId":
+        form.add_error("tax_id", _("Enter a valid VAT or tax number for your country."))
+    elif field == "businessName":
+        form.add_error("business_name", _("This field is required."))
+    else:
+        names = {key: name for name, key in BillingForm.SERVICE_KEYS.items()}
+        form.add_error(names.get(field), error_message(exc))
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@signed_in
+def billing_details(request, store, session, actor, order_id: uuid.UUID):
+    """A subscription's billing details for its next invoices
+    (``checkout.services.order_billing_detail_update``): business name and tax ID (a business),
+    address; the country stays."""
+    order = access_order(actor, order_id, kind=OrderKind.SUBSCRIPTION)
+    detail = order.billing_detail or {}
+    initial = {name: detail.get(key, "") for name, key in BillingForm.SERVICE_KEYS.items()}
+    form = BillingForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                checkout_services.order_billing_detail_update(
+                    actor=actor, order_id=order.pk, changes=form.changes()
+                )
+            except NotFound:
+                raise
+            except PancakeError as exc:
+                _billing_error(form, exc)
+            else:
+                return _redirect("subscriptions", store, done="billing")
+        status = 400
+    return render_page(
+        request,
+        store,
+        "portal/billing.html",
+        {
+            "order": order,
+            "form": form,
+            "is_business": bool(detail.get("isBusiness")),
+            "country": country_name(detail.get("country") or "", presenters.babel_locale()),
+            "state": detail.get("state", ""),
+            "nav": "subscriptions",
+        },
+        environment=session.environment,
+        session=session,
+        status=status,
     )

@@ -39,12 +39,17 @@ def capture(django_capture_on_commit_callbacks):
     return django_capture_on_commit_callbacks
 
 
-def purchase(api, product, capture, email, *, subscription=False, pay_it=True) -> Payment:
-    """``email`` buys ``product`` (USD, Oregon: no tax) and pays with a test card."""
+def purchase(
+    api, product, capture, email, *, subscription=False, pay_it=True, billing=None
+) -> Payment:
+    """``email`` buys ``product`` (USD; billed in Oregon, no tax, unless ``billing``) and pays
+    with a test card."""
     body = {"productId": ids.encode("PROD", product.pk), "currency": "USD"}
     session_id = api.call("checkout/create-session", body)["data"]["sessionId"]
     path = "subscription-order/create-order" if subscription else "onetime-order/create-order"
-    api.call(path, {"checkoutSessionId": session_id, "billingDetail": US, "buyerEmail": email})
+    api.call(
+        path, {"checkoutSessionId": session_id, "billingDetail": billing or US, "buyerEmail": email}
+    )
     payment = Payment.objects.get(order__session_id=session_id)
     if pay_it:
         deliver(pay(payment, CARD), capture)

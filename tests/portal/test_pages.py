@@ -206,6 +206,7 @@ def test_every_control_on_every_page_has_a_label(client, store, alice_paid, alic
         url("refund", store, alice_paid.pk),
         url("invoices", store),
         url("subscriptions", store),
+        url("subscription-billing", store, alice_subscription.order_id),
     ):
         page = client.get(path)
         assert page.status_code == 200, path

@@ -4,9 +4,13 @@ checkout; the country stays; a change that would change the tax is refused; only
 
 from __future__ import annotations
 
+import dataclasses
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
+from checkout import services
 from checkout.models import Order
 from tests.portal.conftest import ALICE, BOB, purchase, sign_in
 
@@ -101,3 +105,21 @@ def test_only_the_buyers_own_subscription(client, api, plan, store, capture, ali
     assert "address" not in bobs.billing_detail
     # A one-time order has no next invoice: no such page.
     assert client.get(billing_url(store, alice_paid.order_id)).status_code == 404
+
+
+def test_a_change_that_would_change_the_tax_is_refused(
+    client, store, alice_subscription, monkeypatch
+):
+    order = alice_subscription.order
+    real = services.session_tax
+
+    def taxed_differently(session, detail, ip_country=None):
+        return dataclasses.replace(real(session, detail, ip_country), rate=Decimal("0.07"))
+
+    monkeypatch.setattr(services, "session_tax", taxed_differently)
+    sign_in(client, store, ALICE)
+    response = client.post(billing_url(store, order.pk), {"postcode": "97202"})
+    assert response.status_code == 400
+    assert "would change the tax of your subscription" in response.content.decode()
+    order.refresh_from_db()
+    assert order.billing_detail.get("postcode") != "97202"

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from billing.invoices.links import payment_invoice_url
@@ -170,6 +171,14 @@ def payment_method_label(method: str, details: dict | None) -> str:
     return name
 
 
+def customer_portal_url(order: Order) -> str | None:
+    """Where the receipt sends the buyer to see their orders, invoices and refund requests: the
+    callable the setting ``CUSTOMER_PORTAL_URL`` names (a dotted path; the order in, a URL out:
+    the customer portal's, which billing may not import). Unset, the receipt names none."""
+    builder = getattr(settings, "CUSTOMER_PORTAL_URL", None)
+    return import_string(builder)(order) if builder else None
+
+
 def _base_context(order: Order, payment: Payment) -> dict:
     store = order.store
     detail = order.billing_detail or {}
@@ -201,6 +210,7 @@ def _base_context(order: Order, payment: Payment) -> dict:
         "date_paid": long_date(payment.paid_at, store),
         # The buyer's signed link to the invoice's PDF (none for a trial's zero payment).
         "invoice_url": payment_invoice_url(payment),
+        "portal_url": customer_portal_url(order),
     }
 
 

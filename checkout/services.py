@@ -773,6 +773,47 @@ def _remember_buyer(
     prepared.update_fields(session, fields)  # save(update_fields=…), compiled once
 
 
+# The billing details a buyer may change after the order; the country, state and business
+# status stay, since they decide the tax.
+EDITABLE_BILLING_KEYS = ("businessName", "taxId", "address", "city", "postcode")
+
+
+def order_billing_detail_update(*, actor: Actor, order_id: uuid.UUID, changes: dict) -> Order:
+    """Change a subscription order's billing details for its next invoices (the buyer, from the
+    customer portal; or the merchant): business name, tax ID and address. The country, state
+    and business status stay. The details are checked as at checkout (a business in the EU needs
+    a valid VAT number, ``field`` ``taxId``); a change that would change the tax of the next
+    charge (its rate or a reverse charge) is refused, code ``tax_changes``: the subscription's
+    price was taxed as it was bought. Locks the order."""
+    with transaction.atomic():
+        order = access_order(
+            actor, order_id, kind=OrderKind.SUBSCRIPTION, lock=True, min_role=Role.ADMIN
+        )
+        current = order.billing_detail or {}
+        merged = {"country": current.get("country"), "isBusiness": current.get("isBusiness", False)}
+        if current.get("state"):
+            merged["state"] = current["state"]
+        for key in EDITABLE_BILLING_KEYS:
+            value = changes.get(key, current.get(key))
+            if isinstance(value, str) and value.strip():
+                merged[key] = value.strip()
+        if not merged["isBusiness"]:
+            merged.pop("businessName", None)
+            merged.pop("taxId", None)
+        detail = clean_billing_detail(merged)
+        result = session_tax(order.session, detail)
+        if result.rate != order.tax_rate or result.reverse_charge != order.reverse_charge:
+            raise bad(
+                "These billing details would change the tax of the subscription: "
+                "contact the store to change them",
+                "billingDetail.taxId",
+                "tax_changes",
+            )
+        order.billing_detail = detail
+        order.save(update_fields=["billing_detail", "updated_at"])
+    return order
+
+
 def order_mark_paid(*, order: Order, paid_at: datetime) -> Order:
     """The first payment of a pending order succeeded: a one-time order is ``completed``; a
     subscription order ``trialing`` when placed with a trial, else ``active``; its session is
@@ -858,6 +899,7 @@ __all__ = [
     "currency_for_buyer",
     "lock_order",
     "lock_orders",
+    "order_billing_detail_update",
     "order_cancel",
     "order_create",
     "order_mark_paid",

@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -371,10 +371,10 @@ def _success_page(request, session, order, payment):
 
 
 def _portal_url(session) -> str:
-    try:
-        return reverse("portal:home", args=[session.store.slug])
-    except NoReverseMatch:  # the customer portal has no pages yet
-        return ""
+    """The store's customer portal (named by URL: the portal is a layer above checkout), in the
+    session's environment, where the buyer signs in with the email they bought with."""
+    url = reverse("portal:home", args=[session.store.slug])
+    return url + ("?env=test" if session.environment == Environment.TEST else "")
 
 
 @never_cache

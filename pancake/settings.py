@@ -200,6 +200,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "stores.tasks.purge_expired_buyer_sessions",
         "schedule": 3600.0,
     },
+    "purge-portal-sessions": {"task": "portal.tasks.purge_portal_sessions", "schedule": 3600.0},
     # Events a lost message or a crashed worker left undispatched, and webhook retries that are
     # due (or whose worker's lease ran out).
     "sweep-outbox": {"task": "pancake.tasks.sweep_outbox", "schedule": 15.0},
@@ -226,7 +227,9 @@ SUBSCRIPTION_REMINDER_DAYS = env_int("SUBSCRIPTION_REMINDER_DAYS", 3)
 # Where the subscription emails send a buyer to update their card or manage the subscription: a
 # dotted path to a callable taking the order and returning a URL (the customer portal's). Unset,
 # the emails ask the buyer to contact the store (billing.subscriptions.emails).
-SUBSCRIPTION_MANAGE_URL = None
+SUBSCRIPTION_MANAGE_URL = "portal.links.manage_subscription_url"
+# The same for the receipts' link to the customer portal (billing.emails.customer_portal_url).
+CUSTOMER_PORTAL_URL = "portal.links.order_portal_url"
 
 # The platform's fee on each charge (billing/fees.py, docs/invoices.md): a percentage plus a
 # fixed part in the currency's major unit, never more than the charge.
@@ -335,6 +338,12 @@ for _provider in ("google", "github"):
         }
 MAGIC_LINK_MAX_AGE_SECONDS = 15 * 60
 MAGIC_LINK_RATE_PER_HOUR = env_int("MAGIC_LINK_RATE_PER_HOUR", 10)
+# The customer portal (docs/portal.md): its sign-in links live as long as the dashboard's, its
+# sessions slide (30 minutes from the last request), and sign-in requests are capped per email
+# and per IP address, per hour.
+PORTAL_SESSION_IDLE_SECONDS = 30 * 60
+PORTAL_SIGN_IN_RATE_PER_EMAIL = env_int("PORTAL_SIGN_IN_RATE_PER_EMAIL", 5)
+PORTAL_SIGN_IN_RATE_PER_IP = env_int("PORTAL_SIGN_IN_RATE_PER_IP", 30)
 
 # --- API -----------------------------------------------------------------------------------------
 # GraphQL. Served by pancake.graphql.views, not graphene-django's view; the setting

@@ -16,6 +16,7 @@ from pancake import views
 from pancake.api import envelope
 from pancake.api.registry import urlpatterns as action_urlpatterns
 from pancake.graphql import views as graphql_views
+from portal import dashboard_urls as portal_dashboard_urls
 from products.urls import purchase_patterns
 from stores import urls as stores_urls
 
@@ -41,7 +42,12 @@ legal_patterns = (
 
 # One ``dashboard`` namespace, each app contributing its pages (URL names such as
 # ``dashboard:webhooks`` do not say which app serves them).
-dashboard_patterns = (stores_urls.dashboard_patterns + billing_urls.dashboard_patterns, "dashboard")
+dashboard_patterns = (
+    stores_urls.dashboard_patterns
+    + billing_urls.dashboard_patterns
+    + portal_dashboard_urls.dashboard_patterns,
+    "dashboard",
+)
 
 to_sign_in = RedirectView.as_view(pattern_name="dashboard:login", query_string=True)
 
@@ -63,6 +69,7 @@ urlpatterns = [
     path("", include("products.urls")),
     path("", include("checkout.urls")),
     path("", include("billing.urls")),
+    path("", include("portal.urls")),
     path("", include(dashboard_patterns)),
 ]
 

@@ -215,7 +215,8 @@ class ApiKey(BaseModel):
 
 
 class MagicLink(models.Model):
-    """A single-use sign-in link. Only the token's hash is stored."""
+    """A single-use sign-in link. Only the token's hash is stored. A merchant's dashboard link
+    has no store; a buyer's customer-portal link names the store and environment it opens."""
 
     id = models.BigAutoField(primary_key=True)
     email = models.EmailField(db_index=True)
@@ -224,6 +225,10 @@ class MagicLink(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     next_url = models.CharField(max_length=500, blank=True, default="")
+    store = models.ForeignKey(
+        "Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    environment = models.CharField(max_length=8, choices=Environment.choices, blank=True)
 
     def __str__(self) -> str:
         return f"sign-in link for {self.email}"

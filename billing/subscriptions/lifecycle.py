@@ -236,11 +236,14 @@ def _locked(actor: Actor, order_id: uuid.UUID, min_role: str = Role.ADMIN):
     return order, subscription
 
 
-def cancel(*, actor: Actor, order_id: uuid.UUID) -> tuple[Order, Subscription | None]:
-    """Cancel at the period's end (API key, owner or admin; or the buyer's token): active or
-    trialing → canceling until the period (or trial) ends; past due → canceling with dunning
-    stopped, until its dunning window would have closed; paused → canceled at once; never paid
-    (pending) → canceled at once, its open payment voided. Canceling again answers as it is."""
+def cancel(
+    *, actor: Actor, order_id: uuid.UUID, reason: str = ""
+) -> tuple[Order, Subscription | None]:
+    """Cancel at the period's end (API key, owner or admin; or the buyer's token or customer
+    portal): active or trialing → canceling until the period (or trial) ends; past due →
+    canceling with dunning stopped, until its dunning window would have closed; paused →
+    canceled at once; never paid (pending) → canceled at once, its open payment voided.
+    Canceling again answers as it is. ``reason`` (optional, the buyer's words) is kept."""
     with transaction.atomic():
         order, subscription = _locked(actor, order_id)
         if subscription is None:
@@ -269,6 +272,7 @@ def cancel(*, actor: Actor, order_id: uuid.UUID) -> tuple[Order, Subscription | 
         if status in (S.CANCELED, S.EXPIRED):
             raise bad("Subscription is already canceled", "not_cancelable")
         subscription.canceled_at = now
+        subscription.cancel_reason = (reason or "")[:500]
         if status == S.PAUSED:
             set_status(subscription, order, S.CANCELED, at=now, event="subscription.canceled")
             return order, subscription

@@ -43,6 +43,11 @@ BUYER_SOURCES = (
     "templates/base.html",
     "templates/layouts/public.html",
     "templates/includes/language_switcher.html",
+    "templates/portal/*.html",
+    "templates/emails/portal_sign_in.*",
+    "portal/emails.py",
+    "portal/views/signin.py",
+    "portal/views/pages.py",
 )
 PLACEHOLDER = re.compile(r"%\((\w+)\)")
 

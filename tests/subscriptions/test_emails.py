@@ -202,7 +202,8 @@ def test_each_failed_try_tells_the_buyer_when_the_next_one_is_and_the_last_that_
         assert "€11.89" in text and "June 1, 2027" in text
         assert "Your card was declined." in text  # the provider's reason
         assert "We will try again on June 2, 2027." in text
-        assert "To update your payment method, contact My Store at help@mystore.example." in text
+        assert "Update your payment method" in text  # in the customer portal
+    assert "/portal/subscriptions?env=test" in failed.body
     (notice,) = emails_to(OWNER)
     assert notice.subject == f"[Test] Subscription payment failed: Pro — {BUYER} — My Store"
     assert "Your card was declined." in notice.body and "Next try: June 2, 2027" in notice.body

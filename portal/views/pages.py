@@ -30,15 +30,16 @@ from billing.refunds import services as refund_services
 from billing.refunds.selectors import access_ticket, refundable_amount
 from billing.refunds.services import BUYER_REFUND_WINDOW
 from billing.selectors import access_payment
-from billing.subscriptions import lifecycle
+from billing.subscriptions import lifecycle, plan_changes
+from billing.subscriptions.selectors import access_subscription
 from checkout import presenters
 from checkout import services as checkout_services
 from checkout.models import OrderKind, OrderStatus
 from checkout.selectors import access_order
 from checkout.tax.engine import country_name
 from pancake.api.errors import NotFound, PancakeError
-from portal import selectors
-from portal.views.base import render_page, signed_in
+from portal import links, selectors
+from portal.views.base import page_language, render_page, signed_in
 
 # --- messages -------------------------------------------------------------------------------------
 
@@ -61,6 +62,13 @@ def error_message(exc: PancakeError) -> str:
         "tax_changes": _(
             "These details would change the tax of your subscription. Please contact the store."
         ),
+        "no_self_service": _(
+            "Plan changes are not available for this subscription. Please contact the store."
+        ),
+        "not_in_group": _("You cannot change to this plan. Please contact the store."),
+        "not_changeable": _("Only an active or past-due subscription can change its plan."),
+        "same_plan": _("Your subscription is already on this plan."),
+        "busy": _("A payment of this subscription is in progress: try again in a minute."),
         "invalid": _("Enter a valid amount."),
         "required": _("This field is required."),
     }
@@ -407,6 +415,7 @@ def _subscription_row(subscription) -> dict:
         "past_due": status == S.PAST_DUE,
         "can_cancel": status in (S.ACTIVE, S.TRIALING, S.PAST_DUE, S.PAUSED),
         "can_reactivate": status == S.CANCELING and not subscription.failed_attempts,
+        "can_change_plan": False,  # set by the list: the plans it may move to exist
     }
 
 
@@ -414,7 +423,7 @@ def _subscription_row(subscription) -> dict:
 @require_http_methods(["GET", "HEAD"])
 @signed_in
 def subscriptions(request, store, session, actor):
-    rows = [_subscription_row(s) for s in selectors.buyer_subscriptions(actor)[:100]]
+    rows = _subscription_rows(actor)
     return render_page(
         request,
         store,
@@ -434,13 +443,27 @@ class CancelForm(forms.Form):
     reason = forms.CharField(max_length=500, required=False)
 
 
+def _subscription_rows(actor) -> list[dict]:
+    """The buyer's subscriptions, each with whether it has plans to change to (a self-service
+    group holding its plan: ``plan_changes.offered_plans``)."""
+    rows = []
+    for subscription in selectors.buyer_subscriptions(actor)[:100]:
+        row = _subscription_row(subscription)
+        if subscription.status in plan_changes.CHANGEABLE:
+            row["can_change_plan"] = bool(
+                plan_changes.offered_plans(actor=actor, order_id=subscription.order_id)
+            )
+        rows.append(row)
+    return rows
+
+
 def _subscription_action(request, store, session, actor, order_id, act, done):
     try:
         act()
     except NotFound:
         raise
     except PancakeError as exc:
-        rows = [_subscription_row(s) for s in selectors.buyer_subscriptions(actor)[:100]]
+        rows = _subscription_rows(actor)
         return render_page(
             request,
             store,
@@ -558,6 +581,77 @@ def billing_details(request, store, session, actor, order_id: uuid.UUID):
             "is_business": bool(detail.get("isBusiness")),
             "country": country_name(detail.get("country") or "", presenters.babel_locale()),
             "state": detail.get("state", ""),
+            "nav": "subscriptions",
+        },
+        environment=session.environment,
+        session=session,
+        status=status,
+    )
+
+
+# --- plan changes ---------------------------------------------------------------------------
+
+
+class PlanForm(forms.Form):
+    product = forms.UUIDField()
+
+
+def _offer_row(offer, currency: str, period: str | None) -> dict:
+    return {
+        "product_id": offer.product_id,
+        "name": offer.version.name,
+        "price": presenters.per_period(
+            _money(offer.amount, currency), offer.version.billing_period or period
+        ),
+        "tax_included": offer.tax_included,
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@signed_in
+def plan_change(request, store, session, actor, order_id: uuid.UUID):
+    """Change plan within the subscription's product group, when the group allows
+    self-service: the group's other plans priced in the subscription's currency; choosing one
+    makes a plan-change session (``plan_changes.propose``, the action
+    ``checkout/create-session`` with ``originOrderId``, as the buyer) and sends the buyer to
+    its confirmation page, whose result links back here."""
+    order, subscription = access_subscription(actor, order_id)
+    if subscription is None:
+        raise Http404("Subscription not found")
+    error, status = "", 200
+    if request.method == "POST":
+        form = PlanForm(request.POST)
+        if not form.is_valid():
+            error, status = _("Choose a plan."), 400
+        else:
+            try:
+                change_session = plan_changes.propose(
+                    actor=actor,
+                    origin_order_id=order.pk,
+                    product_id=form.cleaned_data["product"],
+                    currency=subscription.currency,
+                    warn=lambda message: None,
+                    success_url=links.manage_subscription_url(order),
+                    language=page_language(request)[0],
+                )
+            except NotFound:
+                raise
+            except PancakeError as exc:
+                error, status = error_message(exc), 400
+            else:
+                return HttpResponseRedirect(checkout_services.checkout_url(change_session))
+    offers = plan_changes.offered_plans(actor=actor, order_id=order.pk)
+    return render_page(
+        request,
+        store,
+        "portal/plan_change.html",
+        {
+            "row": _subscription_row(subscription),
+            "offers": [
+                _offer_row(o, subscription.currency, subscription.billing_period) for o in offers
+            ],
+            "error": error,
             "nav": "subscriptions",
         },
         environment=session.environment,

@@ -35,6 +35,11 @@ urlpatterns = [
         name="subscription-change",
     ),
     path(
+        P + "subscriptions/<uuid:order_id>/card",
+        pages.replace_card,
+        name="subscription-card",
+    ),
+    path(
         P + "subscriptions/<uuid:order_id>/reactivate",
         pages.subscription_reactivate,
         name="subscription-reactivate",

@@ -30,7 +30,7 @@ from billing.refunds import services as refund_services
 from billing.refunds.selectors import access_ticket, refundable_amount
 from billing.refunds.services import BUYER_REFUND_WINDOW
 from billing.selectors import access_payment
-from billing.subscriptions import lifecycle, plan_changes
+from billing.subscriptions import lifecycle, payment_methods, plan_changes
 from billing.subscriptions.selectors import access_subscription
 from checkout import presenters
 from checkout import services as checkout_services
@@ -69,6 +69,7 @@ def error_message(exc: PancakeError) -> str:
         "not_changeable": _("Only an active or past-due subscription can change its plan."),
         "same_plan": _("Your subscription is already on this plan."),
         "busy": _("A payment of this subscription is in progress: try again in a minute."),
+        "not_updatable": _("This subscription has ended: its card can no longer be replaced."),
         "invalid": _("Enter a valid amount."),
         "required": _("This field is required."),
     }
@@ -82,11 +83,15 @@ NOTICES = {
     "reactivated": gettext_lazy("Your subscription is active again."),
     "order_canceled": gettext_lazy("Your order is canceled."),
     "billing": gettext_lazy("Your billing details are saved. The next invoice uses them."),
+    "card": gettext_lazy("Your new card is saved. Your next payments use it."),
 }
 
 
 def _notice(request) -> str:
-    return str(NOTICES.get(request.GET.get("done", ""), ""))
+    done = request.GET.get("done", "")
+    if done == "card" and request.GET.get("status") != "succeeded":
+        return ""  # back from the provider's page without saving a card
+    return str(NOTICES.get(done, ""))
 
 
 def _redirect(name: str, store, *args, done: str = "") -> HttpResponseRedirect:
@@ -416,6 +421,7 @@ def _subscription_row(subscription) -> dict:
         "can_cancel": status in (S.ACTIVE, S.TRIALING, S.PAST_DUE, S.PAUSED),
         "can_reactivate": status == S.CANCELING and not subscription.failed_attempts,
         "can_change_plan": False,  # set by the list: the plans it may move to exist
+        "can_replace_card": status in payment_methods.UPDATABLE,
     }
 
 
@@ -509,6 +515,43 @@ def subscription_reactivate(request, store, session, actor, order_id: uuid.UUID)
         lambda: lifecycle.reactivate(actor=actor, order_id=order_id),
         "reactivated",
     )
+
+
+@never_cache
+@require_POST
+@signed_in
+def replace_card(request, store, session, actor, order_id: uuid.UUID):
+    """Replace the subscription's saved card: the provider's own hosted page saves a new one
+    without charging (``payment_methods.method_update_start``, as the buyer); when the
+    provider's notification says it succeeded, the subscription uses it (a past-due one is
+    charged at once). The provider's page returns here."""
+    order = access_order(actor, order_id, kind=OrderKind.SUBSCRIPTION)
+    return_url = links.manage_subscription_url(order)
+    return_url += ("&" if "?" in return_url else "?") + "done=card"
+    try:
+        url = payment_methods.method_update_start(
+            actor=actor,
+            order_id=order.pk,
+            return_url=return_url,
+            language=page_language(request)[0],
+        )
+    except NotFound:
+        raise
+    except PancakeError as exc:
+        return render_page(
+            request,
+            store,
+            "portal/subscriptions.html",
+            {
+                "rows": _subscription_rows(actor),
+                "nav": "subscriptions",
+                "error": error_message(exc),
+            },
+            environment=session.environment,
+            session=session,
+            status=400 if exc.status < 500 else 502,
+        )
+    return HttpResponseRedirect(url)
 
 
 # --- billing details ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import uuid
 from django import forms
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -32,7 +32,7 @@ from billing.refunds.services import BUYER_REFUND_WINDOW
 from billing.selectors import access_payment
 from billing.subscriptions import lifecycle, payment_methods, plan_changes
 from billing.subscriptions.selectors import access_subscription
-from checkout import presenters
+from checkout import languages, presenters
 from checkout import services as checkout_services
 from checkout.models import OrderKind, OrderStatus
 from checkout.selectors import access_order
@@ -69,6 +69,7 @@ def error_message(exc: PancakeError) -> str:
         "not_changeable": _("Only an active or past-due subscription can change its plan."),
         "same_plan": _("Your subscription is already on this plan."),
         "busy": _("A payment of this subscription is in progress: try again in a minute."),
+        "choose_plan": _("Choose a plan."),
         "not_updatable": _("This subscription has ended: its card can no longer be replaced."),
         "invalid": _("Enter a valid amount."),
         "required": _("This field is required."),
@@ -662,11 +663,11 @@ def plan_change(request, store, session, actor, order_id: uuid.UUID):
     order, subscription = access_subscription(actor, order_id)
     if subscription is None:
         raise Http404("Subscription not found")
-    error, status = "", 200
+    failure, status = None, 200
     if request.method == "POST":
         form = PlanForm(request.POST)
         if not form.is_valid():
-            error, status = _("Choose a plan."), 400
+            failure, status = PancakeError("Choose a plan", code="choose_plan"), 400
         else:
             try:
                 change_session = plan_changes.propose(
@@ -681,22 +682,24 @@ def plan_change(request, store, session, actor, order_id: uuid.UUID):
             except NotFound:
                 raise
             except PancakeError as exc:
-                error, status = error_message(exc), 400
+                failure, status = exc, 400
             else:
                 return HttpResponseRedirect(checkout_services.checkout_url(change_session))
     offers = plan_changes.offered_plans(actor=actor, order_id=order.pk)
-    return render_page(
-        request,
-        store,
-        "portal/plan_change.html",
-        {
+    with translation.override(languages.to_django(page_language(request)[0])):
+        context = {
             "row": _subscription_row(subscription),
             "offers": [
                 _offer_row(o, subscription.currency, subscription.billing_period) for o in offers
             ],
-            "error": error,
+            "error": error_message(failure) if failure else "",
             "nav": "subscriptions",
-        },
+        }
+    return render_page(
+        request,
+        store,
+        "portal/plan_change.html",
+        context,
         environment=session.environment,
         session=session,
         status=status,

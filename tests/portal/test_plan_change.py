@@ -84,6 +84,8 @@ def test_the_plans_of_a_self_service_group_are_listed_in_the_subscription_curren
     assert "$29.99 / month" in page
     assert f'data-plan="{basic.pk}"' not in page  # its own plan
     assert "Enterprise" not in page  # not in the group
+    german = client.get(change_url(store, subscription.order_id) + "?lang=de").content.decode()
+    assert "Tarif wechseln" in german and "29,99" in german
 
 
 def test_no_plans_without_self_service(api, store, client, basic, pro, capture):
@@ -108,6 +110,11 @@ def test_a_plan_outside_the_group_is_refused(api, store, client, basic, pro, els
     response = client.post(change_url(store, subscription.order_id), {"product": str(elsewhere.pk)})
     assert response.status_code == 400
     assert "You cannot change to this plan" in response.content.decode()
+    german = client.post(
+        change_url(store, subscription.order_id) + "?lang=de", {"product": str(elsewhere.pk)}
+    ).content.decode()
+    assert "Zu diesem Tarif kannst du nicht wechseln" in german
+    assert client.post(change_url(store, subscription.order_id), {}).status_code == 400
     assert not PlanChange.objects.exists()
 
 

@@ -99,6 +99,10 @@ def test_a_new_card_replaces_the_saved_one_and_the_next_renewal_uses_it(api, sto
         ).content.decode()
         assert "Mastercard ending in 4444" in back
         assert "Your new card is saved" in back
+        german = client.get(
+            reverse("portal:subscriptions", args=[store.slug]) + "?lang=de"
+        ).content.decode()
+        assert "Karte ersetzen" in german
     # The old card would be declined from now on: the renewal is paid only if it uses the new.
     test_processor.card_set_off_session_outcome(old_token, "card_declined")
     with at(utc(2027, 2, 1, 0, 1)):

@@ -699,6 +699,40 @@ class Invoice(BaseModel):
         return self.number
 
 
+class PaymentMethodUpdate(BaseModel):
+    """A buyer replacing a subscription's saved method: a zero-amount payment on the provider's
+    hosted page that saves the new method (``billing.subscriptions.payment_methods``). Its id
+    is the provider's idempotency key; the provider's notification finds it by
+    ``provider_payment_id`` and, once it succeeded, the subscription's method is replaced."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    subscription = models.ForeignKey(
+        "billing.Subscription", on_delete=models.CASCADE, related_name="method_updates"
+    )
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    provider = models.CharField(max_length=20)
+    provider_payment_id = models.CharField(max_length=100)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    payment_method = models.CharField(max_length=20, blank=True, default="")
+    payment_method_details = models.JSONField(default=dict, blank=True)
+    failure_code = models.CharField(max_length=64, blank=True, default="")
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_payment_id"], name="method_update_provider_payment"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} {self.status}"
+
+
 class ProviderEvent(models.Model):
     """Each provider notification is applied once: its (provider, event id) is unique, and the row
     is written in the transaction that applies it."""

@@ -19,7 +19,7 @@ from billing.invoices import services as invoices
 from billing.models import Payment, PaymentStatus, ProviderEvent
 from billing.providers import HostedPayment, get_provider
 from billing.selectors import payment_retryable
-from billing.subscriptions import lifecycle
+from billing.subscriptions import lifecycle, payment_methods
 from checkout import presenters
 from checkout import services as checkout_services
 from checkout.models import CheckoutSession, Order, OrderKind, OrderStatus
@@ -167,7 +167,9 @@ def notification_receive(*, environment: str, headers: dict, body: bytes) -> Pay
     order, then the payment. Emits the order's events (``order.completed``,
     ``subscription.activated`` …), whose consumers send the webhooks and the emails. A success
     freezes the platform's fee on the payment and issues its invoice in the same transaction
-    (``billing.invoices.services.invoice_issue``; a trial's zero payment gets none)."""
+    (``billing.invoices.services.invoice_issue``; a trial's zero payment gets none). A
+    notification of a subscription's method update (no payment has its id) replaces the
+    subscription's saved method (``billing.subscriptions.payment_methods``), once too."""
     provider = get_provider(environment)
     notification = provider.parse_notification(headers=headers, body=body)
     with transaction.atomic():
@@ -180,7 +182,12 @@ def notification_receive(*, environment: str, headers: dict, body: bytes) -> Pay
         )
         if not _first_delivery(provider.name, notification.event_id, found):
             return found  # applied before
-        if found is None:
+        if found is None:  # a subscription's new payment method being saved, or nothing
+            update_id = payment_methods.update_for_notification(
+                provider.name, notification.provider_payment_id
+            )
+            if update_id is not None:
+                payment_methods.method_update_apply(update_id, notification)
             return None
         order = checkout_services.lock_order(found.order_id)
         payment = lock_payment(found.pk)

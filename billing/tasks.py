@@ -11,7 +11,7 @@ from billing.invoices import services as invoice_services
 from billing.refunds import emails as refund_emails
 from billing.refunds import services as refund_services
 from billing.subscriptions import emails as subscription_emails
-from billing.subscriptions import lifecycle, renewals
+from billing.subscriptions import lifecycle, payment_methods, renewals
 from billing.webhooks import attempts, sweep
 from pancake import outbox
 from pancake.models import OutboxEvent
@@ -100,6 +100,12 @@ def run_subscriptions(subscription_ids: list[str]) -> int:
     """Run what is due on each claimed subscription; one's failure stops none of the others
     (its lease runs out and the beat claims it again)."""
     return renewals.run_claimed(subscription_ids)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def retry_subscription(subscription_id: str) -> int:
+    """A past-due subscription's retry, at once: a new payment method was just saved."""
+    return payment_methods.retry_now(subscription_id)
 
 
 @shared_task(ignore_result=True, acks_late=True)

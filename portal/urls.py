@@ -30,6 +30,16 @@ urlpatterns = [
         name="subscription-billing",
     ),
     path(
+        P + "subscriptions/<uuid:order_id>/change",
+        pages.plan_change,
+        name="subscription-change",
+    ),
+    path(
+        P + "subscriptions/<uuid:order_id>/card",
+        pages.replace_card,
+        name="subscription-card",
+    ),
+    path(
         P + "subscriptions/<uuid:order_id>/reactivate",
         pages.subscription_reactivate,
         name="subscription-reactivate",

@@ -15,6 +15,7 @@ from products.models import (
     Product,
     ProductGroup,
     ProductGroupMembership,
+    ProductKind,
     ProductStatus,
     ProductVersion,
 )
@@ -109,6 +110,28 @@ def groups_with(*, environment: str, product_ids) -> list[ProductGroup]:
     for product_id in product_ids:
         groups = groups.filter(memberships__product_id=product_id)
     return list(groups.distinct().order_by("created_at"))
+
+
+def self_service_plans(*, environment: str, product_id: uuid.UUID) -> list[Product]:
+    """The other subscription products of the self-service groups of ``environment`` that hold
+    ``product_id`` (the plans its subscriber may move to on their own), in the groups' order
+    (oldest group first, then the merchant's order), each once, with both versions read."""
+    memberships = (
+        ProductGroupMembership.objects.filter(
+            group__environment=environment,
+            group__self_service_plan_change=True,
+            group__store__deleted_at__isnull=True,
+            group__memberships__product_id=product_id,
+            product__kind=ProductKind.SUBSCRIPTION,
+        )
+        .exclude(product_id=product_id)
+        .select_related("product", "product__test_version", "product__prod_version")
+        .order_by("group__created_at", "position")
+    )
+    plans: dict = {}
+    for membership in memberships:
+        plans.setdefault(membership.product_id, membership.product)
+    return list(plans.values())
 
 
 def shared_trial_product_ids(*, product_id: uuid.UUID, environment: str) -> set:

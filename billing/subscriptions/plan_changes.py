@@ -61,8 +61,8 @@ from checkout.tax.engine import TaxResult
 from pancake import money
 from pancake.api.actor import BUYER, MERCHANT, Actor
 from pancake.api.errors import Conflict, Forbidden, InvalidInput, NotFound, ProviderFailed
-from products.models import ProductKind
-from products.selectors import access_product, groups_with, store_product
+from products.models import ProductKind, ProductStatus, ProductVersion
+from products.selectors import access_product, groups_with, self_service_plans, store_product
 from stores.models import Role
 
 logger = logging.getLogger(__name__)
@@ -267,6 +267,42 @@ def _default_timing(subscription: Subscription, new_total: int, overridden: bool
     if overridden or new_total > subscription.total:
         return PlanChangeTiming.IMMEDIATE
     return PlanChangeTiming.NEXT_PERIOD
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A plan a buyer may move their subscription to on their own: the product, the version
+    on sale and its price in the subscription's currency (minor units, before tax)."""
+
+    product_id: uuid.UUID
+    version: ProductVersion
+    amount: int
+    tax_included: bool
+
+
+def offered_plans(*, actor: Actor, order_id: uuid.UUID) -> list[Offer]:
+    """The plans the buyer's subscription may change to by itself (the customer portal's
+    list): the other subscription products of the self-service groups holding its plan, on
+    sale in the environment and priced in the subscription's currency. Empty when the
+    subscription cannot change plans (not active, trialing or past due). Another buyer's
+    order is a 404 (``access_subscription``); ``propose`` checks everything again."""
+    _order, subscription = access_subscription(actor, order_id)
+    if subscription is None or subscription.status not in CHANGEABLE:
+        return []
+    offers = []
+    for product in self_service_plans(
+        environment=subscription.environment, product_id=subscription.product_id
+    ):
+        version = product.version_for(subscription.environment)
+        if version is None or product.status_for(subscription.environment) != ProductStatus.ACTIVE:
+            continue
+        price = (version.prices or {}).get(subscription.currency)
+        if price is None or version.pk == subscription.version_id:
+            continue
+        offers.append(
+            Offer(product.pk, version, price["amount"], bool(price.get("taxIncluded", False)))
+        )
+    return offers
 
 
 # --- what a change costs -------------------------------------------------------------------------

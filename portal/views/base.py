@@ -55,10 +55,12 @@ def request_environment(request) -> str:
 
 
 def _csp(style_hash: str) -> str:
+    """The page's policy. ``form-action`` also governs where a form's redirect leads: "Replace
+    card" and a plan change lead to the provider's and the checkout's pages (the base URL)."""
     return (
         "default-src 'self'; img-src 'self' data: https: http:; "
         f"style-src 'self' 'sha256-{style_hash}'; script-src 'self'; object-src 'none'; "
-        "base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+        "base-uri 'self'; frame-ancestors 'none'; form-action 'self' " + settings.BASE_URL
     )
 
 

@@ -10,7 +10,7 @@ import uuid
 from django import forms
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -30,15 +30,16 @@ from billing.refunds import services as refund_services
 from billing.refunds.selectors import access_ticket, refundable_amount
 from billing.refunds.services import BUYER_REFUND_WINDOW
 from billing.selectors import access_payment
-from billing.subscriptions import lifecycle
-from checkout import presenters
+from billing.subscriptions import lifecycle, payment_methods, plan_changes
+from billing.subscriptions.selectors import access_subscription
+from checkout import languages, presenters
 from checkout import services as checkout_services
 from checkout.models import OrderKind, OrderStatus
 from checkout.selectors import access_order
 from checkout.tax.engine import country_name
 from pancake.api.errors import NotFound, PancakeError
-from portal import selectors
-from portal.views.base import render_page, signed_in
+from portal import links, selectors
+from portal.views.base import page_language, render_page, signed_in
 
 # --- messages -------------------------------------------------------------------------------------
 
@@ -61,6 +62,15 @@ def error_message(exc: PancakeError) -> str:
         "tax_changes": _(
             "These details would change the tax of your subscription. Please contact the store."
         ),
+        "no_self_service": _(
+            "Plan changes are not available for this subscription. Please contact the store."
+        ),
+        "not_in_group": _("You cannot change to this plan. Please contact the store."),
+        "not_changeable": _("Only an active or past-due subscription can change its plan."),
+        "same_plan": _("Your subscription is already on this plan."),
+        "busy": _("A payment of this subscription is in progress: try again in a minute."),
+        "choose_plan": _("Choose a plan."),
+        "not_updatable": _("This subscription has ended: its card can no longer be replaced."),
         "invalid": _("Enter a valid amount."),
         "required": _("This field is required."),
     }
@@ -74,11 +84,15 @@ NOTICES = {
     "reactivated": gettext_lazy("Your subscription is active again."),
     "order_canceled": gettext_lazy("Your order is canceled."),
     "billing": gettext_lazy("Your billing details are saved. The next invoice uses them."),
+    "card": gettext_lazy("Your new card is saved. Your next payments use it."),
 }
 
 
 def _notice(request) -> str:
-    return str(NOTICES.get(request.GET.get("done", ""), ""))
+    done = request.GET.get("done", "")
+    if done == "card" and request.GET.get("status") != "succeeded":
+        return ""  # back from the provider's page without saving a card
+    return str(NOTICES.get(done, ""))
 
 
 def _redirect(name: str, store, *args, done: str = "") -> HttpResponseRedirect:
@@ -407,6 +421,8 @@ def _subscription_row(subscription) -> dict:
         "past_due": status == S.PAST_DUE,
         "can_cancel": status in (S.ACTIVE, S.TRIALING, S.PAST_DUE, S.PAUSED),
         "can_reactivate": status == S.CANCELING and not subscription.failed_attempts,
+        "can_change_plan": False,  # set by the list: the plans it may move to exist
+        "can_replace_card": status in payment_methods.UPDATABLE,
     }
 
 
@@ -414,7 +430,7 @@ def _subscription_row(subscription) -> dict:
 @require_http_methods(["GET", "HEAD"])
 @signed_in
 def subscriptions(request, store, session, actor):
-    rows = [_subscription_row(s) for s in selectors.buyer_subscriptions(actor)[:100]]
+    rows = _subscription_rows(actor)
     return render_page(
         request,
         store,
@@ -434,13 +450,27 @@ class CancelForm(forms.Form):
     reason = forms.CharField(max_length=500, required=False)
 
 
+def _subscription_rows(actor) -> list[dict]:
+    """The buyer's subscriptions, each with whether it has plans to change to (a self-service
+    group holding its plan: ``plan_changes.offered_plans``)."""
+    rows = []
+    for subscription in selectors.buyer_subscriptions(actor)[:100]:
+        row = _subscription_row(subscription)
+        if subscription.status in plan_changes.CHANGEABLE:
+            row["can_change_plan"] = bool(
+                plan_changes.offered_plans(actor=actor, order_id=subscription.order_id)
+            )
+        rows.append(row)
+    return rows
+
+
 def _subscription_action(request, store, session, actor, order_id, act, done):
     try:
         act()
     except NotFound:
         raise
     except PancakeError as exc:
-        rows = [_subscription_row(s) for s in selectors.buyer_subscriptions(actor)[:100]]
+        rows = _subscription_rows(actor)
         return render_page(
             request,
             store,
@@ -486,6 +516,43 @@ def subscription_reactivate(request, store, session, actor, order_id: uuid.UUID)
         lambda: lifecycle.reactivate(actor=actor, order_id=order_id),
         "reactivated",
     )
+
+
+@never_cache
+@require_POST
+@signed_in
+def replace_card(request, store, session, actor, order_id: uuid.UUID):
+    """Replace the subscription's saved card: the provider's own hosted page saves a new one
+    without charging (``payment_methods.method_update_start``, as the buyer); when the
+    provider's notification says it succeeded, the subscription uses it (a past-due one is
+    charged at once). The provider's page returns here."""
+    order = access_order(actor, order_id, kind=OrderKind.SUBSCRIPTION)
+    return_url = links.manage_subscription_url(order)
+    return_url += ("&" if "?" in return_url else "?") + "done=card"
+    try:
+        url = payment_methods.method_update_start(
+            actor=actor,
+            order_id=order.pk,
+            return_url=return_url,
+            language=page_language(request)[0],
+        )
+    except NotFound:
+        raise
+    except PancakeError as exc:
+        return render_page(
+            request,
+            store,
+            "portal/subscriptions.html",
+            {
+                "rows": _subscription_rows(actor),
+                "nav": "subscriptions",
+                "error": error_message(exc),
+            },
+            environment=session.environment,
+            session=session,
+            status=400 if exc.status < 500 else 502,
+        )
+    return HttpResponseRedirect(url)
 
 
 # --- billing details ------------------------------------------------------------------------
@@ -560,6 +627,79 @@ def billing_details(request, store, session, actor, order_id: uuid.UUID):
             "state": detail.get("state", ""),
             "nav": "subscriptions",
         },
+        environment=session.environment,
+        session=session,
+        status=status,
+    )
+
+
+# --- plan changes ---------------------------------------------------------------------------
+
+
+class PlanForm(forms.Form):
+    product = forms.UUIDField()
+
+
+def _offer_row(offer, currency: str, period: str | None) -> dict:
+    return {
+        "product_id": offer.product_id,
+        "name": offer.version.name,
+        "price": presenters.per_period(
+            _money(offer.amount, currency), offer.version.billing_period or period
+        ),
+        "tax_included": offer.tax_included,
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@signed_in
+def plan_change(request, store, session, actor, order_id: uuid.UUID):
+    """Change plan within the subscription's product group, when the group allows
+    self-service: the group's other plans priced in the subscription's currency; choosing one
+    makes a plan-change session (``plan_changes.propose``, the action
+    ``checkout/create-session`` with ``originOrderId``, as the buyer) and sends the buyer to
+    its confirmation page, whose result links back here."""
+    order, subscription = access_subscription(actor, order_id)
+    if subscription is None:
+        raise Http404("Subscription not found")
+    failure, status = None, 200
+    if request.method == "POST":
+        form = PlanForm(request.POST)
+        if not form.is_valid():
+            failure, status = PancakeError("Choose a plan", code="choose_plan"), 400
+        else:
+            try:
+                change_session = plan_changes.propose(
+                    actor=actor,
+                    origin_order_id=order.pk,
+                    product_id=form.cleaned_data["product"],
+                    currency=subscription.currency,
+                    warn=lambda message: None,
+                    success_url=links.manage_subscription_url(order),
+                    language=page_language(request)[0],
+                )
+            except NotFound:
+                raise
+            except PancakeError as exc:
+                failure, status = exc, 400
+            else:
+                return HttpResponseRedirect(checkout_services.checkout_url(change_session))
+    offers = plan_changes.offered_plans(actor=actor, order_id=order.pk)
+    with translation.override(languages.to_django(page_language(request)[0])):
+        context = {
+            "row": _subscription_row(subscription),
+            "offers": [
+                _offer_row(o, subscription.currency, subscription.billing_period) for o in offers
+            ],
+            "error": error_message(failure) if failure else "",
+            "nav": "subscriptions",
+        }
+    return render_page(
+        request,
+        store,
+        "portal/plan_change.html",
+        context,
         environment=session.environment,
         session=session,
         status=status,

@@ -48,6 +48,7 @@ BUYER_SOURCES = (
     "portal/emails.py",
     "portal/views/signin.py",
     "portal/views/pages.py",
+    "billing/subscriptions/payment_methods.py",
 )
 PLACEHOLDER = re.compile(r"%\((\w+)\)")
 

@@ -166,7 +166,7 @@ def test_a_past_due_subscription_says_how_to_fix_it(client, store, alice_subscri
     sign_in(client, store, ALICE)
     body = client.get(url("subscriptions", store)).content.decode()
     assert "The last payment did not go through" in body
-    assert "contact My Store" in body
+    assert "Replace your card below" in body and "data-replace-card" in body
     assert "failed" in client.get(url("home", store)).content.decode()
 
 

@@ -5,6 +5,7 @@ states and VAT numbers, and its refusals are shown on the field they concern."""
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 import pycountry
@@ -29,7 +30,14 @@ def eu_countries() -> frozenset[str]:
 def _country_choices(locale: str) -> tuple[tuple[str, str], ...]:
     blocked = tax_data.load().blocked_countries
     names = [(code, country_name(code, locale)) for code in COUNTRIES if code not in blocked]
-    return tuple(sorted(names, key=lambda item: item[1].casefold()))
+    return tuple(sorted(names, key=lambda item: _sort_key(item[1])))
+
+
+def _sort_key(name: str) -> str:
+    """Letters with accents sort with their base letter ('Ägypten' near 'Afghanistan', 'Österreich'
+    near 'Oman'), not after Z."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
 def _babel_locale() -> str:

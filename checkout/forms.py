@@ -34,7 +34,7 @@ def _country_choices(locale: str) -> tuple[tuple[str, str], ...]:
 
 
 def _sort_key(name: str) -> str:
-    """Letters with accents sort with their base letter ('Ägypten' near 'Afghanistan', 'Österreich'
+    """Letters with accents sort with their base letter ('Ägypten' before 'Albanien', 'Österreich'
     near 'Oman'), not after Z."""
     decomposed = unicodedata.normalize("NFKD", name)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()

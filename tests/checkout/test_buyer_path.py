@@ -312,7 +312,7 @@ def test_a_free_trial_success_page_and_receipt_say_card_saved(
     details = {"email": "buyer@example.com", "country": "US", "state": "CA", "postcode": "94105"}
     hosted = client.post(page_path(session) + "?lang=en", details)["Location"]
     with django_capture_on_commit_callbacks(execute=True):
-        _path, back = _card(client, hosted, "4242424242424242")
+        card_path, back = _card(client, hosted, "4242424242424242")
     assert back.status_code == 302
     order = Order.objects.get(session=session)
     assert order.status == "trialing"
@@ -320,6 +320,9 @@ def test_a_free_trial_success_page_and_receipt_say_card_saved(
     text = html.content.decode()
     assert "Card saved: Visa ending in 4242. Nothing was charged today." in text
     assert "Paid with" not in text
+    card_page = client.get(card_path).content.decode()  # the provider's page, once complete
+    assert "Card saved: Visa ending in 4242. Nothing was charged today." in card_page
+    assert "Paid with" not in card_page
 
     (receipt,) = emails_to("buyer@example.com")
     for body in (receipt.body, receipt.alternatives[0][0]):

@@ -203,6 +203,8 @@ def _base_context(order: Order, payment: Payment) -> dict:
         "has_tax": order.tax_amount > 0,
         "total": money(order.total, order.currency),
         "charged": money(payment.amount, order.currency),
+        # A free trial's first payment only saves the card: the receipt says so, not "paid".
+        "card_saved": payment.amount == 0,
         "reverse_charge": order.reverse_charge,
         "payment_method": payment_method_label(
             payment.payment_method, payment.payment_method_details

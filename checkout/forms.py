@@ -5,6 +5,7 @@ states and VAT numbers, and its refusals are shown on the field they concern."""
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 import pycountry
@@ -12,6 +13,7 @@ from django import forms
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from checkout import tax_ids
 from checkout.tax import data as tax_data
 from checkout.tax.engine import COUNTRIES, country_name
 from pancake.api.errors import PancakeError
@@ -28,12 +30,22 @@ def eu_countries() -> frozenset[str]:
 def _country_choices(locale: str) -> tuple[tuple[str, str], ...]:
     blocked = tax_data.load().blocked_countries
     names = [(code, country_name(code, locale)) for code in COUNTRIES if code not in blocked]
-    return tuple(sorted(names, key=lambda item: item[1].casefold()))
+    return tuple(sorted(names, key=lambda item: _sort_key(item[1])))
+
+
+def _sort_key(name: str) -> str:
+    """Letters with accents sort with their base letter ('Ägypten' before 'Albanien', 'Österreich'
+    near 'Oman'), not after Z."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def _babel_locale() -> str:
+    return translation.to_locale(translation.get_language() or "en")
 
 
 def country_choices() -> list[tuple[str, str]]:
-    locale = translation.to_locale(translation.get_language() or "en")
-    return [("", _("Choose your country")), *_country_choices(locale)]
+    return [("", _("Choose your country")), *_country_choices(_babel_locale())]
 
 
 @lru_cache(maxsize=1)
@@ -54,21 +66,74 @@ def states_of(country: str) -> dict[str, str]:
     return dict(dict(state_groups()).get(country, ()))
 
 
+def _autocomplete(token: str) -> dict:
+    return {"autocomplete": token}
+
+
+def region_of(tags: list[str]) -> str | None:
+    """The first country an Accept-Language's tags name ('de-DE' -> 'DE', 'zh-Hant-TW' ->
+    'TW'; 'de' names none), if the checkout sells there."""
+    blocked = tax_data.load().blocked_countries
+    for tag in tags:
+        for part in tag.split("-")[1:]:
+            code = part.upper()
+            if len(part) == 2 and part.isalpha() and code in COUNTRIES and code not in blocked:
+                return code
+    return None
+
+
 class DetailsForm(forms.Form):
-    email = forms.EmailField(label=_("Email"), max_length=254)
-    country = forms.ChoiceField(label=_("Country"), choices=())
+    email = forms.EmailField(
+        label=_("Email"), max_length=254, widget=forms.EmailInput(attrs=_autocomplete("email"))
+    )
+    country = forms.ChoiceField(
+        label=_("Country"), choices=(), widget=forms.Select(attrs=_autocomplete("country"))
+    )
     state = forms.CharField(label=_("State / province"), required=False, max_length=8)
-    postcode = forms.CharField(label=_("Postcode"), required=False, max_length=20)
-    city = forms.CharField(label=_("City"), required=False, max_length=100)
-    address = forms.CharField(label=_("Address"), required=False, max_length=200)
+    postcode = forms.CharField(
+        label=_("Postcode"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs=_autocomplete("postal-code")),
+    )
+    city = forms.CharField(
+        label=_("City"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs=_autocomplete("address-level2")),
+    )
+    address = forms.CharField(
+        label=_("Address"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs=_autocomplete("street-address")),
+    )
     is_business = forms.BooleanField(label=_("I'm purchasing as a business"), required=False)
-    business_name = forms.CharField(label=_("Business name"), required=False, max_length=200)
-    tax_id = forms.CharField(label=_("Tax ID"), required=False, max_length=40)
+    business_name = forms.CharField(
+        label=_("Business name"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs=_autocomplete("organization")),
+    )
+    tax_id = forms.CharField(
+        label=_("Tax ID"),
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
 
     def __init__(self, *args, **kwargs):
+        """Build inside the page's language: the country names and the tax ID's label are
+        rendered in it."""
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = country_choices()
+        country = self.data.get("country") if self.is_bound else self.initial.get("country")
+        country = (country or "").strip().upper()
+        self.fields["tax_id"].label = tax_ids.label(country)
+        placeholder = tax_ids.example(country)
+        if placeholder:
+            self.fields["tax_id"].widget.attrs["placeholder"] = placeholder
 
     def clean(self):
         data = super().clean()
@@ -136,16 +201,19 @@ class DetailsForm(forms.Form):
 ENGINE_FIELDS = {"country": "country", "state": "state", "taxId": "tax_id"}
 
 
-def engine_error_field(exc: PancakeError) -> tuple[str | None, str]:
+def engine_error_field(exc: PancakeError, country: str | None = None) -> tuple[str | None, str]:
     """Where a tax-engine refusal belongs on the form, and what to say in the buyer's language
-    (the engine's own messages are the API's English): read from the error's field and code."""
+    (the engine's own messages are the API's English): read from the error's field and code. A
+    refused VAT number of a country with a known format says what that format looks like."""
     if exc.code == "sanctioned":
         return "country", str(_("We can't accept purchases from this country."))
     field = ENGINE_FIELDS.get(exc.field or "")
     if field == "tax_id":
         if exc.code == "required":
             return field, str(_("Enter your company's VAT number."))
-        return field, str(_("This tax ID is not valid for the selected country."))
+        hint = tax_ids.format_hint(country, country_name(country or "", _babel_locale()))
+        message = str(_("This tax ID is not valid for the selected country."))
+        return field, f"{message} {hint}" if hint else message
     if field == "state":
         return field, str(_("Choose your state or province."))
     return None, str(

@@ -20,8 +20,9 @@ summary's tax current.
 
 from __future__ import annotations
 
+import json
 import uuid
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.http import Http404, HttpResponseRedirect, JsonResponse
@@ -38,13 +39,14 @@ from billing import services as billing_services
 from billing.models import PaymentStatus, PlanChange
 from billing.subscriptions import plan_changes
 from billing.subscriptions import selectors as subscription_selectors
-from checkout import languages, presenters, services
+from checkout import languages, presenters, services, tax_ids
 from checkout.forms import (
     POSTCODE_COUNTRIES,
     STATE_COUNTRIES,
     DetailsForm,
     engine_error_field,
     eu_countries,
+    region_of,
     state_groups,
 )
 from checkout.models import CheckoutSession, Order, OrderStatus, SessionStatus
@@ -137,7 +139,14 @@ def _purchase_link(session: CheckoutSession) -> str:
 
 
 def _image(version) -> dict | None:
-    return next((m for m in version.media or [] if m.get("type") == "image"), None)
+    """The product's first image, if the page's Content-Security-Policy lets it load (img-src:
+    this site, https and http URLs); any other address is left out rather than shown broken."""
+    image = next((m for m in version.media or [] if m.get("type") == "image"), None)
+    url = str((image or {}).get("url") or "")
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in ("https", "http") or (not scheme and url.startswith("/")):
+        return image
+    return None
 
 
 def _render(request, session, template: str, context: dict, *, status: int = 200, lang=None):
@@ -200,7 +209,14 @@ def session_page(request, store_slug, session_id):
         return _render(request, session, "checkout/expired.html", {}, status=410)
     if request.method == "POST":
         return _submit_details(request, session)
-    form = DetailsForm(initial=DetailsForm.initial_from(session))
+    initial = DetailsForm.initial_from(session)
+    if not initial["country"]:
+        # A first visit: the browser's locale (Accept-Language's region) suggests the country.
+        tags = languages.accepted_tags(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
+        initial["country"] = region_of(tags) or ""
+    language, _chosen = page_language(request, session)
+    with translation.override(languages.to_django(language)):
+        form = DetailsForm(initial=initial)  # its country names and labels in the page's language
     return _details_page(request, session, form)
 
 
@@ -228,6 +244,9 @@ def _details_page(request, session, form, *, tax=None, error: str = "", status: 
             "locked_email": _locked_email(session),
             "error": error,
             "summary_url": reverse("checkout:summary", args=[session.store.slug, session.pk]),
+            "tax_id_labels": json.dumps(tax_ids.labels_for_script(), ensure_ascii=False),
+            "tax_id_default_label": tax_ids.label(None),
+            "show_description": True,
         }
     return _render(request, session, "checkout/details.html", context, status=status, lang=lang)
 
@@ -253,7 +272,7 @@ def _submit_details(request, session):
         try:
             services.session_tax(session, detail, ip_country=client_country(request))
         except (InvalidInput, Forbidden) as exc:
-            field, message = engine_error_field(exc)
+            field, message = engine_error_field(exc, detail["country"])
             form.add_error(field if field in form.fields else None, message)
             return _details_page(request, session, form, status=exc.status)
     try:
@@ -364,6 +383,8 @@ def _success_page(request, session, order, payment):
             "summary": _order_summary(session, order),
             "payment": payment,
             "card": (payment.payment_method_details or {}) if payment else {},
+            # A free trial's first payment saves the card and charges nothing.
+            "card_saved": payment is not None and payment.amount == 0,
             "success_url": success_url,
             "portal_url": _portal_url(session),
         }
@@ -405,7 +426,7 @@ def summary(request, store_slug, session_id):
                 # A field not filled in yet is not an error while the buyer types: the tax
                 # waits for it. A wrong value (bad VAT number, blocked country) is one.
                 if exc.code != "required":
-                    field, message = engine_error_field(exc)
+                    field, message = engine_error_field(exc, country)
                     result["error"] = {"field": field, "message": message}
         else:
             tax = None

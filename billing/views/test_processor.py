@@ -162,6 +162,14 @@ def _tp_page(request, payment, template: str, context: dict, *, status: int = 20
 # --- the pages ------------------------------------------------------------------------------------
 
 
+def _declined(payment) -> str:
+    """The decline's headline in the payment's language (the stored failure message is in the
+    language the card was submitted in, which is not the page's)."""
+    if not payment.failure_code:
+        return payment.failure_message or str(_("Your payment failed."))
+    return _in_payment_language(payment, lambda: tp.failure_message(payment.failure_code))
+
+
 def _card_page(request, payment, *, errors=None, values=None, declined="", status=200):
     errors = errors or {}
     context = {
@@ -188,7 +196,7 @@ def pay(request, provider_payment_id: str):
     if payment.status == Status.REQUIRES_ACTION:
         return redirect("billing:test-processor-3ds", provider_payment_id=ref)
     if request.method == "GET" or payment.status == Status.SUCCEEDED:
-        declined = payment.failure_message if payment.status == Status.FAILED else ""
+        declined = _declined(payment) if payment.status == Status.FAILED else ""
         return _card_page(request, payment, declined=declined)
 
     exp_month, exp_year = _split_expiry(request.POST.get("expiry", ""))
@@ -212,9 +220,7 @@ def pay(request, provider_payment_id: str):
     if outcome.status == Status.FAILED:
         payment.refresh_from_db()
         values = {"name": request.POST.get("name", "")[:200]}
-        return _card_page(
-            request, payment, values=values, declined=outcome.failure_message or "", status=402
-        )
+        return _card_page(request, payment, values=values, declined=_declined(payment), status=402)
     return _return_redirect(ref, outcome.return_url, outcome.status)
 
 

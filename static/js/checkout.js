@@ -3,6 +3,7 @@
 //    is sent once, so the buyer identity is bound to this session, then dropped from the address bar;
 // 2. step 1 shows only the fields the chosen country needs;
 // 3. the order summary's tax and total follow the country, state, postcode and VAT number;
+//    the tax ID's label and example follow the country; a field's error clears as it is corrected;
 // 4. "processing your payment" asks in the background whether the payment has been settled and
 //    moves on once it has, instead of reloading itself every few seconds (a timed refresh, the
 //    fallback without script, interrupts screen readers and keyboard users).
@@ -55,6 +56,48 @@
     var summary = document.querySelector("[data-summary]");
     var timer = null;
     var latest = 0;
+    var taxLabels = {};
+    try {
+      taxLabels = JSON.parse(form.dataset.taxLabels || "{}");
+    } catch (e) { /* the server-rendered label stays */ }
+
+    // The tax ID is called what the buyer's country calls it (USt-IdNr., N° TVA …), with an
+    // example of its format as the placeholder.
+    function taxLabel() {
+      var input = form.querySelector("[name=tax_id]");
+      var label = input && form.querySelector('label[for="' + input.id + '"]');
+      if (!label) return;
+      var entry = taxLabels[country.value];
+      label.textContent = entry ? entry[0] : form.dataset.taxLabelDefault;
+      if (entry && entry[1]) {
+        input.placeholder = entry[1];
+      } else {
+        input.removeAttribute("placeholder");
+      }
+    }
+
+    // A field being corrected drops the server's error for it (and its aria-invalid); the
+    // server checks it again on submit.
+    function clearError(input) {
+      if (!input || !input.id) return;
+      var errorId = input.id + "_error";
+      var error = document.getElementById(errorId);
+      if (error) error.remove();
+      var next = input.nextElementSibling;
+      if (next && next.hasAttribute("data-live-error")) next.remove();
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("data-live-invalid");
+      var described = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+        return id && id !== errorId;
+      });
+      if (described.length) {
+        input.setAttribute("aria-describedby", described.join(" "));
+      } else {
+        input.removeAttribute("aria-describedby");
+      }
+      var field = input.closest(".checkout-field");
+      if (field) field.classList.remove("checkout-field--error");
+    }
 
     function show(rule, visible) {
       form.querySelectorAll('[data-show-for="' + rule + '"]').forEach(function (el) {
@@ -64,6 +107,7 @@
 
     function layout() {
       var code = country.value;
+      taxLabel();
       show("state", stateCountries.indexOf(code) >= 0);
       show("eu", eu.indexOf(code) >= 0);
       show("business", business && business.checked);
@@ -156,6 +200,7 @@
     }
 
     form.addEventListener("change", function (event) {
+      if (event.target.matches("select")) clearError(event.target);
       if (event.target === country || event.target === business) layout();
       later();
     });
@@ -164,6 +209,7 @@
       window.clearTimeout(timer);
     });
     form.addEventListener("input", function (event) {
+      clearError(event.target);
       var name = event.target.name;
       if (name === "postcode" || name === "tax_id") later();
     });

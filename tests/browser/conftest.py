@@ -68,9 +68,10 @@ class Pages:
         self.contexts = []
         self.problems: list[str] = []
 
-    def new(self, viewport=PHONE):
+    def new(self, viewport=PHONE, locale="en-US"):
+        """A page in a fresh context; ``locale`` is the browser's language (Accept-Language)."""
         context = self.browser.new_context(
-            locale="en-US", viewport=viewport, accept_downloads=True, base_url=self.base_url
+            locale=locale, viewport=viewport, accept_downloads=True, base_url=self.base_url
         )
         self.contexts.append(context)
         page = context.new_page()

@@ -80,7 +80,8 @@ def fill_details(
         if business_name or tax_id:
             page.get_by_label("I'm purchasing as a business").check()
             page.get_by_label("Business name", exact=True).fill(business_name or "")
-            page.get_by_label("Tax ID", exact=True).fill(tax_id or "")
+            # Labelled as the country names it (USt-IdNr., N° TVA …): found by its name.
+            page.locator('input[name="tax_id"]').fill(tax_id or "")
 
 
 def summary_of(**wanted):

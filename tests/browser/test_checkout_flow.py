@@ -273,7 +273,9 @@ def test_an_eu_business_with_a_vat_number_sees_the_reverse_charge_before_paying(
     with page.expect_response(summary_of(is_business="on", tax_id="FR40303265045")):
         page.get_by_label("I'm purchasing as a business").check()
         page.get_by_label("Business name", exact=True).fill("Acme SARL")
-        page.get_by_label("Tax ID", exact=True).fill("FR40303265045")
+        tax_id = page.get_by_label("N° TVA", exact=True)  # as France names it
+        expect(tax_id).to_have_attribute("placeholder", "FR12345678901")
+        tax_id.fill("FR40303265045")
     expect(summary.locator('[data-field="tax"]')).to_have_text("€0.00")
     expect(summary.locator('[data-field="total"]')).to_have_text("€100.00")
     note = summary.locator('[data-field="note"]')

@@ -55,7 +55,8 @@ PAYMENT_METHODS = ("card", "applepay", "googlepay", "wechat")
 # What the built-in test processor can take; real providers will say what they offer.
 OFFERED_METHODS = ("card",)
 SESSION_INVALID = "Checkout session invalid, please re-enter"
-BILLING_DETAIL_KEYS = ("postcode", "state", "businessName", "taxId", "city", "address")
+# ``name``: the buyer's own name (optional), printed on their invoices.
+BILLING_DETAIL_KEYS = ("postcode", "state", "businessName", "taxId", "city", "address", "name")
 
 
 def bad(message: str, field: str | None = None, code: str = "invalid") -> InvalidInput:
@@ -469,8 +470,8 @@ def clean_billing_detail(value) -> dict | None:
                 f"Invalid billingDetail.{key}: expected text of at most 200 characters",
                 f"billingDetail.{key}",
             )
-        if key == "businessName":  # a name, printed on invoices and receipts
-            text.check_no_control(item, field="billingDetail.businessName", layer="order")
+        if key in ("businessName", "name"):  # names, printed on invoices and receipts
+            text.check_no_control(item, field=f"billingDetail.{key}", layer="order")
         detail[key] = item.strip()
     return detail
 
@@ -775,12 +776,12 @@ def _remember_buyer(
 
 # The billing details a buyer may change after the order; the country, state and business
 # status stay, since they decide the tax.
-EDITABLE_BILLING_KEYS = ("businessName", "taxId", "address", "city", "postcode")
+EDITABLE_BILLING_KEYS = ("name", "businessName", "taxId", "address", "city", "postcode")
 
 
 def order_billing_detail_update(*, actor: Actor, order_id: uuid.UUID, changes: dict) -> Order:
     """Change a subscription order's billing details for its next invoices (the buyer, from the
-    customer portal; or the merchant): business name, tax ID and address. The country, state
+    customer portal; or the merchant): name, business name, tax ID and address. The country, state
     and business status stay. The details are checked as at checkout (a business in the EU needs
     a valid VAT number, ``field`` ``taxId``); a change that would change the tax of the next
     charge (its rate or a reverse charge) is refused, code ``tax_changes``: the subscription's

@@ -559,6 +559,7 @@ def replace_card(request, store, session, actor, order_id: uuid.UUID):
 
 
 class BillingForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False)
     business_name = forms.CharField(max_length=200, required=False)
     tax_id = forms.CharField(max_length=200, required=False)
     address = forms.CharField(max_length=200, required=False)
@@ -566,6 +567,7 @@ class BillingForm(forms.Form):
     postcode = forms.CharField(max_length=200, required=False)
 
     SERVICE_KEYS = {
+        "name": "name",
         "business_name": "businessName",
         "tax_id": "taxId",
         "address": "address",
@@ -595,8 +597,8 @@ def _billing_error(form, exc: PancakeError) -> None:
 @signed_in
 def billing_details(request, store, session, actor, order_id: uuid.UUID):
     """A subscription's billing details for its next invoices
-    (``checkout.services.order_billing_detail_update``): business name and tax ID (a business),
-    address; the country stays."""
+    (``checkout.services.order_billing_detail_update``): name, business name and tax ID (a
+    business), address; the country stays."""
     order = access_order(actor, order_id, kind=OrderKind.SUBSCRIPTION)
     detail = order.billing_detail or {}
     initial = {name: detail.get(key, "") for name, key in BillingForm.SERVICE_KEYS.items()}

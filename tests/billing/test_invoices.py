@@ -571,3 +571,11 @@ def test_a_broker_down_at_commit_fails_nothing_and_the_sweep_renders_later(
     assert tasks.render_unrendered_invoices() == 1
     invoice.refresh_from_db()
     assert invoice.pdf_rendered_at is not None
+
+
+def test_the_buyers_name_in_the_billing_detail_is_on_the_invoice(
+    api, book, django_capture_on_commit_callbacks
+):
+    billing = {"country": "DE", "isBusiness": False, "name": "Ada Lovelace"}
+    payment = paid(api, book, django_capture_on_commit_callbacks, billing=billing)
+    assert invoice_of(payment).buyer["name"] == "Ada Lovelace"

@@ -123,3 +123,19 @@ def test_a_change_that_would_change_the_tax_is_refused(
     assert "would change the tax of your subscription" in response.content.decode()
     order.refresh_from_db()
     assert order.billing_detail.get("postcode") != "97202"
+
+
+def test_the_buyer_adds_their_name_for_the_next_invoices(
+    client, store, alice_subscription, capture
+):
+    sign_in(client, store, ALICE)
+    order_id = alice_subscription.order_id
+    page = client.get(billing_url(store, order_id)).content.decode()
+    assert 'name="name"' in page and 'autocomplete="name"' in page
+    response = client.post(billing_url(store, order_id), {"name": "Alice Liddell"})
+    assert response.status_code == 302
+    assert Order.objects.get(pk=order_id).billing_detail["name"] == "Alice Liddell"
+    # A name with a control character is refused beside the field, nothing saved.
+    refused = client.post(billing_url(store, order_id), {"name": "Alice\x07"})
+    assert refused.status_code == 400
+    assert Order.objects.get(pk=order_id).billing_detail["name"] == "Alice Liddell"

@@ -524,6 +524,11 @@ def _failed(subscription: Subscription, order, payment: Payment, at: datetime) -
     subscription.next_retry_at = (
         None if last else subscription.current_period_end + timedelta(days=days[tries - 1])
     )
+    if payment.method_token and subscription.method_token not in (None, payment.method_token):
+        # The buyer saved a new method while this charge of the old one was in flight (the
+        # portal's "Replace card"): the next try is now, on the new one, not days later.
+        last = False
+        subscription.next_retry_at = at
     # The event carries the next try's date (none after the last): the buyer's email names it.
     _emit_internal(subscription, PAYMENT_FAILED, at, payment=payment)
     if last:

@@ -20,6 +20,7 @@ from billing.models import (
     SubscriptionStatus,
 )
 from billing.providers import test_processor
+from billing.subscriptions import renewals
 from pancake.models import OutboxEvent
 from tests.helpers import deliver
 from tests.portal.conftest import ALICE, BOB, purchase, sign_in
@@ -197,3 +198,38 @@ def test_an_ended_subscription_cannot_replace_its_card(api, store, plan, capture
     assert response.status_code == 400
     assert "its card can no longer be replaced" in response.content.decode()
     assert not PaymentMethodUpdate.objects.exists()
+
+
+def test_a_card_saved_while_a_renewal_on_the_old_one_is_in_flight_is_tried_at_once(
+    api, store, plan, capture, monkeypatch
+):
+    """The renewal charges the old card; before the provider's decline comes back the buyer
+    saves a new card. The decline then makes the next try due now, on the new card, not in a
+    day: the engine charges it at once and the subscription recovers."""
+    with at(utc(2027, 1, 1)):
+        subscription = subscribe(api, plan, capture)
+    old_token = subscription.method_token
+    test_processor.card_set_off_session_outcome(old_token, "card_declined")
+    real_charge = renewals.charge_off_session
+
+    def charge_while_the_buyer_replaces_the_card(sub, payment):
+        result = real_charge(sub, payment)  # the old card, declined
+        if payment.method_token == old_token:  # meanwhile, the buyer's new card is saved
+            client = sign_in(Client(), store, ALICE)  # a session of the moment
+            replace_card(client, store, sub, VISA, capture)
+        return result
+
+    monkeypatch.setattr(renewals, "charge_off_session", charge_while_the_buyer_replaces_the_card)
+    with at(utc(2027, 2, 1, 0, 1)):
+        beat(capture)
+    subscription.refresh_from_db()
+    # The same run tried again at once, on the new card (without the rule: past due until
+    # 2027-02-02).
+    assert subscription.method_token != old_token
+    assert (subscription.status, subscription.period_number) == (SubscriptionStatus.ACTIVE, 2)
+    assert subscription.next_retry_at is None
+    renewals_paid = Payment.objects.filter(subscription=subscription, purpose="renewal")
+    assert sorted(renewals_paid.values_list("status", "method_token")) == sorted(
+        [(PaymentStatus.FAILED, old_token), (PaymentStatus.SUCCEEDED, subscription.method_token)]
+    )
+    assert "subscription.recovered" in events_of(subscription)

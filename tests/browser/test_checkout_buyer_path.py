@@ -29,8 +29,8 @@ def tax_id_label(page):
 
 
 def settled(page):
-    """The summary's refresh is over (while it runs the summary is dimmed, aria-busy): axe
-    judges the page as the buyer reads it."""
+    """The summary's refresh is over (while it runs the summary is aria-busy and its amounts
+    underlined as pending): the page as the buyer reads it."""
     expect(page.locator("[data-summary]")).not_to_have_attribute("aria-busy", "true")
 
 

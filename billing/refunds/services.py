@@ -40,6 +40,7 @@ from billing.models import (
     RefundTicketStatus,
     RefundTicketVersion,
     SubmitterType,
+    Subscription,
     SubscriptionStatus,
 )
 from billing.providers import get_provider
@@ -84,23 +85,56 @@ def requested_minor(payment: Payment, amount, currency: str | None, *, field: st
     caller named, which must be the payment's) in minor units; None when none was sent."""
     if amount is None:
         if currency is not None and currency != payment.currency:
-            raise _bad(
-                f"Currency must be the payment's ({payment.currency})",
-                "currency_mismatch",
-                field.rsplit(".", 1)[0] + ".currency" if "." in field else "currency",
-            )
+            raise _currency_mismatch(payment, field)
         return None
     if currency is not None and currency.upper() != payment.currency:
-        currency_field = field.rsplit(".", 1)[0] + ".currency" if "." in field else "currency"
-        raise _bad(
-            f"Currency must be the payment's ({payment.currency})",
-            "currency_mismatch",
-            currency_field,
-        )
+        raise _currency_mismatch(payment, field)
     value = money.to_minor(amount, payment.currency, field=field)
     if value <= 0:
         raise _bad("Amount must be greater than zero", "invalid", field)
     return value
+
+
+def _currency_mismatch(payment: Payment, amount_field: str) -> InvalidInput:
+    """``requestedAmount.amount`` → its ``requestedAmount.currency``; a bare ``amount`` →
+    ``currency``."""
+    head, dot, _ = amount_field.rpartition(".")
+    field = f"{head}.currency" if dot else "currency"
+    return _bad(f"Currency must be the payment's ({payment.currency})", "currency_mismatch", field)
+
+
+def _amount_within(payment: Payment, amount, currency, field: str, left: int) -> int:
+    """The amount asked for (``requested_minor``), or everything ``left`` when none was sent;
+    never more than ``left``."""
+    requested = requested_minor(payment, amount, currency, field=field)
+    if requested is None:
+        if left <= 0:
+            raise _bad("Nothing is left to refund", "amount_too_large", field)
+        requested = left
+    _check_left(payment, requested, left, field)
+    return requested
+
+
+def _new_ticket(payment: Payment, *, reason: str, requested: int, **fields) -> RefundTicket:
+    """A ticket on ``payment`` and its first version."""
+    ticket = RefundTicket.objects.create(
+        store_id=payment.store_id,
+        environment=payment.environment,
+        payment=payment,
+        order=payment.order,
+        reason=reason,
+        requested_amount=requested,
+        currency=payment.currency,
+        **fields,
+    )
+    RefundTicketVersion.objects.create(
+        ticket=ticket,
+        number=1,
+        reason=reason,
+        requested_amount=requested,
+        currency=payment.currency,
+    )
+    return ticket
 
 
 def _check_left(payment: Payment, amount: int, left: int, field: str) -> None:
@@ -157,32 +191,16 @@ def ticket_create(
                 "paymentId",
             )
         left = refundable_amount(payment)
-        requested = requested_minor(payment, amount, currency, field=amount_field)
-        if requested is None:
-            if left <= 0:
-                raise _bad("Nothing is left to refund", "amount_too_large", amount_field)
-            requested = left
-        _check_left(payment, requested, left, amount_field)
+        requested = _amount_within(payment, amount, currency, amount_field, left)
         submitter_type, submitter_id = _submitter(actor)
-        ticket = RefundTicket.objects.create(
-            store_id=payment.store_id,
-            environment=payment.environment,
-            payment=payment,
-            order=order,
+        ticket = _new_ticket(
+            payment,
+            reason=reason,
+            requested=requested,
             submitter_type=submitter_type,
             submitter_id=submitter_id,
-            reason=reason,
-            requested_amount=requested,
-            currency=payment.currency,
             metadata=metadata or {},
             refund_ticket_merchant_external_id=external_id,
-        )
-        RefundTicketVersion.objects.create(
-            ticket=ticket,
-            number=1,
-            reason=reason,
-            requested_amount=requested,
-            currency=payment.currency,
         )
         _emit_ticket(ticket, payment, "refund_ticket.created")
     return ticket
@@ -313,32 +331,15 @@ def payment_refund(
         payment = access_payment(actor, payment_id, lock=True, min_role=Role.ADMIN)
         _check_refundable(payment)
         left = approvable_amount(payment)
-        requested = requested_minor(payment, amount, currency, field=amount_field)
-        if requested is None:
-            if left <= 0:
-                raise _bad("Nothing is left to refund", "amount_too_large", amount_field)
-            requested = left
-        _check_left(payment, requested, left, amount_field)
-        ticket = RefundTicket(
-            store_id=payment.store_id,
-            environment=payment.environment,
-            payment=payment,
-            order=payment.order,
+        requested = _amount_within(payment, amount, currency, amount_field, left)
+        ticket = _new_ticket(
+            payment,
+            reason=reason,
+            requested=requested,
             submitter_type=SubmitterType.MERCHANT,
             submitter_id=str(actor.merchant.pk),
-            reason=reason,
-            requested_amount=requested,
             approved_amount=requested,
-            currency=payment.currency,
             cancel_subscription=cancel_subscription,
-        )
-        ticket.save(force_insert=True)
-        RefundTicketVersion.objects.create(
-            ticket=ticket,
-            number=1,
-            reason=reason,
-            requested_amount=requested,
-            currency=payment.currency,
         )
         _approve(actor, ticket, payment)
     return ticket
@@ -364,11 +365,7 @@ def refund_retry(*, ticket_id: uuid.UUID, actor: Actor | None = None) -> RefundT
 
 
 def _cancel_subscription(actor: Actor, order_id: uuid.UUID, reason: str) -> None:
-    status = (
-        lifecycle.Subscription.objects.filter(order_id=order_id)
-        .values_list("status", flat=True)
-        .first()
-    )
+    status = Subscription.objects.filter(order_id=order_id).values_list("status", flat=True).first()
     if status is not None and status not in (
         SubscriptionStatus.CANCELED,
         SubscriptionStatus.EXPIRED,
@@ -537,7 +534,7 @@ def _emit_refund(event_type: str, refund: Refund, ticket: RefundTicket, payment:
     order = ticket.order
     subscription = None
     if order.kind == OrderKind.SUBSCRIPTION:
-        subscription = lifecycle.Subscription.objects.filter(order_id=order.pk).first()
+        subscription = Subscription.objects.filter(order_id=order.pk).first()
     data = events.event_data(order=order, payment=payment, subscription=subscription)
     data.update(
         events.refund_data(

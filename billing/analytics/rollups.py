@@ -250,6 +250,11 @@ def roll_up_all(*, now: datetime | None = None) -> int:
 # --- reading --------------------------------------------------------------------------------
 
 
+def _nonzero(rows: list[dict], fields) -> list[dict]:
+    """Rows that count: a group of 0 charges (free trials' starts) is no row, as in rollups."""
+    return [row for row in rows if any(row[f] for f in fields)]
+
+
 def _merge(into: dict, rows, keys, fields) -> None:
     for row in rows:
         acc = into.setdefault(tuple(row[k] for k in keys), dict.fromkeys(fields, 0))
@@ -290,7 +295,10 @@ def read(
             sealed_through__isnull=False,
         ).first()
     if seal is None or (start is not None and start >= seal.sealed_through):
-        return raw_charges(charges, tz, keys), raw_refunds(refunds, tz, keys)
+        return (
+            _nonzero(raw_charges(charges, tz, keys), CHARGE_FIELDS),
+            _nonzero(raw_refunds(refunds, tz, keys), REFUND_FIELDS),
+        )
     sealed_end = min(end, seal.sealed_through)
     touched = _touched_days(store, environment, seal.computed_at, sealed_end, tz)
     if start is not None:

@@ -3,7 +3,7 @@
 
 For windows of the last 7, 30, 90, 365 and 730 store-local days: ``summary`` + ``series`` (by
 day up to 90 days, by week for 365, by month for 730) as the dashboard asks for them, each
---requests times after 2 warm-up runs: p50, p95 and SQL statements, read through the rollups
+--requests times after --warmup runs: p50, p95 and SQL statements, read through the rollups
 (after the rollup task ran) and, side by side, the raw computation (``source="raw"``): the
 yardstick the rollups must beat. Also the rollup task's time, from scratch and again.
 
@@ -33,11 +33,11 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def timed(fn, requests: int) -> dict:
+def timed(fn, requests: int, warmup: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    for _ in range(2):
+    for _ in range(warmup):
         fn()
     times = []
     for _ in range(requests):
@@ -46,14 +46,16 @@ def timed(fn, requests: int) -> dict:
         times.append((time.perf_counter() - started) * 1000)
     with CaptureQueriesContext(connection) as queries:
         fn()
+    slowest = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:3]
     return {
         "p50_ms": round(statistics.median(times), 1),
         "p95_ms": round(percentile(times, 95), 1),
         "statements": len(queries),
+        "slowest_statements": [{"s": float(q["time"]), "sql": q["sql"][:110]} for q in slowest],
     }
 
 
-def measure(store_id: str, requests: int) -> dict:
+def measure(store_id: str, requests: int, warmup: int, ranges: list[int]) -> dict:
     from django.utils import timezone
 
     from billing.analytics import metrics, rollups
@@ -80,7 +82,8 @@ def measure(store_id: str, requests: int) -> dict:
     }
     tz = store_zone(store.timezone)
     now = timezone.now()
-    for n, granularity in RANGES.items():
+    for n in ranges:
+        granularity = RANGES[n]
         scope = metrics.Scope(store, "test", Window.last_days(n, tz, now))
         row = {"granularity": granularity}
         for source in ("rollups", "raw"):
@@ -89,7 +92,7 @@ def measure(store_id: str, requests: int) -> dict:
                 metrics.summary(scope, source=source)
                 metrics.series(scope, granularity, source=source)
 
-            row[source] = timed(read, requests if source == "rollups" else max(3, requests // 4))
+            row[source] = timed(read, requests, warmup)
         result[f"{n}_days"] = row
     return result
 
@@ -97,10 +100,27 @@ def measure(store_id: str, requests: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument(
+        "--ranges", default="7,30,90,365,730", help="days, comma-separated (of 7,30,90,365,730)"
+    )
     parser.add_argument("--reuse", action="store_true", help="keep the seeded database")
     args = parser.parse_args()
     info = seed_analytics.prepare(reuse=args.reuse)
-    print(json.dumps({"seed": info, **measure(info["store_id"], args.requests)}, indent=2))
+    print(
+        json.dumps(
+            {
+                "seed": info,
+                **measure(
+                    info["store_id"],
+                    args.requests,
+                    args.warmup,
+                    [int(n) for n in args.ranges.split(",")],
+                ),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,15 @@ Developers section."""
 
 from django.urls import path
 
-from billing.views import invoices, payments, providers, subscriptions, test_processor, webhooks
+from billing.views import (
+    customers,
+    invoices,
+    payments,
+    providers,
+    subscriptions,
+    test_processor,
+    webhooks,
+)
 
 app_name = "billing"
 
@@ -45,6 +53,9 @@ dashboard_patterns = [
     path(ticket + "approve/", payments.ticket_approve, name="refund-ticket-approve"),
     path(ticket + "reject/", payments.ticket_reject, name="refund-ticket-reject"),
     path(store + "invoices/<uuid:invoice_id>/pdf", invoices.invoice_pdf, name="invoice-pdf"),
+    path(store + "customers/", customers.customer_list, name="customers"),
+    path(store + "customers/export.csv", customers.customer_export, name="customers-export"),
+    path(store + "customers/<uuid:order_id>/", customers.customer_detail, name="customer"),
     path(store + "subscriptions/", subscriptions.subscription_list, name="subscriptions"),
     path(subscription, subscriptions.subscription_detail, name="subscription"),
     path(subscription + "cancel/", subscriptions.subscription_cancel, name="subscription-cancel"),

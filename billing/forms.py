@@ -478,3 +478,48 @@ class CustomerFilterForm(Form):
             first_to=data.get("first_to"),
             oldest_first=data.get("sort") == "oldest",
         )
+
+
+# --- payout setup ---------------------------------------------------------------------------------
+
+
+class PayoutEmailForm(Form):
+    service_fields = {"email": "email"}
+
+    email = forms.EmailField(label=_("Contact email"), max_length=254)
+
+
+class PayoutCodeForm(Form):
+    service_fields = {"code": "code"}
+
+    code = forms.RegexField(
+        label=_("6-digit code"),
+        regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": _("Enter the 6 digits from the email.")},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": "6"}
+        ),
+    )
+
+
+class PayoutAccountForm(Form):
+    service_fields = {
+        "holder": "holder",
+        "bankCountry": "bank_country",
+        "accountNumber": "account_number",
+    }
+
+    holder = forms.CharField(label=_("Account holder"), max_length=200)
+    bank_country = forms.CharField(
+        label=_("Bank country"),
+        min_length=2,
+        max_length=2,
+        help_text=_("Two letters, like DE or US."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "size": "2"}),
+    )
+    account_number = forms.CharField(
+        label=_("IBAN or account number"),
+        max_length=64,
+        help_text=_("Only its last 4 characters are kept."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )

@@ -41,9 +41,7 @@ STEP_LABELS = {
 # The services' refusals in the page's words, by code.
 REFUSALS = {
     "forbidden": gettext_lazy("Only owners and admins can change the payout setup."),
-    "rate_limited": gettext_lazy(
-        "A code was sent a moment ago. Wait a minute before asking again."
-    ),
+    "rate_limited": gettext_lazy("A code was sent a moment ago. Wait a minute and ask again."),
     "invalid_email": gettext_lazy("Enter a valid email address."),
     "wrong_code": gettext_lazy("That code is not right. Check the email and try again."),
     "code_expired": gettext_lazy("The code has expired. Send a new one."),

@@ -26,9 +26,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 
 from django.db.models import (
-    Case,
     Count,
     Exists,
     F,
@@ -38,10 +38,7 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
-    Value,
-    When,
 )
-from django.db.models import CharField as CharFieldType
 from django.db.models.fields.json import KT
 
 from billing.models import Payment, PaymentStatus, Refund, RefundStatus, Subscription
@@ -119,51 +116,96 @@ def _scope(store: Store, environment: str):
     return Order.objects.filter(store=store, environment=environment)
 
 
-def status_expression(store: Store, environment: str):
-    """The derived status of the customer whose email is the outer row's ``buyer_email``."""
-    subs = Subscription.objects.filter(
-        store=store, environment=environment, order__buyer_email=OuterRef("buyer_email")
+def _emails_with_subscriptions(store: Store, environment: str, statuses) -> Exists:
+    return Exists(
+        Subscription.objects.filter(
+            store=store,
+            environment=environment,
+            status__in=statuses,
+            order__buyer_email=OuterRef("buyer_email"),
+        )
     )
+
+
+def _emails_with_payments(store: Store, environment: str, *, whole: bool) -> Exists:
+    """Customers with a payment that went through (``whole``: not refunded in full)."""
     paid = Payment.objects.filter(
         store=store,
         environment=environment,
-        order__buyer_email=OuterRef("buyer_email"),
         status__in=PAID,
+        order__buyer_email=OuterRef("buyer_email"),
     )
-    return Case(
-        _when(Exists(subs.filter(status=S.PAST_DUE)), Status.PAST_DUE),
-        _when(Exists(subs.filter(status__in=LIVE)), Status.ACTIVE),
-        _when(Exists(subs.filter(status=S.TRIALING)), Status.TRIALING),
-        _when(Exists(subs.exclude(status=S.PENDING)), Status.CHURNED),
-        _when(Exists(paid.filter(refunded_amount__lt=F("amount"))), Status.ONE_TIME),
-        _when(Exists(paid), Status.REFUNDED),
-        default=Value(Status.NO_PAYMENT),
-        output_field=CharFieldType(),
-    )
+    return Exists(paid.filter(refunded_amount__lt=F("amount")) if whole else paid)
 
 
-def _when(condition, value):
-    return When(condition, then=Value(value))
+STARTED = tuple(s for s in S.values if s != S.PENDING)
+
+
+def status_filter(store: Store, environment: str, status: str) -> Q:
+    """Orders of the customers whose derived status is ``status``: semi- and anti-joins on the
+    subscriptions and payments (PostgreSQL hashes them once, not once per order)."""
+    subs = partial(_emails_with_subscriptions, store, environment)
+    past_due, live, trial = subs([S.PAST_DUE]), subs(LIVE), subs([S.TRIALING])
+    started = subs(STARTED)
+    whole = _emails_with_payments(store, environment, whole=True)
+    paid = _emails_with_payments(store, environment, whole=False)
+    rules = {
+        Status.PAST_DUE: Q(past_due),
+        Status.ACTIVE: Q(live) & ~Q(past_due),
+        Status.TRIALING: Q(trial) & ~Q(past_due) & ~Q(live),
+        Status.CHURNED: Q(started) & ~Q(past_due) & ~Q(live) & ~Q(trial),
+        Status.ONE_TIME: ~Q(started) & Q(whole),
+        Status.REFUNDED: ~Q(started) & ~Q(whole) & Q(paid),
+        Status.NO_PAYMENT: ~Q(started) & ~Q(paid),
+    }
+    return rules.get(status, Q(pk__in=[]))
+
+
+def derive_status(sub_statuses: set[str], paid: int, refunded_in_full: int) -> str:
+    """The same rules as ``status_filter``, from one customer's figures."""
+    if S.PAST_DUE in sub_statuses:
+        return Status.PAST_DUE
+    if sub_statuses & set(LIVE):
+        return Status.ACTIVE
+    if S.TRIALING in sub_statuses:
+        return Status.TRIALING
+    if sub_statuses & set(STARTED):
+        return Status.CHURNED
+    if paid > refunded_in_full:
+        return Status.ONE_TIME
+    if paid:
+        return Status.REFUNDED
+    return Status.NO_PAYMENT
+
+
+def _latest_with_country(store: Store, environment: str, country: str):
+    """Emails whose latest order is billed to ``country``."""
+    later = _scope(store, environment).filter(
+        buyer_email=OuterRef("buyer_email"), created_at__gt=OuterRef("created_at")
+    )
+    return (
+        _scope(store, environment)
+        .filter(billing_detail__country=country)
+        .filter(~Exists(later))
+        .values("buyer_email")
+    )
 
 
 def _groups(store: Store, environment: str, f: CustomerFilters):
+    """The customers as one grouped statement over the orders: plain aggregates only (what is
+    per customer and not an aggregate is read for the page's rows alone, in ``fill``)."""
     orders = _scope(store, environment)
     if f.q.strip():
         orders = orders.filter(buyer_email__icontains=f.q.strip().lower())
-    latest = _scope(store, environment).filter(buyer_email=OuterRef("buyer_email"))
-    latest = latest.order_by("-created_at", "-id")
-    groups = orders.values("buyer_email").annotate(
-        first_at=Min("created_at"),
-        last_at=Max("created_at"),
-        order_count=Count("id"),
-        first_id=Subquery(latest.order_by("created_at", "id").values("pk")[:1]),
-        country=Subquery(latest.annotate(c=KT("billing_detail__country")).values("c")[:1]),
-        derived=status_expression(store, environment),
-    )
     if f.status:
-        groups = groups.filter(derived=f.status)
+        orders = orders.filter(status_filter(store, environment, f.status))
     if f.country:
-        groups = groups.filter(country=f.country.upper())
+        orders = orders.filter(
+            buyer_email__in=_latest_with_country(store, environment, f.country.upper())
+        )
+    groups = orders.values("buyer_email").annotate(
+        first_at=Min("created_at"), last_at=Max("created_at"), order_count=Count("id")
+    )
     if f.first_from:
         groups = groups.filter(first_at__gte=datetime.combine(f.first_from, time(), UTC))
     if f.first_to:
@@ -210,43 +252,72 @@ def _rows(groups) -> list[CustomerRow]:
             email=g["buyer_email"],
             first_at=g["first_at"],
             last_at=g["last_at"],
-            country=g["country"] or "",
-            status=g["derived"],
+            country="",
+            status=Status.NO_PAYMENT,
             order_count=g["order_count"],
-            first_id=g["first_id"],
         )
         for g in groups
     ]
 
 
 def fill(store: Store, environment: str, rows: list[CustomerRow]) -> list[CustomerRow]:
-    """Revenue, payments, subscriptions and MRR of ``rows``: two statements, any page size."""
+    """The rest of ``rows``: country and first order (one statement), revenue and payments per
+    currency (one), subscriptions, MRR and so the status (one): three statements, any page
+    size."""
     if not rows:
         return rows
     by_email = {r.email: r for r in rows}
+    emails = list(by_email)
+    same = _scope(store, environment).filter(buyer_email=OuterRef("buyer_email"))
+    firsts = (
+        _scope(store, environment)
+        .filter(buyer_email__in=emails)
+        .values("buyer_email")
+        .annotate(
+            first=Subquery(same.order_by("created_at", "id").values("pk")[:1]),
+            country=Subquery(
+                same.order_by("-created_at", "-id")
+                .annotate(c=KT("billing_detail__country"))
+                .values("c")[:1]
+            ),
+        )
+        .values_list("buyer_email", "first", "country")
+        .order_by()
+        .distinct()
+    )
+    for email, first, country in firsts:
+        by_email[email].first_id = first
+        by_email[email].country = country or ""
     sums = (
         Payment.objects.filter(
-            store=store,
-            environment=environment,
-            order__buyer_email__in=list(by_email),
-            status__in=PAID,
+            store=store, environment=environment, order__buyer_email__in=emails, status__in=PAID
         )
         .values("order__buyer_email", "currency")
-        .annotate(total=Sum(F("amount") - F("refunded_amount")), n=Count("id"))
+        .annotate(
+            total=Sum(F("amount") - F("refunded_amount")),
+            n=Count("id"),
+            full=Count("id", filter=Q(refunded_amount__gte=F("amount"))),
+        )
         .order_by("currency")
     )
+    paid: dict[str, list[int]] = {}
     for s in sums:
         row = by_email[s["order__buyer_email"]]
         row.revenue[s["currency"]] = s["total"]
         row.payment_count += s["n"]
+        counts = paid.setdefault(row.email, [0, 0])
+        counts[0] += s["n"]
+        counts[1] += s["full"]
     subs = Subscription.objects.filter(
-        store=store, environment=environment, order__buyer_email__in=list(by_email)
+        store=store, environment=environment, order__buyer_email__in=emails
     ).values_list(
         "order__buyer_email", "status", "billing_period", "currency", "total", "tax_amount"
     )
     mrr: dict[str, dict[str, Decimal]] = {}
+    statuses: dict[str, set[str]] = {}
     for email, status, period, currency, total, tax in subs:
         row = by_email[email]
+        statuses.setdefault(email, set()).add(status)
         if status != S.PENDING:
             row.subscription_count += 1
         if status in MRR_STATUSES:
@@ -254,6 +325,9 @@ def fill(store: Store, environment: str, rows: list[CustomerRow]) -> list[Custom
             per[currency] = per.get(currency, Decimal(0)) + monthly(total - tax, period)
     for email, per in mrr.items():
         by_email[email].mrr = {c: _round(v) for c, v in sorted(per.items())}
+    for row in rows:
+        n, full = paid.get(row.email, (0, 0))
+        row.status = derive_status(statuses.get(row.email, set()), n, full)
     return rows
 
 

@@ -8,7 +8,11 @@ the first page's cursor), oldest first, a search by email matching a few buyers,
 filter (churned) and the country filter; SQL statements per page (CaptureQueriesContext), p50
 and p95 time.
 
-    python bench/bench_customers_page.py [--requests 5] [--reuse]
+    python bench/bench_customers_page.py [--requests 5] [--reuse] [--db NAME]
+
+``--db`` measures a copy of the seeded database under another name (``createdb -T``). A
+database migrated by another checkout may lack checkout's ``order_store_env_email_idx``: the
+bench creates it if missing (the index the Customers pages read by).
 
 Prints one JSON object. Needs PostgreSQL on 127.0.0.1:5432 (user postgres).
 
@@ -58,8 +62,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=5)
     parser.add_argument("--reuse", action="store_true", help="keep the seeded database")
+    parser.add_argument("--db", default=seed_analytics.DB, help="the database to measure")
     args = parser.parse_args()
+    seed_analytics.DB = args.db
+    seed_analytics.ENV["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.db}"
     prepared = seed_analytics.prepare(reuse=args.reuse)
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE INDEX IF NOT EXISTS order_store_env_email_idx ON checkout_order "
+            "(store_id, environment, buyer_email, created_at)"
+        )
+        cursor.execute("ANALYZE checkout_order")
 
     from django.test import Client
     from django.urls import reverse

@@ -2,9 +2,11 @@
 
 A customer is a buyer of one store and environment, identified by the buyer email of their
 orders (stored lower-cased by checkout), as the GraphQL ``customers`` root derives them. Nothing
-is copied: a list page is one grouped statement over the orders of the store and environment
-(``order_store_env_idx``), plus one statement for the page's payments per currency and one for
-the page's subscriptions, whatever the page size.
+is copied: a list page is one statement grouping the orders of the store and environment by
+email with plain aggregates (first seen, latest order, count; an index-only scan of
+``order_store_env_email_idx``), the status and country filters being semi- and anti-joins; then
+three statements for the page's rows alone (country and first order; payments per currency;
+subscriptions), whatever the page size.
 
 The derived status, first that applies:
 

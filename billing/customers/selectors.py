@@ -114,6 +114,12 @@ def _round(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def _orders_of(store: Store, environment: str, email: str) -> dict:
+    """Lookups of rows whose order is ``email``'s, spelled so the order is found through
+    ``order_store_env_email_idx`` (store and environment included)."""
+    return {"order__store": store, "order__environment": environment, "order__buyer_email": email}
+
+
 def _scope(store: Store, environment: str):
     return Order.objects.filter(store=store, environment=environment)
 
@@ -124,6 +130,8 @@ def _emails_with_subscriptions(store: Store, environment: str, statuses) -> Exis
             store=store,
             environment=environment,
             status__in=statuses,
+            order__store=store,
+            order__environment=environment,
             order__buyer_email=OuterRef("buyer_email"),
         )
     )
@@ -135,6 +143,8 @@ def _emails_with_payments(store: Store, environment: str, *, whole: bool) -> Exi
         store=store,
         environment=environment,
         status__in=PAID,
+        order__store=store,
+        order__environment=environment,
         order__buyer_email=OuterRef("buyer_email"),
     )
     return Exists(paid.filter(refunded_amount__lt=F("amount")) if whole else paid)
@@ -292,7 +302,12 @@ def fill(store: Store, environment: str, rows: list[CustomerRow]) -> list[Custom
         by_email[email].country = country or ""
     sums = (
         Payment.objects.filter(
-            store=store, environment=environment, order__buyer_email__in=emails, status__in=PAID
+            store=store,
+            environment=environment,
+            order__store=store,
+            order__environment=environment,
+            order__buyer_email__in=emails,
+            status__in=PAID,
         )
         .values("order__buyer_email", "currency")
         .annotate(
@@ -311,7 +326,11 @@ def fill(store: Store, environment: str, rows: list[CustomerRow]) -> list[Custom
         counts[0] += s["n"]
         counts[1] += s["full"]
     subs = Subscription.objects.filter(
-        store=store, environment=environment, order__buyer_email__in=emails
+        store=store,
+        environment=environment,
+        order__store=store,
+        order__environment=environment,
+        order__buyer_email__in=emails,
     ).values_list(
         "order__buyer_email", "status", "billing_period", "currency", "total", "tax_amount"
     )
@@ -380,7 +399,9 @@ def customer_orders(*, store: Store, environment: str, email: str):
 
 def customer_subscriptions(*, store: Store, environment: str, email: str):
     return (
-        Subscription.objects.filter(store=store, environment=environment, order__buyer_email=email)
+        Subscription.objects.filter(
+            store=store, environment=environment, **_orders_of(store, environment, email)
+        )
         .exclude(status=S.PENDING)
         .select_related("version")
         .order_by("-created_at")
@@ -389,7 +410,9 @@ def customer_subscriptions(*, store: Store, environment: str, email: str):
 
 def customer_payments(*, store: Store, environment: str, email: str):
     return (
-        Payment.objects.filter(store=store, environment=environment, order__buyer_email=email)
+        Payment.objects.filter(
+            store=store, environment=environment, **_orders_of(store, environment, email)
+        )
         .select_related("order__version")
         .order_by("-created_at", "-id")
     )
@@ -419,6 +442,8 @@ def activity(*, store: Store, environment: str, email: str, limit: int = 200) ->
     refunds = Refund.objects.filter(
         store=store,
         environment=environment,
+        payment__order__store=store,
+        payment__order__environment=environment,
         payment__order__buyer_email=email,
         status=RefundStatus.SUCCEEDED,
     ).order_by("-created_at")[:limit]

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from billing.finance import selectors
@@ -340,3 +342,15 @@ def test_admin_records_a_payout_and_marks_it_paid(client, store):
     client.post(changelist, {"action": "mark_paid", "_selected_action": [payout.pk]})
     payout.refresh_from_db()
     assert payout.status == PayoutStatus.PAID and payout.paid_at is not None
+
+
+def test_page_statements_do_not_grow_with_page_size(owner, books, monkeypatch):
+    owner.get(reverse("dashboard:finance", args=[books.pk]))  # the session remembers the store
+    counts = []
+    for size in (1, 5):
+        monkeypatch.setattr(selectors, "PAGE_SIZE", size)
+        with CaptureQueriesContext(connection) as queries:
+            html = owner.get(reverse("dashboard:finance", args=[books.pk])).content.decode()
+        assert len(re.findall(r'<tr data-payment="', html)) == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

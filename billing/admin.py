@@ -2,9 +2,11 @@
 in its currency), with the action "Retry a failed refund", which calls
 ``billing.refunds.services.refund_retry``; invoices and credit notes (issued documents never
 change; support staff may render a PDF again); and the test processor's state (the processor
-writes it, nobody edits it)."""
+writes it, nobody edits it). Payouts are the one thing support staff write here: they record a
+payout (pending) and mark it paid with the action "Mark paid" (no money moves)."""
 
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.html import format_html
 
 from billing.invoices import services as invoice_services
@@ -12,6 +14,8 @@ from billing.models import (
     ExchangeRate,
     Invoice,
     Payment,
+    Payout,
+    PayoutStatus,
     Refund,
     RefundTicket,
     RefundTicketStatus,
@@ -273,3 +277,46 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     list_display = ("currency", "per_eur", "rate_date", "source", "updated_at")
     search_fields = ("currency",)
     ordering = ("currency",)
+
+
+@admin.register(Payout)
+class PayoutAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "store",
+        "environment",
+        "amount_display",
+        "status",
+        "paid_at",
+        "reference",
+    )
+    list_filter = ("status", "environment", "currency")
+    search_fields = ("store__name", "reference")
+    readonly_fields = ("status", "paid_at")
+    fields = (
+        "store",
+        "environment",
+        "amount",
+        "currency",
+        "period_start",
+        "period_end",
+        "reference",
+        "status",
+        "paid_at",
+    )
+    actions = ("mark_paid",)
+    raw_id_fields = ("store",)
+
+    @admin.display(description="Amount")
+    def amount_display(self, obj):
+        return format_money(obj.amount, obj.currency)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Mark paid")
+    def mark_paid(self, request, queryset):
+        n = queryset.filter(status=PayoutStatus.PENDING).update(
+            status=PayoutStatus.PAID, paid_at=timezone.now()
+        )
+        self.message_user(request, f"{n} payout(s) marked paid.", messages.SUCCESS)

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from billing.customers.selectors import CustomerFilters
+from billing.customers.selectors import Status as CustomerStatus
 from billing.models import RefundTicketStatus, WebhookChannel, WebhookDelivery
 from billing.payments.selectors import LISTED_STATUSES as PAYMENT_STATUSES
 from billing.payments.selectors import PaymentFilters, TicketFilters
@@ -406,4 +408,118 @@ class TicketRejectForm(Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("The customer sees this and may resubmit the ticket."),
+    )
+
+
+# --- customers -----------------------------------------------------------------------------------
+
+
+CUSTOMER_STATUS_LABELS = {
+    CustomerStatus.PAST_DUE: _("Past due"),
+    CustomerStatus.ACTIVE: _("Active subscriber"),
+    CustomerStatus.TRIALING: _("Trialing"),
+    CustomerStatus.CHURNED: _("Churned"),
+    CustomerStatus.ONE_TIME: _("One-time buyer"),
+    CustomerStatus.REFUNDED: _("Refunded"),
+    CustomerStatus.NO_PAYMENT: _("No payment"),
+}
+
+
+class CustomerFilterForm(Form):
+    """The customers list's filters (GET). An invalid value is shown beside its filter and
+    ignored; the other filters still apply."""
+
+    q = _search_input(_("Search by email"))
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    country = forms.CharField(
+        label=_("Country"),
+        required=False,
+        max_length=2,
+        min_length=2,
+        help_text=_("Two letters, like US or JP."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "size": "2"}),
+    )
+    first_from = forms.DateField(
+        label=_("First seen from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    first_to = forms.DateField(
+        label=_("First seen to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[("", _("Newest first seen")), ("oldest", _("Oldest first seen"))],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("All statuses"))] + list(
+            CUSTOMER_STATUS_LABELS.items()
+        )
+
+    def clean_country(self) -> str:
+        value = (self.cleaned_data.get("country") or "").strip().upper()
+        if value and not value.isalpha():
+            raise forms.ValidationError(_("Enter two letters, like US."), code="invalid")
+        return value
+
+    def filters(self) -> CustomerFilters:
+        if not self.is_bound:
+            return CustomerFilters()
+        self.is_valid()
+        data = self.cleaned_data
+        return CustomerFilters(
+            q=(data.get("q") or "").strip().lower(),
+            status=data.get("status") or "",
+            country=data.get("country") or "",
+            first_from=data.get("first_from"),
+            first_to=data.get("first_to"),
+            oldest_first=data.get("sort") == "oldest",
+        )
+
+
+# --- payout setup ---------------------------------------------------------------------------------
+
+
+class PayoutEmailForm(Form):
+    service_fields = {"email": "email"}
+
+    email = forms.EmailField(label=_("Contact email"), max_length=254)
+
+
+class PayoutCodeForm(Form):
+    service_fields = {"code": "code"}
+
+    code = forms.RegexField(
+        label=_("6-digit code"),
+        regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": _("Enter the 6 digits from the email.")},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": "6"}
+        ),
+    )
+
+
+class PayoutAccountForm(Form):
+    service_fields = {
+        "holder": "holder",
+        "bankCountry": "bank_country",
+        "accountNumber": "account_number",
+    }
+
+    holder = forms.CharField(label=_("Account holder"), max_length=200)
+    bank_country = forms.CharField(
+        label=_("Bank country"),
+        min_length=2,
+        max_length=2,
+        help_text=_("Two letters, like DE or US."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "size": "2"}),
+    )
+    account_number = forms.CharField(
+        label=_("IBAN or account number"),
+        max_length=64,
+        help_text=_("Only its last 4 characters are kept."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )

@@ -978,3 +978,39 @@ class AnalyticsSeal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store_id} {self.environment} sealed through {self.sealed_through}"
+
+
+class PayoutStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    PAID = "paid", _("Paid")
+
+
+class Payout(BaseModel):
+    """A payout of a store's available balance in one currency, recorded by support staff in the
+    admin (created pending, then "Mark paid" with the bank's reference). No money moves here:
+    the record is what the Finance page subtracts from the available balance and lists."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="payouts")
+    environment = models.CharField(
+        max_length=8, choices=Environment.choices, default=Environment.PROD
+    )
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    status = models.CharField(
+        max_length=8, choices=PayoutStatus.choices, default=PayoutStatus.PENDING
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+    reference = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["store", "environment", "created_at"], name="payout_store_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"payout {self.pk} ({self.status})"

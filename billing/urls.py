@@ -6,7 +6,16 @@ Developers section."""
 
 from django.urls import path
 
-from billing.views import invoices, payments, providers, subscriptions, test_processor, webhooks
+from billing.views import (
+    customers,
+    finance,
+    invoices,
+    payments,
+    providers,
+    subscriptions,
+    test_processor,
+    webhooks,
+)
 
 app_name = "billing"
 
@@ -45,6 +54,14 @@ dashboard_patterns = [
     path(ticket + "approve/", payments.ticket_approve, name="refund-ticket-approve"),
     path(ticket + "reject/", payments.ticket_reject, name="refund-ticket-reject"),
     path(store + "invoices/<uuid:invoice_id>/pdf", invoices.invoice_pdf, name="invoice-pdf"),
+    path(store + "customers/", customers.customer_list, name="customers"),
+    path(store + "customers/export.csv", customers.customer_export, name="customers-export"),
+    path(store + "customers/<uuid:order_id>/", customers.customer_detail, name="customer"),
+    path(store + "finance/", finance.finance, name="finance"),
+    path(store + "finance/income.csv", finance.finance_export, name="finance-export"),
+    path(store + "finance/payout/email/", finance.payout_email, name="finance-payout-email"),
+    path(store + "finance/payout/code/", finance.payout_code, name="finance-payout-code"),
+    path(store + "finance/payout/account/", finance.payout_account, name="finance-payout-account"),
     path(store + "subscriptions/", subscriptions.subscription_list, name="subscriptions"),
     path(subscription, subscriptions.subscription_detail, name="subscription"),
     path(subscription + "cancel/", subscriptions.subscription_cancel, name="subscription-cancel"),

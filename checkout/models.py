@@ -157,7 +157,13 @@ class Order(BaseModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["store", "environment", "created_at"], name="order_store_env_idx")
+            models.Index(fields=["store", "environment", "created_at"], name="order_store_env_idx"),
+            # A customer's orders (the Customers pages: their first and latest order, their
+            # orders, payments and subscriptions by email).
+            models.Index(
+                fields=["store", "environment", "buyer_email", "created_at"],
+                name="order_store_env_email_idx",
+            ),
         ]
 
     def __str__(self) -> str:

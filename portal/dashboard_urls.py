@@ -10,4 +10,9 @@ dashboard_patterns = [
         dashboard.portal_link,
         name="payment-portal-link",
     ),
+    path(
+        "dashboard/<uuid:store_id>/customers/<uuid:order_id>/portal-link/",
+        dashboard.customer_portal_link,
+        name="customer-portal-link",
+    ),
 ]

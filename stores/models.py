@@ -255,3 +255,27 @@ class BuyerSession(models.Model):
 
     def __str__(self) -> str:
         return f"buyer session of {self.buyer_identity} ({self.environment})"
+
+
+class PayoutSetup(BaseModel):
+    """The store's payout setup (the Finance page's three steps; its business details are the
+    store's own seller fields). The contact email is verified by a 6-digit code sent to it: only
+    the code's hash is kept, with its expiry, the wrong tries and when it was sent (the resend
+    cooldown). The payout account keeps only what the page shows: the holder, the bank country,
+    the kind of number and its last 4 characters, never the whole IBAN or account number."""
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="payout_setup")
+    contact_email = models.EmailField(blank=True, default="")
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    code_hash = models.CharField(max_length=64, blank=True, default="")
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    code_sent_at = models.DateTimeField(null=True, blank=True)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
+    account_holder = models.CharField(max_length=200, blank=True, default="")
+    bank_country = models.CharField(max_length=2, blank=True, default="")
+    account_kind = models.CharField(max_length=8, blank=True, default="")  # iban | account
+    account_last4 = models.CharField(max_length=4, blank=True, default="")
+    account_set_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"payout setup of {self.store_id}"

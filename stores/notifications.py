@@ -87,7 +87,7 @@ UNREAD_CAP = 100  # the bell counts up to 99, then says "99+"
 PAGE_SIZE = 25
 
 
-# --- the outbox consumer ---------------------------------------------------------------------------
+# --- the outbox consumer ------------------------------------------------------------------------
 
 
 def _notification(event: OutboxEvent) -> Notification | None:
@@ -134,7 +134,7 @@ def consume(events, *, from_sweep: bool = False) -> None:
         Notification.objects.bulk_create(made, ignore_conflicts=True)
 
 
-# --- what a member sees ----------------------------------------------------------------------------
+# --- what a member sees -------------------------------------------------------------------------
 
 
 def visible(store, merchant, role: str, environment: str) -> QuerySet[Notification]:
@@ -186,7 +186,7 @@ def page_of(
     return found, ((found[-1].created_at, found[-1].pk) if more else None)
 
 
-# --- marking read ----------------------------------------------------------------------------------
+# --- marking read -------------------------------------------------------------------------------
 
 
 def mark_read(store, merchant, role: str, environment: str, notification_id) -> None:
@@ -213,7 +213,7 @@ def mark_all_read(store, merchant, role: str, environment: str, *, batch: int = 
     return total
 
 
-# --- events the stores app emits -------------------------------------------------------------------
+# --- events the stores app emits ----------------------------------------------------------------
 
 
 def emit_api_key_event(key, event_type: str) -> None:
@@ -246,9 +246,8 @@ def device_sign_in(merchant: Merchant, token: str | None, user_agent: str) -> st
     has not signed in from before tells each of their stores (``merchant.new_device_sign_in``),
     except on the first sign-in ever recorded (nothing to compare with)."""
     now = timezone.now()
-    if token and KnownDevice.objects.filter(merchant=merchant, token_hash=_device_hash(token)).update(
-        last_seen_at=now
-    ):
+    known = KnownDevice.objects.filter(merchant=merchant, token_hash=_device_hash(token or ""))
+    if token and known.update(last_seen_at=now):
         return token
     token = secrets.token_urlsafe(32)
     user_agent = (user_agent or "")[:300]

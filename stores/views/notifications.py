@@ -73,7 +73,9 @@ def notification_list(request, store):
     )
     for row in rows:
         row.link = _link(store, row)
-    filters = {key: value for key, value in (("kind", kind), ("unread", unread_only and "1")) if value}
+    filters = {"kind": kind} if kind else {}
+    if unread_only:
+        filters["unread"] = "1"
     next_query = None
     if next_key is not None:
         at, pk = next_key

@@ -652,7 +652,8 @@ def test_uploading_a_2048_bit_public_key_creates_an_api_key(owner_client, owner,
     assert (key.name, key.environment, key.api_version) == ("Server", "prod", "2026-01-15")
     assert key.public_key_pem.strip() == pem.strip()
     html = owner_client.get(_url("developers", shop)).content.decode()
-    assert "Server" in html and "never" in html and "Production" in html
+    assert "Server" in html and "never" in html
+    assert '<span class="badge badge--prod">Live</span>' in html  # the toggle's word
 
     again = owner_client.post(_url("developers", shop), _key_form(pem, name="Again"))
     assert again.status_code == 409

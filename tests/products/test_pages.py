@@ -962,7 +962,9 @@ def test_other_routes_are_not_taken_by_the_purchase_link(client, db, path, expec
 def test_dashboard_routes_still_resolve(owner_client, shop):
     assert owner_client.get(reverse("dashboard:login")).status_code == 302  # signed in → home
     assert owner_client.get(reverse("dashboard:store", args=[shop.pk])).status_code == 200
-    assert owner_client.get(reverse("dashboard:settings", args=[shop.pk])).status_code == 200
+    settings_page = owner_client.get(reverse("dashboard:settings", args=[shop.pk]))
+    assert settings_page.status_code == 302  # to its first section
+    assert settings_page.url == reverse("dashboard:settings-details", args=[shop.pk])
     assert owner_client.get(f"/dashboard/{shop.pk}").status_code == 301
     assert owner_client.get("/healthz").content == b"ok"
     assert Client().get("/admin/login/").status_code == 200

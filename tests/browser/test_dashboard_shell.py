@@ -122,3 +122,40 @@ def test_the_bell_counts_and_mark_all_read_clears_it(pages, live, two_stores):
     expect(page.locator("#notification-count")).to_have_text("0")
     expect(page.locator(".notification.is-unread")).to_have_count(0)
     assert Merchant.objects.get(email=EMAIL).pk
+
+
+@pytest.mark.browser
+def test_a_saved_settings_section_leaves_the_other_sections_page_alone(pages, live, two_stores):
+    """Branding edited (not saved) in one tab; notifications saved in another: the branding
+    tab keeps its edits, the confirmation shows beside the notifications button, and saving
+    the branding then changes only the branding."""
+    _merchant, first, _second = two_stores
+    page = pages.new(viewport=SMALL_PHONE)
+    sign_in(page, live, EMAIL)
+    page.goto(f"/dashboard/{first.pk}/settings/branding/")
+    primary = page.get_by_role("group", name="Light theme").get_by_label("Primary colour")
+    primary.fill("#123456")
+
+    other = page.context.new_page()
+    other.goto(f"/dashboard/{first.pk}/settings/")
+    expect(other).to_have_url(f"{live.url}/dashboard/{first.pk}/settings/details/")
+    other.get_by_role("link", name="Notifications", exact=True).last.click()
+    expect(other).to_have_url(f"{live.url}/dashboard/{first.pk}/settings/notifications/")
+    other.get_by_label("New orders").uncheck()
+    other.get_by_role("button", name="Save notifications").click()
+    note = other.locator("#saved-note")
+    expect(note).to_have_text("Saved.")
+    # Beside its button: right after it, on the same line.
+    button = other.get_by_role("button", name="Save notifications").bounding_box()
+    box = note.bounding_box()
+    assert abs((box["y"] + box["height"] / 2) - (button["y"] + button["height"] / 2)) < 12
+    assert box["x"] > button["x"]
+    first.refresh_from_db()
+    assert first.notifications["notifyNewOrders"] is False
+
+    expect(primary).to_have_value("#123456")  # the unsaved edit is still there
+    page.get_by_role("button", name="Save branding").click()
+    expect(page.locator("#saved-note")).to_have_text("Saved.")
+    first.refresh_from_db()
+    assert first.checkout_settings["light"]["checkoutColorPrimary"] == "#123456"
+    assert first.notifications["notifyNewOrders"] is False  # not put back by the other form

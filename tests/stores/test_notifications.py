@@ -430,3 +430,27 @@ def test_a_declined_card_notifies_a_failed_payment(
     assert list(Notification.objects.filter(store=store).values_list("kind", flat=True)) == [
         "payment_failed"
     ]
+
+
+def test_an_api_key_made_on_the_developers_page_reaches_the_admins_through_the_outbox(
+    owner_client, owner, shop, key_pool, django_capture_on_commit_callbacks
+):
+    """The page's commit relays the internal event to every consumer (the webhook fan-out
+    included, which skips internal types and marks it dispatched)."""
+    member = MembershipFactory(store=shop, role="member").merchant
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(
+            reverse("dashboard:developers", args=[shop.pk]),
+            {
+                "name": "Deploy key",
+                "environment": "test",
+                "api_version": "2026-09-23",
+                "public_key": public_pem(key_pool[2]),
+            },
+        )
+    assert response.status_code == 302
+    made = Notification.objects.get(store=shop)
+    assert (made.kind, made.details["keyName"]) == ("api_key_created", "Deploy key")
+    assert OutboxEvent.objects.get(event_type="api_key.created").dispatched_at is not None
+    assert bell(owner_client.get(url(shop))) == "1"
+    assert bell(signed_in(member).get(url(shop))) == "0"  # members don't see key changes

@@ -272,7 +272,9 @@ def _render_merchant(order: Order, payment: Payment) -> tuple[str, str, str]:
         subscription=subscription,
         billing_period=BillingPeriod(period).label if period in BillingPeriod.values else "",
         with_trial=order.with_trial,
-        dashboard_url=settings.BASE_URL + reverse("dashboard:store", args=[order.store_id]),
+        # The payment's own page in the dashboard (the order's detail, refunds and invoice).
+        dashboard_url=settings.BASE_URL
+        + reverse("dashboard:payment", args=[order.store_id, payment.pk]),
     )
     what = _("New subscription") if subscription else _("New order")
     subject = subject_line(

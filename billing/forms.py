@@ -46,7 +46,7 @@ class WebhookEndpointForm(Form):
     url = forms.CharField(
         label=_("Endpoint URL"),
         max_length=2000,
-        help_text=_("Where we POST the events. Production endpoints need https."),
+        help_text=_("Where we POST the events. Live endpoints need https."),
         widget=forms.URLInput(
             attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "https://"}
         ),

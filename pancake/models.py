@@ -17,7 +17,7 @@ class BaseModel(models.Model):
 
 class Environment(models.TextChoices):
     TEST = "test", _("Test")
-    PROD = "prod", _("Production")
+    PROD = "prod", _("Live")
 
 
 class IdempotencyKey(models.Model):

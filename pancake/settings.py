@@ -259,6 +259,7 @@ OUTBOX_CONSUMERS = [
     "billing.tasks.queue_order_emails",
     "billing.tasks.queue_subscription_emails",
     "billing.tasks.queue_refund_emails",
+    "stores.notifications.consume",
     "billing.webhooks.fanout.consume",
 ]
 

@@ -100,7 +100,7 @@ def purchase_url(request, store, product, environment: str) -> str:
 def _publish_label(product) -> str | None:
     """None when prod already shows the current test version."""
     if product.prod_version_id is None:
-        return _("Publish to production")
+        return _("Publish to Live")
     if product.prod_version_id != product.test_version_id:
         return _("Publish again")
     return None
@@ -220,7 +220,7 @@ def product_publish(request, store, product_id):
         return _list_page(request, store, status=exc.status, error=str(exc))
     messages.success(
         request,
-        _("Published “%(name)s” version %(number)s to production.")
+        _("Published “%(name)s” version %(number)s to Live.")
         % {"name": product.prod_version.name, "number": product.prod_version.number},
     )
     return _back(request, store)
@@ -296,7 +296,7 @@ def product_new(request, store):
         else:
             messages.success(
                 request,
-                _("Created “%(name)s”. It is live in test; publish it to sell in production.")
+                _("Created “%(name)s”. It is on sale in Test; publish it to sell in Live.")
                 % {"name": product.test_version.name},
             )
             return redirect(reverse("products:list", args=[store.pk]) + f"?new={product.pk}")
@@ -515,9 +515,7 @@ def group_publish(request, store, group_id):
         services.group_publish(actor=_actor(request), group_id=group.pk)
     except PancakeError as exc:
         return _group_page(request, store, status=exc.status, error=str(exc))
-    messages.success(
-        request, _("Published the group “%(name)s” to production.") % {"name": group.name}
-    )
+    messages.success(request, _("Published the group “%(name)s” to Live.") % {"name": group.name})
     return redirect("products:groups", store_id=store.pk)
 
 

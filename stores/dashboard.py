@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from pancake.api.actor import Actor, merchant_actor
 from pancake.api.errors import PancakeError
-from stores import selectors
+from stores import notifications, selectors
 from stores.context_processors import STORE_SESSION_KEY, current_environment
 from stores.models import Role
 
@@ -92,6 +92,10 @@ def store_context(request, store, nav: str, **extra) -> dict:
         "can_manage": selectors.has_role(role, Role.ADMIN),
         "is_owner": role == Role.OWNER,
         "environment": current_environment(request),
+        # The header's bell, counted only when a page shows it (templates call callables).
+        "notifications_unread": lambda: notifications.unread_count(
+            store, request.user, role, current_environment(request)
+        ),
         **extra,
     }
 

@@ -524,7 +524,7 @@ class ApiKeyForm(Form):
     name = forms.CharField(
         label=_("Key name"),
         max_length=100,
-        help_text=_("For example “Production server”."),
+        help_text=_("For example “Live server”."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     environment = forms.ChoiceField(label=_("Environment"), choices=Environment.choices)

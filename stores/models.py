@@ -279,3 +279,87 @@ class PayoutSetup(BaseModel):
 
     def __str__(self) -> str:
         return f"payout setup of {self.store_id}"
+
+
+# --- the notification center ---------------------------------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    PAYMENT = "payment", _("New payment")
+    PAYMENT_FAILED = "payment_failed", _("Failed payment")
+    REFUND_REQUEST = "refund_request", _("Refund request")
+    SUBSCRIPTION = "subscription", _("New subscription")
+    CANCELLATION = "cancellation", _("Cancellation")
+    API_KEY_CREATED = "api_key_created", _("API key created")
+    API_KEY_DELETED = "api_key_deleted", _("API key deleted")
+    NEW_DEVICE = "new_device", _("Sign-in from a new device")
+
+
+class Notification(models.Model):
+    """One entry of a store's notification center, written by the outbox consumer
+    (``stores.notifications.consume``) from one event: ``event_id`` is unique, so relaying an
+    event twice writes it once. Shown to ``recipient`` alone when set, else to every active
+    member (``managers_only``: owners and admins only); ``environment`` is the event's (empty:
+    shown in both). Read state is per member (``NotificationRead``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event_id = models.UUIDField(unique=True)
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    environment = models.CharField(max_length=8, choices=Environment.choices, blank=True)
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    managers_only = models.BooleanField(default=False)
+    # The object it links to (a payment, ticket, or the order of a subscription), if any.
+    object_id = models.UUIDField(null=True, blank=True)
+    # What the line says: amounts in minor units with their currency, names, the event's status.
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["store", "environment", "-created_at", "-id"], name="notification_list_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} in {self.store_id}"
+
+
+class NotificationRead(models.Model):
+    """A member has read a notification (one row per member: others still see it unread)."""
+
+    id = models.BigAutoField(primary_key=True)
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="reads")
+    merchant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "merchant"], name="notification_read_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} read {self.notification_id}"
+
+
+class KnownDevice(models.Model):
+    """A browser a merchant has signed in from: the hash of a long-lived random cookie."""
+
+    id = models.BigAutoField(primary_key=True)
+    merchant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    user_agent = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"device of {self.merchant_id}"

@@ -23,7 +23,7 @@ from pancake.api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pancake.api.versions import ApiVersion
 from pancake.celery import registered
 from pancake.models import Environment
-from stores import branding
+from stores import branding, notifications
 from stores.models import (
     MERCHANT_WRITABLE_NOTIFICATION_KEYS,
     NOTIFICATION_KEYS,
@@ -439,7 +439,7 @@ def api_key_create(
         raise InvalidInput(exc.message, layer=exc.layer, field="publicKey") from None
     try:
         with transaction.atomic():
-            return ApiKey.objects.create(
+            key = ApiKey.objects.create(
                 merchant=merchant,
                 name=name,
                 environment=environment,
@@ -447,6 +447,8 @@ def api_key_create(
                 public_key_pem=pem,
                 fingerprint=fingerprint,
             )
+            notifications.emit_api_key_event(key, "api_key.created")
+            return key
     except IntegrityError:
         raise Conflict(
             "This public key is already registered",
@@ -481,9 +483,12 @@ def api_key_update_version(*, merchant: Merchant, key_id: uuid.UUID, api_version
 
 def api_key_delete(*, merchant: Merchant, key_id: uuid.UUID) -> None:
     """Immediate: the next request signed with it fails with 401."""
-    deleted, _ = ApiKey.objects.filter(merchant=merchant, pk=key_id).delete()
-    if not deleted:
-        raise NotFound("API key not found", layer="user")
+    with transaction.atomic():
+        key = ApiKey.objects.filter(merchant=merchant, pk=key_id).select_for_update().first()
+        if key is None:
+            raise NotFound("API key not found", layer="user")
+        notifications.emit_api_key_event(key, "api_key.deleted")
+        key.delete()
 
 
 # --- buyer session tokens ---------------------------------------------------------------------

@@ -4,7 +4,7 @@ one ``dashboard`` namespace."""
 
 from django.urls import path
 
-from stores.views import developers, home, settings, signin, team
+from stores.views import developers, home, notifications, settings, signin, team
 
 store = "dashboard/<uuid:store_id>/"
 
@@ -48,4 +48,20 @@ dashboard_patterns = [
         name="api-key-delete",
     ),
     path(store + "developers/graphql", developers.graphiql, name="graphiql"),
+    path(store + "notifications/", notifications.notification_list, name="notifications"),
+    path(
+        store + "notifications/count.json",
+        notifications.notifications_count,
+        name="notifications-count",
+    ),
+    path(
+        store + "notifications/read-all/",
+        notifications.notifications_read_all,
+        name="notifications-read-all",
+    ),
+    path(
+        store + "notifications/<uuid:notification_id>/read/",
+        notifications.notification_read,
+        name="notification-read",
+    ),
 ]

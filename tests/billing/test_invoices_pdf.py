@@ -221,7 +221,7 @@ def test_the_seller_details_are_edited_on_the_settings_page(owner_client, shop):
         "Berlin",
         "DE",
     )
-    page = owner_client.get(f"/dashboard/{shop.pk}/settings/").content.decode()
+    page = owner_client.get(f"/dashboard/{shop.pk}/settings/details/").content.decode()
     assert "Seller details on invoices" in page and "Maple GmbH" in page
 
     bad = owner_client.post(

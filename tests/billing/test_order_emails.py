@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.utils import translation
 
@@ -66,6 +67,10 @@ def test_a_paid_one_time_order_sends_the_buyer_a_receipt_and_the_owner_a_notice(
     assert notice.subject == "[Test] New order: E-Book (€119.00) — My Store"
     assert "buyer@example.com" in notice.body and number in notice.body
     assert "€119.00" in notice.body and "Visa •••• 4242" in notice.body
+    # The notice links to the payment's own page in the dashboard, by its absolute address.
+    link = f"{settings.BASE_URL}/dashboard/{order.store_id}/payments/{payment.pk}/"
+    assert f"This payment in the dashboard: {link}" in notice.body
+    assert f'<a href="{link}">' in html_of(notice)
 
     rows = EmailDelivery.objects.order_by("recipient_type")
     assert [(r.recipient_type, r.to_address, r.status, r.event_type) for r in rows] == [

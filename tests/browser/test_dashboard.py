@@ -193,7 +193,7 @@ def test_checkout_branding_preview_follows_the_inputs_and_resets(pages, live):
     sign_in(page, live, "designer@example.com")
     merchant = Merchant.objects.get(email="designer@example.com")
     store = services.store_create(merchant=merchant, name="Colour Shop")
-    page.goto(f"/dashboard/{store.pk}/settings/#branding")
+    page.goto(f"/dashboard/{store.pk}/settings/branding/")
 
     light = page.get_by_role("group", name="Light theme")
     preview = page.locator('[data-preview="light"]')

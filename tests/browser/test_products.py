@@ -92,8 +92,8 @@ def test_create_a_two_currency_subscription_publish_it_and_open_its_link(pages, 
     expect(row).to_contain_text("Not published")
     expect(row.get_by_role("img", name="Lumen logo")).to_be_visible()
 
-    row.get_by_role("button", name="Publish to production Lumen Pro").click()
-    expect(page.get_by_text("Published “Lumen Pro” version 1 to production.")).to_be_visible()
+    row.get_by_role("button", name="Publish to Live Lumen Pro").click()
+    expect(page.get_by_text("Published “Lumen Pro” version 1 to Live.")).to_be_visible()
     row = page.get_by_role("row", name=re.compile("Lumen Pro"))
     expect(row).to_contain_text("Version 1 live")
 
@@ -186,7 +186,7 @@ def test_edit_makes_version_2_toggle_status_and_remove_a_price(pages, live):
     expect(page.get_by_text("“Team Plan Plus” is now inactive in Test.")).to_be_visible()
     expect(page.get_by_role("button", name="Activate in test")).to_be_visible()
     page.get_by_role("button", name="Publish again").click()
-    expect(page.get_by_text("Published “Team Plan Plus” version 2 to production.")).to_be_visible()
+    expect(page.get_by_text("Published “Team Plan Plus” version 2 to Live.")).to_be_visible()
     product.refresh_from_db()
     assert (product.test_status, product.prod_status, product.prod_version.number) == (
         "inactive",

@@ -188,8 +188,9 @@ def test_product_list_costs_the_same_queries_for_1_and_12_products(
     for i in range(rows):
         make_product(shop, kind="subscription" if i % 2 else "onetime", name=f"Product {i}")
     owner_client.get(_url("list", shop))  # warm the session
-    # session, merchant, role, products, switcher (the session is not written again)
-    with django_assert_num_queries(5):
+    # session, merchant, role, products, switcher, the bell's unread count (the session is not
+    # written again)
+    with django_assert_num_queries(6):
         response = owner_client.get(_url("list", shop))
     assert response.content.decode().count("data-product=") == rows
 
@@ -432,7 +433,7 @@ def test_edit_page_shows_the_fields_history_and_both_statuses(owner_client, owne
     assert "&quot;tier&quot;: &quot;pro&quot;" in html
     assert "trialDays" not in html.split("Metadata (JSON)", 1)[1].split("</textarea>", 1)[0]
     assert "Version history" in html
-    assert "Publish to production" in html
+    assert "Publish to Live" in html
     assert "not published" in html
     assert 'name="kind"' not in html
 
@@ -458,7 +459,7 @@ def test_saving_a_change_creates_version_2_shown_in_the_history(owner_client, sh
     assert ProductVersion.objects.get(product=product, number=1).name == "Pro Plan"
     history = html.split("Version history", 1)[1]
     assert "Pro Plan (2026)" in history and "Pro Plan</td>" in history
-    assert "Publish to production" in html
+    assert "Publish to Live" in html
 
 
 def test_changing_the_billing_period_is_a_new_version(owner_client, shop):
@@ -511,7 +512,7 @@ def test_status_toggle_acts_in_the_session_environment(owner_client, owner, shop
     response = owner_client.post(
         _url("status", shop, product.pk), {"status": "active"}, follow=True
     )
-    assert "“E-Book” is now active in Production." in response.content.decode()
+    assert "“E-Book” is now active in Live." in response.content.decode()
     product.refresh_from_db()
     assert (product.test_status, product.prod_status) == ("inactive", "active")
 
@@ -530,7 +531,7 @@ def test_publish_then_publish_again_after_an_edit(owner_client, owner, shop):
     product = make_product(shop)
     response = owner_client.post(_url("publish", shop, product.pk), follow=True)
     html = response.content.decode()
-    assert "Published “E-Book” version 1 to production." in html
+    assert "Published “E-Book” version 1 to Live." in html
     assert "Version 1 live" in html
     product.refresh_from_db()
     assert (product.prod_version_id, product.prod_status) == (product.test_version_id, "active")
@@ -618,7 +619,7 @@ def test_groups_create_edit_publish_and_delete(owner_client, shop):
     assert set(group.product_ids) == {basic.pk, pro.pk}
     html = owner_client.get(_url("groups", shop)).content.decode()
     assert "Plans" in html and "<li>Basic</li>" in html and "<li>Pro</li>" in html
-    assert "Publish to production" in html
+    assert "Publish to Live" in html
 
     response = owner_client.post(
         _url("group-edit", shop, group.pk),
@@ -634,13 +635,13 @@ def test_groups_create_edit_publish_and_delete(owner_client, shop):
     assert group.product_ids == [pro.pk]
 
     response = owner_client.post(_url("group-publish", shop, group.pk), follow=True)
-    assert "Published the group “Plans 2026” to production." in response.content.decode()
+    assert "Published the group “Plans 2026” to Live." in response.content.decode()
     copy = ProductGroup.objects.get(store=shop, environment="prod")
     assert (copy.name, copy.product_ids) == ("Plans 2026", [pro.pk])
 
     _set_environment(owner_client, "prod")
     html = owner_client.get(_url("groups", shop)).content.decode()
-    assert "Plans 2026" in html and "Publish to production<" not in html
+    assert "Plans 2026" in html and "Publish to Live<" not in html
     _set_environment(owner_client, "test")
 
     confirm = owner_client.get(_url("group-delete", shop, group.pk))
@@ -663,8 +664,8 @@ def test_group_list_costs_the_same_queries_for_1_and_8_groups(
             product_ids=[p.pk for p in plans],
         )
     owner_client.get(_url("groups", shop))
-    # session, merchant, role, products, groups, memberships, switcher
-    with django_assert_num_queries(7):
+    # session, merchant, role, products, groups, memberships, switcher, the bell's unread count
+    with django_assert_num_queries(8):
         html = owner_client.get(_url("groups", shop)).content.decode()
     assert html.count("<li>Plan 2</li>") == count
 
@@ -961,7 +962,9 @@ def test_other_routes_are_not_taken_by_the_purchase_link(client, db, path, expec
 def test_dashboard_routes_still_resolve(owner_client, shop):
     assert owner_client.get(reverse("dashboard:login")).status_code == 302  # signed in → home
     assert owner_client.get(reverse("dashboard:store", args=[shop.pk])).status_code == 200
-    assert owner_client.get(reverse("dashboard:settings", args=[shop.pk])).status_code == 200
+    settings_page = owner_client.get(reverse("dashboard:settings", args=[shop.pk]))
+    assert settings_page.status_code == 302  # to its first section
+    assert settings_page.url == reverse("dashboard:settings-details", args=[shop.pk])
     assert owner_client.get(f"/dashboard/{shop.pk}").status_code == 301
     assert owner_client.get("/healthz").content == b"ok"
     assert Client().get("/admin/login/").status_code == 200

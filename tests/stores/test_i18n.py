@@ -269,7 +269,7 @@ def test_dashboard_nav_and_header_are_translated(client, dashboard_store, accept
 @pytest.mark.parametrize(
     ("name", "ja", "zh"),
     [
-        ("settings", "ストアの詳細を保存", "保存店铺详情"),
+        ("settings-details", "ストアの詳細を保存", "保存店铺详情"),
         ("team", "チームメンバーを招待", "邀请团队成员"),
         ("developers", "API キーを作成", "创建 API 密钥"),
     ],

@@ -313,7 +313,7 @@ def test_owner_updates_store_details(owner_client, shop):
         ),
     )
     assert response.status_code == 302
-    assert response.url == _url("settings", shop) + "#details"
+    assert response.url == _url("settings-details", shop) + "?saved=details#details"
     shop.refresh_from_db()
     assert shop.name == "Maple Shop EU"
     assert shop.support_email == "help@maple.example"
@@ -322,17 +322,66 @@ def test_owner_updates_store_details(owner_client, shop):
     assert shop.logo == "https://maple.example/logo.png"
 
 
-def test_settings_page_labels_every_input(owner_client, shop):
-    response = owner_client.get(_url("settings", shop))
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert unlabelled_controls(html) == []
-    assert html.count('type="color"') == 8
+def test_settings_pages_label_every_input(owner_client, shop):
+    pages = {
+        name: owner_client.get(_url(f"settings-{name}", shop))
+        for name in ("details", "notifications", "branding")
+    }
+    assert {name: r.status_code for name, r in pages.items()} == dict.fromkeys(pages, 200)
+    html = {name: r.content.decode() for name, r in pages.items()}
+    assert all(unlabelled_controls(one) == [] for one in html.values())
+    assert html["branding"].count('type="color"') == 8
     for label in ("New orders", "Chargebacks", "Email customers before their trial ends"):
-        assert label in html
-    assert 'name="emailOrderConfirmation"' not in html  # not merchant-writable
-    assert "Reset to default" in html
-    assert "Type the store name to confirm" in html
+        assert label in html["notifications"]
+    assert 'name="emailOrderConfirmation"' not in html["notifications"]  # not merchant-writable
+    assert "Reset to default" in html["branding"]
+    assert "Type the store name to confirm" in html["details"]
+    # One section per page: no other section's form on it.
+    assert 'type="color"' not in html["details"] + html["notifications"]
+    assert 'name="notifyNewOrders"' not in html["details"] + html["branding"]
+    assert 'name="support_email"' not in html["notifications"] + html["branding"]
+
+
+def test_the_old_settings_address_opens_the_first_section(owner_client, shop):
+    response = owner_client.get(_url("settings", shop))
+    assert response.status_code == 302
+    assert response.url == _url("settings-details", shop)
+
+
+def test_the_sections_sub_navigation_marks_the_current_page(owner_client, shop):
+    html = owner_client.get(_url("settings-notifications", shop)).content.decode()
+    current = re.findall(r'<a href="([^"]+)" aria-current="page">', html)
+    assert _url("settings-notifications", shop) in current
+    assert _url("settings-details", shop) in html and _url("settings-branding", shop) in html
+
+
+def test_a_saved_section_confirms_beside_its_button_only(owner_client, shop):
+    response = owner_client.post(
+        _url("settings-notifications", shop), {"notifyNewOrders": "on"}, follow=True
+    )
+    html = response.content.decode()
+    note = re.search(
+        r'Save notifications</button><p class="saved-note" role="status" id="saved-note">'
+        r"Saved\.</p>",
+        html,
+    )
+    assert note, "the confirmation sits right after the button that saved"
+    # The other sections' pages carry no confirmation.
+    for other in ("details", "branding"):
+        assert (
+            "saved-note" not in owner_client.get(_url(f"settings-{other}", shop)).content.decode()
+        )
+    # A forged ?saved= for another section shows nothing here.
+    forged = owner_client.get(_url("settings-details", shop) + "?saved=notifications")
+    assert "saved-note" not in forged.content.decode()
+
+
+def test_an_invalid_section_comes_back_on_its_own_page(owner_client, shop):
+    response = owner_client.post(_url("settings-details", shop), _details(shop, name=""))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "saved-note" not in html
+    assert 'type="color"' not in html  # not the branding section
 
 
 def test_notification_settings_save_the_twelve_writable_keys(owner_client, shop):
@@ -360,7 +409,7 @@ def test_checkout_branding_saves_in_the_sdk_shape_and_resets(owner_client, shop)
         "checkoutColorText": "#111827",
         "checkoutBorderRadius": "12px",
     }
-    html = owner_client.get(_url("settings", shop)).content.decode()
+    html = owner_client.get(_url("settings-branding", shop)).content.decode()
     assert 'value="#112233"' in html
 
     response = owner_client.post(_url("settings-branding-reset", shop))
@@ -384,7 +433,7 @@ def test_member_sees_settings_read_only_and_cannot_change_them(client, shop):
     member = MerchantFactory()
     MembershipFactory(store=shop, merchant=member, role=Role.MEMBER)
     _login_as(client, member)
-    page = client.get(_url("settings", shop))
+    page = client.get(_url("settings-details", shop))
     assert page.status_code == 200
     html = page.content.decode()
     assert "can see its settings but not change them" in html
@@ -412,7 +461,8 @@ def test_only_the_owner_deletes_a_store_by_typing_its_name(client, owner, shop):
     MembershipFactory(store=shop, merchant=admin, role=Role.ADMIN)
     _login_as(client, admin)
     assert (
-        "Type the store name to confirm" not in client.get(_url("settings", shop)).content.decode()
+        "Type the store name to confirm"
+        not in client.get(_url("settings-details", shop)).content.decode()
     )
     refused = client.post(_url("settings-delete", shop), {"confirm_name": "Maple Shop"})
     assert refused.status_code == 403
@@ -652,7 +702,8 @@ def test_uploading_a_2048_bit_public_key_creates_an_api_key(owner_client, owner,
     assert (key.name, key.environment, key.api_version) == ("Server", "prod", "2026-01-15")
     assert key.public_key_pem.strip() == pem.strip()
     html = owner_client.get(_url("developers", shop)).content.decode()
-    assert "Server" in html and "never" in html and "Production" in html
+    assert "Server" in html and "never" in html
+    assert '<span class="badge badge--prod">Live</span>' in html  # the toggle's word
 
     again = owner_client.post(_url("developers", shop), _key_form(pem, name="Again"))
     assert again.status_code == 409

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0009_payment_method_update'),
+        ('billing', '0012_payouts'),
     ]
 
     operations = [
@@ -59,5 +59,20 @@ class Migration(migrations.Migration):
             model_name='webhooksigningkey',
             name='environment',
             field=models.CharField(choices=[('test', 'Test'), ('prod', 'Live')], max_length=8, unique=True),
+        ),
+        migrations.AlterField(
+            model_name='analyticsday',
+            name='environment',
+            field=models.CharField(choices=[('test', 'Test'), ('prod', 'Live')], max_length=8),
+        ),
+        migrations.AlterField(
+            model_name='analyticsseal',
+            name='environment',
+            field=models.CharField(choices=[('test', 'Test'), ('prod', 'Live')], max_length=8),
+        ),
+        migrations.AlterField(
+            model_name='payout',
+            name='environment',
+            field=models.CharField(choices=[('test', 'Test'), ('prod', 'Live')], default='prod', max_length=8),
         ),
     ]

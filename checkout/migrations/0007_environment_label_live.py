@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('checkout', '0005_order_email_trigram'),
+        ('checkout', '0006_order_customer_index'),
     ]
 
     operations = [

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from billing.invoices import services as invoice_services
 from billing.models import (
+    ExchangeRate,
     Invoice,
     Payment,
     Refund,
@@ -262,3 +263,13 @@ class InvoiceAdmin(ReadOnlyAdmin):
     def rerender_pdf(self, request, queryset):
         done = invoice_services.invoices_rerender(queryset.values_list("pk", flat=True))
         self.message_user(request, f"{done} PDF(s) rendered again.", messages.SUCCESS)
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Support staff correct a rate here (units of the currency per euro); the next successful
+    daily fetch replaces it (docs/analytics.md)."""
+
+    list_display = ("currency", "per_eur", "rate_date", "source", "updated_at")
+    search_fields = ("currency",)
+    ordering = ("currency",)

@@ -890,3 +890,22 @@ class WebhookSigningKey(BaseModel):
 
     def __str__(self) -> str:
         return f"webhook key ({self.environment})"
+
+
+class ExchangeRate(BaseModel):
+    """How many units of ``currency`` one euro buys, from the daily euro reference rates
+    (billing/rates.py). Any pair converts through the euro. Support staff may correct a rate in
+    the admin; the next successful daily fetch overwrites it."""
+
+    currency = models.CharField(max_length=3, unique=True)
+    per_eur = models.DecimalField(max_digits=20, decimal_places=8)
+    rate_date = models.DateField()
+    source = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(per_eur__gt=0), name="exchange_rate_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"1 EUR = {self.per_eur} {self.currency} ({self.rate_date})"

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from billing import emails
+from billing import emails, rates
 from billing.invoices import services as invoice_services
 from billing.refunds import emails as refund_emails
 from billing.refunds import services as refund_services
@@ -191,3 +191,10 @@ def queue_refund_emails(events, *, from_sweep: bool = False) -> None:
 def send_refund_emails(event_ids: list[str]) -> int:
     """The emails of one commit's refund events; a failed send is recorded, never raised."""
     return sum(refund_emails.refund_emails_send(event_id=one) for one in event_ids)
+
+
+@shared_task
+def refresh_exchange_rates() -> int:
+    """Daily (beat): the euro reference rates from ``EXCHANGE_RATES_URL``; a failure keeps the
+    old rates and logs (billing/rates.py)."""
+    return rates.refresh()

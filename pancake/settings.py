@@ -211,7 +211,16 @@ CELERY_BEAT_SCHEDULE = {
     "render-invoices": {"task": "billing.tasks.render_unrendered_invoices", "schedule": 300.0},
     # Refunds a lost message, a crash or a provider that did not answer left unfinished.
     "sweep-refunds": {"task": "billing.tasks.sweep_refunds", "schedule": 60.0},
+    # Exchange rates for the merchant's figures in one currency (docs/analytics.md).
+    "refresh-exchange-rates": {"task": "billing.tasks.refresh_exchange_rates", "schedule": 86400.0},
 }
+
+# Exchange rates (billing/rates.py, docs/analytics.md): the source of the daily euro reference rates
+# (the ECB's XML; a file:// URL works too) and how long a fetched rate is quoted as valid.
+EXCHANGE_RATES_URL = env(
+    "EXCHANGE_RATES_URL", "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
+)
+EXCHANGE_RATES_MAX_AGE = timedelta(hours=env_int("EXCHANGE_RATES_MAX_AGE_HOURS", 48))
 
 # Refunds (docs/refunds.md): how long a refund may stay pending or processing before the sweep
 # sends it to the provider again (with the same idempotency key).

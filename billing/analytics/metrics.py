@@ -1,0 +1,629 @@
+"""The merchant's figures: the one place every dashboard number, export and GraphQL analytics
+field comes from (definitions in docs/analytics.md).
+
+A ``Scope`` is a store, an environment, a ``Window`` (store-local days as a UTC half-open
+interval) and optionally one product. Every reader takes a scope and returns frozen dataclasses:
+
+- ``summary(scope) -> Summary``: revenue (gross, tax, refunds, net, fee, average order value),
+  customers (distinct, new, repeat, lifetime value), subscriptions (MRR/ARR, active, new,
+  churned, churn rate) and trials (started, ended, converted, conversion).
+- ``series(scope, granularity) -> list[Point]``: one point per period the window touches, empty
+  periods included.
+- ``geography(scope)``, ``top_products(scope, limit)``, ``tax_by_country(scope)``.
+- ``change(current, previous)``: the relative change against the previous period
+  (``Window.previous()``).
+
+Money is an ``Amount``: integers in minor units per currency (never summed across currencies),
+and their sum converted to the store's default currency with ``billing.rates`` (``None`` when a
+rate is missing). Each reader runs a fixed number of SQL statements, whatever the window.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    DateField,
+    ExpressionWrapper,
+    F,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce, Lower, TruncDay
+
+from billing import rates
+from billing.analytics.periods import Granularity, Window, buckets, label, period_start
+from billing.models import Payment, PaymentStatus, Refund, RefundStatus, Subscription
+from billing.models import SubscriptionStatus as SubStatus
+
+# A payment that went through, whether or not some of it was refunded since.
+PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+# Subscriptions that never count towards MRR: not started, or in their trial.
+NOT_RECURRING = (SubStatus.PENDING, SubStatus.TRIALING)
+# Churn: a subscription that ended (a pause is not churn, but a paused one is not active).
+ENDED = (SubStatus.CANCELED, SubStatus.EXPIRED)
+# Months per billing period's charge, on the pre-tax price: weekly × 4.33, quarterly ÷ 3 ...
+MONTHLY_FACTOR = {
+    "weekly": Decimal("4.33"),
+    "monthly": Decimal(1),
+    "quarterly": Decimal(1) / Decimal(3),
+    "yearly": Decimal(1) / Decimal(12),
+}
+
+
+def _half_up(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class Scope:
+    store: Any  # stores.Store
+    environment: str
+    window: Window
+    product_id: Any = None
+
+
+@dataclass(frozen=True)
+class Amount:
+    """Minor units per currency, and their sum in ``currency`` (the store's default currency;
+    ``None`` when a rate is missing)."""
+
+    by_currency: dict[str, int]
+    currency: str
+    total: int | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    gross: Amount  # what buyers paid, tax included
+    tax: Amount  # tax on those charges
+    refunds: Amount  # succeeded refunds executed in the window, tax included
+    refunds_tax: Amount  # the tax part of those refunds (pro rata of each payment's tax)
+    net: Amount  # gross − tax − (refunds − refunds_tax)
+    fee: Amount  # the platform's frozen fee on the charges
+    average_order: Amount  # gross ÷ sales, per currency
+    sales: int  # paid charges with an amount above 0
+    customers: int  # distinct buyers (lower-cased email) with a paid charge in the window
+    new_customers: int  # ... whose first paid charge ever is in the window
+    repeat_customers: int  # ... who had paid before the window
+    ltv: Amount  # net revenue to the window's end ÷ customers to the window's end
+    mrr: Amount  # at the window's end
+    arr: Amount  # 12 × MRR
+    active_subscriptions: int  # at the window's end
+    active_subscriptions_at_start: int
+    new_subscriptions: int  # started counting (paid start, or trial converted) in the window
+    churned_subscriptions: int  # ended (canceled, expired) in the window after counting
+    churn_rate: Decimal | None  # churned ÷ active at the start
+    trials_started: int
+    trials_ended: int  # trials whose end falls in the window, decided (no longer trialing)
+    trials_converted: int  # ... that went on as paid subscriptions
+    trial_conversion: Decimal | None  # converted ÷ ended
+
+
+@dataclass(frozen=True)
+class Point:
+    start: date | None  # the period's first local day (None: all time)
+    label: str
+    gross: Amount
+    net: Amount
+    refunds: Amount
+    sales: int
+    new_customers: int
+    mrr: Amount  # at the period's end (or the window's end, whichever is first)
+
+
+@dataclass(frozen=True)
+class CountryRow:
+    country: str  # ISO 3166 alpha-2 of the buyer's billing details ("" when unknown)
+    gross: Amount
+    sales: int
+    customers: int
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    product_id: Any
+    name: str
+    gross: Amount
+    sales: int
+
+
+@dataclass(frozen=True)
+class TaxRow:
+    country: str
+    tax: Amount  # tax charged less the tax part of refunds, both in the window
+    gross: Amount
+    sales: int
+
+
+# --- building blocks ---------------------------------------------------------------------
+
+
+class _Money:
+    """Converts sums per currency to the store's currency with one read of the rates."""
+
+    def __init__(self, currency: str):
+        self.currency = currency
+        self._rates: dict | None = None
+
+    def amount(self, by_currency: dict[str, int]) -> Amount:
+        clean = {c: int(v) for c, v in sorted(by_currency.items()) if v}
+        return Amount(clean, self.currency, self.convert_sum(clean))
+
+    def convert_sum(self, by_currency: dict[str, int]) -> int | None:
+        if self._rates is None:
+            # One statement per reader, read even when nothing needs converting, so that a
+            # reader's statements do not depend on the data.
+            self._rates = rates.table()
+        total = 0
+        for currency, value in by_currency.items():
+            converted = rates.convert(value, currency, self.currency, rates=self._rates)
+            if converted is None:
+                return None
+            total += converted
+        return total
+
+
+def _email():
+    return Lower("order__buyer_email")
+
+
+def _country():
+    return Coalesce(
+        KeyTextTransform("country", "billing_detail"), Value("", output_field=TextField())
+    )
+
+
+def _payments(scope: Scope) -> QuerySet:
+    qs = Payment.objects.filter(
+        store=scope.store, environment=scope.environment, status__in=PAID, paid_at__isnull=False
+    )
+    return qs.filter(product_id=scope.product_id) if scope.product_id else qs
+
+
+def _buyers(qs: QuerySet) -> QuerySet:
+    """Customers are buyers who paid something: a charge of 0 (a free trial's start) is not."""
+    return qs.filter(amount__gt=0)
+
+
+def _paid_in(scope: Scope, start: datetime | None, end: datetime) -> QuerySet:
+    qs = _payments(scope).filter(paid_at__lt=end)
+    return qs.filter(paid_at__gte=start) if start else qs
+
+
+def _refunds_in(scope: Scope, start: datetime | None, end: datetime) -> QuerySet:
+    qs = Refund.objects.filter(
+        store=scope.store,
+        environment=scope.environment,
+        status=RefundStatus.SUCCEEDED,
+        executed_at__lt=end,
+    )
+    if start:
+        qs = qs.filter(executed_at__gte=start)
+    return qs.filter(payment__product_id=scope.product_id) if scope.product_id else qs
+
+
+def _refund_tax():
+    """The tax part of a refund: its share of the payment's tax, rounded half up per refund
+    (integer arithmetic, the same on PostgreSQL and SQLite)."""
+    return ExpressionWrapper(
+        (Value(2) * F("amount") * F("payment__tax_amount") + F("payment__amount"))
+        / (Value(2) * F("payment__amount")),
+        output_field=BigIntegerField(),
+    )
+
+
+def _charge_sums(qs: QuerySet, *keys) -> list[dict]:
+    return list(
+        qs.values(*keys)
+        .annotate(
+            gross=Sum("amount"),
+            tax=Sum("tax_amount"),
+            fee=Sum(Coalesce("fee_amount", Value(0))),
+            sales=Count("id", filter=Q(amount__gt=0)),
+        )
+        .order_by()
+    )
+
+
+def _refund_sums(qs: QuerySet, *keys) -> list[dict]:
+    return list(
+        qs.values(*keys).annotate(refunds=Sum("amount"), refunds_tax=Sum(_refund_tax())).order_by()
+    )
+
+
+def _subscriptions(scope: Scope) -> QuerySet:
+    qs = Subscription.objects.filter(store=scope.store, environment=scope.environment)
+    if scope.product_id:
+        qs = qs.filter(product_id=scope.product_id)
+    return qs.annotate(
+        # When it starts counting (after its trial) and stops (ended, or paused).
+        began=Coalesce("trial_end_at", "created_at"),
+        stopped=Case(When(status=SubStatus.PAUSED, then=F("paused_at")), default=F("ended_at")),
+        pretax=ExpressionWrapper(F("total") - F("tax_amount"), output_field=BigIntegerField()),
+    ).exclude(status__in=NOT_RECURRING)
+
+
+def _active_at(at: datetime) -> Q:
+    """Counting at the instant ``at``: began before it and not stopped before it."""
+    return Q(began__lt=at) & (Q(stopped__isnull=True) | Q(stopped__gte=at))
+
+
+def _counted() -> Q:
+    """Counted at some instant: did not stop before it began (a trial that was not converted)."""
+    return Q(stopped__isnull=True) | Q(stopped__gt=F("began"))
+
+
+def _mrr_exact(groups) -> dict[str, Decimal]:
+    """Rows of (currency, billing_period, pretax) → unrounded MRR per currency."""
+    exact: dict[str, Decimal] = defaultdict(Decimal)
+    for row in groups:
+        exact[row["currency"]] += Decimal(row["pretax"] or 0) * MONTHLY_FACTOR.get(
+            row["billing_period"], Decimal(1)
+        )
+    return exact
+
+
+def _mrr_exact_at(scope: Scope, at: datetime) -> dict[str, Decimal]:
+    return _mrr_exact(
+        _subscriptions(scope)
+        .filter(_active_at(at))
+        .values("currency", "billing_period")
+        .annotate(pretax=Sum("pretax"))
+        .order_by()
+    )
+
+
+def _rounded(exact: dict[str, Decimal]) -> dict[str, int]:
+    """MRR is rounded half up once, on each currency's total."""
+    return {c: _half_up(v) for c, v in exact.items()}
+
+
+def _ratio(numerator: int, denominator: int) -> Decimal | None:
+    if not denominator:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+
+
+def _net(charges: dict, refunds: dict, currency: str) -> int:
+    c, r = charges.get(currency, {}), refunds.get(currency, {})
+    return (
+        (c.get("gross") or 0)
+        - (c.get("tax") or 0)
+        - ((r.get("refunds") or 0) - (r.get("refunds_tax") or 0))
+    )
+
+
+# --- readers --------------------------------------------------------------------------------
+
+
+def summary(scope: Scope) -> Summary:
+    w = scope.window
+    money = _Money(scope.store.default_currency)
+    charges = {r["currency"]: r for r in _charge_sums(_paid_in(scope, w.start, w.end), "currency")}
+    refunds = {
+        r["currency"]: r for r in _refund_sums(_refunds_in(scope, w.start, w.end), "currency")
+    }
+    currencies = set(charges) | set(refunds)
+
+    def field_of(rows, key):
+        return {c: rows[c][key] or 0 for c in rows}
+
+    gross = field_of(charges, "gross")
+    sales = sum(r["sales"] for r in charges.values())
+    average = {
+        c: _half_up(Decimal(r["gross"] or 0) / r["sales"]) for c, r in charges.items() if r["sales"]
+    }
+    gross_amount = money.amount(gross)
+    if sales and gross_amount.total is not None:
+        average_total: int | None = _half_up(Decimal(gross_amount.total) / sales)
+    else:
+        average_total = None if sales else 0
+
+    customers = _buyers(_paid_in(scope, w.start, w.end)).aggregate(
+        n=Count(_email(), distinct=True)
+    )["n"]
+    new_customers = (
+        _buyers(_payments(scope))
+        .values(email=_email())
+        .annotate(first=Min("paid_at"))
+        .filter(first__gte=w.start, first__lt=w.end)
+        .count()
+    )
+    # Lifetime value: net revenue to the window's end over the customers to its end.
+    to_date_charges = {
+        r["currency"]: r for r in _charge_sums(_paid_in(scope, None, w.end), "currency")
+    }
+    to_date_refunds = {
+        r["currency"]: r for r in _refund_sums(_refunds_in(scope, None, w.end), "currency")
+    }
+    to_date_net = {
+        c: _net(to_date_charges, to_date_refunds, c)
+        for c in set(to_date_charges) | set(to_date_refunds)
+    }
+    customers_to_date = _buyers(_paid_in(scope, None, w.end)).aggregate(
+        n=Count(_email(), distinct=True)
+    )["n"]
+    ltv_total = money.convert_sum(to_date_net)
+    if customers_to_date:
+        ltv = Amount(
+            {c: _half_up(Decimal(v) / customers_to_date) for c, v in sorted(to_date_net.items())},
+            money.currency,
+            None if ltv_total is None else _half_up(Decimal(ltv_total) / customers_to_date),
+        )
+    else:
+        ltv = money.amount({})
+
+    subs = _subscriptions(scope)
+    counts = subs.aggregate(
+        active_end=Count("id", filter=_active_at(w.end)),
+        active_start=Count("id", filter=_active_at(w.start)),
+        new=Count("id", filter=Q(began__gte=w.start, began__lt=w.end) & _counted()),
+        churned=Count(
+            "id",
+            filter=Q(status__in=ENDED, ended_at__gte=w.start, ended_at__lt=w.end)
+            & Q(ended_at__gt=F("began")),
+        ),
+    )
+    trials = (
+        Subscription.objects.filter(
+            store=scope.store, environment=scope.environment, trial_end_at__isnull=False
+        )
+        .filter(**({"product_id": scope.product_id} if scope.product_id else {}))
+        .exclude(status=SubStatus.PENDING)
+        .aggregate(
+            started=Count("id", filter=Q(created_at__gte=w.start, created_at__lt=w.end)),
+            ended=Count(
+                "id",
+                filter=Q(trial_end_at__gte=w.start, trial_end_at__lt=w.end)
+                & ~Q(status=SubStatus.TRIALING),
+            ),
+            converted=Count(
+                "id",
+                filter=Q(trial_end_at__gte=w.start, trial_end_at__lt=w.end)
+                & ~Q(status=SubStatus.TRIALING)
+                & (Q(ended_at__isnull=True) | Q(ended_at__gt=F("trial_end_at"))),
+            ),
+        )
+    )
+    mrr = _rounded(_mrr_exact_at(scope, w.end))
+    mrr_amount = money.amount(mrr)
+    return Summary(
+        gross=gross_amount,
+        tax=money.amount(field_of(charges, "tax")),
+        refunds=money.amount(field_of(refunds, "refunds")),
+        refunds_tax=money.amount(field_of(refunds, "refunds_tax")),
+        net=money.amount({c: _net(charges, refunds, c) for c in currencies}),
+        fee=money.amount(field_of(charges, "fee")),
+        average_order=Amount(average, money.currency, average_total),
+        sales=sales,
+        customers=customers,
+        new_customers=new_customers,
+        repeat_customers=customers - new_customers,
+        ltv=ltv,
+        mrr=mrr_amount,
+        arr=Amount(
+            {c: 12 * v for c, v in mrr_amount.by_currency.items()},
+            money.currency,
+            None if mrr_amount.total is None else 12 * mrr_amount.total,
+        ),
+        active_subscriptions=counts["active_end"],
+        active_subscriptions_at_start=counts["active_start"],
+        new_subscriptions=counts["new"],
+        churned_subscriptions=counts["churned"],
+        churn_rate=_ratio(counts["churned"], counts["active_start"]),
+        trials_started=trials["started"],
+        trials_ended=trials["ended"],
+        trials_converted=trials["converted"],
+        trial_conversion=_ratio(trials["converted"], trials["ended"]),
+    )
+
+
+def _day(expr, window: Window):
+    return TruncDay(expr, tzinfo=window.tz, output_field=DateField())
+
+
+def series(scope: Scope, granularity: str) -> list[Point]:
+    """One point per period the window touches (store-local), empty ones included."""
+    w = scope.window
+    money = _Money(scope.store.default_currency)
+    starts = buckets(w, granularity)
+
+    def bucket(day: date) -> date | None:
+        return period_start(day, granularity)
+
+    gross: dict = defaultdict(lambda: defaultdict(int))
+    tax: dict = defaultdict(lambda: defaultdict(int))
+    sales: dict = defaultdict(int)
+    refunds: dict = defaultdict(lambda: defaultdict(int))
+    refunds_tax: dict = defaultdict(lambda: defaultdict(int))
+    for row in _charge_sums(
+        _paid_in(scope, w.start, w.end).annotate(day=_day("paid_at", w)), "day", "currency"
+    ):
+        b = bucket(row["day"])
+        gross[b][row["currency"]] += row["gross"] or 0
+        tax[b][row["currency"]] += row["tax"] or 0
+        sales[b] += row["sales"]
+    for row in _refund_sums(
+        _refunds_in(scope, w.start, w.end).annotate(day=_day("executed_at", w)), "day", "currency"
+    ):
+        b = bucket(row["day"])
+        refunds[b][row["currency"]] += row["refunds"] or 0
+        refunds_tax[b][row["currency"]] += row["refunds_tax"] or 0
+    new_customers: dict = defaultdict(int)
+    firsts = (
+        _buyers(_payments(scope))
+        .values(email=_email())
+        .annotate(first=Min("paid_at"))
+        .filter(first__gte=w.start, first__lt=w.end)
+        .values_list("first", flat=True)
+    )
+    for first in firsts:
+        new_customers[bucket(first.astimezone(w.tz).date())] += 1
+
+    # MRR at each period's end: at the window's start, plus what began, less what stopped, by
+    # local day (a period ends at a local midnight, so whole days are exact).
+    subs = _subscriptions(scope)
+    began = subs.filter(_counted(), began__gte=w.start, began__lt=w.end)
+    stopped = subs.filter(_counted(), stopped__gte=w.start, stopped__lt=w.end, began__lt=w.end)
+    deltas: dict[date, list] = defaultdict(list)
+    for sign, qs, column in ((1, began, "began"), (-1, stopped, "stopped")):
+        rows = (
+            qs.annotate(day=_day(column, w))
+            .values("day", "currency", "billing_period")
+            .annotate(pretax=Sum("pretax"))
+            .order_by()
+        )
+        for row in rows:
+            deltas[row["day"]].append((sign, row))
+    exact = _mrr_exact_at(scope, w.start)
+    days = sorted(deltas)
+    points, i = [], 0
+    for n, start in enumerate(starts):
+        end_day = starts[n + 1] if n + 1 < len(starts) else w.last_day + timedelta(days=1)
+        while i < len(days) and days[i] < end_day:
+            for sign, row in deltas[days[i]]:
+                exact[row["currency"]] += (
+                    sign
+                    * Decimal(row["pretax"] or 0)
+                    * MONTHLY_FACTOR.get(row["billing_period"], Decimal(1))
+                )
+            i += 1
+        mrr = _rounded(exact)
+        currencies = set(gross[start]) | set(refunds[start])
+        points.append(
+            Point(
+                start=start,
+                label=label(start, granularity),
+                gross=money.amount(dict(gross[start])),
+                net=money.amount(
+                    {
+                        c: gross[start][c]
+                        - tax[start][c]
+                        - (refunds[start][c] - refunds_tax[start][c])
+                        for c in currencies
+                    }
+                ),
+                refunds=money.amount(dict(refunds[start])),
+                sales=sales[start],
+                new_customers=new_customers[start],
+                mrr=money.amount(mrr),
+            )
+        )
+    return points
+
+
+def geography(scope: Scope) -> list[CountryRow]:
+    w = scope.window
+    money = _Money(scope.store.default_currency)
+    qs = _paid_in(scope, w.start, w.end).annotate(country=_country())
+    gross: dict = defaultdict(dict)
+    sales: dict = defaultdict(int)
+    for row in _charge_sums(qs, "country", "currency"):
+        gross[row["country"]][row["currency"]] = row["gross"] or 0
+        sales[row["country"]] += row["sales"]
+    customers = {
+        row["country"]: row["n"]
+        for row in _buyers(qs)
+        .values("country")
+        .annotate(n=Count(_email(), distinct=True))
+        .order_by()
+    }
+    rows = [
+        CountryRow(c, money.amount(gross[c]), sales[c], customers.get(c, 0))
+        for c in gross
+        if sales[c]
+    ]
+    return sorted(rows, key=lambda r: (-(r.gross.total or 0), r.country))
+
+
+def top_products(scope: Scope, limit: int = 10) -> list[ProductRow]:
+    w = scope.window
+    money = _Money(scope.store.default_currency)
+    gross: dict = defaultdict(dict)
+    sales: dict = defaultdict(int)
+    names: dict = {}
+    # A product's name is its version's: the one on sale in the environment.
+    version = "product__prod_version" if scope.environment == "prod" else "product__test_version"
+    qs = _paid_in(scope, w.start, w.end).annotate(
+        product_name=Coalesce(f"{version}__name", "product__test_version__name")
+    )
+    for row in _charge_sums(qs, "product_id", "product_name", "currency"):
+        gross[row["product_id"]][row["currency"]] = row["gross"] or 0
+        sales[row["product_id"]] += row["sales"]
+        names[row["product_id"]] = row["product_name"] or ""
+    rows = [ProductRow(p, names[p], money.amount(gross[p]), sales[p]) for p in gross if sales[p]]
+    rows.sort(key=lambda r: (-(r.gross.total or 0), -r.sales, r.name, str(r.product_id)))
+    return rows[: max(0, limit)]
+
+
+def tax_by_country(scope: Scope) -> list[TaxRow]:
+    w = scope.window
+    money = _Money(scope.store.default_currency)
+    tax: dict = defaultdict(lambda: defaultdict(int))
+    gross: dict = defaultdict(dict)
+    sales: dict = defaultdict(int)
+    charges = _paid_in(scope, w.start, w.end).annotate(country=_country())
+    for row in _charge_sums(charges, "country", "currency"):
+        tax[row["country"]][row["currency"]] += row["tax"] or 0
+        gross[row["country"]][row["currency"]] = row["gross"] or 0
+        sales[row["country"]] += row["sales"]
+    refunds = _refunds_in(scope, w.start, w.end).annotate(
+        country=Coalesce(
+            KeyTextTransform("country", "payment__billing_detail"),
+            Value("", output_field=TextField()),
+        )
+    )
+    for row in _refund_sums(refunds, "country", "currency"):
+        tax[row["country"]][row["currency"]] -= row["refunds_tax"] or 0
+    countries = set(tax) | set(gross)
+    rows = [
+        TaxRow(c, money.amount(dict(tax[c])), money.amount(gross.get(c, {})), sales[c])
+        for c in countries
+    ]
+    return sorted(rows, key=lambda r: (-(r.tax.total or 0), r.country))
+
+
+def change(current: Amount | int | Decimal | None, previous: Amount | int | Decimal | None):
+    """``(current − previous) ÷ previous`` as a Decimal rounded to 4 places (0.25 = +25 %);
+    ``None`` when there is nothing to compare with (no previous figure, or 0)."""
+    if isinstance(current, Amount):
+        current = current.total
+    if isinstance(previous, Amount):
+        previous = previous.total
+    if current is None or previous is None or previous == 0:
+        return None
+    return ((Decimal(current) - Decimal(previous)) / abs(Decimal(previous))).quantize(
+        Decimal("0.0001"), ROUND_HALF_UP
+    )
+
+
+__all__ = [
+    "Amount",
+    "CountryRow",
+    "Granularity",
+    "Point",
+    "ProductRow",
+    "Scope",
+    "Summary",
+    "TaxRow",
+    "change",
+    "geography",
+    "series",
+    "summary",
+    "tax_by_country",
+    "top_products",
+]

@@ -41,7 +41,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 
 from billing.analytics.periods import Window, buckets, label, trunc
 from billing.models import (
@@ -62,6 +62,7 @@ LIVE_SUBSCRIPTIONS = (
     SubscriptionStatus.PAST_DUE,
     SubscriptionStatus.CANCELING,
 )
+ENDED_SUBSCRIPTIONS = (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED)
 APPROVED_TICKETS = (
     RefundTicketStatus.APPROVED,
     RefundTicketStatus.PROCESSING,
@@ -1022,10 +1023,27 @@ def trial_conversion_by_product(scope, ctx):
     ]
 
 
+def _counting_subscriptions(scope: Scope):
+    """Subscriptions as the dashboard's churn counts them (billing.analytics.metrics): they
+    count from their paid start (after the trial) until they end (or pause); pending and
+    still-trialing ones never counted."""
+    return (
+        Subscription.objects.filter(store_id=scope.store_id, environment=scope.environment)
+        .exclude(status__in=(SubscriptionStatus.PENDING, SubscriptionStatus.TRIALING))
+        .annotate(
+            began=Coalesce("trial_end_at", "created_at"),
+            stopped=Case(
+                When(status=SubscriptionStatus.PAUSED, then=F("paused_at")),
+                default=F("ended_at"),
+            ),
+        )
+    )
+
+
 def churn_rate(scope, granularity):
-    """Per period: subscriptions live at its start (made before it, not canceled before it) and
-    those of them canceled during it; the rate in percent. One statement: a filtered count per
-    period."""
+    """Per period: subscriptions counting at its start and those of them that ended (canceled
+    or expired) during it; the rate in percent. The same definitions as the dashboard's churn,
+    so ALL_TIME equals its figure for the range. One statement: filtered counts per period."""
     periods = buckets(scope.window, granularity)
     tz = scope.window.tz
     bounds = []
@@ -1037,13 +1055,13 @@ def churn_rate(scope, granularity):
         nxt = periods[i + 1] if i + 1 < len(periods) else None
         hi = Window.of_days(nxt, nxt, tz).start if nxt else scope.window.end
         bounds.append((lo, min(hi, scope.window.end)))
-    base = Subscription.objects.filter(store_id=scope.store_id, environment=scope.environment)
     aggregates = {}
     for i, (lo, hi) in enumerate(bounds):
-        live = Q(created_at__lt=lo) & (Q(canceled_at__isnull=True) | Q(canceled_at__gte=lo))
+        live = Q(began__lt=lo) & (Q(stopped__isnull=True) | Q(stopped__gte=lo))
+        ended = Q(stopped__lt=hi, status__in=ENDED_SUBSCRIPTIONS)
         aggregates[f"a{i}"] = Count("id", filter=live)
-        aggregates[f"c{i}"] = Count("id", filter=live & Q(canceled_at__lt=hi))
-    row = base.aggregate(**aggregates) if aggregates else {}
+        aggregates[f"c{i}"] = Count("id", filter=live & ended)
+    row = _counting_subscriptions(scope).aggregate(**aggregates) if aggregates else {}
     return [
         {
             "period": label(p, granularity),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import graphene
 
 from billing.analytics_schema import AnalyticsQueries
+from billing.rates_schema import RateQueries
 from billing.schema import BillingQueries
 from checkout.schema import CheckoutQueries
 from products.schema import ProductQueries
@@ -18,6 +19,7 @@ class Query(
     CheckoutQueries,
     BillingQueries,
     AnalyticsQueries,
+    RateQueries,
     graphene.ObjectType,
 ):
     """Pancake's read API. Lists take `filter`, `limit` (≤ 100) and `offset`, and have a `*Count`

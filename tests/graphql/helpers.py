@@ -27,8 +27,8 @@ NESTED = """{
 }"""
 
 # Roots not served yet, and what they belong to.
-NOT_SERVED = {"rate": "exchange rates"}
-LATER = {"B.25"}
+NOT_SERVED: dict[str, str] = {}
+LATER: set[str] = set()
 
 
 def variables_for(label: str, doc: str, seeded: dict) -> dict:

@@ -131,7 +131,7 @@ class CurrencyRevenue(graphene.ObjectType):
     """A sum in one currency, minor units."""
 
     currency = graphene.String(required=True)
-    total_amount = graphene.Int(required=True, description="Minor units.")
+    total_amount = graphene.BigInt(required=True, description="Minor units.")
     payment_count = graphene.Int(required=True)
 
 
@@ -140,7 +140,7 @@ class PeriodRevenue(graphene.ObjectType):
 
     period = graphene.String(required=True)
     currency = graphene.String()
-    total_amount = graphene.Int(required=True, description="Minor units.")
+    total_amount = graphene.BigInt(required=True, description="Minor units.")
     payment_count = graphene.Int(required=True)
 
 
@@ -156,7 +156,7 @@ class CountryRevenue(graphene.ObjectType):
     """Paid charges of a billing country."""
 
     country = graphene.String(required=True)
-    total_amount = graphene.Int(required=True)
+    total_amount = graphene.BigInt(required=True)
     payment_count = graphene.Int(required=True)
 
 
@@ -172,7 +172,7 @@ class B2bBreakdown(graphene.ObjectType):
 
     is_business = graphene.Boolean(required=True)
     label = graphene.String(required=True, description="B2B or B2C.")
-    total_amount = graphene.Int(required=True)
+    total_amount = graphene.BigInt(required=True)
     order_count = graphene.Int(required=True)
 
 
@@ -180,7 +180,7 @@ class StateRevenue(graphene.ObjectType):
     """Paid charges of a state or province."""
 
     state = graphene.String(required=True)
-    total_amount = graphene.Int(required=True)
+    total_amount = graphene.BigInt(required=True)
     payment_count = graphene.Int(required=True)
 
 
@@ -280,7 +280,7 @@ class MethodShare(graphene.ObjectType):
 
     method_type = graphene.String(required=True)
     count = graphene.Int(required=True)
-    total_amount = graphene.Int(description="Null when the charges mix currencies.")
+    total_amount = graphene.BigInt(description="Null when the charges mix currencies.")
     percentage = graphene.Float(required=True)
 
 
@@ -289,7 +289,7 @@ class BrandShare(graphene.ObjectType):
 
     brand = graphene.String(required=True)
     count = graphene.Int(required=True)
-    total_amount = graphene.Int(description="Null when the charges mix currencies.")
+    total_amount = graphene.BigInt(description="Null when the charges mix currencies.")
     percentage = graphene.Float(required=True)
 
 
@@ -297,9 +297,9 @@ class TaxSummary(graphene.ObjectType):
     """Tax in the paid charges of one currency."""
 
     currency = graphene.String(required=True)
-    total_tax = graphene.Int(required=True)
-    total_pre_tax = graphene.Int(required=True)
-    total_amount = graphene.Int(required=True)
+    total_tax = graphene.BigInt(required=True)
+    total_pre_tax = graphene.BigInt(required=True)
+    total_amount = graphene.BigInt(required=True)
     payment_count = graphene.Int(required=True)
 
 
@@ -350,7 +350,7 @@ class ProductRank(graphene.ObjectType):
     product_type = graphene.String(required=True, description="onetime or subscription.")
     product_name = graphene.String(required=True)
     order_count = graphene.Int(required=True)
-    total_revenue = graphene.Int(required=True)
+    total_revenue = graphene.BigInt(required=True)
     currency = graphene.String(required=True)
 
 
@@ -360,7 +360,7 @@ class ProductContribution(graphene.ObjectType):
     product_id = graphene.String(required=True)
     product_type = graphene.String(required=True)
     product_name = graphene.String(required=True)
-    revenue = graphene.Int(required=True)
+    revenue = graphene.BigInt(required=True)
     contribution_percentage = graphene.Float(required=True)
     cumulative_percentage = graphene.Float(required=True)
 
@@ -409,8 +409,8 @@ class Growth(graphene.ObjectType):
     """A period's value against the previous period's."""
 
     period = graphene.String(required=True)
-    current_value = graphene.Int(required=True)
-    previous_value = graphene.Int(description="Null for the first period.")
+    current_value = graphene.BigInt(required=True)
+    previous_value = graphene.BigInt(description="Null for the first period.")
     growth_rate = graphene.Float(description="Percent; null without a previous value.")
 
 
@@ -418,15 +418,15 @@ class Cumulative(graphene.ObjectType):
     """A period's revenue and the running total."""
 
     period = graphene.String(required=True)
-    period_value = graphene.Int(required=True)
-    cumulative_value = graphene.Int(required=True)
+    period_value = graphene.BigInt(required=True)
+    cumulative_value = graphene.BigInt(required=True)
 
 
 class MovingAverage(graphene.ObjectType):
     """A store-local day's value and the trailing mean."""
 
     date = graphene.String(required=True, description="Store-local day.")
-    daily_value = graphene.Int(required=True)
+    daily_value = graphene.BigInt(required=True)
     moving_average = graphene.Float(required=True)
 
 
@@ -483,8 +483,8 @@ class Percentiles(graphene.ObjectType):
     p90 = graphene.Float()
     p95 = graphene.Float()
     p99 = graphene.Float()
-    min = graphene.Int()
-    max = graphene.Int()
+    min = graphene.BigInt()
+    max = graphene.BigInt()
     avg = graphene.Float()
     stddev = graphene.Float(description="Population standard deviation.")
     count = graphene.Int(required=True)
@@ -496,7 +496,7 @@ class AovPoint(graphene.ObjectType):
     period = graphene.String(required=True)
     average_order_value = graphene.Float(required=True)
     order_count = graphene.Int(required=True)
-    total_revenue = graphene.Int(required=True)
+    total_revenue = graphene.BigInt(required=True)
 
 
 class AmountBucket(graphene.ObjectType):
@@ -580,7 +580,7 @@ class TopCustomer(graphene.ObjectType):
     """A customer's paid charges in one currency."""
 
     buyer_email = graphene.String(required=True)
-    total_spent = graphene.Int(required=True)
+    total_spent = graphene.BigInt(required=True)
     order_count = graphene.Int(required=True)
     first_purchase_date = graphene.String(required=True)
     last_purchase_date = graphene.String(required=True)
@@ -628,8 +628,8 @@ class TaxByCategory(graphene.ObjectType):
     """Tax per tax category."""
 
     tax_category = graphene.String(required=True)
-    total_tax = graphene.Int(required=True)
-    total_amount = graphene.Int(required=True)
+    total_tax = graphene.BigInt(required=True)
+    total_amount = graphene.BigInt(required=True)
     payment_count = graphene.Int(required=True)
 
 
@@ -637,8 +637,8 @@ class TaxByRate(graphene.ObjectType):
     """Tax per tax rate."""
 
     tax_rate = graphene.Float(required=True, description="Percent (8.25).")
-    total_tax = graphene.Int(required=True)
-    total_amount = graphene.Int(required=True)
+    total_tax = graphene.BigInt(required=True)
+    total_amount = graphene.BigInt(required=True)
     payment_count = graphene.Int(required=True)
 
 
@@ -646,8 +646,8 @@ class TaxByCountry(graphene.ObjectType):
     """Tax per billing country."""
 
     country = graphene.String(required=True)
-    total_tax = graphene.Int(required=True)
-    total_amount = graphene.Int(required=True)
+    total_tax = graphene.BigInt(required=True)
+    total_amount = graphene.BigInt(required=True)
     payment_count = graphene.Int(required=True)
 
 
@@ -656,8 +656,8 @@ class TaxB2b(graphene.ObjectType):
 
     is_business = graphene.Boolean(required=True)
     label = graphene.String(required=True)
-    total_tax = graphene.Int(required=True)
-    total_amount = graphene.Int(required=True)
+    total_tax = graphene.BigInt(required=True)
+    total_amount = graphene.BigInt(required=True)
     order_count = graphene.Int(required=True)
 
 
@@ -673,7 +673,7 @@ class TaxPoint(graphene.ObjectType):
     """Tax collected in a period."""
 
     period = graphene.String(required=True)
-    total_tax = graphene.Int(required=True)
+    total_tax = graphene.BigInt(required=True)
     payment_count = graphene.Int(required=True)
 
 
@@ -720,7 +720,7 @@ class BillingPeriodShare(graphene.ObjectType):
 
     billing_period = graphene.String(required=True)
     count = graphene.Int(required=True)
-    total_amount = graphene.Int(required=True, description="Sum of one period's price.")
+    total_amount = graphene.BigInt(required=True, description="Sum of one period's price.")
     percentage = graphene.Float(required=True)
 
 
@@ -816,7 +816,7 @@ class ReasonShare(graphene.ObjectType):
 
     reason = graphene.String(required=True)
     count = graphene.Int(required=True)
-    total_amount = graphene.Int(required=True, description="Requested, minor units.")
+    total_amount = graphene.BigInt(required=True, description="Requested, minor units.")
     percentage = graphene.Float(required=True)
 
 

@@ -218,8 +218,9 @@ def build(store):
     return {"book": book, "plan": plan}
 
 
-def extra_charges(store, n):
-    """``n`` more paid charges in the window (for the statement counts)."""
-    book = ProductFactory(store=store, name="Extra")
-    for i in range(n):
+def extra_charges(store, n, first=0):
+    """``n`` more paid charges in the window, each by its own buyer (for the statement
+    counts)."""
+    book = ProductFactory(store=store, name=f"Extra {first}")
+    for i in range(first, first + n):
         charge(book, f"x{i}@example.com", 100 + i, 0, at(3, 1 + i % 28) + timedelta(minutes=i))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection
 from django.db.models import (
@@ -706,16 +706,39 @@ def order_amount_buckets(scope, currency, bucket_count):
 # -- customerAnalysis --------------------------------------------------------------------------
 
 
-def _customer_periods(scope, granularity):
-    """(customer, period start) pairs with the number of paid charges: one row per customer and
-    period, not per payment."""
-    return list(
+def _as_date(value):
+    """A period start from a raw cursor (SQLite returns dates as text)."""
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def _cohort_matrix(scope, granularity) -> list[tuple]:
+    """``(cohort, period, customers, repeat)`` for every cohort and period with a customer, in
+    one statement: the customers' paid charges grouped by (customer, period) in the database,
+    then each customer's first period of the range by a window function, then counted per
+    (cohort, period). ``repeat``: those who had paid in an earlier period of the range or paid
+    twice or more in this one."""
+    inner = (
         paid(scope)
         .annotate(p=trunc("paid_at", granularity, scope.window.tz))
         .values(email=_email(), period=F("p"))
         .annotate(n=Count("id"))
         .order_by()
     )
+    sql, params = inner.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # ``sql`` is the ORM's compiled query; its values are in ``params``.
+        ranked = f"SELECT period, n, MIN(period) OVER (PARTITION BY email) AS cohort FROM ({sql}) p"  # noqa: E501, S608
+        repeat = "SUM(CASE WHEN n > 1 OR cohort < period THEN 1 ELSE 0 END)"
+        matrix = (
+            f"SELECT cohort, period, COUNT(*), {repeat} FROM ({ranked}) r GROUP BY cohort, period"  # noqa: E501, S608
+        )
+        cursor.execute(matrix, params)
+        rows = cursor.fetchall()
+    return [(_as_date(c), _as_date(p), int(n), int(r or 0)) for c, p, n, r in rows]
 
 
 def cohort_retention(scope, granularity):
@@ -723,29 +746,26 @@ def cohort_retention(scope, granularity):
     for each later period, how many of them paid again."""
     periods = buckets(scope.window, granularity)
     index = {p: i for i, p in enumerate(periods)}
-    seen: dict[str, set] = {}
-    for r in _customer_periods(scope, granularity):
-        seen.setdefault(r["email"], set()).add(index.get(r["period"], 0))
-    cohorts: dict[int, list[set]] = {}
-    for active in seen.values():
-        cohorts.setdefault(min(active), []).append(active)
+    active: dict[int, dict[int, int]] = {}
+    for cohort, period, customers, _ in _cohort_matrix(scope, granularity):
+        active.setdefault(index.get(cohort, 0), {})[index.get(period, 0)] = customers
     out = []
-    for first in sorted(cohorts):
-        members = cohorts[first]
+    for first in sorted(active):
+        size = active[first].get(first, 0)
         retention = []
         for offset in range(len(periods) - first):
-            n = sum(1 for active in members if first + offset in active)
+            n = active[first].get(first + offset, 0)
             retention.append(
                 {
                     "period_offset": offset,
                     "active_customers": n,
-                    "retention_rate": _pct(n, len(members)),
+                    "retention_rate": _pct(n, size),
                 }
             )
         out.append(
             {
                 "cohort_period": label(periods[first], granularity),
-                "cohort_size": len(members),
+                "cohort_size": size,
                 "retention": retention,
             }
         )
@@ -780,14 +800,24 @@ def ltv_distribution(scope, currency):
 
 
 def purchase_frequency(scope):
-    rows = _per_customer(scope).values("orders").order_by()
-    freq: dict[int, int] = {}
-    for r in rows:
-        freq[r["orders"]] = freq.get(r["orders"], 0) + 1
-    whole = sum(freq.values())
+    """How many customers paid once, twice…: counted in the database over the per-customer
+    counts."""
+    sql, params = (
+        paid(scope)
+        .values(email=_email())
+        .annotate(n=Count("id"))
+        .order_by()
+        .query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT n, COUNT(*) FROM ({sql}) per_customer GROUP BY n ORDER BY n",  # noqa: S608
+            params,
+        )
+        freq = [(int(n), int(c)) for n, c in cursor.fetchall()]
+    whole = sum(c for _, c in freq)
     return [
-        {"purchase_count": k, "customer_count": v, "percentage": _pct(v, whole)}
-        for k, v in sorted(freq.items())
+        {"purchase_count": n, "customer_count": c, "percentage": _pct(c, whole)} for n, c in freq
     ]
 
 
@@ -796,18 +826,12 @@ def repeat_purchase_rate(scope, granularity):
     earlier period of the range or paid twice or more in this one."""
     periods = buckets(scope.window, granularity)
     index = {p: i for i, p in enumerate(periods)}
-    first: dict[str, int] = {}
-    rows = _customer_periods(scope, granularity)
-    for r in rows:
-        i = index.get(r["period"], 0)
-        first[r["email"]] = min(first.get(r["email"], i), i)
     total = [0] * len(periods)
     repeat = [0] * len(periods)
-    for r in rows:
-        i = index.get(r["period"], 0)
-        total[i] += 1
-        if first[r["email"]] < i or r["n"] > 1:
-            repeat[i] += 1
+    for _, period, customers, repeating in _cohort_matrix(scope, granularity):
+        i = index.get(period, 0)
+        total[i] += customers
+        repeat[i] += repeating
     return [
         {
             "period": label(p, granularity),

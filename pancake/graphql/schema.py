@@ -5,13 +5,23 @@ from __future__ import annotations
 
 import graphene
 
+from billing.analytics_schema import AnalyticsQueries
+from billing.rates_schema import RateQueries
 from billing.schema import BillingQueries
 from checkout.schema import CheckoutQueries
 from products.schema import ProductQueries
 from stores.schema import StoreQueries
 
 
-class Query(StoreQueries, ProductQueries, CheckoutQueries, BillingQueries, graphene.ObjectType):
+class Query(
+    StoreQueries,
+    ProductQueries,
+    CheckoutQueries,
+    BillingQueries,
+    AnalyticsQueries,
+    RateQueries,
+    graphene.ObjectType,
+):
     """Pancake's read API. Lists take `filter`, `limit` (≤ 100) and `offset`, and have a `*Count`
     with the same filter. What a caller sees: an API key or merchant JWT, the merchant's stores;
     a buyer session token, the buyer's own orders and payments. The key's (or the token's)

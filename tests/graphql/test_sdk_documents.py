@@ -1,5 +1,5 @@
 """Every GraphQL document of the SDK package's docs validates and runs against seeded data
-without an error, except the roots not served yet (analytics and exchange rates)."""
+without an error (LATER lists any root not served yet: none now)."""
 
 import pytest
 

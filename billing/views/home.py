@@ -24,7 +24,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, to_locale
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -80,12 +80,17 @@ def _raw(value):
     return value.total if isinstance(value, Amount) else value
 
 
+def _locale() -> str:
+    """The page's language as a Babel locale (``zh-hans`` → ``zh_Hans``)."""
+    return to_locale(get_language() or "en")
+
+
 def _shown(value, kind: str, currency: str) -> str:
     value = _raw(value)
     if value is None:
         return "—"
     if kind == "money":
-        return money.format_money(value, currency, get_language() or "en")
+        return money.format_money(value, currency, _locale())
     if kind == "ratio":
         return f"{value * 100:.1f} %"
     return f"{value:,}"
@@ -186,12 +191,13 @@ def store_home(request, store):
             for row in metrics.geography(scope)
         ],
         payments=[
-            {"payment": p, "amount": money.format_money(p.amount, p.currency, get_language())}
+            {"payment": p, "amount": money.format_money(p.amount, p.currency, _locale())}
             for p in pages.recent_payments(store, environment)
         ],
         customers=pages.recent_customers(store, environment),
         checklist=None if dismissed else pages.checklist(store, request.user),
         member_count=sum(1 for m in members if m.status == MembershipStatus.ACTIVE),
+        key_count=store_selectors.api_keys_for(request.user).count(),
     )
     return page(request, "dashboard/store_home.html", context)
 

@@ -327,6 +327,13 @@ def prepare(
     os.environ.update(ENV)
     if not reuse:
         setup_database()
+    else:  # a database seeded by an older checkout gets the newer migrations
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"],
+            cwd=ROOT,
+            env={**os.environ, **ENV},
+            check=True,
+        )
     import django
 
     django.setup()

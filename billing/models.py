@@ -246,6 +246,15 @@ class Payment(BaseModel):
                 fields=["store", "environment", "product", "created_at"],
                 name="payment_store_product_idx",
             ),
+            # The analytics: paid charges by time, and rows written since the rollups.
+            models.Index(
+                fields=["store", "environment", "paid_at"],
+                name="payment_store_paid_idx",
+                condition=Q(paid_at__isnull=False),
+            ),
+            models.Index(
+                fields=["store", "environment", "updated_at"], name="payment_store_updated_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -594,6 +603,15 @@ class Refund(BaseModel):
             models.Index(
                 fields=["store", "environment", "created_at"], name="refund_store_env_idx"
             ),
+            # The analytics: succeeded refunds by time, and rows written since the rollups.
+            models.Index(
+                fields=["store", "environment", "executed_at"],
+                name="refund_store_executed_idx",
+                condition=Q(status="succeeded"),
+            ),
+            models.Index(
+                fields=["store", "environment", "updated_at"], name="refund_store_updated_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -909,3 +927,54 @@ class ExchangeRate(BaseModel):
 
     def __str__(self) -> str:
         return f"1 EUR = {self.per_eur} {self.currency} ({self.rate_date})"
+
+
+class AnalyticsDay(models.Model):
+    """Additive counters of one store-local day (billing/analytics/rollups.py): the paid charges
+    (by ``paid_at``) and the succeeded refunds (by ``executed_at``) of a store and environment,
+    per currency, product and buyer country. Rebuilt by day from the payments and refunds;
+    never edited by hand."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    day = models.DateField()
+    currency = models.CharField(max_length=3)
+    product_key = models.CharField(max_length=36, blank=True, default="")  # "" when none
+    country = models.CharField(max_length=2, blank=True, default="")
+    gross = models.BigIntegerField(default=0)
+    tax = models.BigIntegerField(default=0)
+    fee = models.BigIntegerField(default=0)
+    sales = models.IntegerField(default=0)
+    refunds = models.BigIntegerField(default=0)
+    refunds_tax = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "environment", "day", "currency", "product_key", "country"],
+                name="analytics_day_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.environment} {self.day} {self.currency}"
+
+
+class AnalyticsSeal(models.Model):
+    """How far a store's rollups go: every local day before ``sealed_through`` (a local
+    midnight in ``timezone``) has its rows, computed from the rows as they were at
+    ``computed_at``; anything written since is found by ``updated_at`` and read raw."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    timezone = models.CharField(max_length=64)
+    sealed_through = models.DateTimeField(null=True, blank=True)  # null: nothing yet
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "environment"], name="analytics_seal_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.environment} sealed through {self.sealed_through}"

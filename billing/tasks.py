@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from billing import emails, rates
+from billing.analytics import rollups
 from billing.invoices import services as invoice_services
 from billing.refunds import emails as refund_emails
 from billing.refunds import services as refund_services
@@ -198,3 +199,10 @@ def refresh_exchange_rates() -> int:
     """Daily (beat): the euro reference rates from ``EXCHANGE_RATES_URL``; a failure keeps the
     old rates and logs (billing/rates.py)."""
     return rates.refresh()
+
+
+@shared_task
+def roll_up_analytics() -> int:
+    """Beat: seal the complete store-local days of every store's figures and redo the days
+    later writes touched (billing/analytics/rollups.py); safe to run twice or concurrently."""
+    return rollups.roll_up_all()

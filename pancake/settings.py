@@ -213,6 +213,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-refunds": {"task": "billing.tasks.sweep_refunds", "schedule": 60.0},
     # Exchange rates for the merchant's figures in one currency (docs/analytics.md).
     "refresh-exchange-rates": {"task": "billing.tasks.refresh_exchange_rates", "schedule": 86400.0},
+    # The figures' daily rollups: seal finished days, redo days a late write touched.
+    "roll-up-analytics": {"task": "billing.tasks.roll_up_analytics", "schedule": 900.0},
 }
 
 # Exchange rates (billing/rates.py, docs/analytics.md): the source of the daily euro reference rates

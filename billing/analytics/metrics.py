@@ -45,9 +45,11 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, Lower, TruncDay
 
 from billing import rates
+from billing.analytics import rollups
 from billing.analytics.periods import Granularity, Window, buckets, label, period_start
-from billing.models import Payment, PaymentStatus, Refund, RefundStatus, Subscription
+from billing.models import Payment, PaymentStatus, Subscription
 from billing.models import SubscriptionStatus as SubStatus
+from products.models import Product
 
 # A payment that went through, whether or not some of it was refunded since.
 PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
@@ -204,44 +206,17 @@ def _paid_in(scope: Scope, start: datetime | None, end: datetime) -> QuerySet:
     return qs.filter(paid_at__gte=start) if start else qs
 
 
-def _refunds_in(scope: Scope, start: datetime | None, end: datetime) -> QuerySet:
-    qs = Refund.objects.filter(
-        store=scope.store,
-        environment=scope.environment,
-        status=RefundStatus.SUCCEEDED,
-        executed_at__lt=end,
-    )
-    if start:
-        qs = qs.filter(executed_at__gte=start)
-    return qs.filter(payment__product_id=scope.product_id) if scope.product_id else qs
-
-
-def _refund_tax():
-    """The tax part of a refund: its share of the payment's tax, rounded half up per refund
-    (integer arithmetic, the same on PostgreSQL and SQLite)."""
-    return ExpressionWrapper(
-        (Value(2) * F("amount") * F("payment__tax_amount") + F("payment__amount"))
-        / (Value(2) * F("payment__amount")),
-        output_field=BigIntegerField(),
-    )
-
-
-def _charge_sums(qs: QuerySet, *keys) -> list[dict]:
-    return list(
-        qs.values(*keys)
-        .annotate(
-            gross=Sum("amount"),
-            tax=Sum("tax_amount"),
-            fee=Sum(Coalesce("fee_amount", Value(0))),
-            sales=Count("id", filter=Q(amount__gt=0)),
-        )
-        .order_by()
-    )
-
-
-def _refund_sums(qs: QuerySet, *keys) -> list[dict]:
-    return list(
-        qs.values(*keys).annotate(refunds=Sum("amount"), refunds_tax=Sum(_refund_tax())).order_by()
+def _sums(scope: Scope, start, end, keys, source: str) -> tuple[list[dict], list[dict]]:
+    """Charges and refunds in ``[start, end)`` summed by ``keys``, from the rollups where they
+    are sealed and the raw rows elsewhere (``source="raw"``: the raw rows only)."""
+    return rollups.read(
+        scope.store,
+        scope.environment,
+        start,
+        end,
+        keys,
+        product_id=scope.product_id,
+        source=source,
     )
 
 
@@ -310,13 +285,12 @@ def _net(charges: dict, refunds: dict, currency: str) -> int:
 # --- readers --------------------------------------------------------------------------------
 
 
-def summary(scope: Scope) -> Summary:
+def summary(scope: Scope, *, source: str = "rollups") -> Summary:
     w = scope.window
     money = _Money(scope.store.default_currency)
-    charges = {r["currency"]: r for r in _charge_sums(_paid_in(scope, w.start, w.end), "currency")}
-    refunds = {
-        r["currency"]: r for r in _refund_sums(_refunds_in(scope, w.start, w.end), "currency")
-    }
+    charge_rows, refund_rows = _sums(scope, w.start, w.end, ("currency",), source)
+    charges = {r["currency"]: r for r in charge_rows}
+    refunds = {r["currency"]: r for r in refund_rows}
     currencies = set(charges) | set(refunds)
 
     def field_of(rows, key):
@@ -344,12 +318,9 @@ def summary(scope: Scope) -> Summary:
         .count()
     )
     # Lifetime value: net revenue to the window's end over the customers to its end.
-    to_date_charges = {
-        r["currency"]: r for r in _charge_sums(_paid_in(scope, None, w.end), "currency")
-    }
-    to_date_refunds = {
-        r["currency"]: r for r in _refund_sums(_refunds_in(scope, None, w.end), "currency")
-    }
+    charge_rows, refund_rows = _sums(scope, None, w.end, ("currency",), source)
+    to_date_charges = {r["currency"]: r for r in charge_rows}
+    to_date_refunds = {r["currency"]: r for r in refund_rows}
     to_date_net = {
         c: _net(to_date_charges, to_date_refunds, c)
         for c in set(to_date_charges) | set(to_date_refunds)
@@ -436,7 +407,7 @@ def _day(expr, window: Window):
     return TruncDay(expr, tzinfo=window.tz, output_field=DateField())
 
 
-def series(scope: Scope, granularity: str) -> list[Point]:
+def series(scope: Scope, granularity: str, *, source: str = "rollups") -> list[Point]:
     """One point per period the window touches (store-local), empty ones included."""
     w = scope.window
     money = _Money(scope.store.default_currency)
@@ -450,16 +421,13 @@ def series(scope: Scope, granularity: str) -> list[Point]:
     sales: dict = defaultdict(int)
     refunds: dict = defaultdict(lambda: defaultdict(int))
     refunds_tax: dict = defaultdict(lambda: defaultdict(int))
-    for row in _charge_sums(
-        _paid_in(scope, w.start, w.end).annotate(day=_day("paid_at", w)), "day", "currency"
-    ):
+    charge_rows, refund_rows = _sums(scope, w.start, w.end, ("day", "currency"), source)
+    for row in charge_rows:
         b = bucket(row["day"])
         gross[b][row["currency"]] += row["gross"] or 0
         tax[b][row["currency"]] += row["tax"] or 0
         sales[b] += row["sales"]
-    for row in _refund_sums(
-        _refunds_in(scope, w.start, w.end).annotate(day=_day("executed_at", w)), "day", "currency"
-    ):
+    for row in refund_rows:
         b = bucket(row["day"])
         refunds[b][row["currency"]] += row["refunds"] or 0
         refunds_tax[b][row["currency"]] += row["refunds_tax"] or 0
@@ -526,13 +494,13 @@ def series(scope: Scope, granularity: str) -> list[Point]:
     return points
 
 
-def geography(scope: Scope) -> list[CountryRow]:
+def geography(scope: Scope, *, source: str = "rollups") -> list[CountryRow]:
     w = scope.window
     money = _Money(scope.store.default_currency)
     qs = _paid_in(scope, w.start, w.end).annotate(country=_country())
     gross: dict = defaultdict(dict)
     sales: dict = defaultdict(int)
-    for row in _charge_sums(qs, "country", "currency"):
+    for row in _sums(scope, w.start, w.end, ("country", "currency"), source)[0]:
         gross[row["country"]][row["currency"]] = row["gross"] or 0
         sales[row["country"]] += row["sales"]
     customers = {
@@ -550,44 +518,44 @@ def geography(scope: Scope) -> list[CountryRow]:
     return sorted(rows, key=lambda r: (-(r.gross.total or 0), r.country))
 
 
-def top_products(scope: Scope, limit: int = 10) -> list[ProductRow]:
+def top_products(scope: Scope, limit: int = 10, *, source: str = "rollups") -> list[ProductRow]:
     w = scope.window
     money = _Money(scope.store.default_currency)
     gross: dict = defaultdict(dict)
     sales: dict = defaultdict(int)
     names: dict = {}
+    for row in _sums(scope, w.start, w.end, ("product_key", "currency"), source)[0]:
+        gross[row["product_key"]][row["currency"]] = row["gross"] or 0
+        sales[row["product_key"]] += row["sales"]
     # A product's name is its version's: the one on sale in the environment.
-    version = "product__prod_version" if scope.environment == "prod" else "product__test_version"
-    qs = _paid_in(scope, w.start, w.end).annotate(
-        product_name=Coalesce(f"{version}__name", "product__test_version__name")
-    )
-    for row in _charge_sums(qs, "product_id", "product_name", "currency"):
-        gross[row["product_id"]][row["currency"]] = row["gross"] or 0
-        sales[row["product_id"]] += row["sales"]
-        names[row["product_id"]] = row["product_name"] or ""
-    rows = [ProductRow(p, names[p], money.amount(gross[p]), sales[p]) for p in gross if sales[p]]
+    version = "prod_version" if scope.environment == "prod" else "test_version"
+    for pk, name in (
+        Product.objects.filter(pk__in=[k for k in gross if k])
+        .annotate(n=Coalesce(f"{version}__name", "test_version__name"))
+        .values_list("pk", "n")
+    ):
+        names[str(pk)] = name or ""
+    rows = [
+        ProductRow(p or None, names.get(p, ""), money.amount(gross[p]), sales[p])
+        for p in gross
+        if sales[p]
+    ]
     rows.sort(key=lambda r: (-(r.gross.total or 0), -r.sales, r.name, str(r.product_id)))
     return rows[: max(0, limit)]
 
 
-def tax_by_country(scope: Scope) -> list[TaxRow]:
+def tax_by_country(scope: Scope, *, source: str = "rollups") -> list[TaxRow]:
     w = scope.window
     money = _Money(scope.store.default_currency)
     tax: dict = defaultdict(lambda: defaultdict(int))
     gross: dict = defaultdict(dict)
     sales: dict = defaultdict(int)
-    charges = _paid_in(scope, w.start, w.end).annotate(country=_country())
-    for row in _charge_sums(charges, "country", "currency"):
+    charge_rows, refund_rows = _sums(scope, w.start, w.end, ("country", "currency"), source)
+    for row in charge_rows:
         tax[row["country"]][row["currency"]] += row["tax"] or 0
         gross[row["country"]][row["currency"]] = row["gross"] or 0
         sales[row["country"]] += row["sales"]
-    refunds = _refunds_in(scope, w.start, w.end).annotate(
-        country=Coalesce(
-            KeyTextTransform("country", "payment__billing_detail"),
-            Value("", output_field=TextField()),
-        )
-    )
-    for row in _refund_sums(refunds, "country", "currency"):
+    for row in refund_rows:
         tax[row["country"]][row["currency"]] -= row["refunds_tax"] or 0
     countries = set(tax) | set(gross)
     rows = [

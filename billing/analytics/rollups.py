@@ -1,0 +1,336 @@
+"""Daily rollups of the merchant's figures (docs/analytics.md).
+
+``AnalyticsDay`` rows hold additive counters per store, environment, store-local day,
+currency, product and buyer country: the paid charges of the day (gross, tax, fee, sales) and
+the succeeded refunds executed that day (refunds and their tax part). ``AnalyticsSeal`` says how
+far they go: every local day before ``sealed_through`` has its rows, computed from the rows as
+they stood at ``computed_at``.
+
+``roll_up(store, environment)`` (the beat task ``billing.tasks.roll_up_analytics``) seals every
+complete local day up to today's start and recomputes the days that rows written since the last
+run touch (a late write). It is idempotent and safe to run concurrently: the seal row is
+upserted then locked, and day rows are upserted on their unique key and stale ones deleted.
+A change of the store's timezone rebuilds the store's rows.
+
+``charge_rows`` and ``refund_rows`` are the readers ``billing.analytics.metrics`` uses: rollup
+rows for the sealed days no later write touched, and the raw rows for the rest (today, the days
+after the seal, and every touched day), so a read is exact at any time, in a fixed number of
+statements.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    DateField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    TextField,
+    Value,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, TruncDay
+from django.utils import timezone
+
+from billing.analytics.periods import local_midnight, store_zone
+from billing.models import AnalyticsDay, AnalyticsSeal, Payment, PaymentStatus, Refund, RefundStatus
+from stores.models import Store
+
+PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+CHARGE_FIELDS = ("gross", "tax", "fee", "sales")
+REFUND_FIELDS = ("refunds", "refunds_tax")
+
+
+def refund_tax():
+    """The tax part of a refund: its share of the payment's tax, rounded half up per refund
+    (integer arithmetic, the same on PostgreSQL and SQLite)."""
+    return ExpressionWrapper(
+        (Value(2) * F("amount") * F("payment__tax_amount") + F("payment__amount"))
+        / (Value(2) * F("payment__amount")),
+        output_field=BigIntegerField(),
+    )
+
+
+def paid_payments(store, environment) -> QuerySet:
+    return Payment.objects.filter(
+        store=store, environment=environment, status__in=PAID, paid_at__isnull=False
+    )
+
+
+def succeeded_refunds(store, environment) -> QuerySet:
+    return Refund.objects.filter(
+        store=store,
+        environment=environment,
+        status=RefundStatus.SUCCEEDED,
+        executed_at__isnull=False,
+    )
+
+
+def _keyed(qs: QuerySet, tz, time_field: str, country_path: str, product_path: str) -> QuerySet:
+    return qs.annotate(
+        day=TruncDay(time_field, tzinfo=tz, output_field=DateField()),
+        product_key=Coalesce(Cast(product_path, TextField()), Value("", output_field=TextField())),
+        country=Coalesce(
+            KeyTextTransform("country", country_path), Value("", output_field=TextField())
+        ),
+    )
+
+
+def _canonical(rows: list[dict]) -> list[dict]:
+    """A product key as ``str(uuid)`` whatever the database casts a uuid to (SQLite: hex)."""
+    for row in rows:
+        if row.get("product_key"):
+            row["product_key"] = str(uuid.UUID(row["product_key"]))
+    return rows
+
+
+def raw_charges(qs: QuerySet, tz, keys) -> list[dict]:
+    """Paid charges of ``qs`` summed by ``keys`` (of day, currency, product_key, country)."""
+    return _canonical(
+        list(
+            _keyed(qs, tz, "paid_at", "billing_detail", "product_id")
+            .values(*keys)
+            .annotate(
+                gross=Sum("amount"),
+                tax=Sum("tax_amount"),
+                fee=Sum(Coalesce("fee_amount", Value(0))),
+                sales=Count("id", filter=Q(amount__gt=0)),
+            )
+            .order_by()
+        )
+    )
+
+
+def raw_refunds(qs: QuerySet, tz, keys) -> list[dict]:
+    return _canonical(
+        list(
+            _keyed(qs, tz, "executed_at", "payment__billing_detail", "payment__product_id")
+            .values(*keys)
+            .annotate(refunds=Sum("amount"), refunds_tax=Sum(refund_tax()))
+            .order_by()
+        )
+    )
+
+
+def _days_q(field: str, days, tz) -> Q:
+    q = Q(pk__in=[])
+    for day in sorted(days):
+        q |= Q(**{f"{field}__gte": local_midnight(day, tz)}) & Q(
+            **{f"{field}__lt": local_midnight(day + timedelta(days=1), tz)}
+        )
+    return q
+
+
+def _touched_days(store, environment, since: datetime, before: datetime, tz) -> set[date]:
+    """The local days before ``before`` holding a charge or refund written after ``since``."""
+    days: set[date] = set()
+    for qs, field in (
+        (Payment.objects.filter(store=store, environment=environment), "paid_at"),
+        (Refund.objects.filter(store=store, environment=environment), "executed_at"),
+    ):
+        days.update(
+            qs.filter(updated_at__gt=since, **{f"{field}__lt": before, f"{field}__isnull": False})
+            .annotate(day=TruncDay(field, tzinfo=tz, output_field=DateField()))
+            .values_list("day", flat=True)
+            .distinct()
+        )
+    return days
+
+
+# Rows written this long before a run started are surely committed when it reads: later ones
+# count as written after it (``computed_at``) and are read raw, then redone by the next run.
+IN_FLIGHT_MARGIN = timedelta(minutes=5)
+KEYS = ("day", "currency", "product_key", "country")
+
+
+def roll_up(store, environment, *, now: datetime | None = None) -> int:
+    """Seal the complete local days up to today and redo the days later writes touched: the
+    number of days (re)computed."""
+    now = now or timezone.now()
+    tz = store_zone(store.timezone)
+    target = local_midnight(now.astimezone(tz).date(), tz)
+    target_day = now.astimezone(tz).date()
+    with transaction.atomic():
+        AnalyticsSeal.objects.bulk_create(
+            [
+                AnalyticsSeal(
+                    store=store,
+                    environment=environment,
+                    timezone=store.timezone,
+                    sealed_through=None,
+                    computed_at=now,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        seal = AnalyticsSeal.objects.select_for_update().get(store=store, environment=environment)
+        fresh = seal.sealed_through is None or seal.timezone != store.timezone
+        if fresh:
+            AnalyticsDay.objects.filter(store=store, environment=environment).delete()
+            first = (
+                paid_payments(store, environment)
+                .order_by("paid_at")
+                .values_list("paid_at", flat=True)
+                .first()
+            )
+            days_from = min(first.astimezone(tz).date(), target_day) if first else target_day
+            touched: set[date] = set()
+        else:
+            days_from = seal.sealed_through.astimezone(tz).date()
+            touched = _touched_days(store, environment, seal.computed_at, seal.sealed_through, tz)
+        span = [days_from + timedelta(days=n) for n in range((target_day - days_from).days)]
+        days = touched | set(span)
+        charges_q = _days_q("paid_at", touched, tz)
+        refunds_q = _days_q("executed_at", touched, tz)
+        if span:
+            start = local_midnight(days_from, tz)
+            charges_q |= Q(paid_at__gte=start, paid_at__lt=target)
+            refunds_q |= Q(executed_at__gte=start, executed_at__lt=target)
+        rows: dict[tuple, dict] = defaultdict(
+            lambda: dict.fromkeys(CHARGE_FIELDS + REFUND_FIELDS, 0)
+        )
+        if days:
+            for row in raw_charges(paid_payments(store, environment).filter(charges_q), tz, KEYS):
+                rows[tuple(row[k] for k in KEYS)].update({f: row[f] or 0 for f in CHARGE_FIELDS})
+            refunds = succeeded_refunds(store, environment).filter(refunds_q)
+            for row in raw_refunds(refunds, tz, KEYS):
+                rows[tuple(row[k] for k in KEYS)].update({f: row[f] or 0 for f in REFUND_FIELDS})
+            AnalyticsDay.objects.bulk_create(
+                [
+                    AnalyticsDay(
+                        store=store,
+                        environment=environment,
+                        day=k[0],
+                        currency=k[1],
+                        product_key=k[2],
+                        country=k[3],
+                        **v,
+                    )
+                    for k, v in rows.items()
+                ],
+                update_conflicts=True,
+                unique_fields=["store", "environment", *KEYS],
+                update_fields=list(CHARGE_FIELDS + REFUND_FIELDS),
+                batch_size=2000,
+            )
+            # Rows of the recomputed days that no longer have anything.
+            existing = AnalyticsDay.objects.filter(
+                store=store, environment=environment, day__in=days
+            ).values_list("pk", *KEYS)
+            stale = [pk for pk, *key in existing if tuple(key) not in rows]
+            AnalyticsDay.objects.filter(pk__in=stale).delete()
+        seal.timezone = store.timezone
+        if fresh or seal.sealed_through < target:
+            seal.sealed_through = target
+        seal.computed_at = now - IN_FLIGHT_MARGIN
+        seal.save()
+    return len(days)
+
+
+def roll_up_all(*, now: datetime | None = None) -> int:
+    """Every store and environment with a paid charge: the days (re)computed."""
+    pairs = (
+        Payment.objects.filter(status__in=PAID, paid_at__isnull=False)
+        .values_list("store_id", "environment")
+        .distinct()
+    )
+    stores = {s.pk: s for s in Store.objects.filter(pk__in={p for p, _ in pairs})}
+    return sum(roll_up(stores[pk], env, now=now) for pk, env in pairs if pk in stores)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _nonzero(rows: list[dict], fields) -> list[dict]:
+    """Rows that count: a group of 0 charges (free trials' starts) is no row, as in rollups."""
+    return [row for row in rows if any(row[f] for f in fields)]
+
+
+def _merge(into: dict, rows, keys, fields) -> None:
+    for row in rows:
+        acc = into.setdefault(tuple(row[k] for k in keys), dict.fromkeys(fields, 0))
+        for f in fields:
+            acc[f] += row[f] or 0
+
+
+def read(
+    store,
+    environment,
+    start: datetime | None,
+    end: datetime,
+    keys: tuple[str, ...],
+    *,
+    product_id=None,
+    source: str = "rollups",
+) -> tuple[list[dict], list[dict]]:
+    """Charges and refunds in ``[start, end)`` (``start`` None: from the beginning) summed by
+    ``keys`` (of ``KEYS``): ``(charge_rows, refund_rows)``. ``start`` and ``end`` are local
+    midnights of the store, as a ``Window``'s are. ``source="raw"`` reads the payments and
+    refunds only (the yardstick); ``"rollups"`` takes the sealed days no later write touched
+    from the rollups and the rest raw, with the same answer."""
+    tz = store_zone(store.timezone)
+    charges = paid_payments(store, environment).filter(paid_at__lt=end)
+    refunds = succeeded_refunds(store, environment).filter(executed_at__lt=end)
+    if start is not None:
+        charges = charges.filter(paid_at__gte=start)
+        refunds = refunds.filter(executed_at__gte=start)
+    if product_id:
+        charges = charges.filter(product_id=product_id)
+        refunds = refunds.filter(payment__product_id=product_id)
+    seal = None
+    if source == "rollups":
+        seal = AnalyticsSeal.objects.filter(
+            store=store,
+            environment=environment,
+            timezone=store.timezone,
+            sealed_through__isnull=False,
+        ).first()
+    if seal is None or (start is not None and start >= seal.sealed_through):
+        return (
+            _nonzero(raw_charges(charges, tz, keys), CHARGE_FIELDS),
+            _nonzero(raw_refunds(refunds, tz, keys), REFUND_FIELDS),
+        )
+    sealed_end = min(end, seal.sealed_through)
+    touched = _touched_days(store, environment, seal.computed_at, sealed_end, tz)
+    if start is not None:
+        first_day = start.astimezone(tz).date()
+        touched = {d for d in touched if d >= first_day}
+    rolled = AnalyticsDay.objects.filter(
+        store=store, environment=environment, day__lt=sealed_end.astimezone(tz).date()
+    ).exclude(day__in=touched)
+    if start is not None:
+        rolled = rolled.filter(day__gte=start.astimezone(tz).date())
+    if product_id:
+        rolled = rolled.filter(product_key=str(uuid.UUID(str(product_id))))
+    sums = (
+        rolled.values(*keys)
+        .annotate(**{f: Sum(f) for f in CHARGE_FIELDS + REFUND_FIELDS})
+        .order_by()
+    )
+    raw_charge_q = _days_q("paid_at", touched, tz) | Q(paid_at__gte=sealed_end)
+    raw_refund_q = _days_q("executed_at", touched, tz) | Q(executed_at__gte=sealed_end)
+    charge_rows: dict = {}
+    refund_rows: dict = {}
+    rolled_rows = list(sums)
+    _merge(charge_rows, rolled_rows, keys, CHARGE_FIELDS)
+    _merge(refund_rows, rolled_rows, keys, REFUND_FIELDS)
+    _merge(charge_rows, raw_charges(charges.filter(raw_charge_q), tz, keys), keys, CHARGE_FIELDS)
+    _merge(refund_rows, raw_refunds(refunds.filter(raw_refund_q), tz, keys), keys, REFUND_FIELDS)
+
+    def out(rows, fields):
+        return [
+            {**dict(zip(keys, k, strict=True)), **v}
+            for k, v in rows.items()
+            if any(v[f] for f in fields)
+        ]
+
+    return out(charge_rows, CHARGE_FIELDS), out(refund_rows, REFUND_FIELDS)

@@ -135,6 +135,20 @@ def _chart(points, currency: str, title: str) -> dict:
     }
 
 
+def _chart_summary(points, currency: str, title: str) -> str:
+    """The chart's text alternative: how many periods, and the highest one."""
+    shown = [p for p in points if p.gross.total is not None]
+    if not shown:
+        return _("%(title)s: no figures.") % {"title": title}
+    top = max(shown, key=lambda p: p.gross.total)
+    return _("%(title)s: %(count)s periods; the highest is %(label)s with %(amount)s.") % {
+        "title": title,
+        "count": len(points),
+        "label": top.label,
+        "amount": _shown(top.gross, "money", currency),
+    }
+
+
 def _rows(points, currency: str) -> list[dict]:
     return [
         {
@@ -180,6 +194,7 @@ def store_home(request, store):
         window=window,
         cards=_cards(HOME_CARDS, current_summary, previous_summary, currency),
         chart=_chart(points, currency, _("Transaction volume")),
+        chart_summary=_chart_summary(points, currency, _("Transaction volume")),
         rows=_rows(points, currency),
         geography=[
             {
@@ -305,6 +320,7 @@ def _analytics_page(request, store, analytics: _Analytics, status: int = 200):
             granularity=analytics.granularity,
             cards=analytics.cards,
             chart=_chart(analytics.points, currency, _("Revenue")),
+            chart_summary=_chart_summary(analytics.points, currency, _("Revenue")),
             rows=_rows(analytics.points, currency),
             product_name=analytics.product_names.get(str(analytics.product_id or ""), ""),
             query=analytics.query(request),

@@ -1,18 +1,8 @@
 /* Charts over data tables (templates/dashboard/chart.html): the server renders the table and
-   the data as JSON; this draws it with uPlot, hides the table behind a button and gives the
-   chart a text summary. Without JavaScript (or uPlot) the table stays. */
+   the data as JSON and a text summary; this draws the chart with uPlot, hides the table behind a
+   button and reveals the summary to screen readers. Without JavaScript (or uPlot) the table stays. */
 (function () {
   "use strict";
-
-  function summary(data) {
-    var values = data.values.filter(function (v) { return v !== null; });
-    if (!values.length) { return ""; }
-    var max = Math.max.apply(null, values);
-    var total = values.reduce(function (a, b) { return a + b; }, 0);
-    var at = data.labels[data.values.indexOf(max)];
-    return data.title + ": " + data.labels.length + " periods, total " + total.toFixed(2) + " " +
-      data.currency + ", highest " + max.toFixed(2) + " on " + at + ".";
-  }
 
   function draw(figure) {
     var id = figure.getAttribute("data-chart");
@@ -39,7 +29,7 @@
     };
     var chart = new window.uPlot(options, [xs, data.values], plot);
     var text = figure.querySelector(".chart__summary");
-    if (text) { text.textContent = summary(data); text.hidden = false; }
+    if (text) { text.hidden = false; }
     if (table && toggle) {
       var show = toggle.textContent;
       table.hidden = true;

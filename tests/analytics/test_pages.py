@@ -68,6 +68,7 @@ def test_home_cards_and_their_change_over_the_last_7_days(owner_client, shop, sa
     # The chart's data and its table: 7 days, the 30th with 100.00.
     assert '<script id="volume-data" type="application/json">' in html
     assert '<th scope="row">2026-03-30</th><td>€100.00</td>' in html
+    assert "Transaction volume: 7 periods; the highest is 2026-03-30 with €100.00." in html
     # Geography (US only: Germany's sale is in the previous period) and recent lists.
     assert '<th scope="row">US</th><td>€150.00</td><td>2</td><td>2</td>' in html
     assert "alice@example.com" in html and "bob@example.com" in html

@@ -3,11 +3,11 @@
 
 Production settings (``PANCAKE_ENV=production``, DEBUG off, cached templates) on PostgreSQL,
 measured in-process through Django's test client (the whole middleware stack, the session, the
-template; no network), each scenario --requests times after 3 warm-up requests: Home for 7, 30
+template; no network), each scenario --requests times after --warmup (3) requests: Home for 7, 30
 and 90 days; Analytics for 7, 30 and 90 days and a custom two-year range (by day and by month).
 For each: SQL statements per page (CaptureQueriesContext), p50 and p95 time.
 
-    python bench/bench_dashboard_pages.py [--requests 20] [--reuse]
+    python bench/bench_dashboard_pages.py [--requests 20] [--warmup 3] [--reuse]
 
 The database is migrated before measuring (``manage.py migrate``: the pages need this branch's
 columns; with --reuse nothing else changes). Prints one JSON object. Needs PostgreSQL on
@@ -40,8 +40,8 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def timed(fn, requests: int) -> dict:
-    for _ in range(3):
+def timed(fn, requests: int, warmup: int = 3) -> dict:
+    for _ in range(warmup):
         fn()
     times = []
     for _ in range(requests):
@@ -54,7 +54,7 @@ def timed(fn, requests: int) -> dict:
     }
 
 
-def measure(store_id: str, requests: int) -> dict:
+def measure(store_id: str, requests: int, warmup: int = 3) -> dict:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -93,7 +93,7 @@ def measure(store_id: str, requests: int) -> dict:
         assert response.status_code == 200, (name, response.status_code)
         results[name] = {
             "sql_statements": len(queries),
-            **timed(lambda u=url, p=params: client.get(u, p), requests),
+            **timed(lambda u=url, p=params: client.get(u, p), requests, warmup),
         }
     return results
 
@@ -101,6 +101,7 @@ def measure(store_id: str, requests: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3, help="requests before measuring")
     parser.add_argument("--reuse", action="store_true", help="keep the seeded database")
     args = parser.parse_args()
     os.environ.update(seed_analytics.ENV)
@@ -121,7 +122,8 @@ def main() -> None:
     result = {
         "store": prepared,
         "payments": Payment.objects.filter(store_id=prepared["store_id"]).count(),
-        "pages": measure(prepared["store_id"], args.requests),
+        "requests": args.requests,
+        "pages": measure(prepared["store_id"], args.requests, args.warmup),
         "loadavg": os.getloadavg(),
     }
     print(json.dumps(result, indent=2, default=str))

@@ -5,7 +5,7 @@ payments and refund tickets). They parse and validate page input; the ``billing.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -523,3 +523,93 @@ class PayoutAccountForm(Form):
         help_text=_("Only its last 4 characters are kept."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
+
+
+# --- Home, Analytics and the first product (billing/views/home.py) -----------------------------
+
+HOME_RANGES = (7, 30, 90)
+ANALYTICS_PRESETS = (
+    ("7d", _("Last 7 days")),
+    ("14d", _("Last 14 days")),
+    ("30d", _("Last 30 days")),
+    ("90d", _("Last 90 days")),
+    ("custom", _("Custom range")),
+)
+GRANULARITIES = (("day", _("Day")), ("week", _("Week")), ("month", _("Month")))
+# The longest custom range the page shows (two years of days).
+LONGEST_RANGE_DAYS = 731
+
+
+class HomeRangeForm(Form):
+    """Home's 7/30/90-day switch (anything else: 30 days)."""
+
+    days = forms.TypedChoiceField(
+        label=_("Period"),
+        choices=[(n, n) for n in HOME_RANGES],
+        coerce=int,
+        required=False,
+    )
+
+    def chosen_days(self) -> int:
+        if self.is_valid() and self.cleaned_data.get("days"):
+            return self.cleaned_data["days"]
+        return 30
+
+
+class AnalyticsForm(Form):
+    """The Analytics page's range (a preset or two local dates), granularity and product."""
+
+    preset = forms.ChoiceField(label=_("Period"), choices=ANALYTICS_PRESETS, required=False)
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput({"type": "date"})
+    )
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput({"type": "date"}))
+    granularity = forms.ChoiceField(label=_("Group by"), choices=GRANULARITIES, required=False)
+    product = forms.ChoiceField(label=_("Product"), required=False)
+
+    def __init__(self, data=None, *, products=(), today=None, **kwargs):
+        super().__init__(data, **kwargs)
+        self.today = today
+        self.fields["product"].choices = [("", _("All products"))] + [
+            (str(pk), name) for pk, name in products
+        ]
+
+    def clean(self):
+        data = super().clean()
+        preset = data.get("preset") or "30d"
+        data["preset"] = preset
+        if preset == "custom":
+            start, end = data.get("start"), data.get("end")
+            if not start or not end:
+                raise forms.ValidationError(_("Choose both dates of the custom range."))
+            if end < start:
+                self.add_error("end", _("The end date is before the start date."))
+            elif (end - start).days + 1 > LONGEST_RANGE_DAYS:
+                self.add_error("end", _("The range can be at most two years."))
+        else:
+            days = int(preset.rstrip("d"))
+            data["end"] = self.today
+            data["start"] = self.today - timedelta(days=days - 1)
+        return data
+
+
+class FirstProductForm(Form):
+    """Onboarding's first product: a name, a price, one-time or monthly."""
+
+    service_fields = {"name": "name", "prices": "price"}
+
+    name = forms.CharField(label=_("Product name"), max_length=200)
+    price = forms.DecimalField(label=_("Price"), min_value=0, max_digits=12, decimal_places=3)
+    currency = forms.ChoiceField(label=_("Currency"))
+    billing = forms.ChoiceField(
+        label=_("Billing"),
+        choices=(("onetime", _("One-time payment")), ("monthly", _("Monthly subscription"))),
+        initial="onetime",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, data=None, *, currencies=(), **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["currency"].choices = [(c, c) for c in currencies]
+        if currencies:
+            self.fields["currency"].initial = currencies[0]

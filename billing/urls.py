@@ -9,6 +9,7 @@ from django.urls import path
 from billing.views import (
     customers,
     finance,
+    home,
     invoices,
     payments,
     providers,
@@ -45,6 +46,16 @@ urlpatterns = [
 ]
 
 dashboard_patterns = [
+    path(store, home.store_home, name="store"),
+    path(store + "checklist/dismiss/", home.checklist_dismiss, name="checklist-dismiss"),
+    path(store + "analytics/", home.analytics, name="analytics"),
+    path(store + "analytics/export.<str:fmt>", home.analytics_export, name="analytics-export"),
+    path(store + "welcome/product/", home.first_product, name="first-product"),
+    path(
+        store + "welcome/product/<uuid:product_id>/",
+        home.first_product_done,
+        name="first-product-done",
+    ),
     path(store + "payments/", payments.payment_list, name="payments"),
     path(store + "payments/export.csv", payments.payment_export, name="payments-export"),
     path(payment, payments.payment_detail, name="payment"),

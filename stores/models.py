@@ -75,6 +75,9 @@ class Merchant(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Small dashboard choices remembered for the merchant (stores.services.merchant_preference_set):
+    # ``analyticsGranularity``, ``checklistDismissed`` (store ids).
+    preferences = models.JSONField(default=dict, blank=True)
 
     objects = MerchantManager()
 

@@ -54,6 +54,40 @@ def lock_merchant(merchant_id: uuid.UUID) -> Merchant:
     return Merchant.objects.select_for_update().get(pk=merchant_id)
 
 
+# Dashboard preferences a merchant may keep, with the values each accepts.
+PREFERENCE_CHOICES = {
+    "analyticsGranularity": ("day", "week", "month"),
+}
+
+
+def merchant_preference_set(*, merchant: Merchant, key: str, value) -> Merchant:
+    """Remember one dashboard choice for the merchant (``PREFERENCE_CHOICES``); an unknown key
+    or value is refused."""
+    allowed = PREFERENCE_CHOICES.get(key)
+    if allowed is None or value not in allowed:
+        raise InvalidInput(f"Invalid {key}: expected one of {', '.join(allowed or ())}", field=key)
+    with transaction.atomic():
+        locked = lock_merchant(merchant.pk)
+        if locked.preferences.get(key) != value:
+            locked.preferences = {**locked.preferences, key: value}
+            locked.save(update_fields=["preferences", "updated_at"])
+    merchant.preferences = locked.preferences
+    return locked
+
+
+def merchant_checklist_dismiss(*, merchant: Merchant, store_id: uuid.UUID) -> Merchant:
+    """Hide a store's getting-started checklist for this merchant."""
+    with transaction.atomic():
+        locked = lock_merchant(merchant.pk)
+        dismissed = list(locked.preferences.get("checklistDismissed") or [])
+        if str(store_id) not in dismissed:
+            dismissed.append(str(store_id))
+            locked.preferences = {**locked.preferences, "checklistDismissed": dismissed}
+            locked.save(update_fields=["preferences", "updated_at"])
+    merchant.preferences = locked.preferences
+    return locked
+
+
 def lock_store(store_id: uuid.UUID) -> Store:
     return Store.objects.select_for_update().get(pk=store_id)
 

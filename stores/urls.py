@@ -16,7 +16,6 @@ dashboard_patterns = [
     path("onboarding/", home.onboarding, name="onboarding"),
     path("environment/", home.set_environment, name="environment"),
     path("switch-store/", home.switch_store, name="switch-store"),
-    path(store, home.store_home, name="store"),
     path(store + "settings/", settings.store_settings, name="settings"),
     path(store + "settings/details/", settings.settings_store, name="settings-details"),
     path(

@@ -1,5 +1,6 @@
 """Where a signed-in merchant lands: the home redirect to their current store, the header's
-environment and store switches, onboarding (a first store) and a store's home page."""
+environment and store switches and onboarding's first store (its first product and a store's
+home page are in billing/views/home.py)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,7 @@ from pancake.models import Environment
 from stores import forms, selectors, services
 from stores.auth import safe_next
 from stores.context_processors import ENVIRONMENT_SESSION_KEY, STORE_SESSION_KEY
-from stores.dashboard import page, show_error, store_context, store_page
-from stores.models import MembershipStatus
+from stores.dashboard import page, show_error
 
 
 def home(request):
@@ -68,24 +68,10 @@ def onboarding(request):
                 messages.success(
                     request, _("Your store “%(name)s” is ready.") % {"name": store.name}
                 )
-                return redirect("dashboard:store", store_id=store.pk)
+                return redirect("dashboard:first-product", store_id=store.pk)
         else:
             status = 400
     has_stores = selectors.active_stores_for(request.user).exists()
     return page(
         request, "dashboard/onboarding.html", {"form": form, "has_stores": has_stores}, status
     )
-
-
-@store_page
-def store_home(request, store):
-    members = list(selectors.store_members(store))
-    context = store_context(
-        request,
-        store,
-        "home",
-        member_count=sum(1 for m in members if m.status == MembershipStatus.ACTIVE),
-        invited_count=sum(1 for m in members if m.status == MembershipStatus.INVITED),
-        key_count=selectors.api_keys_for(request.user).count(),
-    )
-    return page(request, "dashboard/store_home.html", context)

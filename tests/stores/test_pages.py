@@ -208,10 +208,11 @@ def test_onboarding_creates_a_store_owned_by_the_merchant(owner_client, owner):
     assert re.fullmatch(r"tea-co-[0-9a-f]{6}", store.slug)
     membership = StoreMembership.objects.get(store=store)
     assert (membership.merchant, membership.role, membership.status) == (owner, "owner", "active")
-    assert response.redirect_chain == [(reverse("dashboard:store", args=[store.pk]), 302)]
+    # Onboarding goes on with the store's first product.
+    assert response.redirect_chain == [(reverse("dashboard:first-product", args=[store.pk]), 302)]
     html = response.content.decode()
     assert "Your store “Tea &amp; Co” is ready." in html
-    assert store.slug in html
+    assert "Your first product" in html
 
 
 def test_onboarding_rejects_bad_input_without_creating_anything(owner_client):
@@ -239,10 +240,16 @@ def test_store_home_shows_the_store_and_next_steps(owner_client, shop):
     response = owner_client.get(reverse("dashboard:store", args=[shop.pk]))
     assert response.status_code == 200
     html = response.content.decode()
-    for text in (shop.name, shop.slug, "Test mode", "Create an API key", "Invite your team"):
+    for text in (
+        shop.name,
+        shop.slug,
+        "Test mode",
+        "Getting started",
+        "Add an API key or a webhook",
+    ):
         assert text in html
     assert reverse("dashboard:developers", args=[shop.pk]) in html
-    assert reverse("dashboard:team", args=[shop.pk]) in html
+    assert reverse("dashboard:first-product", args=[shop.pk]) in html
     assert reverse("dashboard:settings", args=[shop.pk]) in html
     assert owner_client.session["store_id"] == str(shop.pk)
 

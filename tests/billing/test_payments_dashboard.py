@@ -33,7 +33,7 @@ from tests.html_checks import field_errors, unlabelled_controls
 
 pytestmark = pytest.mark.django_db
 
-LIST_QUERIES = 7
+LIST_QUERIES = 8
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -299,7 +299,8 @@ def test_list_costs_the_same_statements_at_1_and_50_payments(owner_page, store, 
         assert response.status_code == 200
         assert len(listed(response)) == min(rows, 25)
         # session, user, store and role, the products for the filter, the page's rows with
-        # their orders and versions, the counts per status, the header's store switcher
+        # their orders and versions, the counts per status, the header's store switcher and
+        # its notification bell's unread count
         assert len(queries) == LIST_QUERIES, [q["sql"] for q in queries.captured_queries]
 
 

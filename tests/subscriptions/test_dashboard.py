@@ -27,7 +27,7 @@ from tests.subscriptions.helpers import at, refresh, subscribe, utc
 pytestmark = pytest.mark.django_db
 
 S = SubscriptionStatus
-LIST_QUERIES = 9
+LIST_QUERIES = 10
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -244,6 +244,9 @@ class _Analytics:
         saved = request.user.preferences.get(PREFERENCE)
         if not data.get("granularity") and saved in GRANULARITY:
             data["granularity"] = saved
+        if not data.get("preset"):
+            # Dates alone mean a custom range; nothing means the default, shown as chosen.
+            data["preset"] = "custom" if data.get("start") or data.get("end") else "30d"
         self.form = forms.AnalyticsForm(data, products=products, today=today)
         self.valid = self.form.is_valid()
         if not self.valid:

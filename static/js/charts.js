@@ -22,7 +22,12 @@
       cursor: { show: true },
       scales: { x: { time: false } },
       axes: [
-        { values: function (u, ticks) { return ticks.map(function (t) { return data.labels[t] || ""; }); } },
+        {
+          // Whole indexes only, far enough apart that the period labels never overlap.
+          space: 90,
+          incrs: [1, 2, 3, 4, 7, 14, 30, 60, 90, 180, 365],
+          values: function (u, ticks) { return ticks.map(function (t) { return data.labels[t] || ""; }); }
+        },
         { size: 70 }
       ],
       series: [{}, { label: data.title, stroke: "#5b4bdb", fill: "rgba(91,75,219,0.12)", width: 2 }]

@@ -223,3 +223,14 @@ def test_first_product_monthly_and_refusals(owner_client, shop):
     bad = owner_client.post(url, {"name": "", "price": "-1", "currency": "USD", "billing": "x"})
     assert bad.status_code == 400
     assert Product.objects.filter(store=shop).count() == 1
+
+
+def test_the_period_select_shows_the_range_the_page_computes(owner_client, shop, sales):
+    # No parameters: the last 30 days, and the select says so (not its first option).
+    html = analytics(owner_client, shop).content.decode()
+    assert '<option value="30d" selected>' in html
+    assert '<option value="7d" selected>' not in html
+    # Dates alone are a custom range: March 25–31 holds alice's and bob's €150.00.
+    html = analytics(owner_client, shop, start="2026-03-25", end="2026-03-31").content.decode()
+    assert '<option value="custom" selected>' in html
+    assert "€150.00" in card(html, "revenue")

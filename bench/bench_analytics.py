@@ -55,7 +55,9 @@ def timed(fn, requests: int, warmup: int) -> dict:
     }
 
 
-def measure(store_id: str, requests: int, warmup: int, ranges: list[int]) -> dict:
+def measure(
+    store_id: str, requests: int, warmup: int, ranges: list[int], sources=("rollups", "raw")
+) -> dict:
     from django.utils import timezone
 
     from billing.analytics import metrics, rollups
@@ -86,7 +88,7 @@ def measure(store_id: str, requests: int, warmup: int, ranges: list[int]) -> dic
         granularity = RANGES[n]
         scope = metrics.Scope(store, "test", Window.last_days(n, tz, now))
         row = {"granularity": granularity}
-        for source in ("rollups", "raw"):
+        for source in sources:
 
             def read(scope=scope, granularity=granularity, source=source):
                 metrics.summary(scope, source=source)
@@ -105,6 +107,9 @@ def main() -> None:
         "--ranges", default="7,30,90,365,730", help="days, comma-separated (of 7,30,90,365,730)"
     )
     parser.add_argument("--reuse", action="store_true", help="keep the seeded database")
+    parser.add_argument(
+        "--sources", default="rollups,raw", help="comma-separated, of rollups,raw (raw is slow)"
+    )
     args = parser.parse_args()
     info = seed_analytics.prepare(reuse=args.reuse)
     print(
@@ -116,6 +121,7 @@ def main() -> None:
                     args.requests,
                     args.warmup,
                     [int(n) for n in args.ranges.split(",")],
+                    args.sources.split(","),
                 ),
             },
             indent=2,

@@ -981,10 +981,11 @@ class AnalyticsSeal(models.Model):
 
 
 class AnalyticsBuyer(models.Model):
-    """A buyer's first paid charge (amount above 0) of a store and environment, by lower-cased
-    email, for any product (``product_key`` "") and for each product bought: new customers and
-    customers to date are index range counts on ``first_day`` (the store-local day). Kept by the
-    rollup task for the charges before ``AnalyticsSeal.sealed_through`` (billing/analytics)."""
+    """A buyer's first and last paid charges (amount above 0) of a store and environment, by
+    lower-cased email, for any product (``product_key`` "") and for each product bought: new
+    customers, customers to date and the customers of a window reaching now are index range
+    counts on ``first_day`` and ``last_day`` (store-local days). Kept by the rollup task for the
+    charges before ``AnalyticsSeal.sealed_through`` (billing/analytics)."""
 
     store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
     environment = models.CharField(max_length=8, choices=Environment.choices)
@@ -992,6 +993,8 @@ class AnalyticsBuyer(models.Model):
     email = models.CharField(max_length=320)
     first_paid_at = models.DateTimeField()
     first_day = models.DateField()
+    last_paid_at = models.DateTimeField()
+    last_day = models.DateField()
 
     class Meta:
         constraints = [
@@ -1004,7 +1007,11 @@ class AnalyticsBuyer(models.Model):
             models.Index(
                 fields=["store", "environment", "product_key", "first_day"],
                 name="analytics_buyer_first_idx",
-            )
+            ),
+            models.Index(
+                fields=["store", "environment", "product_key", "last_day"],
+                name="analytics_buyer_last_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -43,6 +43,7 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, Lower, TruncDay
+from django.utils import timezone
 
 from billing import rates
 from billing.analytics import rollups
@@ -243,13 +244,16 @@ def _customers_by_country(scope: Scope, source: str, *, by_country: bool) -> dic
     }
 
 
-def _first_days(scope: Scope, source: str, *, by_day: bool) -> tuple[dict[date, int], int | None]:
+def _first_days(
+    scope: Scope, source: str, *, by_day: bool
+) -> tuple[dict[date, int], int | None, int | None]:
     """New customers of the window (``{local day of their first paid charge: n}``; not
-    ``by_day``: all under the window's first day) and customers to the window's end (read raw
-    only when not ``by_day``: None)."""
+    ``by_day``: all under the window's first day), customers to the window's end (read raw
+    only when not ``by_day``: None) and, from the rollups only (else None), the customers whose
+    last paid charge is on or after the window's start."""
     w = scope.window
     if source != "raw":
-        counted = rollups.first_days(
+        counted = rollups.buyer_counts(
             scope.store,
             scope.environment,
             w.start,
@@ -269,11 +273,11 @@ def _first_days(scope: Scope, source: str, *, by_day: bool) -> tuple[dict[date, 
         to_date = _buyers(_paid_in(scope, None, w.end)).aggregate(n=Count(_email(), distinct=True))[
             "n"
         ]
-        return {w.start.astimezone(w.tz).date(): firsts.count()}, to_date
+        return {w.start.astimezone(w.tz).date(): firsts.count()}, to_date, None
     days: dict[date, int] = defaultdict(int)
     for first in firsts.values_list("first", flat=True):
         days[first.astimezone(w.tz).date()] += 1
-    return dict(days), None
+    return dict(days), None, None
 
 
 def _subscriptions(scope: Scope) -> QuerySet:
@@ -363,9 +367,13 @@ def summary(scope: Scope, *, source: str = "rollups") -> Summary:
     else:
         average_total = None if sales else 0
 
-    customers = _customers_by_country(scope, source, by_country=False).get("", 0)
-    firsts, customers_to_date = _first_days(scope, source, by_day=False)
+    firsts, customers_to_date, since_start = _first_days(scope, source, by_day=False)
     new_customers = sum(firsts.values())
+    if since_start is not None and w.end > timezone.now():
+        # A window reaching now: its customers are those who paid last on or after its start.
+        customers = since_start
+    else:
+        customers = _customers_by_country(scope, source, by_country=False).get("", 0)
     # Lifetime value: net revenue to the window's end over the customers to its end.
     charge_rows, refund_rows = _sums(scope, None, w.end, ("currency",), source)
     to_date_charges = {r["currency"]: r for r in charge_rows}

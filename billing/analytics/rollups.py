@@ -31,6 +31,7 @@ from django.db.models import (
     DateField,
     ExpressionWrapper,
     F,
+    Max,
     Min,
     Q,
     QuerySet,
@@ -304,32 +305,36 @@ def _buyer_days(store, environment, tz, days, charges_q, fresh: bool) -> None:
 
 
 def _first_charges(store, environment, tz, new_charges: Q) -> None:
-    """Each buyer's first paid charge, per product ("" too), lowered to the earliest of the
-    kept one and the charges ``new_charges`` selects (a paid charge stays paid, with its
-    amount, product, order and instant: a first can only move earlier)."""
-    firsts: dict[tuple[str, str], datetime] = {}
+    """Each buyer's first and last paid charges, per product ("" too), moved to the earliest
+    and latest of the kept ones and the charges ``new_charges`` selects (a paid charge stays
+    paid, with its amount, product, order and instant: a first only moves earlier, a last
+    later)."""
+    spans: dict[tuple[str, str], list[datetime]] = {}
     rows = (
         _buyer_charges(store, environment)
         .filter(new_charges)
         .values("product_id", e=_email())
-        .annotate(first=Min("paid_at"))
+        .annotate(first=Min("paid_at"), last=Max("paid_at"))
         .order_by()
-        .values_list("product_id", "e", "first")
+        .values_list("product_id", "e", "first", "last")
     )
-    for product_id, email, first in rows.iterator(chunk_size=5000):
+    for product_id, email, first, last in rows.iterator(chunk_size=5000):
         for key in {"", _product_key(product_id)}:
-            if (key, email) not in firsts or first < firsts[(key, email)]:
-                firsts[(key, email)] = first
-    if not firsts:
+            _widen(spans, (key, email), first, last)
+    if not spans:
         return
     kept = AnalyticsBuyer.objects.filter(
         store=store,
         environment=environment,
         email__in=_buyer_charges(store, environment).filter(new_charges).values(e=_email()),
-    ).values_list("product_key", "email", "first_paid_at")
-    for key, email, first in kept.iterator(chunk_size=5000):
-        if (key, email) in firsts and first <= firsts[(key, email)]:
-            del firsts[(key, email)]
+    ).values_list("product_key", "email", "first_paid_at", "last_paid_at")
+    for key, email, first, last in kept.iterator(chunk_size=5000):
+        if (key, email) in spans:
+            span = spans[(key, email)]
+            if first <= span[0] and last >= span[1]:
+                del spans[(key, email)]
+            else:
+                _widen(spans, (key, email), first, last)
     AnalyticsBuyer.objects.bulk_create(
         [
             AnalyticsBuyer(
@@ -339,14 +344,24 @@ def _first_charges(store, environment, tz, new_charges: Q) -> None:
                 email=email,
                 first_paid_at=first,
                 first_day=first.astimezone(tz).date(),
+                last_paid_at=last,
+                last_day=last.astimezone(tz).date(),
             )
-            for (key, email), first in firsts.items()
+            for (key, email), (first, last) in spans.items()
         ],
         update_conflicts=True,
         unique_fields=["store", "environment", "product_key", "email"],
-        update_fields=["first_paid_at", "first_day"],
+        update_fields=["first_paid_at", "first_day", "last_paid_at", "last_day"],
         batch_size=5000,
     )
+
+
+def _widen(spans: dict, key, first, last) -> None:
+    if key not in spans:
+        spans[key] = [first, last]
+    else:
+        spans[key][0] = min(spans[key][0], first)
+        spans[key][1] = max(spans[key][1], last)
 
 
 def roll_up_all(*, now: datetime | None = None) -> int:
@@ -461,14 +476,16 @@ def _usable_seal(store, environment):
     ).first()
 
 
-def first_days(
+def buyer_counts(
     store, environment, start: datetime, end: datetime, *, product_id=None, by_day: bool
-) -> tuple[dict[date, int], int] | None:
-    """New customers (first paid charge in ``[start, end)``, local midnights) and customers to
-    ``end``: ``({first local day: count}, to_date)`` (``by_day`` False: the days summed under
-    ``start``'s day). None while the store has no seal for its timezone (read it raw). The
-    sealed buyers come from ``AnalyticsBuyer``; a buyer with a charge after the seal or written
-    since it is corrected from the raw charges: four statements."""
+) -> tuple[dict[date, int], int, int | None] | None:
+    """New customers (first paid charge in ``[start, end)``, local midnights), customers to
+    ``end`` and customers whose last paid charge is on or after ``start`` (the window's
+    customers when it reaches now): ``({first local day: n}, to_date, since_start)``
+    (``by_day`` False: the new ones summed under ``start``'s day; True: ``since_start`` None).
+    None while the store has no seal for its timezone (read it raw). The sealed buyers come
+    from ``AnalyticsBuyer``; a buyer with a charge after the seal or written since it is
+    corrected from those raw charges: four statements."""
     seal = _usable_seal(store, environment)
     if seal is None:
         return None
@@ -481,16 +498,22 @@ def first_days(
     if product_id:
         recent = recent.filter(product_id=product_id)
     raw = {
-        email: first.astimezone(tz).date()
-        for email, first in recent.values(e=_email())
-        .annotate(first=Min("paid_at"))
+        email: (first.astimezone(tz).date(), last.astimezone(tz).date())
+        for email, first, last in recent.values(e=_email())
+        .annotate(first=Min("paid_at"), last=Max("paid_at"))
         .order_by()
-        .values_list("e", "first")
+        .values_list("e", "first", "last")
     }
     table = AnalyticsBuyer.objects.filter(store=store, environment=environment, product_key=key)
-    kept = dict(table.filter(email__in=recent.values(e=_email())).values_list("email", "first_day"))
+    kept = {
+        email: (first, last)
+        for email, first, last in table.filter(email__in=recent.values(e=_email())).values_list(
+            "email", "first_day", "last_day"
+        )
+    }
     counted = table.filter(first_day__lt=end_day)
     days: dict[date, int] = defaultdict(int)
+    since: int | None = None
     if by_day:
         to_date = 0
         for day, n in (
@@ -504,19 +527,25 @@ def first_days(
                 days[day] += n
     else:
         totals = counted.aggregate(
-            in_window=Count("id", filter=Q(first_day__gte=start_day)), to_date=Count("id")
+            new=Count("id", filter=Q(first_day__gte=start_day)),
+            since=Count("id", filter=Q(last_day__gte=start_day)),
+            to_date=Count("id"),
         )
-        days[start_day] += totals["in_window"]
-        to_date = totals["to_date"]
+        days[start_day] += totals["new"]
+        to_date, since = totals["to_date"], totals["since"]
     for email in set(raw) | set(kept):
         old = kept.get(email)
-        new = min(d for d in (old, raw.get(email)) if d is not None)
-        for day, sign in ((old, -1), (new, 1)):
-            if day is not None and day < end_day:
-                to_date += sign
-                if day >= start_day:
-                    days[day if by_day else start_day] += sign
-    return dict(days), to_date
+        spans = [s for s in (old, raw.get(email)) if s is not None]
+        new = (min(s[0] for s in spans), max(s[1] for s in spans))
+        for span, sign in ((old, -1), (new, 1)):
+            if span is None or span[0] >= end_day:
+                continue
+            to_date += sign
+            if span[0] >= start_day:
+                days[span[0] if by_day else start_day] += sign
+            if since is not None and span[1] >= start_day:
+                since += sign
+    return dict(days), to_date, since
 
 
 def distinct_buyers(

@@ -61,7 +61,13 @@ operations = st.lists(
 def _figures(store, now, source, *, full, products=()):
     tz = store_zone(store.timezone)
     out = []
-    windows = [Window.of_days(date(2026, 4, 25), now.astimezone(tz).date() + timedelta(days=1), tz)]
+    today = now.astimezone(tz).date()
+    # Windows reaching now (customers by their last charge) and one ended yesterday (customers
+    # counted distinct over the buyers' days).
+    windows = [
+        Window.of_days(date(2026, 4, 25), today + timedelta(days=1), tz),
+        Window.of_days(date(2026, 4, 25), today - timedelta(days=1), tz),
+    ]
     if full:
         windows += [Window.last_days(1, tz, now), Window.last_days(3, tz, now)]
     scopes = [Scope(store, ENV, window) for window in windows]
@@ -324,6 +330,8 @@ def test_the_buyer_tables_count_customers_exactly(history):
     expected = (7, 5, 2, [2, 1, 1, 1, 0], {"US": 6, "JP": 1})
     assert _customers(store, window, "raw") == expected
     assert _customers(store, window) == expected
+    ended = Window.of_days(date(2026, 5, 2), date(2026, 5, 5), tz)
+    assert _customers(store, ended) == (6, 5, 1, [2, 1, 1, 1], {"US": 5, "JP": 1})
     pen_only = (1, 1, 0, [0, 0, 0, 0, 1], {"US": 1})
     assert _customers(store, window, "raw", pen.pk) == pen_only
     assert _customers(store, window, product_id=pen.pk) == pen_only
@@ -345,6 +353,16 @@ def test_the_buyer_tables_count_customers_exactly(history):
         first_day=date(2026, 5, 4)
     )
     assert _customers(store, window)[3] == [2, 0, 2, 1, 0]
-    AnalyticsBuyerDay.objects.filter(store=store, product_key="", email="b3@example.com").delete()
+    # A window reaching now counts its customers by their last charge (b3's: May 4th) ...
+    AnalyticsBuyer.objects.filter(store=store, product_key="", email="b3@example.com").update(
+        last_day=date(2026, 5, 1)
+    )
     assert _customers(store, window)[0] == 6
+    # ... one that ended, and the countries, by the buyers' days.
+    ended = Window.of_days(date(2026, 5, 2), date(2026, 5, 5), tz)
+    # May 2nd-5th: b1-b5 and late; new: b1-b4 and late.
+    assert _customers(store, ended, "raw") == (6, 5, 1, [2, 1, 1, 1], {"US": 5, "JP": 1})
+    AnalyticsBuyerDay.objects.filter(store=store, product_key="", email="b3@example.com").delete()
+    assert _customers(store, ended)[0] == 5
+    assert _customers(store, window)[4] == {"US": 5, "JP": 1}
     assert _customers(store, window, "raw") == expected

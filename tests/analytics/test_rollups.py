@@ -236,8 +236,14 @@ def test_a_timezone_change_rebuilds_the_store(history):
     window = Window.of_days(date(2026, 4, 30), date(2026, 5, 5), tz)
     before = metrics.series(Scope(store, ENV, window), Granularity.DAY)
     assert before == metrics.series(Scope(store, ENV, window), Granularity.DAY, source="raw")
+    b2 = AnalyticsBuyer.objects.filter(store=store, product_key="", email="b2@example.com")
+    assert b2.get().first_day == date(2026, 5, 3)  # 02:00 UTC May 3rd is 11:00 in Tokyo
     rollups.roll_up(store, ENV)
     assert AnalyticsSeal.objects.get(store=store).timezone == "America/New_York"
+    assert b2.get().first_day == date(2026, 5, 2)  # ... and 22:00 on May 2nd in New York
+    assert AnalyticsBuyerDay.objects.filter(store=store, email="b2@example.com").get(
+        product_key=""
+    ).day == date(2026, 5, 2)
     assert metrics.series(Scope(store, ENV, window), Granularity.DAY) == before
     # 10:00 UTC May 1st is 06:00 in New York: the first charge is on May 1st there too.
     assert before[1].gross.total == 1000
@@ -282,6 +288,11 @@ def test_concurrent_runs_leave_one_row_per_key():
         (date(2026, 5, 3), 1000),
         (date(2026, 5, 4), 1000),
     ]
+    # One buyer row per buyer and key (any product, the book), one buyer-day row each too.
+    assert sorted(AnalyticsBuyer.objects.filter(store=store).values_list("email", "first_day")) == [
+        (f"b{n}@example.com", date(2026, 5, 1 + n)) for n in range(4) for _ in range(2)
+    ]
+    assert AnalyticsBuyerDay.objects.filter(store=store).count() == 8
 
 
 def _customers(store, window, source="rollups", product_id=None):

@@ -245,7 +245,7 @@ def roll_up(store, environment, *, now: datetime | None = None) -> int:
         new_charges = Q(paid_at__lt=target)
         if not fresh:
             new_charges &= Q(paid_at__gte=seal.sealed_through) | Q(updated_at__gt=seal.computed_at)
-        _first_charges(store, environment, tz, new_charges)
+        _first_charges(store, environment, tz, new_charges, fresh)
         seal.timezone = store.timezone
         if fresh or seal.sealed_through < target:
             seal.sealed_through = target
@@ -304,7 +304,7 @@ def _buyer_days(store, environment, tz, days, charges_q, fresh: bool) -> None:
     flush()
 
 
-def _first_charges(store, environment, tz, new_charges: Q) -> None:
+def _first_charges(store, environment, tz, new_charges: Q, fresh: bool) -> None:
     """Each buyer's first and last paid charges, per product ("" too), moved to the earliest
     and latest of the kept ones and the charges ``new_charges`` selects (a paid charge stays
     paid, with its amount, product, order and instant: a first only moves earlier, a last
@@ -321,20 +321,20 @@ def _first_charges(store, environment, tz, new_charges: Q) -> None:
     for product_id, email, first, last in rows.iterator(chunk_size=5000):
         for key in {"", _product_key(product_id)}:
             _widen(spans, (key, email), first, last)
-    if not spans:
-        return
-    kept = AnalyticsBuyer.objects.filter(
-        store=store,
-        environment=environment,
-        email__in=_buyer_charges(store, environment).filter(new_charges).values(e=_email()),
-    ).values_list("product_key", "email", "first_paid_at", "last_paid_at")
-    for key, email, first, last in kept.iterator(chunk_size=5000):
-        if (key, email) in spans:
-            span = spans[(key, email)]
-            if first <= span[0] and last >= span[1]:
-                del spans[(key, email)]
-            else:
-                _widen(spans, (key, email), first, last)
+    # The kept rows of these buyers (none when the store is rebuilt), looked up by email in
+    # chunks: an IN (subquery) here lets PostgreSQL pick a nested loop over the whole table.
+    emails = sorted({email for _, email in spans}) if not fresh else []
+    for n in range(0, len(emails), 5000):
+        kept = AnalyticsBuyer.objects.filter(
+            store=store, environment=environment, email__in=emails[n : n + 5000]
+        ).values_list("product_key", "email", "first_paid_at", "last_paid_at")
+        for key, email, first, last in kept:
+            if (key, email) in spans:
+                span = spans[(key, email)]
+                if first <= span[0] and last >= span[1]:
+                    del spans[(key, email)]
+                else:
+                    _widen(spans, (key, email), first, last)
     AnalyticsBuyer.objects.bulk_create(
         [
             AnalyticsBuyer(
@@ -507,7 +507,9 @@ def buyer_counts(
     table = AnalyticsBuyer.objects.filter(store=store, environment=environment, product_key=key)
     kept = {
         email: (first, last)
-        for email, first, last in table.filter(email__in=recent.values(e=_email())).values_list(
+        # By the list of emails: an IN (subquery) lets PostgreSQL pick a nested loop over the
+        # whole table. The list is the buyers paid since the seal (a day or so of them).
+        for email, first, last in table.filter(email__in=sorted(raw)).values_list(
             "email", "first_day", "last_day"
         )
     }

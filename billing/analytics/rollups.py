@@ -251,6 +251,12 @@ def roll_up(store, environment, *, now: datetime | None = None) -> int:
             seal.sealed_through = target
         seal.computed_at = now - IN_FLIGHT_MARGIN
         seal.save()
+    if fresh and connection.vendor == "postgresql":
+        # A rebuild fills the tables at once: fresh statistics before autovacuum's, or the
+        # planner takes the buyers' tables for empty and nested-loops over them.
+        with connection.cursor() as cursor:
+            for model in (AnalyticsDay, AnalyticsBuyer, AnalyticsBuyerDay):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     return len(days)
 
 

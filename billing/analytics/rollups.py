@@ -484,11 +484,11 @@ def _usable_seal(store, environment):
 
 def buyer_counts(
     store, environment, start: datetime, end: datetime, *, product_id=None, by_day: bool
-) -> tuple[dict[date, int], int, int | None] | None:
+) -> tuple[dict[date, int], int | None, int | None] | None:
     """New customers (first paid charge in ``[start, end)``, local midnights), customers to
     ``end`` and customers whose last paid charge is on or after ``start`` (the window's
     customers when it reaches now): ``({first local day: n}, to_date, since_start)``
-    (``by_day`` False: the new ones summed under ``start``'s day; True: ``since_start`` None).
+    (``by_day`` False: the new ones summed under ``start``'s day; True: the others None).
     None while the store has no seal for its timezone (read it raw). The sealed buyers come
     from ``AnalyticsBuyer``; a buyer with a charge after the seal or written since it is
     corrected from those raw charges: four statements."""
@@ -522,17 +522,17 @@ def buyer_counts(
     counted = table.filter(first_day__lt=end_day)
     days: dict[date, int] = defaultdict(int)
     since: int | None = None
+    to_date: int | None = None
     if by_day:
-        to_date = 0
+        # The window's days only (customers to date are the summary's, not the series').
         for day, n in (
-            counted.values("first_day")
+            counted.filter(first_day__gte=start_day)
+            .values("first_day")
             .annotate(n=Count("id"))
             .order_by()
             .values_list("first_day", "n")
         ):
-            to_date += n
-            if day >= start_day:
-                days[day] += n
+            days[day] += n
     else:
         totals = counted.aggregate(
             new=Count("id", filter=Q(first_day__gte=start_day)),
@@ -548,7 +548,8 @@ def buyer_counts(
         for span, sign in ((old, -1), (new, 1)):
             if span is None or span[0] >= end_day:
                 continue
-            to_date += sign
+            if to_date is not None:
+                to_date += sign
             if span[0] >= start_day:
                 days[span[0] if by_day else start_day] += sign
             if since is not None and span[1] >= start_day:

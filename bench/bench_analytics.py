@@ -7,7 +7,8 @@ day up to 90 days, by week for 365, by month for 730) as the dashboard asks for 
 (after the rollup task ran) and, side by side, the raw computation (``source="raw"``): the
 yardstick the rollups must beat. Also the rollup task's time, from scratch and again.
 
-    python bench/bench_analytics.py [--requests 20] [--reuse]
+    python bench/bench_analytics.py [--requests 20] [--reuse] [--sources rollups]
+        [--ended] [--geography] [--keep-rollups]
 
 Prints one JSON object. Needs PostgreSQL on 127.0.0.1:5432 (user postgres).
 """
@@ -19,6 +20,7 @@ import json
 import statistics
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -55,7 +57,17 @@ def timed(fn, requests: int, warmup: int) -> dict:
     }
 
 
-def measure(store_id: str, requests: int, warmup: int, ranges: list[int]) -> dict:
+def measure(
+    store_id: str,
+    requests: int,
+    warmup: int,
+    ranges: list[int],
+    sources=("rollups", "raw"),
+    *,
+    ended: bool = False,
+    geography: bool = False,
+    rebuild: bool = True,
+) -> dict:
     from django.utils import timezone
 
     from billing.analytics import metrics, rollups
@@ -64,8 +76,9 @@ def measure(store_id: str, requests: int, warmup: int, ranges: list[int]) -> dic
     from stores.models import Store
 
     store = Store.objects.get(pk=store_id)
-    AnalyticsSeal.objects.filter(store=store).delete()
-    AnalyticsDay.objects.filter(store=store).delete()
+    if rebuild:
+        AnalyticsSeal.objects.filter(store=store).delete()
+        AnalyticsDay.objects.filter(store=store).delete()
     started = time.perf_counter()
     days = rollups.roll_up(store, "test")
     scratch = time.perf_counter() - started
@@ -84,13 +97,19 @@ def measure(store_id: str, requests: int, warmup: int, ranges: list[int]) -> dic
     now = timezone.now()
     for n in ranges:
         granularity = RANGES[n]
-        scope = metrics.Scope(store, "test", Window.last_days(n, tz, now))
+        window = Window.last_days(n, tz, now)
+        if ended:  # the n days up to yesterday: a window that does not reach now
+            today = now.astimezone(tz).date()
+            window = Window.of_days(today - timedelta(days=n), today - timedelta(days=1), tz)
+        scope = metrics.Scope(store, "test", window)
         row = {"granularity": granularity}
-        for source in ("rollups", "raw"):
+        for source in sources:
 
             def read(scope=scope, granularity=granularity, source=source):
                 metrics.summary(scope, source=source)
                 metrics.series(scope, granularity, source=source)
+                if geography:
+                    metrics.geography(scope, source=source)
 
             row[source] = timed(read, requests, warmup)
         result[f"{n}_days"] = row
@@ -105,6 +124,16 @@ def main() -> None:
         "--ranges", default="7,30,90,365,730", help="days, comma-separated (of 7,30,90,365,730)"
     )
     parser.add_argument("--reuse", action="store_true", help="keep the seeded database")
+    parser.add_argument(
+        "--ended", action="store_true", help="windows ending yesterday instead of today"
+    )
+    parser.add_argument("--geography", action="store_true", help="read geography() too")
+    parser.add_argument(
+        "--keep-rollups", action="store_true", help="bring the rollups up to date, no rebuild"
+    )
+    parser.add_argument(
+        "--sources", default="rollups,raw", help="comma-separated, of rollups,raw (raw is slow)"
+    )
     args = parser.parse_args()
     info = seed_analytics.prepare(reuse=args.reuse)
     print(
@@ -116,6 +145,10 @@ def main() -> None:
                     args.requests,
                     args.warmup,
                     [int(n) for n in args.ranges.split(",")],
+                    args.sources.split(","),
+                    ended=args.ended,
+                    geography=args.geography,
+                    rebuild=not args.keep_rollups,
                 ),
             },
             indent=2,

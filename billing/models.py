@@ -980,6 +980,69 @@ class AnalyticsSeal(models.Model):
         return f"{self.store_id} {self.environment} sealed through {self.sealed_through}"
 
 
+class AnalyticsBuyer(models.Model):
+    """A buyer's first and last paid charges (amount above 0) of a store and environment, by
+    lower-cased email, for any product (``product_key`` "") and for each product bought: new
+    customers, customers to date and the customers of a window reaching now are index range
+    counts on ``first_day`` and ``last_day`` (store-local days). Kept by the rollup task for the
+    charges before ``AnalyticsSeal.sealed_through`` (billing/analytics)."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    product_key = models.CharField(max_length=36, blank=True, default="")  # "": any product
+    email = models.CharField(max_length=320)
+    first_paid_at = models.DateTimeField()
+    first_day = models.DateField()
+    last_paid_at = models.DateTimeField()
+    last_day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "environment", "product_key", "email"],
+                name="analytics_buyer_once",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["store", "environment", "product_key", "first_day"],
+                name="analytics_buyer_first_idx",
+            ),
+            models.Index(
+                fields=["store", "environment", "product_key", "last_day"],
+                name="analytics_buyer_last_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.environment} {self.email} {self.first_day}"
+
+
+class AnalyticsBuyerDay(models.Model):
+    """A buyer (lower-cased email) who paid something (amount above 0) on a store-local day, for
+    any product (``product_key`` "") and for each product, by the charge's billing country:
+    distinct customers of a window are a COUNT(DISTINCT email) over its days. Rebuilt by day
+    with the ``AnalyticsDay`` rows."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    product_key = models.CharField(max_length=36, blank=True, default="")  # "": any product
+    day = models.DateField()
+    email = models.CharField(max_length=320)
+    country = models.CharField(max_length=2, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "environment", "product_key", "day", "email", "country"],
+                name="analytics_buyer_day_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.environment} {self.day} {self.email}"
+
+
 class PayoutStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     PAID = "paid", _("Paid")

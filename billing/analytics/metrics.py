@@ -43,6 +43,7 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, Lower, TruncDay
+from django.utils import timezone
 
 from billing import rates
 from billing.analytics import rollups
@@ -220,6 +221,65 @@ def _sums(scope: Scope, start, end, keys, source: str) -> tuple[list[dict], list
     )
 
 
+def _customers_by_country(scope: Scope, source: str, *, by_country: bool) -> dict[str, int]:
+    """Distinct buyers with a paid charge in the window: ``{"": n}``, or per billing country."""
+    w = scope.window
+    if source != "raw":
+        counted = rollups.distinct_buyers(
+            scope.store,
+            scope.environment,
+            w.start,
+            w.end,
+            product_id=scope.product_id,
+            by_country=by_country,
+        )
+        if counted is not None:
+            return counted
+    qs = _buyers(_paid_in(scope, w.start, w.end)).annotate(
+        country=_country() if by_country else Value("", output_field=TextField())
+    )
+    return {
+        row["country"]: row["n"]
+        for row in qs.values("country").annotate(n=Count(_email(), distinct=True)).order_by()
+    }
+
+
+def _first_days(
+    scope: Scope, source: str, *, by_day: bool
+) -> tuple[dict[date, int], int | None, int | None]:
+    """New customers of the window (``{local day of their first paid charge: n}``; not
+    ``by_day``: all under the window's first day), customers to the window's end (read raw
+    only when not ``by_day``: None) and, from the rollups only (else None), the customers whose
+    last paid charge is on or after the window's start."""
+    w = scope.window
+    if source != "raw":
+        counted = rollups.buyer_counts(
+            scope.store,
+            scope.environment,
+            w.start,
+            w.end,
+            product_id=scope.product_id,
+            by_day=by_day,
+        )
+        if counted is not None:
+            return counted
+    firsts = (
+        _buyers(_payments(scope))
+        .values(email=_email())
+        .annotate(first=Min("paid_at"))
+        .filter(first__gte=w.start, first__lt=w.end)
+    )
+    if not by_day:
+        to_date = _buyers(_paid_in(scope, None, w.end)).aggregate(n=Count(_email(), distinct=True))[
+            "n"
+        ]
+        return {w.start.astimezone(w.tz).date(): firsts.count()}, to_date, None
+    days: dict[date, int] = defaultdict(int)
+    for first in firsts.values_list("first", flat=True):
+        days[first.astimezone(w.tz).date()] += 1
+    return dict(days), None, None
+
+
 def _subscriptions(scope: Scope) -> QuerySet:
     qs = Subscription.objects.filter(store=scope.store, environment=scope.environment)
     if scope.product_id:
@@ -307,16 +367,13 @@ def summary(scope: Scope, *, source: str = "rollups") -> Summary:
     else:
         average_total = None if sales else 0
 
-    customers = _buyers(_paid_in(scope, w.start, w.end)).aggregate(
-        n=Count(_email(), distinct=True)
-    )["n"]
-    new_customers = (
-        _buyers(_payments(scope))
-        .values(email=_email())
-        .annotate(first=Min("paid_at"))
-        .filter(first__gte=w.start, first__lt=w.end)
-        .count()
-    )
+    firsts, customers_to_date, since_start = _first_days(scope, source, by_day=False)
+    new_customers = sum(firsts.values())
+    if since_start is not None and w.end > timezone.now():
+        # A window reaching now: its customers are those who paid last on or after its start.
+        customers = since_start
+    else:
+        customers = _customers_by_country(scope, source, by_country=False).get("", 0)
     # Lifetime value: net revenue to the window's end over the customers to its end.
     charge_rows, refund_rows = _sums(scope, None, w.end, ("currency",), source)
     to_date_charges = {r["currency"]: r for r in charge_rows}
@@ -325,9 +382,6 @@ def summary(scope: Scope, *, source: str = "rollups") -> Summary:
         c: _net(to_date_charges, to_date_refunds, c)
         for c in set(to_date_charges) | set(to_date_refunds)
     }
-    customers_to_date = _buyers(_paid_in(scope, None, w.end)).aggregate(
-        n=Count(_email(), distinct=True)
-    )["n"]
     ltv_total = money.convert_sum(to_date_net)
     if customers_to_date:
         ltv = Amount(
@@ -432,15 +486,8 @@ def series(scope: Scope, granularity: str, *, source: str = "rollups") -> list[P
         refunds[b][row["currency"]] += row["refunds"] or 0
         refunds_tax[b][row["currency"]] += row["refunds_tax"] or 0
     new_customers: dict = defaultdict(int)
-    firsts = (
-        _buyers(_payments(scope))
-        .values(email=_email())
-        .annotate(first=Min("paid_at"))
-        .filter(first__gte=w.start, first__lt=w.end)
-        .values_list("first", flat=True)
-    )
-    for first in firsts:
-        new_customers[bucket(first.astimezone(w.tz).date())] += 1
+    for day, n in _first_days(scope, source, by_day=True)[0].items():
+        new_customers[bucket(day)] += n
 
     # MRR at each period's end: at the window's start, plus what began, less what stopped, by
     # local day (a period ends at a local midnight, so whole days are exact).
@@ -497,19 +544,12 @@ def series(scope: Scope, granularity: str, *, source: str = "rollups") -> list[P
 def geography(scope: Scope, *, source: str = "rollups") -> list[CountryRow]:
     w = scope.window
     money = _Money(scope.store.default_currency)
-    qs = _paid_in(scope, w.start, w.end).annotate(country=_country())
     gross: dict = defaultdict(dict)
     sales: dict = defaultdict(int)
     for row in _sums(scope, w.start, w.end, ("country", "currency"), source)[0]:
         gross[row["country"]][row["currency"]] = row["gross"] or 0
         sales[row["country"]] += row["sales"]
-    customers = {
-        row["country"]: row["n"]
-        for row in _buyers(qs)
-        .values("country")
-        .annotate(n=Count(_email(), distinct=True))
-        .order_by()
-    }
+    customers = _customers_by_country(scope, source, by_country=True)
     rows = [
         CountryRow(c, money.amount(gross[c]), sales[c], customers.get(c, 0))
         for c in gross

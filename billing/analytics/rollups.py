@@ -24,13 +24,15 @@ import uuid
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
     Count,
     DateField,
     ExpressionWrapper,
     F,
+    Max,
+    Min,
     Q,
     QuerySet,
     Sum,
@@ -38,11 +40,20 @@ from django.db.models import (
     Value,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, TruncDay
+from django.db.models.functions import Cast, Coalesce, Lower, TruncDay
 from django.utils import timezone
 
 from billing.analytics.periods import local_midnight, store_zone
-from billing.models import AnalyticsDay, AnalyticsSeal, Payment, PaymentStatus, Refund, RefundStatus
+from billing.models import (
+    AnalyticsBuyer,
+    AnalyticsBuyerDay,
+    AnalyticsDay,
+    AnalyticsSeal,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
 from stores.models import Store
 
 PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
@@ -176,6 +187,8 @@ def roll_up(store, environment, *, now: datetime | None = None) -> int:
         fresh = seal.sealed_through is None or seal.timezone != store.timezone
         if fresh:
             AnalyticsDay.objects.filter(store=store, environment=environment).delete()
+            AnalyticsBuyer.objects.filter(store=store, environment=environment).delete()
+            AnalyticsBuyerDay.objects.filter(store=store, environment=environment).delete()
             first = (
                 paid_payments(store, environment)
                 .order_by("paid_at")
@@ -228,12 +241,133 @@ def roll_up(store, environment, *, now: datetime | None = None) -> int:
             ).values_list("pk", *KEYS)
             stale = [pk for pk, *key in existing if tuple(key) not in rows]
             AnalyticsDay.objects.filter(pk__in=stale).delete()
+            _buyer_days(store, environment, tz, days, charges_q, fresh)
+        new_charges = Q(paid_at__lt=target)
+        if not fresh:
+            new_charges &= Q(paid_at__gte=seal.sealed_through) | Q(updated_at__gt=seal.computed_at)
+        _first_charges(store, environment, tz, new_charges, fresh)
         seal.timezone = store.timezone
         if fresh or seal.sealed_through < target:
             seal.sealed_through = target
         seal.computed_at = now - IN_FLIGHT_MARGIN
         seal.save()
+    if fresh and connection.vendor == "postgresql":
+        # A rebuild fills the tables at once: fresh statistics before autovacuum's, or the
+        # planner takes the buyers' tables for empty and nested-loops over them.
+        with connection.cursor() as cursor:
+            for model in (AnalyticsDay, AnalyticsBuyer, AnalyticsBuyerDay):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     return len(days)
+
+
+def _product_key(value) -> str:
+    return str(uuid.UUID(str(value))) if value else ""
+
+
+def _email():
+    return Lower("order__buyer_email")
+
+
+def _buyer_charges(store, environment) -> QuerySet:
+    """Charges that make a customer: paid, of an amount above 0 (a free trial's start is not)."""
+    return paid_payments(store, environment).filter(amount__gt=0)
+
+
+def _buyer_days(store, environment, tz, days, charges_q, fresh: bool) -> None:
+    """The buyers of each recomputed day, per product ("" too) and country."""
+    if not fresh:
+        AnalyticsBuyerDay.objects.filter(
+            store=store, environment=environment, day__in=days
+        ).delete()
+    charges = _buyer_charges(store, environment).filter(charges_q)
+    rows = (
+        _keyed(charges, tz, "paid_at", "billing_detail", "product_id")
+        .annotate(e=_email())
+        .values_list("day", "product_key", "country", "e")
+        .distinct()
+        .order_by()
+    )
+    batch: list[AnalyticsBuyerDay] = []
+
+    def flush():
+        AnalyticsBuyerDay.objects.bulk_create(batch, ignore_conflicts=True)
+        batch.clear()
+
+    for day, product_key, country, email in rows.iterator(chunk_size=5000):
+        for key in {"", _product_key(product_key)}:
+            batch.append(
+                AnalyticsBuyerDay(
+                    store=store,
+                    environment=environment,
+                    product_key=key,
+                    day=day,
+                    email=email,
+                    country=country,
+                )
+            )
+        if len(batch) >= 5000:
+            flush()
+    flush()
+
+
+def _first_charges(store, environment, tz, new_charges: Q, fresh: bool) -> None:
+    """Each buyer's first and last paid charges, per product ("" too), moved to the earliest
+    and latest of the kept ones and the charges ``new_charges`` selects (a paid charge stays
+    paid, with its amount, product, order and instant: a first only moves earlier, a last
+    later)."""
+    spans: dict[tuple[str, str], list[datetime]] = {}
+    rows = (
+        _buyer_charges(store, environment)
+        .filter(new_charges)
+        .values("product_id", e=_email())
+        .annotate(first=Min("paid_at"), last=Max("paid_at"))
+        .order_by()
+        .values_list("product_id", "e", "first", "last")
+    )
+    for product_id, email, first, last in rows.iterator(chunk_size=5000):
+        for key in {"", _product_key(product_id)}:
+            _widen(spans, (key, email), first, last)
+    # The kept rows of these buyers (none when the store is rebuilt), looked up by email in
+    # chunks: an IN (subquery) here lets PostgreSQL pick a nested loop over the whole table.
+    emails = sorted({email for _, email in spans}) if not fresh else []
+    for n in range(0, len(emails), 5000):
+        kept = AnalyticsBuyer.objects.filter(
+            store=store, environment=environment, email__in=emails[n : n + 5000]
+        ).values_list("product_key", "email", "first_paid_at", "last_paid_at")
+        for key, email, first, last in kept:
+            if (key, email) in spans:
+                span = spans[(key, email)]
+                if first <= span[0] and last >= span[1]:
+                    del spans[(key, email)]
+                else:
+                    _widen(spans, (key, email), first, last)
+    AnalyticsBuyer.objects.bulk_create(
+        [
+            AnalyticsBuyer(
+                store=store,
+                environment=environment,
+                product_key=key,
+                email=email,
+                first_paid_at=first,
+                first_day=first.astimezone(tz).date(),
+                last_paid_at=last,
+                last_day=last.astimezone(tz).date(),
+            )
+            for (key, email), (first, last) in spans.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["store", "environment", "product_key", "email"],
+        update_fields=["first_paid_at", "first_day", "last_paid_at", "last_day"],
+        batch_size=5000,
+    )
+
+
+def _widen(spans: dict, key, first, last) -> None:
+    if key not in spans:
+        spans[key] = [first, last]
+    else:
+        spans[key][0] = min(spans[key][0], first)
+        spans[key][1] = max(spans[key][1], last)
 
 
 def roll_up_all(*, now: datetime | None = None) -> int:
@@ -334,3 +468,140 @@ def read(
         ]
 
     return out(charge_rows, CHARGE_FIELDS), out(refund_rows, REFUND_FIELDS)
+
+
+# --- reading the customers ----------------------------------------------------------------
+
+
+def _usable_seal(store, environment):
+    return AnalyticsSeal.objects.filter(
+        store=store,
+        environment=environment,
+        timezone=store.timezone,
+        sealed_through__isnull=False,
+    ).first()
+
+
+def buyer_counts(
+    store, environment, start: datetime, end: datetime, *, product_id=None, by_day: bool
+) -> tuple[dict[date, int], int | None, int | None] | None:
+    """New customers (first paid charge in ``[start, end)``, local midnights), customers to
+    ``end`` and customers whose last paid charge is on or after ``start`` (the window's
+    customers when it reaches now): ``({first local day: n}, to_date, since_start)``
+    (``by_day`` False: the new ones summed under ``start``'s day; True: the others None).
+    None while the store has no seal for its timezone (read it raw). The sealed buyers come
+    from ``AnalyticsBuyer``; a buyer with a charge after the seal or written since it is
+    corrected from those raw charges: four statements."""
+    seal = _usable_seal(store, environment)
+    if seal is None:
+        return None
+    tz = store_zone(store.timezone)
+    key = _product_key(product_id)
+    start_day, end_day = start.astimezone(tz).date(), end.astimezone(tz).date()
+    recent = _buyer_charges(store, environment).filter(
+        Q(paid_at__gte=seal.sealed_through) | Q(updated_at__gt=seal.computed_at)
+    )
+    if product_id:
+        recent = recent.filter(product_id=product_id)
+    raw = {
+        email: (first.astimezone(tz).date(), last.astimezone(tz).date())
+        for email, first, last in recent.values(e=_email())
+        .annotate(first=Min("paid_at"), last=Max("paid_at"))
+        .order_by()
+        .values_list("e", "first", "last")
+    }
+    table = AnalyticsBuyer.objects.filter(store=store, environment=environment, product_key=key)
+    kept = {
+        email: (first, last)
+        # By the list of emails: an IN (subquery) lets PostgreSQL pick a nested loop over the
+        # whole table. The list is the buyers paid since the seal (a day or so of them).
+        for email, first, last in table.filter(email__in=sorted(raw)).values_list(
+            "email", "first_day", "last_day"
+        )
+    }
+    counted = table.filter(first_day__lt=end_day)
+    days: dict[date, int] = defaultdict(int)
+    since: int | None = None
+    to_date: int | None = None
+    if by_day:
+        # The window's days only (customers to date are the summary's, not the series').
+        for day, n in (
+            counted.filter(first_day__gte=start_day)
+            .values("first_day")
+            .annotate(n=Count("id"))
+            .order_by()
+            .values_list("first_day", "n")
+        ):
+            days[day] += n
+    else:
+        totals = counted.aggregate(
+            new=Count("id", filter=Q(first_day__gte=start_day)),
+            since=Count("id", filter=Q(last_day__gte=start_day)),
+            to_date=Count("id"),
+        )
+        days[start_day] += totals["new"]
+        to_date, since = totals["to_date"], totals["since"]
+    for email in set(raw) | set(kept):
+        old = kept.get(email)
+        spans = [s for s in (old, raw.get(email)) if s is not None]
+        new = (min(s[0] for s in spans), max(s[1] for s in spans))
+        for span, sign in ((old, -1), (new, 1)):
+            if span is None or span[0] >= end_day:
+                continue
+            if to_date is not None:
+                to_date += sign
+            if span[0] >= start_day:
+                days[span[0] if by_day else start_day] += sign
+            if since is not None and span[1] >= start_day:
+                since += sign
+    return dict(days), to_date, since
+
+
+def distinct_buyers(
+    store, environment, start: datetime, end: datetime, *, product_id=None, by_country: bool
+) -> dict[str, int] | None:
+    """Distinct customers (lower-cased email, a paid charge above 0) in ``[start, end)``:
+    ``{"": n}``, or by billing country. One COUNT(DISTINCT) over the sealed days' buyers
+    (``AnalyticsBuyerDay``, days no later write touched) UNION ALL the raw charges of the rest.
+    None while the store has no seal for its timezone."""
+    seal = _usable_seal(store, environment)
+    if seal is None:
+        return None
+    tz = store_zone(store.timezone)
+    sealed_end = min(end, seal.sealed_through)
+    first_day = start.astimezone(tz).date()
+    touched = {
+        d
+        for d in _touched_days(store, environment, seal.computed_at, sealed_end, tz)
+        if d >= first_day
+    }
+    rolled = AnalyticsBuyerDay.objects.filter(
+        store=store,
+        environment=environment,
+        product_key=_product_key(product_id),
+        day__gte=first_day,
+        day__lt=sealed_end.astimezone(tz).date(),
+    ).exclude(day__in=touched)
+    raw = _keyed(
+        _buyer_charges(store, environment).filter(
+            Q(paid_at__gte=start, paid_at__lt=end)
+            & (_days_q("paid_at", touched, tz) | Q(paid_at__gte=sealed_end))
+        ),
+        tz,
+        "paid_at",
+        "billing_detail",
+        "product_id",
+    )
+    if product_id:
+        raw = raw.filter(product_id=product_id)
+    columns = {"e": F("email"), "c": F("country")} if by_country else {"e": F("email")}
+    raw_columns = {"e": _email(), "c": F("country")} if by_country else {"e": _email()}
+    rolled_sql, rolled_params = rolled.values(**columns).order_by().query.sql_with_params()
+    raw_sql, raw_params = raw.values(**raw_columns).order_by().query.sql_with_params()
+    # Both parts are Django's own compiled SQL, their values passed as parameters.
+    group = "u.c" if by_country else "''"
+    tail = " GROUP BY u.c" if by_country else ""
+    sql = f"SELECT {group}, COUNT(DISTINCT u.e) FROM ({rolled_sql} UNION ALL {raw_sql}) u{tail}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*rolled_params, *raw_params))
+        return {country: n for country, n in cursor.fetchall()}

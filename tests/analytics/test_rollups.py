@@ -17,7 +17,14 @@ from billing import rates
 from billing.analytics import metrics, rollups
 from billing.analytics.metrics import Scope
 from billing.analytics.periods import Granularity, Window, store_zone
-from billing.models import AnalyticsDay, AnalyticsSeal, Subscription, SubscriptionStatus
+from billing.models import (
+    AnalyticsBuyer,
+    AnalyticsBuyerDay,
+    AnalyticsDay,
+    AnalyticsSeal,
+    Subscription,
+    SubscriptionStatus,
+)
 from tests.analytics.builders import ENV, pay, product, refund, subscribe
 from tests.factories import StoreFactory
 
@@ -51,14 +58,22 @@ operations = st.lists(
 )
 
 
-def _figures(store, now, source, *, full):
+def _figures(store, now, source, *, full, products=()):
     tz = store_zone(store.timezone)
     out = []
-    windows = [Window.of_days(date(2026, 4, 25), now.astimezone(tz).date() + timedelta(days=1), tz)]
+    today = now.astimezone(tz).date()
+    # Windows reaching now (customers by their last charge) and one ended yesterday (customers
+    # counted distinct over the buyers' days).
+    windows = [
+        Window.of_days(date(2026, 4, 25), today + timedelta(days=1), tz),
+        Window.of_days(date(2026, 4, 25), today - timedelta(days=1), tz),
+    ]
     if full:
         windows += [Window.last_days(1, tz, now), Window.last_days(3, tz, now)]
-    for window in windows:
-        scope = Scope(store, ENV, window)
+    scopes = [Scope(store, ENV, window) for window in windows]
+    # The product filter: the figures of one product's buyers only.
+    scopes += [Scope(store, ENV, window, product_id=p.pk) for window in windows for p in products]
+    for scope in scopes:
         out.append(metrics.summary(scope, source=source))
         out.append(metrics.series(scope, Granularity.DAY, source=source))
         if full:
@@ -69,8 +84,17 @@ def _figures(store, now, source, *, full):
     return out
 
 
-def _assert_same(store, now, *, full=False):
-    assert _figures(store, now, "rollups", full=full) == _figures(store, now, "raw", full=full)
+def _assert_same(store, now, *, full=False, products=()):
+    rolled = _figures(store, now, "rollups", full=full, products=products)
+    assert rolled == _figures(store, now, "raw", full=full, products=products)
+
+
+def _tables(store):
+    """Every rollup row of the store, in a stable order."""
+    return [
+        list(model.objects.filter(store=store).order_by("pk").values())
+        for model in (AnalyticsDay, AnalyticsBuyer, AnalyticsBuyerDay)
+    ]
 
 
 @pytest.mark.django_db
@@ -144,15 +168,15 @@ def test_rollups_equal_the_raw_figures(ops, zone):
                 ).update(status=SubscriptionStatus.ACTIVE)
             elif op[0] == "roll":
                 rollups.roll_up(store, ENV)
-                _assert_same(store, datetime.now(UTC), full=True)
+                _assert_same(store, datetime.now(UTC), full=True, products=[books["USD"]])
             _assert_same(store, datetime.now(UTC))
         # And after the task ran, twice, with time enough for every write to be settled.
         clock.shift(timedelta(hours=1))
         rollups.roll_up(store, ENV)
-        rows = list(AnalyticsDay.objects.filter(store=store).order_by("pk").values())
+        rows = _tables(store)
         rollups.roll_up(store, ENV)
-        assert list(AnalyticsDay.objects.filter(store=store).order_by("pk").values()) == rows
-        _assert_same(store, datetime.now(UTC), full=True)
+        assert _tables(store) == rows
+        _assert_same(store, datetime.now(UTC), full=True, products=list(books.values()))
 
 
 @pytest.fixture
@@ -212,8 +236,14 @@ def test_a_timezone_change_rebuilds_the_store(history):
     window = Window.of_days(date(2026, 4, 30), date(2026, 5, 5), tz)
     before = metrics.series(Scope(store, ENV, window), Granularity.DAY)
     assert before == metrics.series(Scope(store, ENV, window), Granularity.DAY, source="raw")
+    b2 = AnalyticsBuyer.objects.filter(store=store, product_key="", email="b2@example.com")
+    assert b2.get().first_day == date(2026, 5, 3)  # 02:00 UTC May 3rd is 11:00 in Tokyo
     rollups.roll_up(store, ENV)
     assert AnalyticsSeal.objects.get(store=store).timezone == "America/New_York"
+    assert b2.get().first_day == date(2026, 5, 2)  # ... and 22:00 on May 2nd in New York
+    assert AnalyticsBuyerDay.objects.filter(store=store, email="b2@example.com").get(
+        product_key=""
+    ).day == date(2026, 5, 2)
     assert metrics.series(Scope(store, ENV, window), Granularity.DAY) == before
     # 10:00 UTC May 1st is 06:00 in New York: the first charge is on May 1st there too.
     assert before[1].gross.total == 1000
@@ -258,3 +288,92 @@ def test_concurrent_runs_leave_one_row_per_key():
         (date(2026, 5, 3), 1000),
         (date(2026, 5, 4), 1000),
     ]
+    # One buyer row per buyer and key (any product, the book), one buyer-day row each too.
+    assert sorted(AnalyticsBuyer.objects.filter(store=store).values_list("email", "first_day")) == [
+        (f"b{n}@example.com", date(2026, 5, 1 + n)) for n in range(4) for _ in range(2)
+    ]
+    assert AnalyticsBuyerDay.objects.filter(store=store).count() == 8
+
+
+def _customers(store, window, source="rollups", product_id=None):
+    scope = Scope(store, ENV, window, product_id=product_id)
+    figures = metrics.summary(scope, source=source)
+    return (
+        figures.customers,
+        figures.new_customers,
+        figures.repeat_customers,
+        [p.new_customers for p in metrics.series(scope, Granularity.DAY, source=source)],
+        {row.country: row.customers for row in metrics.geography(scope, source=source)},
+    )
+
+
+def test_the_buyer_tables_count_customers_exactly(history):
+    """Buyers b0-b5 paid once each, on May 1st-5th (JST; b4 and b5 both on the 5th)."""
+    store, book, clock = history
+    tz = store_zone("Asia/Tokyo")
+    rollups.roll_up(store, ENV)
+    firsts = sorted(
+        AnalyticsBuyer.objects.filter(store=store, product_key="").values_list("email", "first_day")
+    )
+    assert firsts == [
+        ("b0@example.com", date(2026, 5, 1)),
+        ("b1@example.com", date(2026, 5, 2)),
+        ("b2@example.com", date(2026, 5, 3)),
+        ("b3@example.com", date(2026, 5, 4)),
+        ("b4@example.com", date(2026, 5, 5)),
+        ("b5@example.com", date(2026, 5, 5)),
+    ]
+    # The same per product (the book's buyers are all of them), and one buyer-day each.
+    assert AnalyticsBuyer.objects.filter(store=store, product_key=str(book.pk)).count() == 6
+    assert AnalyticsBuyerDay.objects.filter(store=store).count() == 12
+
+    # Today (May 6th): b0 buys again, b2 buys a pen; written late: a new buyer who paid on
+    # May 2nd from Japan, and b5 (in capitals) who had paid on May 1st (08:00 JST).
+    pen = product(store, "Pen")
+    now = datetime.now(UTC)
+    pay(book, "b0@example.com", 500, 0, now)
+    pay(pen, "b2@example.com", 300, 0, now)
+    pay(book, "late@example.com", 700, 0, datetime(2026, 5, 2, 3, tzinfo=UTC), country="JP")
+    pay(book, "B5@Example.com", 900, 0, datetime(2026, 4, 30, 23, tzinfo=UTC))
+    pay(book, "free@example.com", 0, 0, now)  # a charge of 0 makes no customer
+    window = Window.of_days(date(2026, 5, 2), date(2026, 5, 6), tz)
+    # In the window: b0-b5 and late (7); new: b1-b4 and late (b0 and b5 first paid May 1st).
+    expected = (7, 5, 2, [2, 1, 1, 1, 0], {"US": 6, "JP": 1})
+    assert _customers(store, window, "raw") == expected
+    assert _customers(store, window) == expected
+    ended = Window.of_days(date(2026, 5, 2), date(2026, 5, 5), tz)
+    assert _customers(store, ended) == (6, 5, 1, [2, 1, 1, 1], {"US": 5, "JP": 1})
+    pen_only = (1, 1, 0, [0, 0, 0, 0, 1], {"US": 1})
+    assert _customers(store, window, "raw", pen.pk) == pen_only
+    assert _customers(store, window, product_id=pen.pk) == pen_only
+    clock.shift(timedelta(hours=1))
+    rollups.roll_up(store, ENV)
+    assert AnalyticsBuyer.objects.get(
+        store=store, product_key="", email="b5@example.com"
+    ).first_day == date(2026, 5, 1)
+    assert _customers(store, window) == expected
+    assert _customers(store, window, product_id=pen.pk) == pen_only
+    # Lifetime value: net revenue to the window's end (21,000 - 600 tax + 2,400) over its 7
+    # customers to date: 22,800 / 7 = 3,257.14.
+    scope = Scope(store, ENV, window)
+    assert metrics.summary(scope).ltv == metrics.summary(scope, source="raw").ltv
+    assert metrics.summary(scope).ltv.by_currency == {"USD": 3257}
+
+    # The sealed figures are read from the tables: a row changed by hand shows.
+    AnalyticsBuyer.objects.filter(store=store, product_key="", email="b2@example.com").update(
+        first_day=date(2026, 5, 4)
+    )
+    assert _customers(store, window)[3] == [2, 0, 2, 1, 0]
+    # A window reaching now counts its customers by their last charge (b3's: May 4th) ...
+    AnalyticsBuyer.objects.filter(store=store, product_key="", email="b3@example.com").update(
+        last_day=date(2026, 5, 1)
+    )
+    assert _customers(store, window)[0] == 6
+    # ... one that ended, and the countries, by the buyers' days.
+    ended = Window.of_days(date(2026, 5, 2), date(2026, 5, 5), tz)
+    # May 2nd-5th: b1-b5 and late; new: b1-b4 and late.
+    assert _customers(store, ended, "raw") == (6, 5, 1, [2, 1, 1, 1], {"US": 5, "JP": 1})
+    AnalyticsBuyerDay.objects.filter(store=store, product_key="", email="b3@example.com").delete()
+    assert _customers(store, ended)[0] == 5
+    assert _customers(store, window)[4] == {"US": 5, "JP": 1}
+    assert _customers(store, window, "raw") == expected

@@ -224,6 +224,10 @@ EXCHANGE_RATES_URL = env(
 )
 EXCHANGE_RATES_MAX_AGE = timedelta(hours=env_int("EXCHANGE_RATES_MAX_AGE_HOURS", 48))
 
+# Finance (docs/dashboard-customers-finance.md): how many days a charge's net stays pending before
+# it counts as available for a payout.
+PAYOUT_HOLD_DAYS = env_int("PAYOUT_HOLD_DAYS", 7)
+
 # Refunds (docs/refunds.md): how long a refund may stay pending or processing before the sweep
 # sends it to the provider again (with the same idempotency key).
 REFUND_SWEEP_AFTER = timedelta(seconds=env_int("REFUND_SWEEP_AFTER_SECONDS", 120))

@@ -113,60 +113,70 @@ def finance(request, store):
     return _finance_page(request, store)
 
 
+def _payout_step(request, store, form, form_key: str, call, done: str, fragment: str):
+    """One payout setup step: a valid form calls the payouts service (``call(actor, data)``);
+    its refusal is shown beside the form, success is confirmed at the step's anchor."""
+    if not form.is_valid():
+        return _finance_page(request, store, status=400, **{form_key: form})
+    try:
+        call(dashboard_actor(request), form.cleaned_data)
+    except PancakeError as exc:
+        status = show_error(form, _refusal(exc))
+        return _finance_page(request, store, status=status, **{form_key: form})
+    messages.success(request, done)
+    return redirect_to("dashboard:finance", store.pk, fragment=fragment)
+
+
 @store_page
 @require_POST
 def payout_email(request, store):
-    form = forms.PayoutEmailForm(request.POST)
-    if form.is_valid():
-        try:
-            payouts.email_code_send(
-                actor=dashboard_actor(request), store_id=store.pk, email=form.cleaned_data["email"]
-            )
-        except PancakeError as exc:
-            status = show_error(form, _refusal(exc))
-            return _finance_page(request, store, status=status, email_form=form)
-        messages.success(request, _("We sent a 6-digit code to that email."))
-        return redirect_to("dashboard:finance", store.pk, fragment="payout-email")
-    return _finance_page(request, store, status=400, email_form=form)
+    return _payout_step(
+        request,
+        store,
+        forms.PayoutEmailForm(request.POST),
+        "email_form",
+        lambda actor, data: payouts.email_code_send(
+            actor=actor, store_id=store.pk, email=data["email"]
+        ),
+        _("We sent a 6-digit code to that email."),
+        "payout-email",
+    )
 
 
 @store_page
 @require_POST
 def payout_code(request, store):
-    form = forms.PayoutCodeForm(request.POST)
-    if form.is_valid():
-        try:
-            payouts.email_code_verify(
-                actor=dashboard_actor(request), store_id=store.pk, code=form.cleaned_data["code"]
-            )
-        except PancakeError as exc:
-            status = show_error(form, _refusal(exc))
-            return _finance_page(request, store, status=status, code_form=form)
-        messages.success(request, _("The contact email is verified."))
-        return redirect_to("dashboard:finance", store.pk, fragment="payout-email")
-    return _finance_page(request, store, status=400, code_form=form)
+    return _payout_step(
+        request,
+        store,
+        forms.PayoutCodeForm(request.POST),
+        "code_form",
+        lambda actor, data: payouts.email_code_verify(
+            actor=actor, store_id=store.pk, code=data["code"]
+        ),
+        _("The contact email is verified."),
+        "payout-email",
+    )
 
 
 @store_page
 @require_POST
 def payout_account(request, store):
-    form = forms.PayoutAccountForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            payouts.account_set(
-                actor=dashboard_actor(request),
-                store_id=store.pk,
-                holder=data["holder"],
-                bank_country=data["bank_country"],
-                number=data["account_number"],
-            )
-        except PancakeError as exc:
-            status = show_error(form, _refusal(exc))
-            return _finance_page(request, store, status=status, account_form=form)
-        messages.success(request, _("The payout account is saved. The owners were told by email."))
-        return redirect_to("dashboard:finance", store.pk, fragment="payout-account")
-    return _finance_page(request, store, status=400, account_form=form)
+    return _payout_step(
+        request,
+        store,
+        forms.PayoutAccountForm(request.POST),
+        "account_form",
+        lambda actor, data: payouts.account_set(
+            actor=actor,
+            store_id=store.pk,
+            holder=data["holder"],
+            bank_country=data["bank_country"],
+            number=data["account_number"],
+        ),
+        _("The payout account is saved. The owners were told by email."),
+        "payout-account",
+    )
 
 
 EXPORT_HEADER = (

@@ -1018,6 +1018,32 @@ class AnalyticsBuyer(models.Model):
         return f"{self.store_id} {self.environment} {self.email} {self.first_day}"
 
 
+class AnalyticsBuyerCount(models.Model):
+    """How many ``AnalyticsBuyer`` rows have their first (``firsts``) and their last
+    (``lasts``) paid charge on a store-local day, per product ("" any): new customers,
+    customers to date and the customers of a window reaching now are sums over at most one row
+    per day, whatever the number of buyers. Kept by the rollup task with ``AnalyticsBuyer``,
+    in the same transaction (billing/analytics)."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    product_key = models.CharField(max_length=36, blank=True, default="")  # "": any product
+    day = models.DateField()
+    firsts = models.IntegerField(default=0)
+    lasts = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "environment", "product_key", "day"],
+                name="analytics_buyer_count_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.environment} {self.day} +{self.firsts} -{self.lasts}"
+
+
 class AnalyticsBuyerDay(models.Model):
     """A buyer (lower-cased email) who paid something (amount above 0) on a store-local day, for
     any product (``product_key`` "") and for each product, by the charge's billing country:

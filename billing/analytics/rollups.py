@@ -46,6 +46,7 @@ from django.utils import timezone
 from billing.analytics.periods import local_midnight, store_zone
 from billing.models import (
     AnalyticsBuyer,
+    AnalyticsBuyerCount,
     AnalyticsBuyerDay,
     AnalyticsDay,
     AnalyticsSeal,
@@ -188,6 +189,7 @@ def roll_up(store, environment, *, now: datetime | None = None) -> int:
         if fresh:
             AnalyticsDay.objects.filter(store=store, environment=environment).delete()
             AnalyticsBuyer.objects.filter(store=store, environment=environment).delete()
+            AnalyticsBuyerCount.objects.filter(store=store, environment=environment).delete()
             AnalyticsBuyerDay.objects.filter(store=store, environment=environment).delete()
             first = (
                 paid_payments(store, environment)
@@ -255,7 +257,7 @@ def roll_up(store, environment, *, now: datetime | None = None) -> int:
         # A rebuild fills the tables at once: fresh statistics before autovacuum's, or the
         # planner takes the buyers' tables for empty and nested-loops over them.
         with connection.cursor() as cursor:
-            for model in (AnalyticsDay, AnalyticsBuyer, AnalyticsBuyerDay):
+            for model in (AnalyticsDay, AnalyticsBuyer, AnalyticsBuyerCount, AnalyticsBuyerDay):
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     return len(days)
 
@@ -314,7 +316,8 @@ def _first_charges(store, environment, tz, new_charges: Q, fresh: bool) -> None:
     """Each buyer's first and last paid charges, per product ("" too), moved to the earliest
     and latest of the kept ones and the charges ``new_charges`` selects (a paid charge stays
     paid, with its amount, product, order and instant: a first only moves earlier, a last
-    later)."""
+    later); and the per-day counts of firsts and lasts (``AnalyticsBuyerCount``) moved with
+    them."""
     spans: dict[tuple[str, str], list[datetime]] = {}
     rows = (
         _buyer_charges(store, environment)
@@ -330,17 +333,25 @@ def _first_charges(store, environment, tz, new_charges: Q, fresh: bool) -> None:
     # The kept rows of these buyers (none when the store is rebuilt), looked up by email in
     # chunks: an IN (subquery) here lets PostgreSQL pick a nested loop over the whole table.
     emails = sorted({email for _, email in spans}) if not fresh else []
+    counts: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
     for n in range(0, len(emails), 5000):
         kept = AnalyticsBuyer.objects.filter(
             store=store, environment=environment, email__in=emails[n : n + 5000]
-        ).values_list("product_key", "email", "first_paid_at", "last_paid_at")
-        for key, email, first, last in kept:
+        ).values_list(
+            "product_key", "email", "first_paid_at", "last_paid_at", "first_day", "last_day"
+        )
+        for key, email, first, last, first_day, last_day in kept:
             if (key, email) in spans:
                 span = spans[(key, email)]
                 if first <= span[0] and last >= span[1]:
                     del spans[(key, email)]
                 else:
                     _widen(spans, (key, email), first, last)
+                    counts[(key, first_day)][0] -= 1
+                    counts[(key, last_day)][1] -= 1
+    for (key, _), (first, last) in spans.items():
+        counts[(key, first.astimezone(tz).date())][0] += 1
+        counts[(key, last.astimezone(tz).date())][1] += 1
     AnalyticsBuyer.objects.bulk_create(
         [
             AnalyticsBuyer(
@@ -358,6 +369,39 @@ def _first_charges(store, environment, tz, new_charges: Q, fresh: bool) -> None:
         update_conflicts=True,
         unique_fields=["store", "environment", "product_key", "email"],
         update_fields=["first_paid_at", "first_day", "last_paid_at", "last_day"],
+        batch_size=5000,
+    )
+    _add_counts(store, environment, counts)
+
+
+def _add_counts(store, environment, deltas: dict[tuple[str, date], list[int]]) -> None:
+    """Add ``{(product key, day): [firsts, lasts]}`` to the per-day buyer counts (under the
+    seal's lock: no other roll-up of the store and environment writes them meanwhile)."""
+    deltas = {k: v for k, v in deltas.items() if v[0] or v[1]}
+    if not deltas:
+        return
+    table = AnalyticsBuyerCount.objects.filter(store=store, environment=environment)
+    current: dict[tuple[str, date], list[int]] = {}
+    days = sorted({day for _, day in deltas})
+    for n in range(0, len(days), 1000):
+        for key, day, firsts, lasts in table.filter(day__in=days[n : n + 1000]).values_list(
+            "product_key", "day", "firsts", "lasts"
+        ):
+            current[(key, day)] = [firsts, lasts]
+    totals = {
+        k: [current.get(k, [0, 0])[0] + v[0], current.get(k, [0, 0])[1] + v[1]]
+        for k, v in deltas.items()
+    }
+    AnalyticsBuyerCount.objects.bulk_create(
+        [
+            AnalyticsBuyerCount(
+                store=store, environment=environment, product_key=key, day=day, firsts=f, lasts=la
+            )
+            for (key, day), (f, la) in totals.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["store", "environment", "product_key", "day"],
+        update_fields=["firsts", "lasts"],
         batch_size=5000,
     )
 
@@ -482,79 +526,93 @@ def _usable_seal(store, environment):
     ).first()
 
 
+class BuyerBook:
+    """The buyer figures of any number of windows from three statements: the sealed per-day
+    counts (``AnalyticsBuyerCount``, a row per day at most) and, for the buyers with a charge
+    after the seal or written since it, their raw first and last charges and their sealed rows
+    (a day or so of buyers), which correct the counts."""
+
+    def __init__(self, store, environment, seal, product_id=None):
+        tz = self.tz = store_zone(store.timezone)
+        key = _product_key(product_id)
+        recent = _buyer_charges(store, environment).filter(
+            Q(paid_at__gte=seal.sealed_through) | Q(updated_at__gt=seal.computed_at)
+        )
+        if product_id:
+            recent = recent.filter(product_id=product_id)
+        self.raw = {
+            email: (first.astimezone(tz).date(), last.astimezone(tz).date())
+            for email, first, last in recent.values(e=_email())
+            .annotate(first=Min("paid_at"), last=Max("paid_at"))
+            .order_by()
+            .values_list("e", "first", "last")
+        }
+        # By the list of emails: an IN (subquery) lets PostgreSQL pick a nested loop over the
+        # whole table. The list is the buyers paid since the seal (a day or so of them).
+        self.kept = {
+            email: (first, last)
+            for email, first, last in AnalyticsBuyer.objects.filter(
+                store=store, environment=environment, product_key=key, email__in=sorted(self.raw)
+            ).values_list("email", "first_day", "last_day")
+        }
+        self.days = list(
+            AnalyticsBuyerCount.objects.filter(
+                store=store, environment=environment, product_key=key
+            ).values_list("day", "firsts", "lasts")
+        )
+
+    def counts(
+        self, start: datetime, end: datetime, *, by_day: bool
+    ) -> tuple[dict[date, int], int | None, int | None]:
+        """New customers (first paid charge in ``[start, end)``, local midnights), customers to
+        ``end`` and customers whose last paid charge is on or after ``start`` (the window's
+        customers when it reaches now): ``({first local day: n}, to_date, since_start)``
+        (``by_day`` False: the new ones summed under ``start``'s day; True: the others None)."""
+        start_day, end_day = start.astimezone(self.tz).date(), end.astimezone(self.tz).date()
+        days: dict[date, int] = defaultdict(int)
+        to_date = since = 0
+        for day, firsts, lasts in self.days:
+            if start_day <= day < end_day:
+                days[day if by_day else start_day] += firsts
+            if day < end_day:
+                to_date += firsts
+            else:
+                # A buyer first paid on or after the window's end is not counted; their last
+                # charge is on or after the window's start too, so it leaves ``since``.
+                since -= firsts
+            if day >= start_day:
+                since += lasts
+        if not by_day:
+            days[start_day] += 0
+        for email in set(self.raw) | set(self.kept):
+            old = self.kept.get(email)
+            spans = [s for s in (old, self.raw.get(email)) if s is not None]
+            new = (min(s[0] for s in spans), max(s[1] for s in spans))
+            for span, sign in ((old, -1), (new, 1)):
+                if span is None or span[0] >= end_day:
+                    continue
+                to_date += sign
+                if span[0] >= start_day:
+                    days[span[0] if by_day else start_day] += sign
+                if span[1] >= start_day:
+                    since += sign
+        if by_day:
+            return dict(days), None, None
+        return dict(days), to_date, since
+
+
+def buyer_book(store, environment, *, product_id=None) -> BuyerBook | None:
+    """The store's ``BuyerBook``; None while it has no seal for its timezone (read it raw)."""
+    seal = _usable_seal(store, environment)
+    return None if seal is None else BuyerBook(store, environment, seal, product_id)
+
+
 def buyer_counts(
     store, environment, start: datetime, end: datetime, *, product_id=None, by_day: bool
 ) -> tuple[dict[date, int], int | None, int | None] | None:
-    """New customers (first paid charge in ``[start, end)``, local midnights), customers to
-    ``end`` and customers whose last paid charge is on or after ``start`` (the window's
-    customers when it reaches now): ``({first local day: n}, to_date, since_start)``
-    (``by_day`` False: the new ones summed under ``start``'s day; True: the others None).
-    None while the store has no seal for its timezone (read it raw). The sealed buyers come
-    from ``AnalyticsBuyer``; a buyer with a charge after the seal or written since it is
-    corrected from those raw charges: four statements."""
-    seal = _usable_seal(store, environment)
-    if seal is None:
-        return None
-    tz = store_zone(store.timezone)
-    key = _product_key(product_id)
-    start_day, end_day = start.astimezone(tz).date(), end.astimezone(tz).date()
-    recent = _buyer_charges(store, environment).filter(
-        Q(paid_at__gte=seal.sealed_through) | Q(updated_at__gt=seal.computed_at)
-    )
-    if product_id:
-        recent = recent.filter(product_id=product_id)
-    raw = {
-        email: (first.astimezone(tz).date(), last.astimezone(tz).date())
-        for email, first, last in recent.values(e=_email())
-        .annotate(first=Min("paid_at"), last=Max("paid_at"))
-        .order_by()
-        .values_list("e", "first", "last")
-    }
-    table = AnalyticsBuyer.objects.filter(store=store, environment=environment, product_key=key)
-    kept = {
-        email: (first, last)
-        # By the list of emails: an IN (subquery) lets PostgreSQL pick a nested loop over the
-        # whole table. The list is the buyers paid since the seal (a day or so of them).
-        for email, first, last in table.filter(email__in=sorted(raw)).values_list(
-            "email", "first_day", "last_day"
-        )
-    }
-    counted = table.filter(first_day__lt=end_day)
-    days: dict[date, int] = defaultdict(int)
-    since: int | None = None
-    to_date: int | None = None
-    if by_day:
-        # The window's days only (customers to date are the summary's, not the series').
-        for day, n in (
-            counted.filter(first_day__gte=start_day)
-            .values("first_day")
-            .annotate(n=Count("id"))
-            .order_by()
-            .values_list("first_day", "n")
-        ):
-            days[day] += n
-    else:
-        totals = counted.aggregate(
-            new=Count("id", filter=Q(first_day__gte=start_day)),
-            since=Count("id", filter=Q(last_day__gte=start_day)),
-            to_date=Count("id"),
-        )
-        days[start_day] += totals["new"]
-        to_date, since = totals["to_date"], totals["since"]
-    for email in set(raw) | set(kept):
-        old = kept.get(email)
-        spans = [s for s in (old, raw.get(email)) if s is not None]
-        new = (min(s[0] for s in spans), max(s[1] for s in spans))
-        for span, sign in ((old, -1), (new, 1)):
-            if span is None or span[0] >= end_day:
-                continue
-            if to_date is not None:
-                to_date += sign
-            if span[0] >= start_day:
-                days[span[0] if by_day else start_day] += sign
-            if since is not None and span[1] >= start_day:
-                since += sign
-    return dict(days), to_date, since
+    """``BuyerBook.counts`` of one window; None while the store has no seal for its timezone."""
+    book = buyer_book(store, environment, product_id=product_id)
+    return None if book is None else book.counts(start, end, by_day=by_day)
 
 
 def distinct_buyers(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models import Count, F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,7 @@ from billing.analytics.metrics import Scope
 from billing.analytics.periods import Granularity, Window, store_zone
 from billing.models import (
     AnalyticsBuyer,
+    AnalyticsBuyerCount,
     AnalyticsBuyerDay,
     AnalyticsDay,
     AnalyticsSeal,
@@ -359,15 +361,21 @@ def test_the_buyer_tables_count_customers_exactly(history):
     assert metrics.summary(scope).ltv == metrics.summary(scope, source="raw").ltv
     assert metrics.summary(scope).ltv.by_currency == {"USD": 3257}
 
-    # The sealed figures are read from the tables: a row changed by hand shows.
-    AnalyticsBuyer.objects.filter(store=store, product_key="", email="b2@example.com").update(
-        first_day=date(2026, 5, 4)
-    )
+    # The per-day counts equal the buyers' first and last days.
+    counts = AnalyticsBuyerCount.objects.filter(store=store, product_key="")
+    buyers = AnalyticsBuyer.objects.filter(store=store, product_key="")
+    for column, field in (("first_day", "firsts"), ("last_day", "lasts")):
+        by_day = dict(buyers.values(column).annotate(n=Count("id")).values_list(column, "n"))
+        assert {d: n for d, n in counts.values_list("day", field) if n} == by_day
+
+    # The sealed figures are read from the counts: a count changed by hand shows (b2's first
+    # charge moved from May 3rd to May 4th).
+    counts.filter(day=date(2026, 5, 3)).update(firsts=F("firsts") - 1)
+    counts.filter(day=date(2026, 5, 4)).update(firsts=F("firsts") + 1)
     assert _customers(store, window)[3] == [2, 0, 2, 1, 0]
     # A window reaching now counts its customers by their last charge (b3's: May 4th) ...
-    AnalyticsBuyer.objects.filter(store=store, product_key="", email="b3@example.com").update(
-        last_day=date(2026, 5, 1)
-    )
+    counts.filter(day=date(2026, 5, 4)).update(lasts=F("lasts") - 1)
+    counts.filter(day=date(2026, 5, 1)).update(lasts=F("lasts") + 1)
     assert _customers(store, window)[0] == 6
     # ... one that ended, and the countries, by the buyers' days.
     ended = Window.of_days(date(2026, 5, 2), date(2026, 5, 5), tz)

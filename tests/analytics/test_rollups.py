@@ -78,6 +78,12 @@ def _figures(store, now, source, *, full, products=()):
     for scope in scopes:
         out.append(metrics.summary(scope, source=source))
         out.append(metrics.series(scope, Granularity.DAY, source=source))
+        # The pages' reader shares statements between the two windows and the series: the
+        # same figures as the readers called one by one.
+        previous = Scope(scope.store, scope.environment, scope.window.previous(), scope.product_id)
+        assert metrics.overview(scope, Granularity.DAY, source=source) == metrics.Overview(
+            out[-2], metrics.summary(previous, source=source), out[-1]
+        )
         if full:
             out.append(metrics.series(scope, Granularity.WEEK, source=source))
             out.append(metrics.geography(scope, source=source))
@@ -95,7 +101,7 @@ def _tables(store):
     """Every rollup row of the store, in a stable order."""
     return [
         list(model.objects.filter(store=store).order_by("pk").values())
-        for model in (AnalyticsDay, AnalyticsBuyer, AnalyticsBuyerDay)
+        for model in (AnalyticsDay, AnalyticsBuyer, AnalyticsBuyerCount, AnalyticsBuyerDay)
     ]
 
 

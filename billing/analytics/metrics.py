@@ -27,11 +27,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import (
-    BigIntegerField,
-    Case,
     Count,
     DateField,
-    ExpressionWrapper,
     F,
     Min,
     Q,
@@ -39,7 +36,6 @@ from django.db.models import (
     Sum,
     TextField,
     Value,
-    When,
 )
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, Lower, TruncDay
@@ -298,9 +294,9 @@ def _subscriptions(scope: Scope) -> QuerySet:
         qs = qs.filter(product_id=scope.product_id)
     return qs.annotate(
         # When it starts counting (after its trial) and stops (ended, or paused).
-        began=Coalesce("trial_end_at", "created_at"),
-        stopped=Case(When(status=SubStatus.PAUSED, then=F("paused_at")), default=F("ended_at")),
-        pretax=ExpressionWrapper(F("total") - F("tax_amount"), output_field=BigIntegerField()),
+        began=F("counting_from"),
+        stopped=F("counting_until"),
+        pretax=F("period_pretax"),
     ).exclude(status__in=NOT_RECURRING)
 
 
@@ -343,9 +339,7 @@ def _subscription_figures(scope: Scope, windows: list[Window]) -> list[dict]:
     if scope.product_id:
         qs = qs.filter(product_id=scope.product_id)
     qs = qs.annotate(
-        began=Coalesce("trial_end_at", "created_at"),
-        stopped=Case(When(status=SubStatus.PAUSED, then=F("paused_at")), default=F("ended_at")),
-        pretax=ExpressionWrapper(F("total") - F("tax_amount"), output_field=BigIntegerField()),
+        began=F("counting_from"), stopped=F("counting_until"), pretax=F("period_pretax")
     )
     recurring = ~Q(status__in=NOT_RECURRING)
     trial = Q(trial_end_at__isnull=False) & ~Q(status=SubStatus.PENDING)
@@ -458,9 +452,12 @@ def _summary(scope: Scope, source: str, reads: _Reads, subs: dict) -> Summary:
 
     firsts, customers_to_date, since_start = _first_days(scope, source, by_day=False, reads=reads)
     new_customers = sum(firsts.values())
+    book = reads.book()
     if since_start is not None and w.end > timezone.now():
         # A window reaching now: its customers are those who paid last on or after its start.
         customers = since_start
+    elif book is not None and (counted := book.customers(w.start, w.end)) is not None:
+        customers = counted
     else:
         customers = _customers_by_country(scope, source, by_country=False).get("", 0)
     # Lifetime value: net revenue to the window's end over the customers to its end.
@@ -635,7 +632,14 @@ def geography(scope: Scope, *, source: str = "rollups") -> list[CountryRow]:
     for row in _sums(scope, w.start, w.end, ("country", "currency"), source)[0]:
         gross[row["country"]][row["currency"]] = row["gross"] or 0
         sales[row["country"]] += row["sales"]
-    customers = _customers_by_country(scope, source, by_country=True)
+    book = None
+    if source != "raw" and not scope.product_id and w.end > timezone.now():
+        book = rollups.buyer_book(scope.store, scope.environment, by_country=True)
+    if book is not None:
+        # A window reaching now: the buyers whose last charge in a country is in it.
+        customers = book.since_by_country(w.start, w.end)
+    else:
+        customers = _customers_by_country(scope, source, by_country=True)
     rows = [
         CountryRow(c, money.amount(gross[c]), sales[c], customers.get(c, 0))
         for c in gross

@@ -1075,13 +1075,7 @@ def _counting_subscriptions(scope: Scope):
     return (
         Subscription.objects.filter(store_id=scope.store_id, environment=scope.environment)
         .exclude(status__in=(SubscriptionStatus.PENDING, SubscriptionStatus.TRIALING))
-        .annotate(
-            began=Coalesce("trial_end_at", "created_at"),
-            stopped=Case(
-                When(status=SubscriptionStatus.PAUSED, then=F("paused_at")),
-                default=F("ended_at"),
-            ),
-        )
+        .annotate(began=F("counting_from"), stopped=F("counting_until"))
     )
 
 

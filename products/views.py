@@ -30,7 +30,7 @@ from checkout import languages
 from checkout.services import checkout_url, session_open_from_link
 from pancake.api import ids
 from pancake.api.errors import PancakeError
-from pancake.api.ratelimit import client_ip, hit
+from pancake.api.ratelimit import bucket_of, client_ip, hit
 from pancake.models import Environment
 from pancake.templatetags.money import money_filter
 from products import forms, markdown, selectors, services
@@ -563,8 +563,8 @@ def purchase_link(request, store_slug, product_slug):
     if request.method == "HEAD":
         return HttpResponse(status=200, headers=headers)
     try:
-        limit, window = settings.API_PUBLIC_RATE_LIMIT
-        hit(f"link:{client_ip(request)}", limit, window)
+        rate, burst = bucket_of(settings.API_PUBLIC_RATE_LIMIT)
+        hit(f"link:{client_ip(request)}", rate, burst)
         session = session_open_from_link(
             product=product,
             environment=environment,

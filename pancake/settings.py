@@ -120,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "stores.context_processors.dashboard",
+                "billing.context_processors.live_payments",
             ],
             "builtins": ["pancake.templatetags.money"],
         },

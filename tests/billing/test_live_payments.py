@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 
 CANNOT_PAY = "This store can't accept payments yet"
 BANNER = 'id="live-payments-banner"'
+EBOOK = {"EUR": {"amount": 1900, "taxCategory": "ebook"}}
 
 
 class Unconfigured:
@@ -72,7 +73,7 @@ def test_without_the_setting_at_all_there_are_no_live_payments(settings):
 @pytest.fixture
 def product(owner, shop):
     product = product_services.product_create(
-        store=shop, kind="onetime", name="E-Book", prices={"EUR": {"amount": 1900, "taxCategory": "ebook"}}
+        store=shop, kind="onetime", name="E-Book", prices=EBOOK
     )
     return product_services.product_publish(
         actor=merchant_actor(owner, "test"), product_id=product.pk, kind="onetime"
@@ -172,7 +173,7 @@ def test_the_banner_is_translated(owner_client, shop, language, text):
 
 def test_publishing_to_live_says_buyers_cannot_pay_yet(owner_client, shop):
     product = product_services.product_create(
-        store=shop, kind="onetime", name="E-Book", prices={"EUR": {"amount": 1900, "taxCategory": "ebook"}}
+        store=shop, kind="onetime", name="E-Book", prices=EBOOK
     )
     response = owner_client.post(reverse("products:publish", args=[shop.pk, product.pk]))
     assert response.status_code == 302
@@ -187,7 +188,7 @@ def test_publishing_with_live_payments_configured_warns_of_nothing(
     owner_client, shop, live_payments
 ):
     product = product_services.product_create(
-        store=shop, kind="onetime", name="E-Book", prices={"EUR": {"amount": 1900, "taxCategory": "ebook"}}
+        store=shop, kind="onetime", name="E-Book", prices=EBOOK
     )
     response = owner_client.post(reverse("products:publish", args=[shop.pk, product.pk]))
     levels = [m.level_tag for m in get_messages(response.wsgi_request)]

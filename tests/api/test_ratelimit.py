@@ -5,6 +5,7 @@ refills a merchant's buckets. The admin's field and action are tested here too."
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -30,9 +31,12 @@ NOON = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 
 def _redis_cache() -> dict:
-    url = f"{redis_base()}/11"
+    url = os.environ.get("REDIS_URL") or f"{redis_base()}/0"
     if not redis_reachable(url):
-        pytest.fail(f"the rate-limit tests need Redis at {url}")
+        # Like the real-worker tests: CI (PANCAKE_REQUIRE_POSTGRES) runs Redis and must not skip.
+        if os.environ.get("PANCAKE_REQUIRE_POSTGRES"):
+            pytest.fail(f"The rate-limit tests need Redis at {url}")
+        pytest.skip(f"needs Redis at {url}; CI runs it")
     # A prefix of this test's own: nothing it counts is seen by another test, or left behind
     # for one (buckets expire by themselves).
     prefix = f"rl-{uuid.uuid4().hex[:12]}"

@@ -341,6 +341,15 @@ def _subscription_figures(scope: Scope, windows: list[Window]) -> list[dict]:
     qs = qs.annotate(
         began=F("counting_from"), stopped=F("counting_until"), pretax=F("period_pretax")
     )
+    # A subscription that stopped counting, was created and ended its trial before the first
+    # window's start adds to no figure: only the others are aggregated.
+    first = min(w.start for w in windows)
+    qs = qs.filter(
+        Q(stopped__isnull=True)
+        | Q(stopped__gte=first)
+        | Q(trial_end_at__gte=first)
+        | Q(created_at__gte=first)
+    )
     recurring = ~Q(status__in=NOT_RECURRING)
     trial = Q(trial_end_at__isnull=False) & ~Q(status=SubStatus.PENDING)
     aggregates: dict[str, Any] = {}

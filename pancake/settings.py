@@ -418,6 +418,20 @@ MAX_STORES_PER_MERCHANT = 20
 # webhook reaches (billing.services.notification_receive).
 TEST_PROCESSOR_NOTIFICATION_HANDLER = "billing.services.test_processor_notification_receive"
 
+# Payment providers per environment (billing.providers.get_provider): "test_processor" (the
+# built-in one) or "stripe". Test defaults to the test processor; prod has none until one is set,
+# and then refuses orders with a 502 rather than faking payments. "stripe" needs the keys below
+# (manage.py check says which are missing). docs/stripe.md.
+PAYMENT_PROVIDER_TEST = env("PAYMENT_PROVIDER_TEST", "test_processor")
+PAYMENT_PROVIDER_PROD = env("PAYMENT_PROVIDER_PROD", "")
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
+# Where the Stripe API and Stripe.js are (tests: localstripe); empty: Stripe's own.
+STRIPE_API_BASE = (env("STRIPE_API_BASE", "") or "").rstrip("/")
+STRIPE_JS_URL = env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 30)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

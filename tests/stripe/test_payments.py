@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from billing import services as billing_services
 from billing.models import Payment, PaymentStatus, ProviderEvent, StripeIntent
 from billing.providers import get_provider
 from billing.providers.stripe import StripeProvider, page_url
@@ -33,7 +34,9 @@ def placed(api, store) -> Payment:
 
 
 def succeeded_event(intent_id: str) -> dict:
-    (event,) = [e for e in h.events("payment_intent.succeeded") if e["data"]["object"]["id"] == intent_id]
+    (event,) = [
+        e for e in h.events("payment_intent.succeeded") if e["data"]["object"]["id"] == intent_id
+    ]
     return event
 
 
@@ -56,17 +59,24 @@ def test_an_order_is_a_payment_intent_on_a_customer_and_our_step_2_page(placed):
     assert placed.provider == "stripe"
     assert placed.provider_payment_id.startswith("pi_")
     intent = h.api().v1.payment_intents.retrieve(placed.provider_payment_id)
-    assert (intent.amount, intent.currency, intent.status) == (2900, "usd", "requires_payment_method")
+    assert (intent.amount, intent.currency, intent.status) == (
+        2900,
+        "usd",
+        "requires_payment_method",
+    )
     assert intent.metadata["paymentId"] == str(placed.pk)
     assert intent.metadata["orderId"] == str(placed.order_id)
     assert intent.customer.startswith("cus_")
     assert h.api().v1.customers.retrieve(intent.customer).email == "buyer@example.com"
     assert not getattr(intent, "setup_future_usage", None)  # a one-time payment keeps no card
     row = StripeIntent.objects.get(attempt_id=str(placed.pk))
-    assert (row.intent_id, row.kind, row.amount, row.currency) == (intent.id, "payment", 2900, "USD")
+    assert (row.intent_id, row.kind, row.amount, row.currency) == (
+        intent.id,
+        "payment",
+        2900,
+        "USD",
+    )
     # The page's data: the intent's client secret (never stored) and the publishable key.
-    from billing import services as billing_services  # noqa: PLC0415
-
     data = billing_services.stripe_page_data(placed.pk)
     assert data["clientSecret"] == intent.client_secret
     assert data["publishableKey"].startswith("pk_test_")
@@ -78,9 +88,14 @@ def test_an_order_is_a_payment_intent_on_a_customer_and_our_step_2_page(placed):
 def test_showing_the_page_again_reuses_the_intent(api, placed):
     provider = get_provider("test")
     again = provider.create_payment(
-        attempt_id=str(placed.pk), amount=2900, currency="USD", description="x",
-        return_url="http://testserver/", save_method=False, metadata={"orderId": str(placed.order_id)},
-    )  # fmt: skip
+        attempt_id=str(placed.pk),
+        amount=2900,
+        currency="USD",
+        description="x",
+        return_url="http://testserver/",
+        save_method=False,
+        metadata={"orderId": str(placed.order_id)},
+    )
     assert again.provider_payment_id == placed.provider_payment_id
     assert StripeIntent.objects.count() == 1
     assert len(h.api().v1.payment_intents.list().data) == 1
@@ -108,11 +123,11 @@ def test_the_succeeded_webhook_pays_the_order_once(placed, capture):
 
 
 def test_the_return_pages_recheck_and_the_webhook_are_one_event(placed, capture):
-    from billing import services as billing_services  # noqa: PLC0415
-
     h.pay(placed.pk)
     with capture(execute=True):
-        synced = billing_services.provider_payment_sync(environment="test", attempt_id=str(placed.pk))
+        synced = billing_services.provider_payment_sync(
+            environment="test", attempt_id=str(placed.pk)
+        )
     assert synced.status == PaymentStatus.SUCCEEDED
     events_before = OutboxEvent.objects.count()
     with capture(execute=True):

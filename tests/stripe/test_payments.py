@@ -12,6 +12,7 @@ from billing.providers.stripe import StripeProvider, page_url
 from checkout.models import OrderStatus
 from pancake.api import ids
 from pancake.models import OutboxEvent
+from stores.models import Notification
 from tests.factories import ProductFactory
 from tests.helpers import buy
 from tests.stripe import helpers as h
@@ -255,6 +256,24 @@ def test_a_dispute_flags_the_payment_and_notifies_the_merchant_once(placed, capt
     disputed = OutboxEvent.objects.filter(event_type="payment.disputed")
     assert disputed.count() == 1
     assert disputed.get().data["reason"] == "fraudulent"
+    # The merchant's notification center says so, linking to the payment.
+    (notice,) = Notification.objects.filter(store_id=payment.store_id, kind="chargeback")
+    assert notice.object_id == payment.pk
+    assert notice.details["amount"] == 2900 and notice.details["reason"] == "fraudulent"
     with capture(execute=True):
         assert h.deliver(event).status_code == 200
     assert OutboxEvent.objects.filter(event_type="payment.disputed").count() == 1
+    assert Notification.objects.filter(kind="chargeback").count() == 1
+
+
+def test_a_dispute_is_not_notified_when_the_merchant_turned_chargebacks_off(placed, capture):
+    store = placed.store
+    store.notification_settings = {**store.notifications, "notifyChargeback": False}
+    store.save(update_fields=["notification_settings"])
+    payment = paid_through_webhook(placed, capture)
+    event = h.dispute_event("ch_offswitch", payment.provider_payment_id, 2900, "USD")
+    with capture(execute=True):
+        assert h.deliver(event).status_code == 200
+    payment.refresh_from_db()
+    assert payment.dispute_id  # still flagged
+    assert not Notification.objects.filter(kind="chargeback").exists()

@@ -4,10 +4,12 @@ step-2 page, its webhook applied exactly once, bad signatures refused, refunds a
 from __future__ import annotations
 
 import pytest
+import stripe
 
 from billing import services as billing_services
 from billing.models import Payment, PaymentStatus, ProviderEvent, StripeIntent
-from billing.providers import get_provider
+from billing.providers import ProviderTimeout, get_provider
+from billing.providers import stripe as stripe_provider
 from billing.providers.stripe import StripeProvider, page_url
 from checkout.models import OrderStatus
 from pancake.api import ids
@@ -277,3 +279,31 @@ def test_a_dispute_is_not_notified_when_the_merchant_turned_chargebacks_off(plac
     payment.refresh_from_db()
     assert payment.dispute_id  # still flagged
     assert not Notification.objects.filter(kind="chargeback").exists()
+
+
+class LosesTheRefundAnswer(stripe.RequestsClient):
+    """Sends the request, then loses Stripe's answer to the first refund, as a timeout would."""
+
+    lost: list[str] = []
+
+    def request(self, method, url, headers, post_data=None):
+        answer = super().request(method, url, headers, post_data)
+        if method == "post" and url.endswith("/v1/refunds") and not LosesTheRefundAnswer.lost:
+            LosesTheRefundAnswer.lost.append(url)
+            raise stripe.APIConnectionError("Request timed out (lost by the test)")
+        return answer
+
+
+def test_a_refund_whose_answer_was_lost_is_found_again_not_made_twice(placed, capture, monkeypatch):
+    payment = paid_through_webhook(placed, capture)
+    LosesTheRefundAnswer.lost = []
+    monkeypatch.setattr(stripe_provider, "http_client", lambda: LosesTheRefundAnswer(timeout=10))
+    provider = get_provider("test")
+    with pytest.raises(ProviderTimeout):
+        provider.refund(attempt_id="ref-3", provider_payment_id=payment.provider_payment_id,
+                        amount=700, currency="USD")  # fmt: skip
+    assert stripe_refunded(payment) == 700  # Stripe did refund
+    again = provider.refund(attempt_id="ref-3", provider_payment_id=payment.provider_payment_id,
+                            amount=700, currency="USD")  # fmt: skip
+    assert (again.status, again.amount) == ("succeeded", 700)
+    assert stripe_refunded(payment) == 700  # once

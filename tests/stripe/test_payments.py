@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import stripe
+from django.urls import reverse
 
 from billing import services as billing_services
 from billing.models import Payment, PaymentStatus, ProviderEvent, StripeIntent
@@ -243,7 +244,9 @@ def test_a_refund_stripe_refuses_is_a_failed_result(placed, capture):
 # --- disputes ------------------------------------------------------------------------------------
 
 
-def test_a_dispute_flags_the_payment_and_notifies_the_merchant_once(placed, capture):
+def test_a_dispute_flags_the_payment_and_notifies_the_merchant_once(
+    placed, capture, client, merchant
+):
     payment = paid_through_webhook(placed, capture)
     charge = h.api().v1.payment_intents.retrieve(payment.provider_payment_id).latest_charge
     charge_id = charge if isinstance(charge, str) else charge.id
@@ -258,6 +261,11 @@ def test_a_dispute_flags_the_payment_and_notifies_the_merchant_once(placed, capt
     disputed = OutboxEvent.objects.filter(event_type="payment.disputed")
     assert disputed.count() == 1
     assert disputed.get().data["reason"] == "fraudulent"
+    # The payment's page shows it.
+    client.force_login(merchant)
+    page = client.get(reverse("dashboard:payment", args=[payment.store_id, payment.pk]))
+    assert page.status_code == 200
+    assert 'id="payment-dispute" data-reason="fraudulent"' in page.content.decode()
     # The merchant's notification center says so, linking to the payment.
     (notice,) = Notification.objects.filter(store_id=payment.store_id, kind="chargeback")
     assert notice.object_id == payment.pk

@@ -691,8 +691,10 @@ class StripeProvider:
             raise InvalidInput("Invalid payment method", field="paymentMethod")
         answer = {"failureCode": None, "failureMessage": None}
         try:
+            # use_stripe_sdk: a 3-D Secure step comes back as a next action for Stripe.js.
             intent = self.stripe.v1.payment_intents.confirm(
-                stored.intent_id, params={"payment_method": payment_method_id}
+                stored.intent_id,
+                params={"payment_method": payment_method_id, "use_stripe_sdk": True},
             )
         except stripe.CardError as exc:
             error = exc.error

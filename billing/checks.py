@@ -7,15 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.checks import Error, register
 
-from billing.providers import PROD_PROVIDERS, TEST_PROVIDERS
-
-# What the stripe provider needs (checked here without importing the ``stripe`` library).
-STRIPE_SETTINGS = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET")
-
-
-def missing_settings() -> list[str]:
-    """The Stripe settings that are not set (names only, never values)."""
-    return [name for name in STRIPE_SETTINGS if not getattr(settings, name, "")]
+from billing.providers import PROD_PROVIDERS, TEST_PROVIDERS, stripe_missing_settings
 
 
 @register()
@@ -35,7 +27,7 @@ def payment_providers(app_configs=None, **kwargs) -> list[Error]:
                 )
             )
     if "stripe" in (name for name, _known in chosen.values()):
-        missing = missing_settings()
+        missing = stripe_missing_settings()
         if missing:
             errors.append(
                 Error(

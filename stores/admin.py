@@ -3,7 +3,9 @@ Django's admin log records every change made here."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from pancake.api import ratelimit
 from stores.models import ApiKey, BuyerSession, MagicLink, Merchant, Store, StoreMembership
 
 
@@ -27,6 +29,7 @@ class MerchantAdmin(admin.ModelAdmin):
         "is_staff",
         "date_joined",
         "last_login",
+        "api_rate_limit",
     )
     list_filter = ("is_active", "is_staff", "is_superuser", "locale")
     search_fields = ("email", "name", "id")
@@ -38,9 +41,29 @@ class MerchantAdmin(admin.ModelAdmin):
             _("Access"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
+        (_("API"), {"fields": ("api_rate_limit",)}),
         (_("Dates"), {"fields": ("date_joined", "last_login", "updated_at")}),
     )
     filter_horizontal = ("groups", "user_permissions")
+    actions = ("unlock_rate_limit",)
+
+    @admin.action(description=_("Unlock rate limit"), permissions=("change",))
+    def unlock_rate_limit(self, request, queryset):
+        """Refill the selected merchants' API rate-limit buckets (both environments) now."""
+        count = 0
+        for merchant in queryset:
+            ratelimit.unlock_merchant(merchant.pk)
+            self.log_change(request, merchant, "Unlocked the API rate limit.")
+            count += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Rate limit unlocked for %(count)d merchant.",
+                "Rate limit unlocked for %(count)d merchants.",
+                count,
+            )
+            % {"count": count},
+        )
 
     @admin.display(description=_("Merchant ID"))
     def short_id(self, obj):

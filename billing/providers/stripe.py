@@ -35,6 +35,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from billing.models import Payment, StripeIntent, Subscription
+from billing.providers import stripe_missing_settings
 from billing.providers.base import (
     ChargeResult,
     HostedPayment,
@@ -203,6 +204,12 @@ class StripeProvider:
     """The ``PaymentProvider`` on Stripe, for one environment (test or prod)."""
 
     name = NAME
+    per_environment = True  # get_provider passes the environment it serves
+
+    @staticmethod
+    def is_configured() -> bool:
+        """Whether its keys are set (``billing.providers.live_payments_available``)."""
+        return not stripe_missing_settings()
 
     def __init__(self, environment: str = "test"):
         self.environment = environment

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from billing import services as billing_services
-from billing.providers import get_provider
+from billing.providers import get_provider, live_payments_available
 from billing.providers.stripe import StripeProvider
 from billing.providers.test_processor import TestProcessor
 from pancake.api.errors import ProviderFailed
@@ -103,3 +103,13 @@ def test_no_stripe_secret_appears_in_logs_errors_or_reprs(
     for secret in (SECRET_KEY, WEBHOOK_SECRET, "rk_live_pancake_refused_0123456789"):
         assert secret not in logged
         assert secret[-8:] not in logged  # not even Stripe's "sk_test_****6789" form
+
+
+def test_live_payments_are_available_once_stripe_has_its_keys(settings):
+    settings.PAYMENT_PROVIDER_PROD = "stripe"
+    settings.STRIPE_SECRET_KEY = SECRET_KEY
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_x"
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    assert live_payments_available() is False
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    assert live_payments_available() is True

@@ -413,6 +413,21 @@ class StripeProvider:
                     )
                 except stripe.CardError as exc:
                     return self._declined(stored.intent_id, exc)
+        except stripe.CardError as exc:
+            return self._declined(stored.intent_id if stored else "", exc)
+        except stripe.InvalidRequestError as exc:
+            # Stripe refuses the charge itself (the saved method is gone, detached, or belongs
+            # to another customer): a failed charge, not an unknown outcome to ask about again.
+            code = exc.code or "invalid_request"
+            if code == "resource_missing" or exc.http_status == 404:
+                code = "invalid_payment_method"
+            logger.warning("stripe: off-session charge %s refused: %s", attempt_id, code)
+            return ChargeResult(
+                status="failed",
+                provider_payment_id=stored.intent_id if stored else "",
+                failure_code=code[:64],
+                failure_message="The saved payment method cannot be charged.",
+            )
         except stripe.StripeError as exc:
             raise _failed(exc, "charge_saved") from None
         return self._charge_result(intent)

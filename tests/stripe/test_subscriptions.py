@@ -243,6 +243,10 @@ def test_an_off_session_charge_needing_3ds_requires_action(api, store, capture):
     broken = provider.charge_saved(attempt_id="charge-x", method_token="tp_not_stripe",
                                    amount=1000, currency="USD", metadata={})  # fmt: skip
     assert (broken.status, broken.failure_code) == ("failed", "invalid_payment_method")
+    # A method Stripe no longer has: a failed charge, not an outcome to ask about again.
+    gone = provider.charge_saved(attempt_id="charge-y", method_token=f"{customer}:pm_gone",
+                                 amount=1000, currency="USD", metadata={})  # fmt: skip
+    assert (gone.status, gone.failure_code) == ("failed", "invalid_payment_method")
 
 
 def test_a_buyer_with_a_saved_stripe_card_keeps_one_customer_for_later_orders(api, store, capture):

@@ -137,6 +137,33 @@ class TestProcessorRefund(BaseModel):
         return f"{self.attempt_id} {self.amount} {self.currency} ({self.status})"
 
 
+class StripeIntent(BaseModel):
+    """What the Stripe provider keeps of one hosted payment (``billing.providers.stripe``): the
+    Stripe PaymentIntent (or SetupIntent, to save a card without charging) made for our attempt
+    id, stored when Stripe answered, so the attempt's page and every later call find that intent
+    again instead of making another; and what the step-2 page shows beside the card element.
+    Never a card number, a client secret or a key: those stay at Stripe."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment"
+        SETUP = "setup"
+
+    attempt_id = models.CharField(max_length=100, unique=True)
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    intent_id = models.CharField(max_length=100, unique=True)
+    customer_id = models.CharField(max_length=100)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    save_method = models.BooleanField(default=False)
+    return_url = models.URLField(max_length=2000, blank=True, default="")
+    locale = models.CharField(max_length=16, blank=True, default="")
+    display = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id} {self.intent_id}"
+
+
 class PaymentStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     PROCESSING = "processing", _("Processing")
@@ -198,6 +225,11 @@ class Payment(BaseModel):
     period_number = models.PositiveIntegerField(null=True, blank=True)
     attempt = models.PositiveSmallIntegerField(null=True, blank=True)
     purpose = models.CharField(max_length=16, blank=True, default="")
+    # A chargeback the buyer's bank opened on this charge (the provider's dispute id, its
+    # reason, when we learned of it); empty while there is none.
+    dispute_id = models.CharField(max_length=100, blank=True, default="")
+    dispute_reason = models.CharField(max_length=64, blank=True, default="")
+    disputed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -8,27 +8,36 @@ Locks are taken in one order everywhere: the order, then its payments.
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing import events
+from billing import disputes, events
 from billing.fees import platform_fee
 from billing.invoices import services as invoices
-from billing.models import Payment, PaymentStatus, ProviderEvent
-from billing.providers import HostedPayment, get_provider
+from billing.models import Payment, PaymentStatus, ProviderEvent, StripeIntent
+from billing.providers import HostedPayment, Notification, get_provider, provider_name
 from billing.selectors import payment_retryable
-from billing.subscriptions import lifecycle, payment_methods
+from billing.subscriptions import lifecycle, payment_methods, plan_changes, renewals
 from checkout import presenters
 from checkout import services as checkout_services
 from checkout.models import CheckoutSession, Order, OrderKind, OrderStatus
 from checkout.trials import first_charge
 from pancake.api import prepared
 from pancake.api.actor import Actor
-from pancake.api.errors import Conflict
+from pancake.api.errors import Conflict, NotFound
+from pancake.models import Environment
 from pancake.outbox import emit
 from stores import branding
+
+logger = logging.getLogger(__name__)
+
+# Payments charged off-session (``charge_saved``): their outcome is the charge's answer.
+OFF_SESSION_PURPOSES = (renewals.RENEWAL, plan_changes.PLAN_CHANGE)
+# Internal (not one of the SDK's webhook events): a chargeback opened on a payment.
+PAYMENT_DISPUTED = disputes.PAYMENT_DISPUTED
 
 
 def lock_payment(payment_id) -> Payment:
@@ -161,7 +170,42 @@ def order_cancel(*, actor: Actor, order_id: uuid.UUID) -> Order:
 
 
 def notification_receive(*, environment: str, headers: dict, body: bytes) -> Payment | None:
-    """Verify a provider notification and apply it once: the (provider, event id) row is written
+    """Verify a provider notification and apply it once (``notification_apply``)."""
+    provider = get_provider(environment)
+    notification = provider.parse_notification(headers=headers, body=body)
+    return notification_apply(provider.name, notification)
+
+
+def stripe_webhook_receive(*, headers: dict, body: bytes) -> Payment | None:
+    """A Stripe webhook (``POST /providers/stripe/webhook``): verified with the webhook secret,
+    then applied once like any provider notification. One Stripe account may serve both
+    environments: the payment the event is about has its own. 404 when no environment uses
+    Stripe."""
+    environments = [
+        env for env in (Environment.PROD, Environment.TEST) if provider_name(env) == "stripe"
+    ]
+    if not environments:
+        raise NotFound("Stripe is not enabled")
+    provider = get_provider(environments[0])
+    notification = provider.parse_notification(headers=headers, body=body)
+    return notification_apply(provider.name, notification)
+
+
+def provider_payment_sync(*, environment: str, attempt_id: str) -> Payment | None:
+    """Ask the provider for the outcome of an attempt's hosted payment and apply it once (the
+    return page's re-check, when the webhook has not arrived yet: the same event id as the
+    webhook's, so whichever comes second changes nothing). Providers without a way to ask
+    (the test processor delivers in-process) answer nothing."""
+    provider = get_provider(environment)
+    ask = getattr(provider, "intent_notification", None)
+    notification = ask(attempt_id) if ask is not None else None
+    if notification is None:
+        return None
+    return notification_apply(provider.name, notification)
+
+
+def notification_apply(provider_name: str, notification: Notification) -> Payment | None:
+    """Apply a verified notification once: the (provider, event id) row is written
     in the same transaction, so a redelivery changes nothing. Moves the payment to succeeded or
     failed; a success marks the order paid (``checkout.services.order_mark_paid``). Locks the
     order, then the payment. Emits the order's events (``order.completed``,
@@ -169,22 +213,62 @@ def notification_receive(*, environment: str, headers: dict, body: bytes) -> Pay
     freezes the platform's fee on the payment and issues its invoice in the same transaction
     (``billing.invoices.services.invoice_issue``; a trial's zero payment gets none). A
     notification of a subscription's method update (no payment has its id) replaces the
-    subscription's saved method (``billing.subscriptions.payment_methods``), once too."""
-    provider = get_provider(environment)
-    notification = provider.parse_notification(headers=headers, body=body)
+    subscription's saved method (``billing.subscriptions.payment_methods``), once too. A
+    notification about an off-session charge (a renewal, a plan change) is recorded only: the
+    charge's answer is its outcome, applied by the engine that charged. A dispute
+    (chargeback) flags the payment and emits ``payment.disputed`` (the merchant's notification);
+    a refund the provider reports is recorded (refunds are applied when Pancake makes them)."""
     with transaction.atomic():
         found = (
             Payment.objects.filter(
-                provider=provider.name, provider_payment_id=notification.provider_payment_id
+                provider=provider_name, provider_payment_id=notification.provider_payment_id
             )
-            .only("pk", "order_id")
+            .only("pk", "order_id", "purpose")
             .first()
+            if notification.provider_payment_id
+            else None
         )
-        if not _first_delivery(provider.name, notification.event_id, found):
+        if not _first_delivery(provider_name, notification.event_id, found):
             return found  # applied before
+        if notification.kind == "ignored":
+            return found
+        if (
+            notification.kind == "payment"
+            and found is not None
+            and found.purpose in OFF_SESSION_PURPOSES
+        ):
+            # An off-session charge's outcome is the charge's answer, recorded by the renewal
+            # engine or the plan change (a webhook about it may arrive before or after): the
+            # provider's event about it is recorded, nothing more.
+            return found
+        if notification.kind in ("refund", "dispute"):
+            if found is None:
+                logger.warning(
+                    "%s %s: no payment %s",
+                    provider_name,
+                    notification.kind,
+                    notification.provider_payment_id,
+                )
+                return None
+            order = checkout_services.lock_order(found.order_id)
+            payment = lock_payment(found.pk)
+            payment.order = order
+            if notification.kind == "dispute":
+                _dispute(payment, notification)
+            elif (
+                notification.refunded_amount or 0
+            ) > payment.refunded_amount + payment.refunding_amount:
+                logger.warning(
+                    "%s payment %s: refunded %s at the provider, %s in Pancake",
+                    provider_name,
+                    payment.pk,
+                    notification.refunded_amount,
+                    payment.refunded_amount,
+                )
+            return payment
         if found is None:  # a subscription's new payment method being saved, or nothing
             update_id = payment_methods.update_for_notification(
-                provider.name, notification.provider_payment_id
+                provider_name, notification.provider_payment_id
             )
             if update_id is not None:
                 payment_methods.method_update_apply(update_id, notification)
@@ -208,6 +292,31 @@ def notification_receive(*, environment: str, headers: dict, body: bytes) -> Pay
             invoices.invoice_issue(payment, subscription=subscription)
         _emit_payment_events(payment, subscription)
     return payment
+
+
+def _dispute(payment: Payment, notification: Notification) -> None:
+    """Flag the locked payment as disputed (once: a second dispute of it keeps the first) and
+    emit ``payment.disputed``, which notifies the merchant (``notifyChargeback``)."""
+    if payment.dispute_id:
+        return
+    payment.dispute_id = (notification.dispute_id or "")[:100]
+    payment.dispute_reason = (notification.dispute_reason or "")[:64]
+    payment.disputed_at = timezone.now()
+    payment.save(update_fields=["dispute_id", "dispute_reason", "disputed_at", "updated_at"])
+    order = payment.order
+    data = events.event_data(order=order, payment=payment)
+    data["reason"] = payment.dispute_reason
+    data["disputedAmount"] = (
+        notification.amount if notification.amount is not None else payment.amount
+    )
+    emit(
+        store_id=order.store_id,
+        environment=order.environment,
+        event_type=PAYMENT_DISPUTED,
+        subject_id=payment.pk,
+        aggregate_id=order.pk,
+        data=data,
+    )
 
 
 def _first_delivery(provider: str, event_id: str, payment: Payment | None) -> bool:
@@ -271,3 +380,37 @@ def test_processor_notification_receive(*, headers: dict, body: bytes) -> Paymen
 
 
 test_processor_notification_receive.__test__ = False  # not a pytest test, despite its name
+
+
+# --- Stripe's step-2 page ------------------------------------------------------------------------
+
+
+def stripe_page_data(attempt_id) -> dict:
+    """What the Stripe step-2 page (``checkout:stripe-pay``) needs for an attempt: the
+    publishable key, Stripe.js's address, the intent's client secret and kind (``payment``:
+    ``confirmCardPayment``; ``setup``: ``confirmCardSetup``), amount, currency, return URL,
+    language and display (``billing.providers.stripe.StripeProvider.page_data``). 404 for an
+    attempt that has no Stripe intent."""
+    environment = (
+        StripeIntent.objects.filter(attempt_id=str(attempt_id))
+        .values_list("environment", flat=True)
+        .first()
+    )
+    provider = get_provider(environment) if environment else None
+    if provider is None or provider.name != "stripe":
+        raise NotFound("Payment not found")
+    return provider.page_data(str(attempt_id))
+
+
+def stripe_confirm(attempt_id, payment_method_id: str) -> dict:
+    """Confirm the attempt's PaymentIntent with the PaymentMethod the page made (server-side
+    confirmation); ``{"status", "clientSecret", "failureCode", "failureMessage"}``."""
+    environment = (
+        StripeIntent.objects.filter(attempt_id=str(attempt_id))
+        .values_list("environment", flat=True)
+        .first()
+    )
+    provider = get_provider(environment) if environment else None
+    if provider is None or provider.name != "stripe":
+        raise NotFound("Payment not found")
+    return provider.confirm_with_method(str(attempt_id), payment_method_id)

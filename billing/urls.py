@@ -26,6 +26,7 @@ payment = store + "payments/<uuid:payment_id>/"
 ticket = store + "refund-tickets/<uuid:ticket_id>/"
 
 urlpatterns = [
+    path("providers/stripe/webhook", providers.stripe_webhook, name="stripe-webhook"),
     path(
         "providers/<str:environment>/notifications",
         providers.notification,

@@ -17,4 +17,6 @@ urlpatterns = [
         views.bind_buyer,
         name="bind-buyer",
     ),
+    # Step 2 with Stripe: Stripe.js's card element for the attempt's intent (docs/stripe.md).
+    path("checkout/stripe/<uuid:attempt_id>/", views.stripe_pay, name="stripe-pay"),
 ]

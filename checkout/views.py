@@ -644,3 +644,15 @@ def _confirmation(change: PlanChange, context: dict) -> None:
         button = _("Confirm plan change")
     rows.append((_("Next billing date"), period_end))
     context.update(rows=rows, notes=notes, button=button)
+
+
+@never_cache
+@require_GET
+def stripe_pay(request, attempt_id):
+    """Step 2 with Stripe: the card element for the attempt's intent. A placeholder answering the
+    page's data until the page itself is built (branch stripe-checkout)."""
+    try:
+        data = billing_services.stripe_page_data(attempt_id)
+    except PancakeError as exc:
+        return envelope.error_response(exc)
+    return JsonResponse({"data": {k: v for k, v in data.items() if k != "display"}})

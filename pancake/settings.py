@@ -266,6 +266,7 @@ OUTBOX_CONSUMERS = [
     "billing.tasks.queue_order_emails",
     "billing.tasks.queue_subscription_emails",
     "billing.tasks.queue_refund_emails",
+    "billing.tasks.queue_dispute_emails",
     "stores.notifications.consume",
     "billing.webhooks.fanout.consume",
 ]
@@ -428,6 +429,20 @@ MAX_STORES_PER_MERCHANT = 20
 # webhook reaches (billing.services.notification_receive).
 TEST_PROCESSOR_NOTIFICATION_HANDLER = "billing.services.test_processor_notification_receive"
 
+# Payment providers per environment (billing.providers.get_provider): "test_processor" (the
+# built-in one) or "stripe". Test defaults to the test processor; prod has none until one is set,
+# and then refuses orders with a 502 rather than faking payments. "stripe" needs the keys below
+# (manage.py check says which are missing). docs/stripe.md.
+PAYMENT_PROVIDER_TEST = env("PAYMENT_PROVIDER_TEST", "test_processor")
+PAYMENT_PROVIDER_PROD = env("PAYMENT_PROVIDER_PROD", "")
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
+# Where the Stripe API and Stripe.js are (tests: localstripe); empty: Stripe's own.
+STRIPE_API_BASE = (env("STRIPE_API_BASE", "") or "").rstrip("/")
+STRIPE_JS_URL = env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 30)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -437,6 +452,8 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         # 4xx answers are the caller's business (and a flood under attack); 5xx are still logged.
         "django.request": {"level": "ERROR"},
+        # The stripe library logs every request at INFO; its warnings and errors still show.
+        "stripe": {"level": "WARNING"},
         # WeasyPrint logs each step of every PDF (invoices) at INFO; its warnings still show.
         "weasyprint": {"level": "WARNING"},
     },

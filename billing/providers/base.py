@@ -24,6 +24,11 @@ MethodType = Literal["card", "bank_transfer", "wallet"]
 ChargeStatus = Literal["succeeded", "failed", "requires_action"]
 NotificationStatus = Literal["succeeded", "failed"]
 RefundStatus = Literal["succeeded", "failed"]
+# What a notification is about: a payment's outcome (the usual), a refund the provider reports
+# (``refunded_amount``: the payment's total refunded so far), a chargeback the buyer's bank
+# opened (``dispute_id``, ``dispute_reason``), or an event Pancake does not act on (recorded
+# once, nothing applied).
+NotificationKind = Literal["payment", "refund", "dispute", "ignored"]
 
 
 class ProviderTimeout(ProviderFailed):
@@ -111,6 +116,10 @@ class Notification:
     amount: int | None = None
     currency: str | None = None
     metadata: dict = field(default_factory=dict)
+    kind: NotificationKind = "payment"
+    refunded_amount: int | None = None
+    dispute_id: str | None = None
+    dispute_reason: str | None = None
 
 
 @runtime_checkable

@@ -1,4 +1,5 @@
-"""Where payment providers report outcomes: ``POST /providers/{environment}/notifications``.
+"""Where payment providers report outcomes: ``POST /providers/{environment}/notifications``, and
+Stripe's webhooks at ``POST /providers/stripe/webhook``.
 
 Providers authenticate by signature, not by cookie (CSRF-exempt). Each notification is verified
 and applied exactly once (``billing.services.notification_receive``); a redelivery answers 200
@@ -25,6 +26,16 @@ def notification(request, environment):
         services.notification_receive(
             environment=environment, headers=dict(request.headers), body=request.body
         )
+    except PancakeError as exc:
+        return envelope.error_response(exc)
+    return JsonResponse({"data": {"received": True}})
+
+
+@csrf_exempt  # Stripe signs its webhooks (Stripe-Signature, STRIPE_WEBHOOK_SECRET)
+@require_POST
+def stripe_webhook(request):
+    try:
+        services.stripe_webhook_receive(headers=dict(request.headers), body=request.body)
     except PancakeError as exc:
         return envelope.error_response(exc)
     return JsonResponse({"data": {"received": True}})

@@ -36,7 +36,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing import selectors as billing_selectors
 from billing import services as billing_services
-from billing.models import PaymentStatus, PlanChange
+from billing.models import Payment, PaymentStatus, PlanChange
 from billing.subscriptions import plan_changes
 from billing.subscriptions import selectors as subscription_selectors
 from checkout import languages, presenters, services, tax_ids
@@ -52,7 +52,14 @@ from checkout.forms import (
 from checkout.models import CheckoutSession, Order, OrderStatus, SessionStatus
 from checkout.tax.engine import country_name
 from pancake.api import auth, envelope
-from pancake.api.errors import Conflict, Forbidden, InvalidInput, PancakeError, ProviderFailed
+from pancake.api.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PancakeError,
+    ProviderFailed,
+)
 from pancake.api.ids import encode
 from pancake.api.ratelimit import client_country, client_ip
 from pancake.models import Environment
@@ -311,6 +318,20 @@ def _order_page(request, session, order: Order):
             return HttpResponseRedirect(billing_services.payment_page_url(retry, order), status=303)
         except ProviderFailed:
             return _payment_page(request, session, order, payment, provider_down=True)
+    back = returned == "succeeded" and payment is not None
+    if back and payment.status != PaymentStatus.SUCCEEDED:
+        # Back from the provider's page: ask the provider rather than wait for its webhook
+        # (providers that cannot be asked answer nothing, and "processing" waits for them).
+        try:
+            billing_services.provider_payment_sync(
+                environment=payment.environment, attempt_id=str(payment.pk)
+            )
+        except PancakeError:
+            pass  # the provider did not answer: "processing" asks again in a moment
+        order.refresh_from_db()
+        payment.refresh_from_db()
+        if order.status in PAID:
+            return _success_page(request, session, order, payment)
     if payment is not None and payment.status == PaymentStatus.FAILED:
         return _failure_page(request, session, order, payment)
     if returned == "succeeded":
@@ -642,13 +663,207 @@ def _confirmation(change: PlanChange, context: dict) -> None:
     context.update(rows=rows, notes=notes, button=button)
 
 
+# --- step 2 with Stripe: our page with Stripe.js's card element ---------------------------------
+#
+# The Stripe provider's ``create_payment`` (``billing.providers.stripe``, docs/stripe.md) sends the
+# buyer to ``checkout:stripe-pay`` (``/checkout/stripe/<attempt id>/``, the attempt being our
+# payment's id) instead of a page of Stripe's own. It is this checkout's page (the store's
+# branding, the buyer's language, the order summary) with Stripe.js's card element mounted in it;
+# Stripe.js comes from ``settings.STRIPE_JS_URL`` and the page's Content-Security-Policy lets it
+# (and the frames and API calls it makes) in. Its script, ``static/js/stripe-checkout.js``:
+#
+# - a PaymentIntent: makes a PaymentMethod of the card in the browser
+#   (``stripe.createPaymentMethod``; with a Stripe.js that cannot, such as the tests' fake one,
+#   the card of ``stripe.createToken``), posts its id to ``checkout:stripe-confirm``, where the
+#   provider confirms the intent with it server-side (``billing.services.stripe_confirm``); a
+#   3-D Secure card answers ``requires_action`` and the script calls
+#   ``stripe.confirmCardPayment(client_secret)``, so Stripe.js shows the bank's challenge;
+# - a SetupIntent (a trial: the card is saved, nothing charged):
+#   ``stripe.confirmCardSetup(client_secret, {payment_method: {card}})`` in the browser.
+#
+# The card number never reaches our server. A decline is shown beside the card field in the
+# buyer's language, and the buyer may try another card. A success sends the buyer back to the
+# session's page with ``?status=succeeded``, which asks Stripe for the intent's outcome when the
+# webhook has not applied it yet (``billing.services.provider_payment_sync``). Holding the
+# attempt's id is the permission to pay it, as holding the session's id is for the checkout.
+
+STRIPE = "stripe"
+STRIPE_DEFAULT_JS_URL = "https://js.stripe.com/v3/"
+STRIPE_DEFAULT_API_BASE = "https://api.stripe.com"
+# Stripe's decline codes the page explains in the buyer's language (checkout.views.failure_reason).
+STRIPE_DECLINE_CODES = (
+    "card_declined",
+    "insufficient_funds",
+    "expired_card",
+    "incorrect_cvc",
+    "processing_error",
+    "authentication_failed",
+)
+# Stripe's codes for a refused or failed 3-D Secure step.
+STRIPE_AUTHENTICATION_CODES = (
+    "payment_intent_authentication_failure",
+    "setup_intent_authentication_failure",
+    "authentication_required",
+)
+STRIPE_PAID_INTENT = ("succeeded", "processing", "requires_capture")
+
+
+def _stripe_payment_or_404(attempt_id: uuid.UUID) -> Payment:
+    payment = (
+        Payment.objects.select_related("order", "order__session", "order__session__store")
+        .filter(pk=attempt_id, provider=STRIPE)
+        .first()
+    )
+    if payment is None or payment.order.session.store.deleted_at is not None:
+        raise Http404("Payment not found")
+    return payment
+
+
+def _stripe_return_url(payment: Payment, **query) -> str:
+    session = payment.order.session
+    url = reverse("checkout:page", args=[session.store.slug, session.pk])
+    return url + ("?" + urlencode(query) if query else "")
+
+
+def _origin_of(url: str) -> str:
+    scheme, _sep, rest = (url or "").partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}" if rest else ""
+
+
+def stripe_js_url() -> str:
+    return getattr(settings, "STRIPE_JS_URL", "") or STRIPE_DEFAULT_JS_URL
+
+
+def stripe_sources() -> dict[str, list[str]]:
+    """The origins Stripe.js needs, by CSP directive: its script's origin, the API it calls, and
+    (for Stripe's own Stripe.js) the frames of the card element and the 3-D Secure challenge."""
+    script = _origin_of(stripe_js_url())
+    api = _origin_of(getattr(settings, "STRIPE_API_BASE", "") or STRIPE_DEFAULT_API_BASE)
+    sources = {"script-src": [script], "connect-src": [script, api], "frame-src": [script]}
+    if script == "https://js.stripe.com":
+        sources["frame-src"].append("https://hooks.stripe.com")
+    return {name: sorted({value for value in values if value}) for name, values in sources.items()}
+
+
+def _stripe_csp(style_hash: str) -> str:
+    """The checkout's policy with Stripe.js let in."""
+    extra = stripe_sources()
+    return (
+        "default-src 'self'; img-src 'self' data: https: http:; "
+        f"style-src 'self' 'sha256-{style_hash}'; "
+        f"script-src 'self' {' '.join(extra['script-src'])}; "
+        f"connect-src 'self' {' '.join(extra['connect-src'])}; "
+        f"frame-src {' '.join(extra['frame-src'])}; object-src 'none'; "
+        f"base-uri 'self'; frame-ancestors 'none'; form-action 'self' {settings.BASE_URL}"
+    )
+
+
+def _stripe_messages() -> dict:
+    """What the script may have to say, in the page's language."""
+    return {
+        "authentication_failed": failure_reason("authentication_failed"),
+        "failed": _("The payment did not go through."),
+        "network": _("We could not reach the payment provider. Nothing was charged: try again."),
+        "incomplete": _("Enter your card number, expiry date and security code."),
+        "working": _("Processing…"),
+        "declines": {code: failure_reason(code) for code in STRIPE_DECLINE_CODES},
+    }
+
+
+def _stripe_button(payment: Payment) -> str:
+    if payment.amount == 0:
+        return _("Save card and start trial")
+    return _("Pay %(amount)s") % {"amount": presenters.money(payment.amount, payment.currency)}
+
+
 @never_cache
 @require_GET
-def stripe_pay(request, attempt_id):
-    """Step 2 with Stripe: the card element for the attempt's intent. A placeholder answering the
-    page's data until the page itself is built (branch stripe-checkout)."""
+def stripe_pay(request, attempt_id: uuid.UUID):
+    payment = _stripe_payment_or_404(attempt_id)
+    order = payment.order
+    session = order.session
+    if (
+        order.status != OrderStatus.PENDING
+        or payment.status == PaymentStatus.SUCCEEDED
+        or _is_expired(session)
+    ):
+        return HttpResponseRedirect(_stripe_return_url(payment))  # that page says what became of it
+    lang = page_language(request, session)
     try:
-        data = billing_services.stripe_page_data(attempt_id)
+        data = billing_services.stripe_page_data(payment.pk)
+    except NotFound:
+        raise Http404("Payment not found") from None
+    except PancakeError:
+        return _payment_page(request, session, order, payment, provider_down=True)
+    if data["status"] in STRIPE_PAID_INTENT:
+        return HttpResponseRedirect(_stripe_return_url(payment, status="succeeded"))
+    page_url = reverse("checkout:stripe-pay", args=[payment.pk])
+    with translation.override(languages.to_django(lang[0])):
+        context = {
+            "order": order,
+            "payment": payment,
+            "summary": _order_summary(session, order),
+            "page_url": page_url,
+            "stripe_js_url": data.get("jsUrl") or stripe_js_url(),
+            "stripe": {
+                "key": data["publishableKey"],
+                "kind": data["kind"],
+                "clientSecret": data["clientSecret"],
+                "confirmUrl": reverse("checkout:stripe-confirm", args=[payment.pk]),
+                "returnUrl": _stripe_return_url(payment, status="succeeded"),
+                "locale": lang[0],  # Stripe.js knows all seven checkout languages
+                "email": order.buyer_email,
+                "messages": _stripe_messages(),
+            },
+            "button": _stripe_button(payment),
+            "back_url": _stripe_return_url(payment),
+        }
+    response = _render(request, session, "checkout/stripe_pay.html", context, lang=lang)
+    response["Content-Security-Policy"] = _stripe_csp(_look(session)["brand_css_hash"])
+    return response
+
+
+@never_cache
+@require_POST
+def stripe_confirm(request, attempt_id: uuid.UUID):
+    """The page's script posts the card's PaymentMethod id here (with the page's CSRF token):
+    ``{"paymentMethod": "pm_…"}`` → ``{"status": "succeeded"|"requires_action"|"failed", …}``;
+    ``requires_action`` carries the intent's ``clientSecret`` for Stripe.js's 3-D Secure step,
+    ``failed`` the decline in the page's language (``message``)."""
+    payment = _stripe_payment_or_404(attempt_id)
+    session = payment.order.session
+    language, _chosen = page_language(request, session)
+    try:
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            raise InvalidInput("Invalid JSON body") from None
+        method = body.get("paymentMethod") if isinstance(body, dict) else None
+        if not method or not isinstance(method, str):
+            raise InvalidInput("Missing required field: paymentMethod", field="paymentMethod")
+        answer = billing_services.stripe_confirm(payment.pk, method)
     except PancakeError as exc:
         return envelope.error_response(exc)
-    return JsonResponse({"data": {k: v for k, v in data.items() if k != "display"}})
+    status = answer.get("status")
+    data = {"status": status}
+    if status in STRIPE_PAID_INTENT:
+        # Paid: apply it now rather than wait for Stripe's webhook.
+        try:
+            billing_services.provider_payment_sync(
+                environment=payment.environment, attempt_id=str(payment.pk)
+            )
+        except PancakeError:
+            pass  # the checkout page asks again
+        data["status"] = "succeeded"
+        data["returnUrl"] = _stripe_return_url(payment, status="succeeded")
+    elif status == "requires_action":
+        data["clientSecret"] = answer.get("clientSecret") or ""
+    else:
+        code = answer.get("failureCode") or "card_declined"
+        if code in STRIPE_AUTHENTICATION_CODES:
+            code = "authentication_failed"
+        with translation.override(languages.to_django(language)):
+            data.update(status="failed", code=code, message=failure_reason(code))
+    response = JsonResponse(data)
+    response["Cache-Control"] = "no-store"
+    return response

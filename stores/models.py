@@ -296,6 +296,7 @@ class NotificationKind(models.TextChoices):
     API_KEY_CREATED = "api_key_created", _("API key created")
     API_KEY_DELETED = "api_key_deleted", _("API key deleted")
     NEW_DEVICE = "new_device", _("Sign-in from a new device")
+    CHARGEBACK = "chargeback", _("Chargeback")
 
 
 class Notification(models.Model):

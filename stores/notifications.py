@@ -11,7 +11,7 @@ who signed in), else every active member of the store, or its owners and admins 
 (``managers_only``: an API key made or deleted by a member, which can act on the store). Which
 environment: the event's, as the header's toggle chooses; sign-ins show in both. Read state is
 per member. The store's notification settings (``notifyNewOrders``, ``notifyNewSubscriptions``,
-``notifySubscriptionCanceled``) turn their kinds off for new events."""
+``notifySubscriptionCanceled``, ``notifyChargeback``) turn their kinds off for new events."""
 
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ KINDS = {
     "api_key.created": K.API_KEY_CREATED,
     "api_key.deleted": K.API_KEY_DELETED,
     "merchant.new_device_sign_in": K.NEW_DEVICE,
+    "payment.disputed": K.CHARGEBACK,
 }
 
 # The store's notification switches that turn a kind off (kinds without one are always on).
@@ -60,6 +61,7 @@ SETTINGS = {
     K.PAYMENT: "notifyNewOrders",
     K.SUBSCRIPTION: "notifyNewSubscriptions",
     K.CANCELLATION: "notifySubscriptionCanceled",
+    K.CHARGEBACK: "notifyChargeback",
 }
 
 # The fields of an event's data a notification keeps to say what happened.
@@ -76,6 +78,7 @@ DETAIL_FIELDS = (
 OBJECT_FIELD = {
     K.PAYMENT: "paymentId",
     K.PAYMENT_FAILED: "paymentId",
+    K.CHARGEBACK: "paymentId",
     K.REFUND_REQUEST: "ticketId",
     K.SUBSCRIPTION: "orderId",
     K.CANCELLATION: "orderId",
@@ -101,7 +104,8 @@ def _notification(event: OutboxEvent) -> Notification | None:
     if switch and not event.store.notifications.get(switch, True):
         return None
     details = {key: data[key] for key in DETAIL_FIELDS if data.get(key) is not None}
-    for field in ("chargedAmount", "requestedAmount", "total"):  # the amount it is about
+    # The amount it is about.
+    for field in ("disputedAmount", "chargedAmount", "requestedAmount", "total"):
         if isinstance(data.get(field), int):
             details["amount"] = data[field]
             break

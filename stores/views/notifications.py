@@ -27,6 +27,7 @@ K = NotificationKind
 LINKS = {
     K.PAYMENT: "dashboard:payment",
     K.PAYMENT_FAILED: "dashboard:payment",
+    K.CHARGEBACK: "dashboard:payment",
     K.REFUND_REQUEST: "dashboard:refund-ticket",
     K.SUBSCRIPTION: "dashboard:subscription",
     K.CANCELLATION: "dashboard:subscription",

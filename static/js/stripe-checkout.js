@@ -122,8 +122,8 @@
       }).then(function (response) {
         return response.json().then(function (payload) {
           if (!response.ok) {
-            var error = payload && payload.error;
-            throw new Error((error && error.message) || messages.failed);
+            // Our server refused (the API's envelope, in English): say it in the buyer's words.
+            throw { refused: true };
           }
           return payload;
         });
@@ -167,8 +167,8 @@
     clearError();
     working(true);
     var step = config.kind === "setup" ? setup() : pay();
-    step.catch(function () {
-      showError(messages.network);
+    step.catch(function (error) {
+      showError(error && error.refused ? messages.failed : messages.network);
       working(false);
     });
   });

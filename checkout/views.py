@@ -36,7 +36,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing import selectors as billing_selectors
 from billing import services as billing_services
-from billing.models import Payment, PaymentStatus, PlanChange
+from billing.models import Payment, PaymentMethodUpdate, PaymentStatus, PlanChange
 from billing.subscriptions import plan_changes
 from billing.subscriptions import selectors as subscription_selectors
 from checkout import languages, presenters, services, tax_ids
@@ -776,47 +776,106 @@ def _stripe_button(payment: Payment) -> str:
     return _("Pay %(amount)s") % {"amount": presenters.money(payment.amount, payment.currency)}
 
 
+def _stripe_update(attempt_id: uuid.UUID) -> PaymentMethodUpdate | None:
+    """A subscription's card replacement (the portal's "Replace card") paid on this page."""
+    return (
+        PaymentMethodUpdate.objects.select_related(
+            "subscription__order__session__store", "subscription__order__session__version"
+        )
+        .filter(pk=attempt_id, provider=STRIPE)
+        .first()
+    )
+
+
+def _with_outcome(url: str, intent_id: str) -> str:
+    """The return URL with the outcome, as a provider's hosted page hands it back."""
+    query = urlencode({"payment": intent_id, "status": "succeeded"})
+    return url + ("&" if "?" in url else "?") + query
+
+
 @never_cache
 @require_GET
 def stripe_pay(request, attempt_id: uuid.UUID):
-    payment = _stripe_payment_or_404(attempt_id)
-    order = payment.order
+    """The page of an order's payment, or of a subscription's card replacement. Back from a
+    SetupIntent (``?status=succeeded``) it applies the outcome at once (the intent's re-check,
+    ``provider_payment_sync``) and sends the buyer on to the return URL."""
+    payment = (
+        Payment.objects.select_related("order", "order__session", "order__session__store")
+        .filter(pk=attempt_id, provider=STRIPE)
+        .first()
+    )
+    update = _stripe_update(attempt_id) if payment is None else None
+    if payment is not None:
+        order = payment.order
+    elif update is not None:
+        order = update.subscription.order
+    else:
+        raise Http404("Payment not found")
     session = order.session
-    if (
+    if session.store.deleted_at is not None:
+        raise Http404("Payment not found")
+    if payment is not None and (
         order.status != OrderStatus.PENDING
         or payment.status == PaymentStatus.SUCCEEDED
         or _is_expired(session)
     ):
         return HttpResponseRedirect(_stripe_return_url(payment))  # that page says what became of it
-    lang = page_language(request, session)
     try:
-        data = billing_services.stripe_page_data(payment.pk)
+        data = billing_services.stripe_page_data(attempt_id)
     except NotFound:
         raise Http404("Payment not found") from None
     except PancakeError:
+        if payment is None:
+            raise
         return _payment_page(request, session, order, payment, provider_down=True)
-    if data["status"] in STRIPE_PAID_INTENT:
+    if update is not None and (
+        request.GET.get("status") == "succeeded" or update.status == update.Status.SUCCEEDED
+    ):
+        try:
+            billing_services.provider_payment_sync(
+                environment=update.environment, attempt_id=str(update.pk)
+            )
+        except PancakeError:
+            pass  # the webhook applies it; the portal shows the card once it has
+        return HttpResponseRedirect(_with_outcome(data["returnUrl"], data["intentId"]))
+    if payment is not None and data["status"] in STRIPE_PAID_INTENT:
         return HttpResponseRedirect(_stripe_return_url(payment, status="succeeded"))
-    page_url = reverse("checkout:stripe-pay", args=[payment.pk])
+    page_url = reverse("checkout:stripe-pay", args=[attempt_id])
+    lang = page_language(request, session)
+    if update is not None and "lang" not in request.GET and data.get("locale"):
+        lang = (data["locale"], False)  # the language the portal asked for
     with translation.override(languages.to_django(lang[0])):
+        if payment is not None:
+            button = _stripe_button(payment)
+            return_url = _stripe_return_url(payment, status="succeeded")
+            back_url = _stripe_return_url(payment)
+            summary = _order_summary(session, order)
+        else:
+            button = _("Save card")
+            return_url = page_url + "?status=succeeded"
+            back_url = data["returnUrl"]
+            summary = None
         context = {
             "order": order,
             "payment": payment,
-            "summary": _order_summary(session, order),
+            "summary": summary,
+            "lines": (data.get("display") or {}).get("lines") or [],
+            "saves_card": data["kind"] == "setup",
+            "replaces_card": update is not None,
             "page_url": page_url,
             "stripe_js_url": data.get("jsUrl") or stripe_js_url(),
             "stripe": {
                 "key": data["publishableKey"],
                 "kind": data["kind"],
                 "clientSecret": data["clientSecret"],
-                "confirmUrl": reverse("checkout:stripe-confirm", args=[payment.pk]),
-                "returnUrl": _stripe_return_url(payment, status="succeeded"),
+                "confirmUrl": reverse("checkout:stripe-confirm", args=[attempt_id]),
+                "returnUrl": return_url,
                 "locale": lang[0],  # Stripe.js knows all seven checkout languages
                 "email": order.buyer_email,
                 "messages": _stripe_messages(),
             },
-            "button": _stripe_button(payment),
-            "back_url": _stripe_return_url(payment),
+            "button": button,
+            "back_url": back_url,
         }
     response = _render(request, session, "checkout/stripe_pay.html", context, lang=lang)
     response["Content-Security-Policy"] = _stripe_csp(_look(session)["brand_css_hash"])

@@ -18,8 +18,11 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
-from billing.models import Payment, ProviderEvent
+from billing import services as billing_services
+from billing.models import Payment, PaymentMethodUpdate, ProviderEvent, Subscription
+from billing.subscriptions import payment_methods
 from checkout.models import OrderStatus
+from pancake.api.actor import Actor
 from tests.factories import ProductFactory
 from tests.helpers import buy
 from tests.localstripe import PUBLISHABLE_KEY
@@ -210,3 +213,47 @@ def test_back_from_the_page_the_order_is_paid_by_asking_stripe(placed):
     assert "Thank you for your order!" in response.content.decode()
     placed.refresh_from_db()
     assert (placed.status, placed.order.status) == ("succeeded", OrderStatus.COMPLETED)
+
+
+def test_a_card_replacement_is_saved_on_the_same_page_then_back_to_the_portal(
+    api, store, django_capture_on_commit_callbacks
+):
+    plan = ProductFactory(store=store, subscription=True)
+    first = buy(api, plan, currency="USD", billing=US, subscription=True)
+    assert h.pay(first.pk)["status"] == "succeeded"
+    with django_capture_on_commit_callbacks(execute=True):
+        billing_services.provider_payment_sync(environment="test", attempt_id=str(first.pk))
+    subscription = Subscription.objects.get(order_id=first.order_id)
+    old_token = subscription.method_token
+    url = payment_methods.method_update_start(
+        actor=Actor(kind="merchant", environment="test", merchant=api.merchant),
+        order_id=first.order_id,
+        return_url="http://testserver/portal/back?done=card",
+        language="ja",
+    )
+    update = PaymentMethodUpdate.objects.get(subscription=subscription)
+    assert url.endswith(f"/checkout/stripe/{update.pk}/")
+    response = Client().get(reverse("checkout:stripe-pay", args=[update.pk]))
+    assert response.status_code == 200
+    assert response["Content-Language"] == "ja"  # the language the portal asked for
+    config = config_of(response)
+    assert config["kind"] == "setup"
+    assert config["returnUrl"] == f"/checkout/stripe/{update.pk}/?status=succeeded"
+    html = response.content.decode()
+    with translation.override("ja"):
+        assert gettext("Replace card") in html
+        assert gettext("Save card") in html
+
+    h.save_card(update.provider_payment_id, "5555555555554444")  # confirmCardSetup
+    with django_capture_on_commit_callbacks(execute=True):
+        back = Client().get(config["returnUrl"])
+    assert back.status_code == 302
+    assert back["Location"] == (
+        "http://testserver/portal/back?done=card"
+        f"&payment={update.provider_payment_id}&status=succeeded"
+    )
+    update.refresh_from_db()
+    subscription.refresh_from_db()
+    assert update.status == PaymentMethodUpdate.Status.SUCCEEDED
+    assert subscription.method_token != old_token
+    assert subscription.method_token.startswith("cus_")

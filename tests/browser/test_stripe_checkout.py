@@ -11,7 +11,8 @@ charged.
 
 Covered: a one-time purchase; a subscription whose saved card renews off-session when the test
 clock passes the period end; a trial saved with 0341 whose first charge is declined
-(``past_due``); 3-D Secure completed and failed (the failure shown beside the card field in the
+(``past_due``), then the card replaced in the customer portal on the same page (the subscription
+recovers); 3-D Secure completed and failed (the failure shown beside the card field in the
 buyer's language, then another card pays); a partial refund through Stripe Refunds."""
 
 import re
@@ -28,6 +29,7 @@ from playwright.sync_api import expect
 from billing.models import Payment, ProviderEvent, Subscription
 from pancake.api import ids
 from pancake.api.fields import format_timestamp
+from tests.browser.axe import assert_accessible
 from tests.browser.helpers import BUYER, fill_details, submit_details
 from tests.browser.test_checkout_flow import Checkout, Seller, assert_fits_the_phone
 from tests.localstripe import SECRET_KEY
@@ -130,6 +132,7 @@ def test_a_one_time_purchase_with_the_card_element_then_a_partial_refund(
     expect(page.get_by_text("Card details", exact=True)).to_be_visible()
     assert "js.stripe.com/v3/" in page.locator("script[src*='js.stripe.com']").get_attribute("src")
     assert_fits_the_phone(page)
+    assert_accessible(page, "Stripe payment page")
     type_card(page, VISA)
     page.get_by_role("button", name=re.compile(r"^Pay \$")).click()
     order = expect_paid(page, checkout)
@@ -246,7 +249,7 @@ def test_a_subscription_saves_the_card_and_renews_off_session(pages, seller, str
     assert intent.customer == customer
 
 
-def test_a_trial_card_declined_at_the_first_charge_makes_the_subscription_past_due(
+def test_a_trial_card_declined_at_the_first_charge_then_replaced_in_the_portal(
     pages, seller, stripe_live
 ):
     checkout = seller.open_session(seller.plan(), withTrial=True)
@@ -264,6 +267,33 @@ def test_a_trial_card_declined_at_the_first_charge_makes_the_subscription_past_d
 
     advance_past_period_end(seller, subscription)
     assert subscription.status == "past_due"
-    charge = Payment.objects.get(subscription=subscription, purpose="renewal")
-    assert (charge.status, charge.failure_code) == ("failed", "card_declined")
+    declined = Payment.objects.get(subscription=subscription, purpose="renewal")
+    assert (declined.status, declined.failure_code) == ("failed", "card_declined")
     assert any(message.to == [BUYER] for message in mail.outbox)
+
+    # The buyer replaces the card in the portal, on the same Stripe page (a SetupIntent): the
+    # unpaid period is charged on the new card at once and the subscription recovers.
+    link = seller.api.call(
+        "customer/create-portal-link",
+        {"storeId": ids.encode("STO", seller.store.pk), "buyerEmail": BUYER},
+    )["data"]["url"]
+    page.goto(link)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("navigation", name="Customer portal").get_by_role(
+        "link", name="Subscriptions"
+    ).click()
+    row = page.locator(f'[data-subscription="{order.pk}"]')
+    expect(row.locator("[data-subscription-status]")).to_have_text("Past due")
+    row.get_by_role("button", name="Replace card").click()
+    expect(page).to_have_url(STRIPE_PAGE)
+    expect(page.get_by_role("heading", name="Replace card", level=1)).to_be_visible()
+    expect(page.locator("body")).to_have_attribute("data-stripe-state", "ready")
+    type_card(page, VISA)
+    page.get_by_role("button", name="Save card").click()
+    expect(page.get_by_role("status")).to_contain_text("Your new card is saved")
+    row = page.locator(f'[data-subscription="{order.pk}"]')
+    expect(row.locator("[data-subscription-status]")).to_have_text("Active")
+    subscription.refresh_from_db()
+    assert subscription.status == "active"
+    charges = Payment.objects.filter(subscription=subscription, purpose="renewal")
+    assert sorted(charges.values_list("status", flat=True)) == ["failed", "succeeded"]

@@ -8,7 +8,14 @@ from django.conf import settings
 from django.core.checks import Error, register
 
 from billing.providers import PROD_PROVIDERS, TEST_PROVIDERS
-from billing.providers.stripe import missing_settings
+
+# What the stripe provider needs (checked here without importing the ``stripe`` library).
+STRIPE_SETTINGS = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET")
+
+
+def missing_settings() -> list[str]:
+    """The Stripe settings that are not set (names only, never values)."""
+    return [name for name in STRIPE_SETTINGS if not getattr(settings, name, "")]
 
 
 @register()

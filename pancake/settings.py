@@ -441,6 +441,8 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         # 4xx answers are the caller's business (and a flood under attack); 5xx are still logged.
         "django.request": {"level": "ERROR"},
+        # The stripe library logs every request at INFO; its warnings and errors still show.
+        "stripe": {"level": "WARNING"},
         # WeasyPrint logs each step of every PDF (invoices) at INFO; its warnings still show.
         "weasyprint": {"level": "WARNING"},
     },

@@ -16,6 +16,7 @@ from pancake.api import ids
 from pancake.celery import app as celery_app
 from stores import services as store_services
 from stores.models import Store
+from tests import localstripe as localstripe_keys
 from tests.factories import (
     MembershipFactory,
     MerchantFactory,
@@ -24,6 +25,7 @@ from tests.factories import (
     rsa_key,
 )
 from tests.helpers import ApiClient, Receiver
+from tests.localstripe import LocalStripe
 
 # The real Celery worker fixtures (``redis_url``, ``workers``) for tests about tasks.
 pytest_plugins = ["tests.workers"]
@@ -158,3 +160,28 @@ def receiver():
     r = Receiver()
     yield r
     r.close()
+
+
+# --- Stripe against localstripe (tests/localstripe.py) --------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory):
+    """The fake Stripe server, started on first use and stopped at the end of the session."""
+    server = LocalStripe.start(tmp_path_factory.mktemp("localstripe"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stripe_settings(settings, localstripe):
+    """The Stripe provider in the test environment, pointed at ``localstripe`` with test keys
+    (``STRIPE_JS_URL``: its fake Stripe.js); every Stripe object made before is forgotten."""
+    localstripe.flush()
+    settings.PAYMENT_PROVIDER_TEST = "stripe"
+    settings.STRIPE_SECRET_KEY = localstripe_keys.SECRET_KEY
+    settings.STRIPE_PUBLISHABLE_KEY = localstripe_keys.PUBLISHABLE_KEY
+    settings.STRIPE_WEBHOOK_SECRET = localstripe_keys.WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = localstripe.url
+    settings.STRIPE_JS_URL = localstripe.js_url
+    return settings

@@ -3,10 +3,11 @@
 subprocess on a free port, waits until it answers, and ``stop()`` ends it. No network: the
 server is the ``localstripe`` package of the dev extra, on 127.0.0.1.
 
-Use the ``localstripe`` fixture of ``tests/stripe/conftest.py`` (session-wide), and
-``stripe_settings`` to point the Stripe provider at it (keys, ``STRIPE_API_BASE``,
-``STRIPE_JS_URL``: localstripe's fake Stripe.js at ``/js.stripe.com/v3/``). Browser tests import
-the same fixtures: ``from tests.stripe.conftest import localstripe, stripe_settings``.
+Tests use the fixtures of ``tests/conftest.py``: ``localstripe`` (session-wide, started on first
+use) and ``stripe_settings``, which points the Stripe provider at it (keys, ``STRIPE_API_BASE``,
+``STRIPE_JS_URL``: localstripe's fake Stripe.js at ``/js.stripe.com/v3/``). Browser tests use
+the same two fixtures; ``LocalStripe.register_webhook(live_server.url +
+"/providers/stripe/webhook")`` has localstripe post its signed events to a live server.
 """
 
 from __future__ import annotations

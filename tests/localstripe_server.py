@@ -9,7 +9,8 @@ What is added, each one the behaviour Stripe documents:
 - PaymentIntents take ``setup_future_usage`` (a succeeded intent then attaches its payment
   method to its customer), ``description`` and ``receipt_email``; confirming takes
   ``off_session`` and ``payment_method`` (set on the intent before it is confirmed).
-- A refund sends ``charge.refunded``.
+- A refund sends ``charge.refunded``; listing the refunds of an intent never charged answers an
+  empty list.
 - Nothing is written to ``/tmp/localstripe.pickle``: each server keeps its state in memory, so
   several test runs on one machine do not share (or corrupt) one file.
 """
@@ -87,6 +88,21 @@ def _refund_init(self, *args, **kwargs):
 
 
 Refund.__init__ = _refund_init
+
+_original_refund_list = Refund._api_list_all.__func__
+
+
+def _refund_list(cls, url, payment_intent=None, **kwargs):
+    # Stripe lists no refunds for an intent that was never charged (localstripe fails on it).
+    if (
+        payment_intent is not None
+        and PaymentIntent._api_retrieve(payment_intent).latest_charge is None
+    ):
+        return resources.List(url)
+    return _original_refund_list(cls, url, payment_intent=payment_intent, **kwargs)
+
+
+Refund._api_list_all = classmethod(_refund_list)
 
 # The routes are built when the server module is imported: patch first, import after.
 from localstripe import server  # noqa: E402

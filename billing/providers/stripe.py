@@ -65,13 +65,7 @@ EVENTS = (
     "setup_intent.succeeded",
     "setup_intent.setup_failed",
 )
-REQUIRED_SETTINGS = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET")
 PAGE_URL_NAME = "checkout:stripe-pay"
-
-
-def missing_settings() -> list[str]:
-    """The Stripe settings that are not set (names only, never values)."""
-    return [name for name in REQUIRED_SETTINGS if not getattr(settings, name, "")]
 
 
 def http_client() -> stripe.HTTPClient:
@@ -79,18 +73,29 @@ def http_client() -> stripe.HTTPClient:
     return stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS)
 
 
+# One client per configuration and process: its HTTP client keeps a connection pool per thread.
+_clients: dict[tuple, stripe.StripeClient] = {}
+
+
 def client() -> stripe.StripeClient:
     if not settings.STRIPE_SECRET_KEY:
         raise ProviderFailed("Stripe is not configured", layer="order")
     base = settings.STRIPE_API_BASE
-    return stripe.StripeClient(
-        settings.STRIPE_SECRET_KEY,
-        stripe_version=STRIPE_API_VERSION,
-        base_addresses={"api": base, "connect": base, "files": base} if base else None,
-        # Our callers retry with the same attempt id (and so the same idempotency keys).
-        max_network_retries=0,
-        http_client=http_client(),
-    )
+    key = (settings.STRIPE_SECRET_KEY, base, settings.STRIPE_TIMEOUT_SECONDS, http_client)
+    found = _clients.get(key)
+    if found is None:
+        found = stripe.StripeClient(
+            settings.STRIPE_SECRET_KEY,
+            stripe_version=STRIPE_API_VERSION,
+            base_addresses={"api": base, "connect": base, "files": base} if base else None,
+            # Our callers retry with the same attempt id (and so the same idempotency keys).
+            max_network_retries=0,
+            http_client=http_client(),
+        )
+        if len(_clients) > 8:  # settings changed (tests): forget the old ones
+            _clients.clear()
+        _clients[key] = found
+    return found
 
 
 # -- errors --------------------------------------------------------------------------------------
@@ -463,14 +468,18 @@ class StripeProvider:
     ) -> RefundResult:
         _check_amount(amount, currency, allow_zero=False)
         try:
-            refund = self.stripe.v1.refunds.create(
-                params={
-                    "payment_intent": provider_payment_id,
-                    "amount": amount,
-                    "metadata": {"attemptId": attempt_id, "environment": self.environment},
-                },
-                options={"idempotency_key": f"pancake-refund-{attempt_id}"},
-            )
+            # A refund whose answer was lost (a timeout) is found by our id: never a second one,
+            # even once Stripe has forgotten the idempotency key (24 hours).
+            refund = self._refund_made(attempt_id, provider_payment_id)
+            if refund is None:
+                refund = self.stripe.v1.refunds.create(
+                    params={
+                        "payment_intent": provider_payment_id,
+                        "amount": amount,
+                        "metadata": {"attemptId": attempt_id, "environment": self.environment},
+                    },
+                    options={"idempotency_key": f"pancake-refund-{attempt_id}"},
+                )
         except stripe.InvalidRequestError as exc:
             code = exc.code or "refund_refused"
             logger.warning("stripe: refund %s refused: %s", attempt_id, code)
@@ -496,6 +505,20 @@ class StripeProvider:
             failure_code=(_field(refund, "failure_reason") or "refund_failed") if failed else None,
             failure_message="Stripe could not refund the payment." if failed else None,
         )
+
+    def _refund_made(self, attempt_id: str, provider_payment_id: str):
+        """The refund Stripe already made for ``attempt_id`` on the PaymentIntent, if any."""
+        try:
+            listed = self.stripe.v1.refunds.list(
+                params={"payment_intent": provider_payment_id, "limit": 100}
+            )
+        except stripe.InvalidRequestError:
+            return None  # an intent Stripe does not know: the create says why
+        for refund in listed.data:
+            metadata = _field(refund, "metadata") or {}
+            if _field(metadata, "attemptId") == attempt_id:
+                return refund
+        return None
 
     # -- notifications --
 

@@ -4,10 +4,13 @@ step-2 page, its webhook applied exactly once, bad signatures refused, refunds a
 from __future__ import annotations
 
 import pytest
+import stripe
+from django.urls import reverse
 
 from billing import services as billing_services
 from billing.models import Payment, PaymentStatus, ProviderEvent, StripeIntent
-from billing.providers import get_provider
+from billing.providers import ProviderTimeout, get_provider
+from billing.providers import stripe as stripe_provider
 from billing.providers.stripe import StripeProvider, page_url
 from checkout.models import OrderStatus
 from pancake.api import ids
@@ -241,7 +244,9 @@ def test_a_refund_stripe_refuses_is_a_failed_result(placed, capture):
 # --- disputes ------------------------------------------------------------------------------------
 
 
-def test_a_dispute_flags_the_payment_and_notifies_the_merchant_once(placed, capture):
+def test_a_dispute_flags_the_payment_and_notifies_the_merchant_once(
+    placed, capture, client, merchant
+):
     payment = paid_through_webhook(placed, capture)
     charge = h.api().v1.payment_intents.retrieve(payment.provider_payment_id).latest_charge
     charge_id = charge if isinstance(charge, str) else charge.id
@@ -256,6 +261,11 @@ def test_a_dispute_flags_the_payment_and_notifies_the_merchant_once(placed, capt
     disputed = OutboxEvent.objects.filter(event_type="payment.disputed")
     assert disputed.count() == 1
     assert disputed.get().data["reason"] == "fraudulent"
+    # The payment's page shows it.
+    client.force_login(merchant)
+    page = client.get(reverse("dashboard:payment", args=[payment.store_id, payment.pk]))
+    assert page.status_code == 200
+    assert 'id="payment-dispute" data-reason="fraudulent"' in page.content.decode()
     # The merchant's notification center says so, linking to the payment.
     (notice,) = Notification.objects.filter(store_id=payment.store_id, kind="chargeback")
     assert notice.object_id == payment.pk
@@ -277,3 +287,31 @@ def test_a_dispute_is_not_notified_when_the_merchant_turned_chargebacks_off(plac
     payment.refresh_from_db()
     assert payment.dispute_id  # still flagged
     assert not Notification.objects.filter(kind="chargeback").exists()
+
+
+class LosesTheRefundAnswer(stripe.RequestsClient):
+    """Sends the request, then loses Stripe's answer to the first refund, as a timeout would."""
+
+    lost: list[str] = []
+
+    def request(self, method, url, headers, post_data=None):
+        answer = super().request(method, url, headers, post_data)
+        if method == "post" and url.endswith("/v1/refunds") and not LosesTheRefundAnswer.lost:
+            LosesTheRefundAnswer.lost.append(url)
+            raise stripe.APIConnectionError("Request timed out (lost by the test)")
+        return answer
+
+
+def test_a_refund_whose_answer_was_lost_is_found_again_not_made_twice(placed, capture, monkeypatch):
+    payment = paid_through_webhook(placed, capture)
+    LosesTheRefundAnswer.lost = []
+    monkeypatch.setattr(stripe_provider, "http_client", lambda: LosesTheRefundAnswer(timeout=10))
+    provider = get_provider("test")
+    with pytest.raises(ProviderTimeout):
+        provider.refund(attempt_id="ref-3", provider_payment_id=payment.provider_payment_id,
+                        amount=700, currency="USD")  # fmt: skip
+    assert stripe_refunded(payment) == 700  # Stripe did refund
+    again = provider.refund(attempt_id="ref-3", provider_payment_id=payment.provider_payment_id,
+                            amount=700, currency="USD")  # fmt: skip
+    assert (again.status, again.amount) == ("succeeded", 700)
+    assert stripe_refunded(payment) == 700  # once

@@ -6,15 +6,29 @@ is reconciled into one payment, not two."""
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 import stripe
+from django.urls import reverse
 
 from billing import services as billing_services
-from billing.models import Payment, PaymentStatus, Subscription, SubscriptionStatus
+from billing.models import (
+    Payment,
+    PaymentMethodUpdate,
+    PaymentStatus,
+    Subscription,
+    SubscriptionStatus,
+)
+from billing.providers import get_provider
 from billing.providers import stripe as stripe_provider
+from portal import services as portal_services
+from portal.views.base import COOKIE
+from stores import auth as store_auth
 from tests.factories import ProductFactory
 from tests.helpers import buy
+from tests.localstripe import PUBLISHABLE_KEY
 from tests.stripe import helpers as h
 from tests.subscriptions.helpers import at, beat, charges, refresh, utc
 
@@ -139,3 +153,84 @@ def test_a_charge_whose_answer_was_lost_is_reconciled_into_one_payment(
     succeeded = [c for c in h.api().v1.charges.list(params={"customer": customer}).data
                  if c.status == "succeeded"]  # fmt: skip
     assert len(succeeded) == 2  # the first payment and the one renewal
+
+
+def test_replacing_the_card_saves_it_on_the_same_customer_with_a_setup_intent(
+    api, store, capture, client
+):
+    with at(utc(2027, 1, 10)):
+        sub, _first = subscribe(api, store, capture)
+    customer, old_method = sub.method_token.split(":")
+    token, _link = store_auth.link_issue(
+        email="buyer@example.com", max_age=900, store=store, environment="test"
+    )
+    client.cookies[COOKIE] = portal_services.session_from_link(store=store, token=token)
+    response = client.post(reverse("portal:subscription-card", args=[store.slug, sub.order_id]))
+    assert response.status_code == 302
+    path = urlsplit(response["Location"]).path
+    assert path.startswith("/checkout/stripe/")
+    attempt_id = path.rstrip("/").rsplit("/", 1)[-1]
+    update = PaymentMethodUpdate.objects.get(pk=attempt_id)
+    assert update.provider == "stripe" and update.provider_payment_id.startswith("seti_")
+    setup = h.api().v1.setup_intents.retrieve(update.provider_payment_id)
+    assert setup.customer == customer  # the subscription's customer, not a new one
+    assert billing_services.stripe_page_data(attempt_id)["kind"] == "setup"
+    h.save_card(update.provider_payment_id, "5555555555554444")
+    with capture(execute=True):
+        billing_services.provider_payment_sync(environment="test", attempt_id=attempt_id)
+    sub = refresh(sub)
+    new_customer, new_method = sub.method_token.split(":")
+    assert new_customer == customer and new_method != old_method
+    assert sub.payment_method_details["last4"] == "4444"
+    update.refresh_from_db()
+    assert update.status == "succeeded"
+    with at(utc(2027, 2, 10, 0, 1)):
+        beat(capture)
+    (renewal,) = [p for p in charges(refresh(sub)) if p.purpose == "renewal"]
+    assert h.api().v1.payment_intents.retrieve(renewal.provider_payment_id).payment_method == (
+        new_method
+    )
+
+
+THREE_DS = "4000002760003184"  # localstripe: every confirm needs 3-D Secure
+
+
+def test_a_3ds_card_on_the_page_needs_the_buyers_step_then_pays(api, store, capture, localstripe):
+    payment = buy(api, ProductFactory(store=store), currency="USD", billing=US)
+    answer = h.pay(payment.pk, THREE_DS)
+    assert answer["status"] == "requires_action"
+    with capture(execute=True):
+        assert (
+            billing_services.provider_payment_sync(environment="test", attempt_id=str(payment.pk))
+            is None
+        )  # no outcome yet
+    # What Stripe.js's confirmCardPayment(clientSecret) does on localstripe: the buyer approves.
+    intent_id = payment.provider_payment_id
+    reply = requests.post(
+        f"{localstripe.url}/v1/payment_intents/{intent_id}/_authenticate?success=true",
+        json={"key": PUBLISHABLE_KEY, "client_secret": answer["clientSecret"]},
+        timeout=10,
+    )
+    assert reply.status_code == 200, reply.text
+    with capture(execute=True):
+        synced = billing_services.provider_payment_sync(
+            environment="test", attempt_id=str(payment.pk)
+        )
+    assert synced.status == PaymentStatus.SUCCEEDED
+
+
+def test_an_off_session_charge_needing_3ds_requires_action(api, store, capture):
+    with at(utc(2027, 1, 10)):
+        sub, _first = subscribe(api, store, capture)
+    customer = sub.method_token.split(":")[0]
+    method = h.payment_method(THREE_DS)
+    provider = get_provider("test")
+    result = provider.charge_saved(
+        attempt_id="charge-3ds", method_token=f"{customer}:{method}", amount=1000,
+        currency="USD", metadata={},
+    )  # fmt: skip
+    assert (result.status, result.failure_code) == ("requires_action", "authentication_required")
+    assert result.provider_payment_id.startswith("pi_")
+    broken = provider.charge_saved(attempt_id="charge-x", method_token="tp_not_stripe",
+                                   amount=1000, currency="USD", metadata={})  # fmt: skip
+    assert (broken.status, broken.failure_code) == ("failed", "invalid_payment_method")

@@ -33,7 +33,6 @@ from tests.browser.axe import assert_accessible
 from tests.browser.helpers import BUYER, fill_details, submit_details
 from tests.browser.test_checkout_flow import Checkout, Seller, assert_fits_the_phone
 from tests.localstripe import SECRET_KEY
-from tests.stripe.conftest import localstripe, stripe_settings  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +45,7 @@ WEBHOOK_WAIT_SECONDS = 15
 
 
 @pytest.fixture
-def stripe_live(live, stripe_settings, localstripe, pages):  # noqa: F811 (fixtures)
+def stripe_live(live, stripe_settings, localstripe, pages):
     """Stripe (localstripe) serving the test environment, its webhooks posted to the live
     server, and the browser pages allowed to load its Stripe.js and call it."""
     localstripe.register_webhook(live.url + "/providers/stripe/webhook")

@@ -770,6 +770,22 @@ def _stripe_messages() -> dict:
     }
 
 
+def _stripe_style(session: CheckoutSession) -> dict:
+    """The card element's colours in the store's theme (Stripe draws it in its own frame, which
+    our stylesheet does not reach): the text, the placeholders and an error."""
+    name, values, _logo = branding.store_look(session.store, session.dark_mode)
+    text = values.get("checkoutColorText")
+    text = text if branding.is_color(text) else branding.DEFAULTS[name]["checkoutColorText"]
+    return {
+        "base": {
+            "color": text,
+            "fontSize": "16px",
+            "::placeholder": {"color": branding.muted_text(values, name)},
+        },
+        "invalid": {"color": "#fca5a5" if name == "dark" else "#b91c1c"},
+    }
+
+
 def _stripe_button(payment: Payment) -> str:
     if payment.amount == 0:
         return _("Save card and start trial")
@@ -871,6 +887,7 @@ def stripe_pay(request, attempt_id: uuid.UUID):
                 "confirmUrl": reverse("checkout:stripe-confirm", args=[attempt_id]),
                 "returnUrl": return_url,
                 "locale": lang[0],  # Stripe.js knows all seven checkout languages
+                "style": _stripe_style(session),
                 "email": order.buyer_email,
                 "messages": _stripe_messages(),
             },

@@ -59,7 +59,8 @@
   }
   var stripe = window.Stripe(config.key, { locale: config.locale });
   var elements = stripe.elements({ locale: config.locale });
-  var card = elements.create("card", { hidePostalCode: true });
+  // The postcode was asked on step 1; the colours are the store's theme.
+  var card = elements.create("card", { hidePostalCode: true, style: config.style });
   card.mount(mount);
   card.on("change", function (event) {
     if (event && event.error) {

@@ -257,3 +257,15 @@ def test_a_card_replacement_is_saved_on_the_same_page_then_back_to_the_portal(
     assert update.status == PaymentMethodUpdate.Status.SUCCEEDED
     assert subscription.method_token != old_token
     assert subscription.method_token.startswith("cus_")
+
+
+@pytest.mark.parametrize(("dark", "text"), [(False, "#111827"), (True, "#FFFFFF")])
+def test_the_card_element_is_drawn_in_the_store_s_theme(api, store, dark, text):
+    payment = buy(
+        api, ProductFactory(store=store), currency="USD", billing=US, session={"darkMode": dark}
+    )
+    response = Client().get(page_url(payment))
+    assert ("checkout--dark" in response.content.decode()) is dark
+    style = config_of(response)["style"]
+    assert style["base"]["color"] == text
+    assert style["base"]["::placeholder"]["color"].startswith("#")

@@ -323,15 +323,16 @@ def _order_page(request, session, order: Order):
         # Back from the provider's page: ask the provider rather than wait for its webhook
         # (providers that cannot be asked answer nothing, and "processing" waits for them).
         try:
-            billing_services.provider_payment_sync(
+            applied = billing_services.provider_payment_sync(
                 environment=payment.environment, attempt_id=str(payment.pk)
             )
         except PancakeError:
-            pass  # the provider did not answer: "processing" asks again in a moment
-        order.refresh_from_db()
-        payment.refresh_from_db()
-        if order.status in PAID:
-            return _success_page(request, session, order, payment)
+            applied = None  # the provider did not answer: "processing" asks again in a moment
+        if applied is not None:
+            order.refresh_from_db()
+            payment.refresh_from_db()
+            if order.status in PAID:
+                return _success_page(request, session, order, payment)
     if payment is not None and payment.status == PaymentStatus.FAILED:
         return _failure_page(request, session, order, payment)
     if returned == "succeeded":

@@ -20,7 +20,7 @@ from billing.invoices import services as invoices
 from billing.models import Payment, PaymentStatus, ProviderEvent, StripeIntent
 from billing.providers import HostedPayment, Notification, get_provider, provider_name
 from billing.selectors import payment_retryable
-from billing.subscriptions import lifecycle, payment_methods
+from billing.subscriptions import lifecycle, payment_methods, plan_changes, renewals
 from checkout import presenters
 from checkout import services as checkout_services
 from checkout.models import CheckoutSession, Order, OrderKind, OrderStatus
@@ -34,6 +34,8 @@ from stores import branding
 
 logger = logging.getLogger(__name__)
 
+# Payments charged off-session (``charge_saved``): their outcome is the charge's answer.
+OFF_SESSION_PURPOSES = (renewals.RENEWAL, plan_changes.PLAN_CHANGE)
 # Internal (not one of the SDK's webhook events): a chargeback opened on a payment.
 PAYMENT_DISPUTED = "payment.disputed"
 
@@ -211,7 +213,9 @@ def notification_apply(provider_name: str, notification: Notification) -> Paymen
     freezes the platform's fee on the payment and issues its invoice in the same transaction
     (``billing.invoices.services.invoice_issue``; a trial's zero payment gets none). A
     notification of a subscription's method update (no payment has its id) replaces the
-    subscription's saved method (``billing.subscriptions.payment_methods``), once too. A dispute
+    subscription's saved method (``billing.subscriptions.payment_methods``), once too. A
+    notification about an off-session charge (a renewal, a plan change) is recorded only: the
+    charge's answer is its outcome, applied by the engine that charged. A dispute
     (chargeback) flags the payment and emits ``payment.disputed`` (the merchant's notification);
     a refund the provider reports is recorded (refunds are applied when Pancake makes them)."""
     with transaction.atomic():
@@ -219,7 +223,7 @@ def notification_apply(provider_name: str, notification: Notification) -> Paymen
             Payment.objects.filter(
                 provider=provider_name, provider_payment_id=notification.provider_payment_id
             )
-            .only("pk", "order_id")
+            .only("pk", "order_id", "purpose")
             .first()
             if notification.provider_payment_id
             else None
@@ -227,6 +231,15 @@ def notification_apply(provider_name: str, notification: Notification) -> Paymen
         if not _first_delivery(provider_name, notification.event_id, found):
             return found  # applied before
         if notification.kind == "ignored":
+            return found
+        if (
+            notification.kind == "payment"
+            and found is not None
+            and found.purpose in OFF_SESSION_PURPOSES
+        ):
+            # An off-session charge's outcome is the charge's answer, recorded by the renewal
+            # engine or the plan change (a webhook about it may arrive before or after): the
+            # provider's event about it is recorded, nothing more.
             return found
         if notification.kind in ("refund", "dispute"):
             if found is None:

@@ -23,6 +23,7 @@ from billing.models import (
 )
 from billing.providers import get_provider
 from billing.providers import stripe as stripe_provider
+from pancake.models import OutboxEvent
 from portal import services as portal_services
 from portal.views.base import COOKIE
 from stores import auth as store_auth
@@ -103,6 +104,14 @@ def test_a_declined_renewal_makes_the_subscription_past_due(api, store, capture)
     assert failed.failure_code == "card_declined"
     assert failed.provider_payment_id.startswith("pi_")
     assert sub.next_retry_at == sub.trial_end_at + timedelta(days=1)
+    # Stripe's webhook about the declined charge changes nothing more (the engine recorded it).
+    outbox = OutboxEvent.objects.count()
+    (event,) = [e for e in h.events("payment_intent.payment_failed")
+                if e["data"]["object"]["id"] == failed.provider_payment_id]  # fmt: skip
+    with capture(execute=True):
+        assert h.deliver(event).status_code == 200
+    assert OutboxEvent.objects.count() == outbox
+    assert refresh(sub).status == SubscriptionStatus.PAST_DUE
 
 
 class LosesAnAnswer(stripe.RequestsClient):

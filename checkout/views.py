@@ -51,7 +51,7 @@ from checkout.forms import (
 )
 from checkout.models import CheckoutSession, Order, OrderStatus, SessionStatus
 from checkout.tax.engine import country_name
-from pancake.api import auth, envelope
+from pancake.api import auth, envelope, ratelimit
 from pancake.api.errors import (
     Conflict,
     Forbidden,
@@ -707,6 +707,9 @@ STRIPE_AUTHENTICATION_CODES = (
     "authentication_required",
 )
 STRIPE_PAID_INTENT = ("succeeded", "processing", "requires_capture")
+# Cards tried on one payment in an hour: enough for a buyer's typos and declines, too few for
+# testing stolen card numbers against the store.
+STRIPE_CONFIRMS_PER_HOUR = 10
 
 
 def _stripe_payment_or_404(attempt_id: uuid.UUID) -> Payment:
@@ -767,6 +770,7 @@ def _stripe_messages() -> dict:
         "network": _("We could not reach the payment provider. Nothing was charged: try again."),
         "incomplete": _("Enter your card number, expiry date and security code."),
         "working": _("Processing…"),
+        "too_many": _("Too many attempts with this payment. Please wait an hour and try again."),
         "declines": {code: failure_reason(code) for code in STRIPE_DECLINE_CODES},
     }
 
@@ -911,6 +915,7 @@ def stripe_confirm(request, attempt_id: uuid.UUID):
     session = payment.order.session
     language, _chosen = page_language(request, session)
     try:
+        ratelimit.hit(f"stripe-confirm:{payment.pk}", STRIPE_CONFIRMS_PER_HOUR, 3600)
         try:
             body = json.loads(request.body or b"{}")
         except ValueError:

@@ -81,9 +81,20 @@
         done();
         return;
       }
-      showError(messages.authentication_failed);
+      showError(reason(result && result.error));
       working(false);
     });
+  }
+
+  // A Stripe.js error in the buyer's words: a failed 3-D Secure step, a known decline, else
+  // Stripe.js's own message (in the element's language).
+  function reason(error) {
+    var code = error && (error.decline_code || error.code);
+    if (!error || code === "payment_intent_authentication_failure" ||
+        code === "setup_intent_authentication_failure") {
+      return messages.authentication_failed;
+    }
+    return declines[code] || error.message || messages.failed;
   }
 
   // The card as a PaymentMethod id. A Stripe.js without createPaymentMethod (the fake one the
@@ -124,7 +135,7 @@
         return response.json().then(function (payload) {
           if (!response.ok) {
             // Our server refused (the API's envelope, in English): say it in the buyer's words.
-            throw { refused: true };
+            throw { refused: response.status === 429 ? messages.too_many : messages.failed };
           }
           return payload;
         });
@@ -151,13 +162,7 @@
         done();
         return;
       }
-      var error = result && result.error;
-      var code = error && (error.decline_code || error.code);
-      if (code === "setup_intent_authentication_failure" || !error) {
-        showError(messages.authentication_failed);
-      } else {
-        showError(declines[code] || error.message || messages.failed);
-      }
+      showError(reason(result && result.error));
       working(false);
     });
   }
@@ -169,7 +174,7 @@
     working(true);
     var step = config.kind === "setup" ? setup() : pay();
     step.catch(function (error) {
-      showError(error && error.refused ? messages.failed : messages.network);
+      showError((error && error.refused) || messages.network);
       working(false);
     });
   });

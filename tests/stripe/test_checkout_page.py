@@ -269,3 +269,13 @@ def test_the_card_element_is_drawn_in_the_store_s_theme(api, store, dark, text):
     style = config_of(response)["style"]
     assert style["base"]["color"] == text
     assert style["base"]["::placeholder"]["color"].startswith("#")
+
+
+def test_cards_tried_on_one_payment_are_limited(placed):
+    method = h.payment_method("4000000000000341")
+    for _ in range(10):
+        assert confirm(placed, {"paymentMethod": method}).json()["status"] == "failed"
+    response = confirm(placed, {"paymentMethod": h.payment_method()})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert Payment.objects.get(pk=placed.pk).status != "succeeded"

@@ -1,7 +1,7 @@
 // Step 2 of the hosted checkout with Stripe: Stripe.js's card element inside our page.
 // The page's JSON (#stripe-config) gives the publishable key, the intent's kind and client
-// secret, where to post the card's token, where to go once paid, and the messages in the
-// buyer's language.
+// secret, where to post the card's payment method, where to go once paid, the card element's colours
+// and the messages in the buyer's language.
 // - kind "payment" (a PaymentIntent): stripe.createPaymentMethod(card) in the browser, its id
 //   posted to confirmUrl (the server confirms the intent with it);
 //   "requires_action" (3-D Secure) is handed to stripe.confirmCardPayment(clientSecret), where

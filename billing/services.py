@@ -14,7 +14,7 @@ import uuid
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing import events
+from billing import disputes, events
 from billing.fees import platform_fee
 from billing.invoices import services as invoices
 from billing.models import Payment, PaymentStatus, ProviderEvent, StripeIntent
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 # Payments charged off-session (``charge_saved``): their outcome is the charge's answer.
 OFF_SESSION_PURPOSES = (renewals.RENEWAL, plan_changes.PLAN_CHANGE)
 # Internal (not one of the SDK's webhook events): a chargeback opened on a payment.
-PAYMENT_DISPUTED = "payment.disputed"
+PAYMENT_DISPUTED = disputes.PAYMENT_DISPUTED
 
 
 def lock_payment(payment_id) -> Payment:

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from billing import emails, rates
+from billing import disputes, emails, rates
 from billing.analytics import rollups
 from billing.invoices import services as invoice_services
 from billing.refunds import emails as refund_emails
@@ -192,6 +192,20 @@ def queue_refund_emails(events, *, from_sweep: bool = False) -> None:
 def send_refund_emails(event_ids: list[str]) -> int:
     """The emails of one commit's refund events; a failed send is recorded, never raised."""
     return sum(refund_emails.refund_emails_send(event_id=one) for one in event_ids)
+
+
+def queue_dispute_emails(events, *, from_sweep: bool = False) -> None:
+    """Outbox consumer (``OUTBOX_CONSUMERS``, before the webhook fan-out): queue one task with
+    the ids of a commit's chargeback events (``billing.disputes``), like the other emails."""
+    event_ids = disputes.event_ids_to_email(events)
+    if event_ids:
+        send_dispute_emails.delay(event_ids)
+
+
+@shared_task
+def send_dispute_emails(event_ids: list[str]) -> int:
+    """The merchant's chargeback emails of one commit's dispute events."""
+    return sum(disputes.dispute_emails_send(event_id=one) for one in event_ids)
 
 
 @shared_task

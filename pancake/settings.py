@@ -263,6 +263,7 @@ OUTBOX_CONSUMERS = [
     "billing.tasks.queue_order_emails",
     "billing.tasks.queue_subscription_emails",
     "billing.tasks.queue_refund_emails",
+    "billing.tasks.queue_dispute_emails",
     "stores.notifications.consume",
     "billing.webhooks.fanout.consume",
 ]

@@ -40,6 +40,7 @@ class LocalStripe:
     port: int
     process: subprocess.Popen | None = None
     log_path: Path | None = None
+    log: object | None = None
     webhooks: list[str] = field(default_factory=list)
 
     @property
@@ -61,7 +62,7 @@ class LocalStripe:
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-        server = cls(port=port, process=process, log_path=log_path)
+        server = cls(port=port, process=process, log_path=log_path, log=log)
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
@@ -83,6 +84,9 @@ class LocalStripe:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.log is not None:
+            self.log.close()
+            self.log = None
 
     def _post(self, path: str, data: dict | None = None, method: str = "POST") -> None:
         body = urlencode(data or {}, doseq=True).encode() if data is not None else None

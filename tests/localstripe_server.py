@@ -8,7 +8,8 @@ What is added, each one the behaviour Stripe documents:
   response again instead of acting twice (Stripe keeps keys for 24 hours).
 - PaymentIntents take ``setup_future_usage`` (a succeeded intent then attaches its payment
   method to its customer), ``description`` and ``receipt_email``; confirming takes
-  ``off_session`` and ``payment_method`` (set on the intent before it is confirmed).
+  ``off_session``, ``use_stripe_sdk`` and ``payment_method`` (set on the intent before it is
+  confirmed).
 - A refund sends ``charge.refunded``; listing the refunds of an intent never charged answers an
   empty list.
 - Nothing is written to ``/tmp/localstripe.pickle``: each server keeps its state in memory, so
@@ -55,7 +56,7 @@ PaymentIntent._on_success = _intent_on_success
 _original_confirm = PaymentIntent._api_confirm.__func__
 
 
-def _intent_confirm(cls, id, payment_method=None, off_session=None, **kwargs):
+def _intent_confirm(cls, id, payment_method=None, off_session=None, use_stripe_sdk=None, **kwargs):
     if payment_method is not None:
         PaymentMethod._api_retrieve(payment_method)  # 404 when unknown
         obj = cls._api_retrieve(id)

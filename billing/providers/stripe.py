@@ -226,7 +226,11 @@ class StripeProvider:
         order = None
         order_id = _as_uuid((metadata or {}).get("orderId", ""))
         if order_id is not None:
-            order = Order.objects.filter(pk=order_id).only("store_id", "buyer_email").first()
+            order = (
+                Order.objects.filter(pk=order_id)
+                .only("store_id", "environment", "buyer_email")
+                .first()
+            )
             token = (
                 Subscription.objects.filter(order_id=order_id, provider=NAME)
                 .values_list("method_token", flat=True)
@@ -235,13 +239,15 @@ class StripeProvider:
             if token and split_token(token):
                 return split_token(token)[0]
         if order is not None and order.buyer_email:
+            # The buyer's orders through their (store, environment, buyer_email) index.
+            orders = Order.objects.filter(
+                store_id=order.store_id,
+                environment=self.environment,
+                buyer_email=order.buyer_email,
+            ).values("pk")
             earlier = (
                 Payment.objects.filter(
-                    provider=NAME,
-                    store_id=order.store_id,
-                    environment=self.environment,
-                    order__buyer_email=order.buyer_email,
-                    method_token__startswith="cus_",
+                    order_id__in=orders, provider=NAME, method_token__startswith="cus_"
                 )
                 .order_by("-created_at")
                 .values_list("method_token", flat=True)
@@ -691,8 +697,10 @@ class StripeProvider:
             raise InvalidInput("Invalid payment method", field="paymentMethod")
         answer = {"failureCode": None, "failureMessage": None}
         try:
+            # use_stripe_sdk: a 3-D Secure step comes back as a next action for Stripe.js.
             intent = self.stripe.v1.payment_intents.confirm(
-                stored.intent_id, params={"payment_method": payment_method_id}
+                stored.intent_id,
+                params={"payment_method": payment_method_id, "use_stripe_sdk": True},
             )
         except stripe.CardError as exc:
             error = exc.error

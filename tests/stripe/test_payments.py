@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import stripe
+from django.core import mail
 from django.urls import reverse
 
 from billing import services as billing_services
@@ -270,10 +271,16 @@ def test_a_dispute_flags_the_payment_and_notifies_the_merchant_once(
     (notice,) = Notification.objects.filter(store_id=payment.store_id, kind="chargeback")
     assert notice.object_id == payment.pk
     assert notice.details["amount"] == 2900 and notice.details["reason"] == "fraudulent"
+    # And the owner's email.
+    (email,) = [m for m in mail.outbox if m.subject.startswith("[Test] Chargeback")]
+    assert email.to == [merchant.email]
+    assert "$29.00" in email.subject and "fraudulent" in email.body
+    assert f"/payments/{payment.pk}/" in email.body
     with capture(execute=True):
         assert h.deliver(event).status_code == 200
     assert OutboxEvent.objects.filter(event_type="payment.disputed").count() == 1
     assert Notification.objects.filter(kind="chargeback").count() == 1
+    assert len([m for m in mail.outbox if "Chargeback" in m.subject]) == 1
 
 
 def test_a_dispute_is_not_notified_when_the_merchant_turned_chargebacks_off(placed, capture):
@@ -287,6 +294,7 @@ def test_a_dispute_is_not_notified_when_the_merchant_turned_chargebacks_off(plac
     payment.refresh_from_db()
     assert payment.dispute_id  # still flagged
     assert not Notification.objects.filter(kind="chargeback").exists()
+    assert not [m for m in mail.outbox if "Chargeback" in m.subject]
 
 
 class LosesTheRefundAnswer(stripe.RequestsClient):

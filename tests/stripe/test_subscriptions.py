@@ -243,3 +243,12 @@ def test_an_off_session_charge_needing_3ds_requires_action(api, store, capture):
     broken = provider.charge_saved(attempt_id="charge-x", method_token="tp_not_stripe",
                                    amount=1000, currency="USD", metadata={})  # fmt: skip
     assert (broken.status, broken.failure_code) == ("failed", "invalid_payment_method")
+
+
+def test_a_buyer_with_a_saved_stripe_card_keeps_one_customer_for_later_orders(api, store, capture):
+    with at(utc(2027, 1, 10)):
+        sub, _first = subscribe(api, store, capture)
+    customer = sub.method_token.split(":")[0]
+    later = buy(api, ProductFactory(store=store), currency="USD", billing=US)
+    assert h.api().v1.payment_intents.retrieve(later.provider_payment_id).customer == customer
+    assert len(h.api().v1.customers.list(params={"limit": 100}).data) == 1

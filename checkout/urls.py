@@ -19,4 +19,9 @@ urlpatterns = [
     ),
     # Step 2 with Stripe: Stripe.js's card element for the attempt's intent (docs/stripe.md).
     path("checkout/stripe/<uuid:attempt_id>/", views.stripe_pay, name="stripe-pay"),
+    path(
+        "checkout/stripe/<uuid:attempt_id>/confirm",
+        views.stripe_confirm,
+        name="stripe-confirm",
+    ),
 ]

@@ -36,7 +36,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing import selectors as billing_selectors
 from billing import services as billing_services
-from billing.models import PaymentStatus, PlanChange
+from billing.models import Payment, PaymentMethodUpdate, PaymentStatus, PlanChange
 from billing.providers import live_payments_available
 from billing.subscriptions import plan_changes
 from billing.subscriptions import selectors as subscription_selectors
@@ -52,8 +52,15 @@ from checkout.forms import (
 )
 from checkout.models import CheckoutSession, Order, OrderStatus, SessionStatus
 from checkout.tax.engine import country_name
-from pancake.api import auth, envelope
-from pancake.api.errors import Conflict, Forbidden, InvalidInput, PancakeError, ProviderFailed
+from pancake.api import auth, envelope, ratelimit
+from pancake.api.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PancakeError,
+    ProviderFailed,
+)
 from pancake.api.ids import encode
 from pancake.api.ratelimit import client_country, client_ip
 from pancake.models import Environment
@@ -315,6 +322,21 @@ def _order_page(request, session, order: Order):
             return HttpResponseRedirect(billing_services.payment_page_url(retry, order), status=303)
         except ProviderFailed:
             return _payment_page(request, session, order, payment, provider_down=True)
+    back = returned == "succeeded" and payment is not None
+    if back and payment.status != PaymentStatus.SUCCEEDED:
+        # Back from the provider's page: ask the provider rather than wait for its webhook
+        # (providers that cannot be asked answer nothing, and "processing" waits for them).
+        try:
+            applied = billing_services.provider_payment_sync(
+                environment=payment.environment, attempt_id=str(payment.pk)
+            )
+        except PancakeError:
+            applied = None  # the provider did not answer: "processing" asks again in a moment
+        if applied is not None:
+            order.refresh_from_db()
+            payment.refresh_from_db()
+            if order.status in PAID:
+                return _success_page(request, session, order, payment)
     if payment is not None and payment.status == PaymentStatus.FAILED:
         return _failure_page(request, session, order, payment)
     if returned == "succeeded":
@@ -646,13 +668,288 @@ def _confirmation(change: PlanChange, context: dict) -> None:
     context.update(rows=rows, notes=notes, button=button)
 
 
+# --- step 2 with Stripe: our page with Stripe.js's card element ---------------------------------
+#
+# The Stripe provider's ``create_payment`` (``billing.providers.stripe``, docs/stripe.md) sends the
+# buyer to ``checkout:stripe-pay`` (``/checkout/stripe/<attempt id>/``, the attempt being our
+# payment's id) instead of a page of Stripe's own. It is this checkout's page (the store's
+# branding, the buyer's language, the order summary) with Stripe.js's card element mounted in it;
+# Stripe.js comes from ``settings.STRIPE_JS_URL`` and the page's Content-Security-Policy lets it
+# (and the frames and API calls it makes) in. Its script, ``static/js/stripe-checkout.js``:
+#
+# - a PaymentIntent: makes a PaymentMethod of the card in the browser
+#   (``stripe.createPaymentMethod``; with a Stripe.js that cannot, such as the tests' fake one,
+#   the card of ``stripe.createToken``), posts its id to ``checkout:stripe-confirm``, where the
+#   provider confirms the intent with it server-side (``billing.services.stripe_confirm``); a
+#   3-D Secure card answers ``requires_action`` and the script calls
+#   ``stripe.confirmCardPayment(client_secret)``, so Stripe.js shows the bank's challenge;
+# - a SetupIntent (a trial: the card is saved, nothing charged):
+#   ``stripe.confirmCardSetup(client_secret, {payment_method: {card}})`` in the browser.
+#
+# The card number never reaches our server. A decline is shown beside the card field in the
+# buyer's language, and the buyer may try another card. A success sends the buyer back to the
+# session's page with ``?status=succeeded``, which asks Stripe for the intent's outcome when the
+# webhook has not applied it yet (``billing.services.provider_payment_sync``). Holding the
+# attempt's id is the permission to pay it, as holding the session's id is for the checkout.
+
+STRIPE = "stripe"
+STRIPE_DEFAULT_JS_URL = "https://js.stripe.com/v3/"
+STRIPE_DEFAULT_API_BASE = "https://api.stripe.com"
+# Stripe's decline codes the page explains in the buyer's language (checkout.views.failure_reason).
+STRIPE_DECLINE_CODES = (
+    "card_declined",
+    "insufficient_funds",
+    "expired_card",
+    "incorrect_cvc",
+    "processing_error",
+    "authentication_failed",
+)
+# Stripe's codes for a refused or failed 3-D Secure step.
+STRIPE_AUTHENTICATION_CODES = (
+    "payment_intent_authentication_failure",
+    "setup_intent_authentication_failure",
+    "authentication_required",
+)
+STRIPE_PAID_INTENT = ("succeeded", "processing", "requires_capture")
+# Cards tried on one payment in an hour: enough for a buyer's typos and declines, too few for
+# testing stolen card numbers against the store.
+STRIPE_CONFIRMS_PER_HOUR = 10
+
+
+def _stripe_payment_or_404(attempt_id: uuid.UUID) -> Payment:
+    payment = (
+        Payment.objects.select_related("order", "order__session", "order__session__store")
+        .filter(pk=attempt_id, provider=STRIPE)
+        .first()
+    )
+    if payment is None or payment.order.session.store.deleted_at is not None:
+        raise Http404("Payment not found")
+    return payment
+
+
+def _stripe_return_url(payment: Payment, **query) -> str:
+    session = payment.order.session
+    url = reverse("checkout:page", args=[session.store.slug, session.pk])
+    return url + ("?" + urlencode(query) if query else "")
+
+
+def _origin_of(url: str) -> str:
+    scheme, _sep, rest = (url or "").partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}" if rest else ""
+
+
+def stripe_js_url() -> str:
+    return getattr(settings, "STRIPE_JS_URL", "") or STRIPE_DEFAULT_JS_URL
+
+
+def stripe_sources() -> dict[str, list[str]]:
+    """The origins Stripe.js needs, by CSP directive: its script's origin, the API it calls, and
+    (for Stripe's own Stripe.js) the frames of the card element and the 3-D Secure challenge."""
+    script = _origin_of(stripe_js_url())
+    api = _origin_of(getattr(settings, "STRIPE_API_BASE", "") or STRIPE_DEFAULT_API_BASE)
+    sources = {"script-src": [script], "connect-src": [script, api], "frame-src": [script]}
+    if script == "https://js.stripe.com":
+        sources["frame-src"].append("https://hooks.stripe.com")
+    return {name: sorted({value for value in values if value}) for name, values in sources.items()}
+
+
+def _stripe_csp(style_hash: str) -> str:
+    """The checkout's policy with Stripe.js let in."""
+    extra = stripe_sources()
+    return (
+        "default-src 'self'; img-src 'self' data: https: http:; "
+        f"style-src 'self' 'sha256-{style_hash}'; "
+        f"script-src 'self' {' '.join(extra['script-src'])}; "
+        f"connect-src 'self' {' '.join(extra['connect-src'])}; "
+        f"frame-src {' '.join(extra['frame-src'])}; object-src 'none'; "
+        f"base-uri 'self'; frame-ancestors 'none'; form-action 'self' {settings.BASE_URL}"
+    )
+
+
+def _stripe_messages() -> dict:
+    """What the script may have to say, in the page's language."""
+    return {
+        "authentication_failed": failure_reason("authentication_failed"),
+        "failed": _("The payment did not go through."),
+        "network": _("We could not reach the payment provider. Nothing was charged: try again."),
+        "incomplete": _("Enter your card number, expiry date and security code."),
+        "working": _("Processing…"),
+        "too_many": _("Too many attempts with this payment. Please wait an hour and try again."),
+        "declines": {code: failure_reason(code) for code in STRIPE_DECLINE_CODES},
+    }
+
+
+def _stripe_style(session: CheckoutSession) -> dict:
+    """The card element's colours in the store's theme (Stripe draws it in its own frame, which
+    our stylesheet does not reach): the text, the placeholders and an error."""
+    name, values, _logo = branding.store_look(session.store, session.dark_mode)
+    text = values.get("checkoutColorText")
+    text = text if branding.is_color(text) else branding.DEFAULTS[name]["checkoutColorText"]
+    return {
+        "base": {
+            "color": text,
+            "fontSize": "16px",
+            "::placeholder": {"color": branding.muted_text(values, name)},
+        },
+        "invalid": {"color": "#fca5a5" if name == "dark" else "#b91c1c"},
+    }
+
+
+def _stripe_button(payment: Payment) -> str:
+    if payment.amount == 0:
+        return _("Save card and start trial")
+    return _("Pay %(amount)s") % {"amount": presenters.money(payment.amount, payment.currency)}
+
+
+def _stripe_update(attempt_id: uuid.UUID) -> PaymentMethodUpdate | None:
+    """A subscription's card replacement (the portal's "Replace card") paid on this page."""
+    return (
+        PaymentMethodUpdate.objects.select_related(
+            "subscription__order__session__store", "subscription__order__session__version"
+        )
+        .filter(pk=attempt_id, provider=STRIPE)
+        .first()
+    )
+
+
+def _with_outcome(url: str, intent_id: str) -> str:
+    """The return URL with the outcome, as a provider's hosted page hands it back."""
+    query = urlencode({"payment": intent_id, "status": "succeeded"})
+    return url + ("&" if "?" in url else "?") + query
+
+
 @never_cache
 @require_GET
-def stripe_pay(request, attempt_id):
-    """Step 2 with Stripe: the card element for the attempt's intent. A placeholder answering the
-    page's data until the page itself is built (branch stripe-checkout)."""
+def stripe_pay(request, attempt_id: uuid.UUID):
+    """The page of an order's payment, or of a subscription's card replacement. Back from a
+    SetupIntent (``?status=succeeded``) it applies the outcome at once (the intent's re-check,
+    ``provider_payment_sync``) and sends the buyer on to the return URL."""
+    payment = (
+        Payment.objects.select_related("order", "order__session", "order__session__store")
+        .filter(pk=attempt_id, provider=STRIPE)
+        .first()
+    )
+    update = _stripe_update(attempt_id) if payment is None else None
+    if payment is not None:
+        order = payment.order
+    elif update is not None:
+        order = update.subscription.order
+    else:
+        raise Http404("Payment not found")
+    session = order.session
+    if session.store.deleted_at is not None:
+        raise Http404("Payment not found")
+    if payment is not None and (
+        order.status != OrderStatus.PENDING
+        or payment.status == PaymentStatus.SUCCEEDED
+        or _is_expired(session)
+    ):
+        return HttpResponseRedirect(_stripe_return_url(payment))  # that page says what became of it
     try:
         data = billing_services.stripe_page_data(attempt_id)
+    except NotFound:
+        raise Http404("Payment not found") from None
+    except PancakeError:
+        if payment is None:
+            raise
+        return _payment_page(request, session, order, payment, provider_down=True)
+    if update is not None and (
+        request.GET.get("status") == "succeeded" or update.status == update.Status.SUCCEEDED
+    ):
+        try:
+            billing_services.provider_payment_sync(
+                environment=update.environment, attempt_id=str(update.pk)
+            )
+        except PancakeError:
+            pass  # the webhook applies it; the portal shows the card once it has
+        return HttpResponseRedirect(_with_outcome(data["returnUrl"], data["intentId"]))
+    if payment is not None and data["status"] in STRIPE_PAID_INTENT:
+        return HttpResponseRedirect(_stripe_return_url(payment, status="succeeded"))
+    page_url = reverse("checkout:stripe-pay", args=[attempt_id])
+    lang = page_language(request, session)
+    if update is not None and "lang" not in request.GET and data.get("locale"):
+        lang = (data["locale"], False)  # the language the portal asked for
+    with translation.override(languages.to_django(lang[0])):
+        if payment is not None:
+            button = _stripe_button(payment)
+            return_url = _stripe_return_url(payment, status="succeeded")
+            back_url = _stripe_return_url(payment)
+            summary = _order_summary(session, order)
+        else:
+            button = _("Save card")
+            return_url = page_url + "?status=succeeded"
+            back_url = data["returnUrl"]
+            summary = None
+        context = {
+            "order": order,
+            "payment": payment,
+            "summary": summary,
+            "lines": (data.get("display") or {}).get("lines") or [],
+            "saves_card": data["kind"] == "setup",
+            "replaces_card": update is not None,
+            "page_url": page_url,
+            "stripe_js_url": data.get("jsUrl") or stripe_js_url(),
+            "stripe": {
+                "key": data["publishableKey"],
+                "kind": data["kind"],
+                "clientSecret": data["clientSecret"],
+                "confirmUrl": reverse("checkout:stripe-confirm", args=[attempt_id]),
+                "returnUrl": return_url,
+                "locale": lang[0],  # Stripe.js knows all seven checkout languages
+                "style": _stripe_style(session),
+                "email": order.buyer_email,
+                "messages": _stripe_messages(),
+            },
+            "button": button,
+            "back_url": back_url,
+        }
+    response = _render(request, session, "checkout/stripe_pay.html", context, lang=lang)
+    response["Content-Security-Policy"] = _stripe_csp(_look(session)["brand_css_hash"])
+    return response
+
+
+@never_cache
+@require_POST
+def stripe_confirm(request, attempt_id: uuid.UUID):
+    """The page's script posts the card's PaymentMethod id here (with the page's CSRF token):
+    ``{"paymentMethod": "pm_…"}`` → ``{"status": "succeeded"|"requires_action"|"failed", …}``;
+    ``requires_action`` carries the intent's ``clientSecret`` for Stripe.js's 3-D Secure step,
+    ``failed`` the decline in the page's language (``message``)."""
+    payment = _stripe_payment_or_404(attempt_id)
+    session = payment.order.session
+    language, _chosen = page_language(request, session)
+    try:
+        ratelimit.hit(f"stripe-confirm:{payment.pk}", STRIPE_CONFIRMS_PER_HOUR, 3600)
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            raise InvalidInput("Invalid JSON body") from None
+        method = body.get("paymentMethod") if isinstance(body, dict) else None
+        if not method or not isinstance(method, str):
+            raise InvalidInput("Missing required field: paymentMethod", field="paymentMethod")
+        answer = billing_services.stripe_confirm(payment.pk, method)
     except PancakeError as exc:
         return envelope.error_response(exc)
-    return JsonResponse({"data": {k: v for k, v in data.items() if k != "display"}})
+    status = answer.get("status")
+    data = {"status": status}
+    if status in STRIPE_PAID_INTENT:
+        # Paid: apply it now rather than wait for Stripe's webhook.
+        try:
+            billing_services.provider_payment_sync(
+                environment=payment.environment, attempt_id=str(payment.pk)
+            )
+        except PancakeError:
+            pass  # the checkout page asks again
+        data["status"] = "succeeded"
+        data["returnUrl"] = _stripe_return_url(payment, status="succeeded")
+    elif status == "requires_action":
+        data["clientSecret"] = answer.get("clientSecret") or ""
+    else:
+        code = answer.get("failureCode") or "card_declined"
+        if code in STRIPE_AUTHENTICATION_CODES:
+            code = "authentication_failed"
+        with translation.override(languages.to_django(language)):
+            data.update(status="failed", code=code, message=failure_reason(code))
+    response = JsonResponse(data)
+    response["Cache-Control"] = "no-store"
+    return response

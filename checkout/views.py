@@ -919,7 +919,10 @@ def stripe_confirm(request, attempt_id: uuid.UUID):
     session = payment.order.session
     language, _chosen = page_language(request, session)
     try:
-        ratelimit.hit(f"stripe-confirm:{payment.pk}", STRIPE_CONFIRMS_PER_HOUR, 3600)
+        ratelimit.hit(
+            f"stripe-confirm:{payment.pk}",
+            *ratelimit.bucket_of((STRIPE_CONFIRMS_PER_HOUR, 3600, STRIPE_CONFIRMS_PER_HOUR)),
+        )
         try:
             body = json.loads(request.body or b"{}")
         except ValueError:

@@ -16,7 +16,7 @@ Definitions shared with the dashboard's figures:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import connection
@@ -78,6 +78,15 @@ class Scope:
     store_id: object
     environment: str
     window: Window
+    # What the fields of one root share (``_memo``): a scope is made per root and request.
+    memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+
+def _memo(scope: Scope, key: tuple, compute):
+    """``compute()`` once per scope and key: two fields asking the same scan read it once."""
+    if key not in scope.memo:
+        scope.memo[key] = compute()
+    return scope.memo[key]
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -730,6 +739,10 @@ def _as_date(value):
 
 
 def _cohort_matrix(scope, granularity) -> list[tuple]:
+    return _memo(scope, ("cohorts", granularity), lambda: _cohorts(scope, granularity))
+
+
+def _cohorts(scope, granularity) -> list[tuple]:
     """``(cohort, period, customers, repeat)`` for every cohort and period with a customer, in
     one statement: the customers' paid charges grouped by (customer, period) in the database,
     then each customer's first period of the range by a window function, then counted per
@@ -786,19 +799,26 @@ def cohort_retention(scope, granularity):
     return out
 
 
-def _per_customer(scope, currency=None):
-    return (
-        paid(scope, currency)
-        .values(email=_email())
-        .annotate(
-            spent=Sum("amount"), orders=Count("id"), first=Min("paid_at"), last=Max("paid_at")
+def _per_customer(scope, currency=None) -> list[dict]:
+    """Each customer's paid charges in the range (in ``currency``): spent, orders, first and
+    last, the biggest spender first; read once per scope and currency."""
+
+    def read():
+        return list(
+            paid(scope, currency)
+            .values(email=_email())
+            .annotate(
+                spent=Sum("amount"), orders=Count("id"), first=Min("paid_at"), last=Max("paid_at")
+            )
+            .order_by("-spent", "email")
         )
-    )
+
+    return _memo(scope, ("customers", _cur(currency)), read)
 
 
 def ltv_distribution(scope, currency):
     """What each customer paid in the range in ``currency``: mean, median, ten equal buckets."""
-    spent = sorted(r["spent"] for r in _per_customer(scope, currency).order_by())
+    spent = sorted(r["spent"] for r in _per_customer(scope, currency))
     if not spent:
         return {"average_ltv": 0.0, "median_ltv": 0.0, "buckets": []}
     low, high, n = spent[0], spent[-1], 10
@@ -858,7 +878,7 @@ def repeat_purchase_rate(scope, granularity):
 
 
 def top_customers(scope, limit, currency):
-    rows = _per_customer(scope, currency).order_by("-spent", "email")[:limit]
+    rows = _per_customer(scope, currency)[: max(0, limit)]
     return [
         {
             "buyer_email": r["email"],

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.google",
     "allauth.socialaccount.providers.github",
+    "auditlog",
     "pancake",
     "stores",
     "products",
@@ -97,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who changed what, and from where, for the audit trail (pancake/audit.py).
+    "pancake.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -104,6 +107,9 @@ MIDDLEWARE = [
 
 if PRODUCTION:
     MIDDLEWARE.insert(3, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+# The audit trail (pancake/audit.py, docs/audit.md): before and after as JSON values.
+AUDITLOG_STORE_JSON_CHANGES = True
 
 ROOT_URLCONF = "pancake.urls"
 WSGI_APPLICATION = "pancake.wsgi.application"

@@ -131,6 +131,7 @@ class Store(BaseModel):
     deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        permissions = [("can_suspend_store", "Can suspend or reactivate a store")]
         indexes = [models.Index(fields=["deleted_at"], name="store_deleted_idx")]
 
     def __str__(self) -> str:

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from functools import wraps
 
+from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from pancake import audit
 from pancake.models import EmailDelivery, IdempotencyKey, OutboxEvent
@@ -192,4 +194,25 @@ class EmailDeliveryAdmin(ReadOnlyAdmin):
     search_fields = ("to_address", "subject", "event_id", "store__name")
     list_select_related = ("store",)
     date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+# --- the audit trail ------------------------------------------------------------------------------
+
+admin.site.unregister(LogEntry)
+
+
+@admin.register(LogEntry)
+class AuditEntryAdmin(LogEntryAdmin):
+    """auditlog's view of the trail (read only), searched by what our merchants have (an email,
+    no first or last name), with where each change came from."""
+
+    list_display = ["created", "resource_url", "action", "msg_short", "user_url", "remote_addr"]
+    search_fields = ["object_repr", "=object_pk", "actor_email", "actor__email", "=remote_addr"]
+    readonly_fields = [*LogEntryAdmin.readonly_fields, "remote_addr", "additional_data"]
+    fieldsets = [
+        (None, {"fields": ["created", "user_url", "resource_url", "cid"]}),
+        (_("Changes"), {"fields": ["action", "msg"]}),
+        (_("From"), {"fields": ["remote_addr", "additional_data"]}),
+    ]
     show_full_result_count = False

@@ -25,7 +25,6 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from auditlog.signals import pre_log
@@ -182,9 +181,7 @@ def record(
     """One entry for a change of ``instance`` (``before``/``after`` are its states, None for a
     creation or a deletion; ``also`` adds changes the fields do not show, as ``{name: [before,
     after]}``, such as a many-to-many). Nothing when nothing changed."""
-    changes = {}
-    if before is not None or after is not None:
-        changes = model_instance_diff(before, after, use_json_for_changes=True) or {}
+    changes = _diff(before, after)
     changes.update(also or {})
     for name in SECRET_FIELDS.intersection(changes):
         changes[name] = ["***", "***"]  # that it changed, never the value
@@ -192,6 +189,26 @@ def record(
         return None
     _subject.set(instance)
     return LogEntry.objects.log_create(instance, action=action, changes=changes, force_log=True)
+
+
+def _plain(value):
+    if value is None or isinstance(value, bool | int | float | str | list | dict):
+        return value
+    return str(value)
+
+
+def _diff(before: Model | None, after: Model | None) -> dict:
+    """``{field: [before, after]}`` of the concrete fields that differ (JSON values)."""
+    model = type(after if after is not None else before)
+    if model is type(None):
+        return {}
+    changes = {}
+    for field in model._meta.concrete_fields:
+        old = None if before is None else _plain(getattr(before, field.attname))
+        new = None if after is None else _plain(getattr(after, field.attname))
+        if old != new:
+            changes[field.name] = [old, new]
+    return changes
 
 
 def owner_ids(instance: Model) -> dict:

@@ -64,9 +64,7 @@ def _editable_inputs(html: str, model_name: str) -> list[str]:
     start = html.index(f'id="{model_name}_form"')
     form = html[start : html.index("</form>", start)]
     return [
-        match.group(0)
-        for match in EDITABLE.finditer(form)
-        if 'type="hidden"' not in match.group(0)
+        match.group(0) for match in EDITABLE.finditer(form) if 'type="hidden"' not in match.group(0)
     ]
 
 

@@ -18,7 +18,6 @@ from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
 from django.db import transaction
-from django.utils.translation import gettext_lazy as _
 
 from pancake import audit
 from pancake.models import EmailDelivery, IdempotencyKey, OutboxEvent
@@ -212,7 +211,7 @@ class AuditEntryAdmin(LogEntryAdmin):
     readonly_fields = [*LogEntryAdmin.readonly_fields, "remote_addr", "additional_data"]
     fieldsets = [
         (None, {"fields": ["created", "user_url", "resource_url", "cid"]}),
-        (_("Changes"), {"fields": ["action", "msg"]}),
-        (_("From"), {"fields": ["remote_addr", "additional_data"]}),
+        ("Changes", {"fields": ["action", "msg"]}),
+        ("From", {"fields": ["remote_addr", "additional_data"]}),
     ]
     show_full_result_count = False

@@ -114,14 +114,14 @@ class StoreAdmin(AuditedAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).distinct()
 
-    @admin.action(description=_("Suspend the store"), permissions=["suspend"])
+    @admin.action(description="Suspend the store", permissions=["suspend"])
     @audited_action
     def suspend(self, request, queryset):
         for store_id in queryset.values_list("pk", flat=True):
             services.store_suspend(store_id=store_id)
-        self.message_user(request, _("Suspended."), messages.SUCCESS)
+        self.message_user(request, "Suspended.", messages.SUCCESS)
 
-    @admin.action(description=_("Reactivate the store"), permissions=["suspend"])
+    @admin.action(description="Reactivate the store", permissions=["suspend"])
     @audited_action
     def reactivate(self, request, queryset):
         done, refused = [], []
@@ -133,11 +133,9 @@ class StoreAdmin(AuditedAdmin):
             else:
                 done.append(store.name)
         if done:
-            self.message_user(request, _("Reactivated: ") + ", ".join(done), messages.SUCCESS)
+            self.message_user(request, "Reactivated: " + ", ".join(done), messages.SUCCESS)
         if refused:
-            self.message_user(
-                request, _("Not reactivated: ") + "; ".join(refused), messages.WARNING
-            )
+            self.message_user(request, "Not reactivated: " + "; ".join(refused), messages.WARNING)
 
 
 @admin.register(StoreMembership)

@@ -70,9 +70,15 @@ def store_of(instance) -> dict:
 
 
 def register(model: type[Model], *, owner: Callable[[Model], dict] = store_of, **options) -> None:
-    """Record every change of ``model`` (auditlog's ``register`` options: ``exclude_fields``,
-    ``mask_fields``...); ``owner`` names the store (or merchant) an entry belongs to."""
+    """Record every change of ``model``'s columns but ``exclude_fields`` (and auditlog's other
+    ``register`` options: ``mask_fields``...); ``owner`` names the store (or merchant) an entry
+    belongs to."""
     _owners[model] = owner
+    excluded = set(options.pop("exclude_fields", ()))
+    # Its own columns only: a reverse relation (a store's payout setup) would cost a query.
+    options.setdefault(
+        "include_fields", [f.name for f in model._meta.concrete_fields if f.name not in excluded]
+    )
     auditlog.register(model, **options)
 
 

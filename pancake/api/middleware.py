@@ -104,6 +104,7 @@ INERT_FOR_ACTIONS = {
     "django.contrib.auth.middleware.AuthenticationMiddleware",  # a lazy request.user, unused
     "django.contrib.messages.middleware.MessageMiddleware",  # no messages from actions
     "allauth.account.middleware.AccountMiddleware",  # redirects /accounts/ 404s only
+    "pancake.audit.AuditContextMiddleware",  # the action view sets the audit context itself
 }
 
 

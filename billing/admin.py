@@ -62,6 +62,7 @@ class TestProcessorCardAdmin(ReadOnlyAdmin):
 class TestProcessorPaymentAdmin(ReadOnlyAdmin):
     amount_display = money("amount", "Amount")
     readonly_fields = ("amount_display",)
+    exclude = ("amount",)
     list_display = (
         "attempt_id",
         "amount_display",
@@ -79,6 +80,7 @@ class TestProcessorPaymentAdmin(ReadOnlyAdmin):
 class TestProcessorRefundAdmin(ReadOnlyAdmin):
     amount_display = money("amount", "Amount")
     readonly_fields = ("amount_display",)
+    exclude = ("amount",)
     list_display = ("attempt_id", "payment", "amount_display", "status", "created_at")
     list_filter = ("status",)
     search_fields = ("attempt_id",)
@@ -113,6 +115,15 @@ class PaymentAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False  # a million payments: no COUNT(*) of the whole table
     readonly_fields = ("amount_display", "tax_display", "refunded_display", "fee_display")
+    # Money only formatted; the saved method's provider token is never shown.
+    exclude = (
+        "amount",
+        "tax_amount",
+        "refunded_amount",
+        "refunding_amount",
+        "fee_amount",
+        "method_token",
+    )
 
     @admin.display(description="Amount", ordering="amount")
     def amount_display(self, obj: Payment) -> str:
@@ -176,6 +187,7 @@ class RefundTicketAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     readonly_fields = ("requested_display", "approved_display")
+    exclude = ("requested_amount", "approved_amount")
     inlines = (RefundTicketVersionInline, RefundInline)
     actions = ("retry_failed_refund",)
 
@@ -230,6 +242,7 @@ class RefundAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     readonly_fields = ("amount_display",)
+    exclude = ("amount",)
 
     @admin.display(description="Amount", ordering="amount")
     def amount_display(self, obj: Refund) -> str:
@@ -397,7 +410,14 @@ class SubscriptionAdmin(ReadOnlyAdmin):
         "total_display",
         "credit_display",
     )
-    exclude = ("method_token",)
+    exclude = (
+        "price_amount",
+        "subtotal",
+        "tax_amount",
+        "total",
+        "credit_balance",
+        "method_token",
+    )
     inlines = (PlanChangeInline,)
 
 
@@ -407,6 +427,11 @@ class PlanChangeAdmin(ReadOnlyAdmin):
     list_filter = ("status", "timing")
     search_fields = ("=id", "=subscription__id")
     show_full_result_count = False
+    price_display = money("price_amount", "List price", "subscription__currency")
+    charge_display = money("charge_amount", "Charge", "subscription__currency")
+    credit_display = money("credit_amount", "Credit", "subscription__currency")
+    readonly_fields = ("price_display", "charge_display", "credit_display")
+    exclude = ("price_amount", "charge_amount", "credit_amount")
 
 
 @admin.register(PaymentMethodUpdate)

@@ -25,12 +25,15 @@ from pancake.money import format_money
 
 
 def money(amount_field: str, label: str, currency_field: str = "currency"):
-    """A display of ``amount_field`` formatted in the row's currency (``—`` when empty)."""
+    """A display of ``amount_field`` formatted in the row's currency (``currency_field``, which
+    may follow relations with ``__``); ``—`` when empty."""
 
     @admin.display(description=label, ordering=amount_field)
     def show(self, obj) -> str:
         amount = getattr(obj, amount_field)
-        currency = getattr(obj, currency_field)
+        currency = obj
+        for name in currency_field.split("__"):  # "subscription__currency": through a relation
+            currency = getattr(currency, name)
         if amount is None or not currency:
             return "—"
         return format_money(amount, currency)

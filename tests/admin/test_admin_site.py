@@ -5,6 +5,7 @@ three staff groups hold the permissions they are meant to."""
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from auditlog.models import LogEntry
@@ -17,14 +18,18 @@ from billing.models import (
     Invoice,
     Payment,
     RefundTicketVersion,
+    Subscription,
     WebhookDelivery,
 )
 from checkout.models import CheckoutSession, Order
 from pancake import staff_groups
+from pancake.admin import money
 from pancake.api import ids
 from pancake.models import OutboxEvent
 from products.models import ProductVersion
-from tests.factories import CheckoutSessionFactory
+from tests.admin.conftest import US
+from tests.factories import CheckoutSessionFactory, ProductFactory
+from tests.helpers import buy, deliver, pay
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +51,35 @@ def test_every_list_answers_with_and_without_a_search(superuser, paid):
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         assert superuser.get(url).status_code == 200, model._meta.label
         assert superuser.get(url, {"q": "example"}).status_code == 200, model._meta.label
+
+
+def test_every_change_page_of_a_stored_row_answers(superuser, paid, api, store, capture):
+    """A paid one-time order, a paid subscription, a refund ticket, a webhook delivery: each
+    table's first row opens, with its money formatted where it has some."""
+    subscription_payment = buy(
+        api,
+        ProductFactory(store=store, subscription=True),
+        currency="USD",
+        billing=US,
+        subscription=True,
+    )
+    deliver(pay(subscription_payment), capture)
+    _frozen_records(paid, api, capture)
+    opened = []
+    for model in _project_models():
+        row = model._default_manager.order_by("pk").first()
+        if row is None:
+            continue
+        meta = model._meta
+        url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[row.pk])
+        assert superuser.get(url).status_code == 200, meta.label
+        opened.append(meta.label)
+    assert {"billing.Subscription", "billing.Payment", "checkout.Order"} <= set(opened)
+    subscription = Subscription.objects.get(order_id=subscription_payment.order_id)
+    html = superuser.get(
+        reverse("admin:billing_subscription_change", args=[subscription.pk])
+    ).content.decode()
+    assert "$9.99" in html
 
 
 def test_money_is_shown_formatted_in_lists(superuser, paid):
@@ -172,3 +206,10 @@ def test_a_session_factory_is_listed(superuser):
     session = CheckoutSessionFactory()
     html = superuser.get(reverse("admin:checkout_checkoutsession_changelist")).content.decode()
     assert str(session.pk) in html
+
+
+def test_money_follows_a_relation_to_its_currency_and_shows_a_dash_when_empty():
+    show = money("charge_amount", "Charge", "subscription__currency")
+    change = SimpleNamespace(charge_amount=50_000, subscription=SimpleNamespace(currency="JPY"))
+    assert show(None, change) == "¥50,000"
+    assert show(None, SimpleNamespace(charge_amount=None, subscription=change.subscription)) == "—"

@@ -27,6 +27,7 @@ SUBJECTS = {
     ("stores", "apikey"): gettext_lazy("API key"),
     ("billing", "webhookendpoint"): gettext_lazy("Webhook endpoint"),
     ("billing", "refundticket"): gettext_lazy("Refund ticket"),
+    ("stores", "payoutsetup"): gettext_lazy("Payout account"),
 }
 ACTIONS = {
     LogEntry.Action.CREATE: gettext_lazy("Created"),

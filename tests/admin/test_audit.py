@@ -13,10 +13,12 @@ from django.test import Client
 from django.urls import reverse
 
 from billing.models import ExchangeRate, RefundTicket, WebhookEndpoint
-from pancake import staff_groups
+from pancake import audit, staff_groups
 from pancake.api import ids
+from pancake.api.actor import merchant_actor
+from stores import payouts
 from stores import services as store_services
-from stores.models import ApiKey, Merchant, Role, Store, StoreMembership
+from stores.models import ApiKey, Merchant, PayoutSetup, Role, Store, StoreMembership
 from tests.factories import MembershipFactory, MerchantFactory, public_pem
 
 pytestmark = pytest.mark.django_db
@@ -239,3 +241,20 @@ def test_putting_a_staff_member_in_a_group_is_recorded(staff):
     [entry] = [e for e in _entries(Merchant, member.pk) if "groups" in e.changes]
     assert entry.changes["groups"] == [[], [staff_groups.AGENT]]
     assert entry.actor == staff.user
+
+
+def test_setting_the_payout_account_is_recorded_without_the_full_number(owner, shop):
+    context = audit.AuditContext(owner, "203.0.113.7", BROWSER, "dashboard")
+    with audit.acting(context):
+        payouts.account_set(
+            actor=merchant_actor(owner, "prod"),
+            store_id=shop.pk,
+            holder="Maple Shop GmbH",
+            bank_country="DE",
+            number="DE89 3704 0044 0532 0130 00",
+        )
+    [entry] = [e for e in _entries(PayoutSetup) if e.changes.get("account_last4", [0])[-1]]
+    assert entry.actor == owner
+    assert entry.changes["account_last4"][1] == "3000"
+    assert entry.additional_data["store_id"] == str(shop.pk)
+    assert "0532013000" not in str(entry.changes)

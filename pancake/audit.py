@@ -57,7 +57,8 @@ class AuditContext:
     via: str  # "dashboard", "admin", "api"
 
 
-_context: ContextVar[AuditContext | None] = ContextVar("pancake_audit_context", default=None)
+# An AuditContext, or a request's _LazyRequestContext (resolved by ``current``).
+_context: ContextVar[object | None] = ContextVar("pancake_audit_context", default=None)
 # The instance whose entry auditlog is about to write: set by the ``pre_log`` receiver and read
 # by the entry's ``pre_save`` receiver, in the same thread and the same call.
 _subject: ContextVar[Model | None] = ContextVar("pancake_audit_subject", default=None)
@@ -115,6 +116,7 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # pancake/urls.py mounts the admin at /admin/.
         via = "admin" if request.path_info.startswith("/admin/") else "dashboard"
         token = _context.set(_LazyRequestContext(request, via))
         try:

@@ -121,7 +121,7 @@ def copy_rows(model, rows) -> int:
     from django.utils import timezone
 
     now = timezone.now()
-    fields = model._meta.concrete_fields
+    fields = [f for f in model._meta.concrete_fields if not f.generated]  # the database's
     fill = {}
     for field in fields:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):

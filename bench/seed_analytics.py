@@ -60,8 +60,9 @@ def setup_database() -> None:
 
 def _columns(cursor, table: str) -> list[str]:
     cursor.execute(
+        # Generated columns are the database's to fill.
         "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
-        "ORDER BY ordinal_position",
+        "AND is_generated = 'NEVER' ORDER BY ordinal_position",
         [table],
     )
     return [name for (name,) in cursor.fetchall()]

@@ -14,7 +14,9 @@ from billing.finance import services as finance_services
 from billing.invoices import services as invoice_services
 from billing.models import (
     AnalyticsBuyer,
+    AnalyticsBuyerCount,
     AnalyticsBuyerDay,
+    AnalyticsBuyerGap,
     AnalyticsDay,
     AnalyticsSeal,
     ExchangeRate,
@@ -609,5 +611,24 @@ class AnalyticsBuyerDayAdmin(ReadOnlyAdmin):
     list_display = ("email", "store", "environment", "product_key", "day", "country")
     list_filter = ("environment",)
     search_fields = ("email", "store__name")
+    list_select_related = ("store",)
+    show_full_result_count = False
+
+
+@admin.register(AnalyticsBuyerCount)
+class AnalyticsBuyerCountAdmin(ReadOnlyAdmin):
+    list_display = ("store", "environment", "product_key", "country", "day", "firsts", "lasts")
+    list_filter = ("environment",)
+    search_fields = ("store__name", "=product_key")
+    list_select_related = ("store",)
+    date_hierarchy = "day"
+    show_full_result_count = False
+
+
+@admin.register(AnalyticsBuyerGap)
+class AnalyticsBuyerGapAdmin(ReadOnlyAdmin):
+    list_display = ("store", "environment", "product_key", "after_day", "before_day", "n")
+    list_filter = ("environment",)
+    search_fields = ("store__name", "=product_key")
     list_select_related = ("store",)
     show_full_result_count = False

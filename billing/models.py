@@ -9,7 +9,8 @@ last 4 digits and expiry. Never the full number or the CVC.
 from datetime import timedelta
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from pancake.models import BaseModel, Environment
@@ -343,6 +344,26 @@ class Subscription(BaseModel):
     # The real time of the next step, and a worker's claim on the row while it runs it.
     due_at = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # Computed by the database, for the merchant's figures (billing/analytics): when it starts
+    # counting towards MRR (after its trial), when it stops (ended, or paused), and a period's
+    # charge before tax.
+    counting_from = models.GeneratedField(
+        expression=Coalesce("trial_end_at", "created_at"),
+        output_field=models.DateTimeField(),
+        db_persist=True,
+    )
+    counting_until = models.GeneratedField(
+        expression=Case(
+            When(status=SubscriptionStatus.PAUSED, then=F("paused_at")), default=F("ended_at")
+        ),
+        output_field=models.DateTimeField(null=True),
+        db_persist=True,
+    )
+    period_pretax = models.GeneratedField(
+        expression=F("total") - F("tax_amount"),
+        output_field=models.BigIntegerField(),
+        db_persist=True,
+    )
 
     class Meta:
         constraints = [
@@ -367,6 +388,13 @@ class Subscription(BaseModel):
                 fields=["store", "environment", "created_at"], name="subscription_store_env_idx"
             ),
             models.Index(fields=["store", "environment", "status"], name="subscription_status_idx"),
+            # The MRR series: what began or stopped counting in a window.
+            models.Index(
+                fields=["store", "environment", "counting_from"], name="subscription_from_idx"
+            ),
+            models.Index(
+                fields=["store", "environment", "counting_until"], name="subscription_until_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -983,16 +1011,21 @@ class AnalyticsSeal(models.Model):
         return f"{self.store_id} {self.environment} sealed through {self.sealed_through}"
 
 
+# ``country`` of the buyer tables when a row is about every billing country.
+ANY_COUNTRY = "*"
+
+
 class AnalyticsBuyer(models.Model):
     """A buyer's first and last paid charges (amount above 0) of a store and environment, by
-    lower-cased email, for any product (``product_key`` "") and for each product bought: new
-    customers, customers to date and the customers of a window reaching now are index range
-    counts on ``first_day`` and ``last_day`` (store-local days). Kept by the rollup task for the
+    lower-cased email, for any product (``product_key`` "") and for each product bought, in any
+    country (``country`` "*"), and, for any product, in each billing country ("" unknown): the
+    per-day counts of ``AnalyticsBuyerCount`` follow from them. Kept by the rollup task for the
     charges before ``AnalyticsSeal.sealed_through`` (billing/analytics)."""
 
     store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
     environment = models.CharField(max_length=8, choices=Environment.choices)
     product_key = models.CharField(max_length=36, blank=True, default="")  # "": any product
+    country = models.CharField(max_length=2, default=ANY_COUNTRY)
     email = models.CharField(max_length=320)
     first_paid_at = models.DateTimeField()
     first_day = models.DateField()
@@ -1002,23 +1035,71 @@ class AnalyticsBuyer(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["store", "environment", "product_key", "email"],
+                fields=["store", "environment", "product_key", "country", "email"],
                 name="analytics_buyer_once",
             )
         ]
         indexes = [
-            models.Index(
-                fields=["store", "environment", "product_key", "first_day"],
-                name="analytics_buyer_first_idx",
-            ),
-            models.Index(
-                fields=["store", "environment", "product_key", "last_day"],
-                name="analytics_buyer_last_idx",
-            ),
+            # The buyers paid since the seal are looked up by email.
+            models.Index(fields=["store", "environment", "email"], name="analytics_buyer_email_idx")
         ]
 
     def __str__(self) -> str:
         return f"{self.store_id} {self.environment} {self.email} {self.first_day}"
+
+
+class AnalyticsBuyerCount(models.Model):
+    """How many ``AnalyticsBuyer`` rows have their first (``firsts``) and their last
+    (``lasts``) paid charge on a store-local day, per product ("" any) and country ("*" any):
+    new customers, customers to date and the customers of a window reaching now (by country
+    too) are sums over at most one row per day and country, whatever the number of buyers.
+    Kept by the rollup task with ``AnalyticsBuyer``, in the same transaction
+    (billing/analytics)."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    product_key = models.CharField(max_length=36, blank=True, default="")  # "": any product
+    country = models.CharField(max_length=2, default=ANY_COUNTRY)
+    day = models.DateField()
+    firsts = models.IntegerField(default=0)
+    lasts = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "environment", "product_key", "country", "day"],
+                name="analytics_buyer_count_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.environment} {self.day} +{self.firsts} -{self.lasts}"
+
+
+class AnalyticsBuyerGap(models.Model):
+    """How many times a buyer (any country) paid on ``after_day`` and next on ``before_day``,
+    more than a day later, per product ("" any): the buyers of an ended window ``[s, e)`` are
+    those first paid before ``e`` less those last paid before ``s`` (``AnalyticsBuyerCount``)
+    less the gaps that span it (``after_day < s`` and ``before_day >= e``). Kept by the rollup
+    task with ``AnalyticsBuyerDay`` (billing/analytics)."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    environment = models.CharField(max_length=8, choices=Environment.choices)
+    product_key = models.CharField(max_length=36, blank=True, default="")  # "": any product
+    after_day = models.DateField()
+    before_day = models.DateField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "environment", "product_key", "before_day", "after_day"],
+                name="analytics_buyer_gap_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.environment} {self.after_day}..{self.before_day}: {self.n}"
 
 
 class AnalyticsBuyerDay(models.Model):

@@ -9,6 +9,8 @@ from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
+from billing.analytics_schema import CurrencyRevenue
+from billing.customers import selectors as customer_selectors
 from billing.models import Payment, PaymentStatus, Subscription
 from billing.schema import NEXT_CHARGE_COLUMNS, SubscriptionNextCharge, scheduled_plan_changes
 from billing.subscriptions import clock
@@ -18,7 +20,7 @@ from pancake.graphql import filters as f
 from pancake.graphql.context import display, timestamp
 from pancake.graphql.rows import memoized_list
 from pancake.graphql.scope import buyer_orders_q, in_scope, merchant_only
-from pancake.graphql.selection import Rel, optimized, prefetched
+from pancake.graphql.selection import Rel, optimized, prefetched, selection_tree
 from pancake.graphql.types import JSON, BillingDetail, id_field, ts_field
 from pancake.models import Environment
 
@@ -402,11 +404,11 @@ class SubscriptionOrder(OrderFields):
 # --- customers ------------------------------------------------------------------------------
 
 
-class CurrencyRevenue(graphene.ObjectType):
-    """Revenue in one currency, minor units."""
+class CurrencyMrr(graphene.ObjectType):
+    """Monthly recurring revenue in one currency, minor units."""
 
     currency = graphene.String(required=True, description="ISO 4217 code.")
-    amount = graphene.Int(required=True, description="Sum of succeeded payments, minor units.")
+    amount = graphene.Int(required=True, description="Minor units.")
 
 
 class Customer(graphene.ObjectType):
@@ -425,9 +427,21 @@ class Customer(graphene.ObjectType):
         "`revenueByCurrency`; sums never mix currencies).",
     )
     revenue_by_currency = graphene.List(
-        graphene.NonNull(CurrencyRevenue), required=True, description="Revenue per currency."
+        graphene.NonNull(CurrencyRevenue),
+        required=True,
+        description="Revenue per currency (net of refunds) and the succeeded payments counted.",
     )
-    mrr = graphene.Int(description="Monthly recurring revenue: arrives with subscriptions.")
+    mrr = graphene.Int(
+        required=True,
+        description="Monthly recurring revenue in `currency`, minor units: the pre-tax price of "
+        "each active, past-due or canceling subscription per month (weekly × 4.33, quarterly "
+        "÷ 3, yearly ÷ 12; half up); 0 without one (other currencies are in `mrrByCurrency`).",
+    )
+    mrr_by_currency = graphene.List(
+        graphene.NonNull(CurrencyMrr),
+        required=True,
+        description="Monthly recurring revenue per currency (only currencies with some).",
+    )
     order_count = graphene.Int(required=True, description="Orders made.")
     subscription_count = graphene.Int(required=True, description="Subscription orders.")
     payment_count = graphene.Int(required=True, description="Succeeded payments.")
@@ -480,8 +494,30 @@ def _customer_groups(ctx, store_id=None):
 PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
 
 
-def _customers(ctx, rows) -> list[Customer]:
-    """Rows of ``_customer_groups`` → customers, with revenue from one more statement."""
+def _mrr(ctx, keys: Q) -> dict:
+    """``{(store id, email): {currency: MRR}}`` of the customers ``keys`` selects (one
+    statement: their live subscriptions)."""
+    subs = (
+        in_scope(Subscription.objects.all(), ctx)
+        .filter(keys, status__in=customer_selectors.MRR_STATUSES)
+        .values_list(
+            "store_id",
+            "order__buyer_email",
+            "status",
+            "billing_period",
+            "currency",
+            "total",
+            "tax_amount",
+        )
+    )
+    return customer_selectors.mrr_per_currency(
+        ((store_id, email), *price) for store_id, email, *price in subs
+    )
+
+
+def _customers(ctx, rows, *, with_mrr: bool = True) -> list[Customer]:
+    """Rows of ``_customer_groups`` → customers, with revenue from one more statement (and MRR
+    from another, when ``with_mrr``: the selection asks for it)."""
     rows = list(rows)
     if not rows:
         return []
@@ -499,9 +535,11 @@ def _customers(ctx, rows) -> list[Customer]:
     )
     for s in sums:
         revenue.setdefault((s["store_id"], s["order__buyer_email"]), []).append(s)
+    mrr = _mrr(ctx, keys) if with_mrr else {}
     out = []
     for row in rows:
         mine = revenue.get((row["store_id"], row["buyer_email"]), [])
+        recurring = mrr.get((row["store_id"], row["buyer_email"]), {})
         currency = row["last_currency"]
         out.append(
             Customer(
@@ -513,9 +551,15 @@ def _customers(ctx, rows) -> list[Customer]:
                 currency=currency,
                 total_revenue=sum(s["total"] for s in mine if s["currency"] == currency),
                 revenue_by_currency=[
-                    CurrencyRevenue(currency=s["currency"], amount=s["total"]) for s in mine
+                    CurrencyRevenue(
+                        currency=s["currency"], total_amount=s["total"], payment_count=s["n"]
+                    )
+                    for s in mine
                 ],
-                mrr=None,
+                mrr=recurring.get(currency, 0),
+                mrr_by_currency=[
+                    CurrencyMrr(currency=c, amount=amount) for c, amount in recurring.items()
+                ],
                 order_count=row["order_count"],
                 subscription_count=row["subscription_count"],
                 payment_count=sum(s["n"] for s in mine),
@@ -631,6 +675,10 @@ _SUBSCRIPTIONS = _order_roots(
 )
 
 
+def _asks_mrr(info) -> bool:
+    return not {"mrr", "mrrByCurrency"}.isdisjoint(selection_tree(info))
+
+
 class CheckoutQueries(graphene.ObjectType):
     orders = _ALL["list"]
     orders_count = _ALL["count"]
@@ -662,7 +710,7 @@ class CheckoutQueries(graphene.ObjectType):
     def resolve_customers(root, info, filter=None, limit=None, offset=None, store_id=None):
         ctx = info.context
         rows = f.apply_filter(_customer_groups(ctx, store_id), filter, CUSTOMER_COLUMNS, ctx)
-        return _customers(ctx, f.paginate(rows, limit, offset))
+        return _customers(ctx, f.paginate(rows, limit, offset), with_mrr=_asks_mrr(info))
 
     def resolve_customers_count(root, info, filter=None, store_id=None):
         ctx = info.context
@@ -678,5 +726,5 @@ class CheckoutQueries(graphene.ObjectType):
         rows = _customer_groups(ctx).filter(
             store_id=first["store_id"], buyer_email=first["buyer_email"]
         )
-        customers = [c for c in _customers(ctx, rows) if c.id == str(pk)]
+        customers = [c for c in _customers(ctx, rows, with_mrr=_asks_mrr(info)) if c.id == str(pk)]
         return customers[0] if customers else None

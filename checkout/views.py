@@ -37,6 +37,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing import selectors as billing_selectors
 from billing import services as billing_services
 from billing.models import PaymentStatus, PlanChange
+from billing.providers import live_payments_available
 from billing.subscriptions import plan_changes
 from billing.subscriptions import selectors as subscription_selectors
 from checkout import languages, presenters, services, tax_ids
@@ -207,6 +208,9 @@ def session_page(request, store_slug, session_id):
         return _render(request, session, "checkout/used.html", {}, status=410)
     if _is_expired(session):
         return _render(request, session, "checkout/expired.html", {}, status=410)
+    if session.environment == Environment.PROD and not live_payments_available():
+        # Say so before the buyer types anything: the order would be refused (502) anyway.
+        return _render(request, session, "checkout/cannot_pay.html", {}, status=503)
     if request.method == "POST":
         return _submit_details(request, session)
     initial = DetailsForm.initial_from(session)

@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The known-device check of every sign-in path (django.contrib.auth.login's signal).
+    "stores.middleware.KnownDeviceMiddleware",
     # Who changed what, and from where, for the audit trail (pancake/audit.py).
     "pancake.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -126,6 +128,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "stores.context_processors.dashboard",
+                "billing.context_processors.live_payments",
             ],
             "builtins": ["pancake.templatetags.money"],
         },
@@ -413,11 +416,18 @@ API_IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 API_IDEMPOTENCY_STALE_SECONDS = 10 * 60
 BUYER_SESSION_TTL_SECONDS = 5 * 60
 BUYER_SESSION_MAX_SECONDS = 60 * 60
-# (requests, seconds) per credential, and per client IP for the public store-slug actions.
-API_RATE_LIMIT = (env_int("API_RATE_LIMIT", 600), env_int("API_RATE_WINDOW", 60))
+# Token buckets, (requests, per seconds, burst): per credential (a merchant's API keys and JWTs
+# together; Merchant.api_rate_limit overrides the rate for one merchant), and in addition per
+# client IP for the public store-slug actions and purchase links (pancake.api.ratelimit).
+API_RATE_LIMIT = (
+    env_int("API_RATE_LIMIT", 100),
+    env_int("API_RATE_WINDOW", 1),
+    env_int("API_RATE_BURST", 200),
+)
 API_PUBLIC_RATE_LIMIT = (
     env_int("API_PUBLIC_RATE_LIMIT", 120),
     env_int("API_PUBLIC_RATE_WINDOW", 60),
+    env_int("API_PUBLIC_RATE_BURST", 120),
 )
 MAX_STORES_PER_MERCHANT = 20
 # The built-in test processor hands its signed notifications to the same receiver a provider's

@@ -4,7 +4,8 @@ in one of them in the admin:
 - "Support (read only)": views every table in the admin, changes nothing, runs no action;
 - "Support agent": views everything and runs the support actions (resend a webhook, retry a
   failed refund, render an invoice PDF again, suspend or reactivate a store, mark a payout paid,
-  expire a checkout session), each behind its own permission;
+  expire a checkout session, unlock a merchant's API rate limit), each behind its own
+  permission;
 - "Admin": every permission (adds and edits too).
 
 ``sync`` makes the groups hold exactly these permissions. The migration that creates the groups
@@ -24,6 +25,7 @@ ACTION_PERMISSIONS = (
     ("billing", "can_rerender_invoice"),
     ("billing", "can_mark_payout_paid"),
     ("stores", "can_suspend_store"),
+    ("stores", "can_unlock_rate_limit"),
     ("checkout", "can_expire_checkout_session"),
 )
 

@@ -26,11 +26,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from billing.providers import live_payments_available
 from checkout import languages
 from checkout.services import checkout_url, session_open_from_link
 from pancake.api import ids
 from pancake.api.errors import PancakeError
-from pancake.api.ratelimit import client_ip, hit
+from pancake.api.ratelimit import bucket_of, client_ip, hit
 from pancake.models import Environment
 from pancake.templatetags.money import money_filter
 from products import forms, markdown, selectors, services
@@ -223,7 +224,20 @@ def product_publish(request, store, product_id):
         _("Published “%(name)s” version %(number)s to Live.")
         % {"name": product.prod_version.name, "number": product.prod_version.number},
     )
+    _warn_if_buyers_cannot_pay(request)
     return _back(request, store)
+
+
+def _warn_if_buyers_cannot_pay(request) -> None:
+    """Publishing to Live does not make Live payable: say so while no live provider is set up."""
+    if not live_payments_available():
+        messages.warning(
+            request,
+            _(
+                "Buyers can't pay in Live yet: this store can't accept payments until a live "
+                "payment provider is configured on this Pancake."
+            ),
+        )
 
 
 # --- create and edit ---------------------------------------------------------------------------
@@ -516,6 +530,7 @@ def group_publish(request, store, group_id):
     except PancakeError as exc:
         return _group_page(request, store, status=exc.status, error=str(exc))
     messages.success(request, _("Published the group “%(name)s” to Live.") % {"name": group.name})
+    _warn_if_buyers_cannot_pay(request)
     return redirect("products:groups", store_id=store.pk)
 
 
@@ -560,11 +575,14 @@ def purchase_link(request, store_slug, product_slug):
     if product is None:
         return _unavailable(request)
     headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+    if environment == Environment.PROD and not live_payments_available():
+        # No live provider: say so now rather than open a checkout that cannot be paid.
+        return _unavailable(request, {"cannot_pay": True}, status=503, headers=headers)
     if request.method == "HEAD":
         return HttpResponse(status=200, headers=headers)
     try:
-        limit, window = settings.API_PUBLIC_RATE_LIMIT
-        hit(f"link:{client_ip(request)}", limit, window)
+        rate, burst = bucket_of(settings.API_PUBLIC_RATE_LIMIT)
+        hit(f"link:{client_ip(request)}", rate, burst)
         session = session_open_from_link(
             product=product,
             environment=environment,

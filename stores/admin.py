@@ -7,9 +7,11 @@ notifications and known devices. Every change made here is in the audit trail
 from auditlog.models import LogEntry
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from pancake import audit
 from pancake.admin import AuditedAdmin, ReadOnlyAdmin, audited_action, permission_check
+from pancake.api import ratelimit
 from pancake.api.errors import PancakeError
 from stores import services
 from stores.models import (
@@ -46,6 +48,7 @@ class MerchantAdmin(AuditedAdmin):
         "is_staff",
         "date_joined",
         "last_login",
+        "api_rate_limit",
     )
     list_filter = ("is_active", "is_staff", "is_superuser", "locale")
     search_fields = ("email", "name", "id")
@@ -57,9 +60,31 @@ class MerchantAdmin(AuditedAdmin):
             _("Access"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
+        (_("API"), {"fields": ("api_rate_limit",)}),
         (_("Dates"), {"fields": ("date_joined", "last_login", "updated_at")}),
     )
     filter_horizontal = ("groups", "user_permissions")
+    actions = ("unlock_rate_limit",)
+
+    has_unlock_rate_limit_permission = permission_check("stores.can_unlock_rate_limit")
+
+    @admin.action(description=_("Unlock rate limit"), permissions=["unlock_rate_limit"])
+    def unlock_rate_limit(self, request, queryset):
+        """Refill the selected merchants' API rate-limit buckets (both environments) now."""
+        count = 0
+        for merchant in queryset:
+            ratelimit.unlock_merchant(merchant.pk)
+            self.log_change(request, merchant, "Unlocked the API rate limit.")
+            count += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Rate limit unlocked for %(count)d merchant.",
+                "Rate limit unlocked for %(count)d merchants.",
+                count,
+            )
+            % {"count": count},
+        )
 
     @admin.display(description=_("Merchant ID"))
     def short_id(self, obj):

@@ -11,8 +11,10 @@ from stores.models import MembershipStatus, StoreMembership
 from stores.services import invite_token
 
 
-def _send(to: str, subject: str, template: str, context: dict) -> None:
-    context = {"platform_name": settings.PLATFORM_NAME, **context}
+def send(to: str, subject: str, template: str, context: dict) -> None:
+    """One email of ``templates/emails/<template>.{txt,html}``: text with an HTML alternative,
+    in the active language."""
+    context = {"platform_name": settings.PLATFORM_NAME, "subject": subject, **context}
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
     message = EmailMultiAlternatives(header_text(subject), text, settings.DEFAULT_FROM_EMAIL, [to])
@@ -21,7 +23,7 @@ def _send(to: str, subject: str, template: str, context: dict) -> None:
 
 
 def send_magic_link(email: str, url: str) -> None:
-    _send(email, f"Sign in to {settings.PLATFORM_NAME}", "magic_link", {"url": url, "minutes": 15})
+    send(email, f"Sign in to {settings.PLATFORM_NAME}", "magic_link", {"url": url, "minutes": 15})
 
 
 def send_team_invite(membership_id: str) -> None:
@@ -33,7 +35,7 @@ def send_team_invite(membership_id: str) -> None:
     if membership is None or membership.status != MembershipStatus.INVITED:
         return
     url = settings.BASE_URL + reverse("dashboard:invite-accept", args=[invite_token(membership)])
-    _send(
+    send(
         membership.merchant.email,
         f"You're invited to {membership.store.name} on {settings.PLATFORM_NAME}",
         "team_invite",

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -78,8 +79,23 @@ class Merchant(AbstractBaseUser, PermissionsMixin):
     # Small dashboard choices remembered for the merchant (stores.services.merchant_preference_set):
     # ``analyticsGranularity``, ``checklistDismissed`` (store ids).
     preferences = models.JSONField(default=dict, blank=True)
+    # API requests a second for this merchant's keys and JWTs (support raises it in the admin);
+    # empty: the platform's default (API_RATE_LIMIT). pancake.api.ratelimit reads it.
+    api_rate_limit = models.PositiveIntegerField(
+        _("API rate limit"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Requests per second for this merchant's API keys; the burst grows in proportion. "
+            "Empty: the platform's default."
+        ),
+    )
 
     objects = MerchantManager()
+
+    class Meta:
+        permissions = [("can_unlock_rate_limit", "Can unlock a merchant's API rate limit")]
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -199,10 +199,15 @@ def mark_read(store, merchant, role: str, environment: str, notification_id) -> 
     )
 
 
-def mark_all_read(store, merchant, role: str, environment: str, *, batch: int = 1000) -> int:
-    """Every notification ``merchant`` sees unread in ``environment`` is read (those written
-    since the page was shown included); returns how many, written ``batch`` at a time."""
+def mark_all_read(
+    store, merchant, role: str, environment: str, *, kind: str = "", batch: int = 1000
+) -> int:
+    """Every notification ``merchant`` sees unread in ``environment`` is read, only those of
+    ``kind`` when the page is filtered to one (those written since the page was shown
+    included); returns how many, written ``batch`` at a time."""
     unread = visible(store, merchant, role, environment).filter(is_read=False)
+    if kind:
+        unread = unread.filter(kind=kind)
     total = 0
     while ids := list(unread.values_list("pk", flat=True)[:batch]):
         NotificationRead.objects.bulk_create(

@@ -25,10 +25,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum import iban as stdnum_iban
@@ -36,7 +35,7 @@ from stdnum.exceptions import ValidationError as NumberError
 
 from pancake.api.actor import Actor
 from pancake.api.errors import InvalidInput, RateLimited
-from pancake.text import header_text
+from stores import emails
 from stores.models import (
     MembershipStatus,
     PayoutSetup,
@@ -150,12 +149,8 @@ def email_code_send(*, actor: Actor, store_id: uuid.UUID, email: str) -> PayoutS
 def _send_code(email: str, code: str, store_name: str) -> None:
     minutes = int(_ttl().total_seconds() // 60)
     context = {"code": code, "store_name": store_name, "minutes": minutes}
-    send_mail(
-        header_text(_("Your payout email code: %(code)s") % {"code": code}),
-        render_to_string("emails/payout_email_code.txt", context),
-        settings.DEFAULT_FROM_EMAIL,
-        [email],
-    )
+    subject = _("Your payout email code: %(code)s") % {"code": code}
+    emails.send(email, subject, "payout_email_code", context)
 
 
 def email_code_verify(*, actor: Actor, store_id: uuid.UUID, code: str) -> PayoutSetup:
@@ -238,14 +233,19 @@ def account_set(
                 store_id=store_id, role=Role.OWNER, status=MembershipStatus.ACTIVE
             ).values_list("merchant__email", flat=True)
         )
-        store_name = setup.store.name
-        transaction.on_commit(lambda: _notify_owners(owners, store_name, last4, changed))
+        context = {
+            "store_name": setup.store.name,
+            "last4": last4,
+            "changed": changed,
+            "dashboard_url": settings.BASE_URL
+            + reverse("dashboard:finance", args=[store_id])
+            + "#payout-account",
+        }
+        transaction.on_commit(lambda: _notify_owners(owners, context))
     return setup
 
 
-def _notify_owners(owners: list[str], store_name: str, last4: str, changed: bool) -> None:
-    context = {"store_name": store_name, "last4": last4, "changed": changed}
-    body = render_to_string("emails/payout_account_changed.txt", context)
-    subject = _("The payout account of %(store)s was set") % {"store": store_name}
+def _notify_owners(owners: list[str], context: dict) -> None:
+    subject = _("The payout account of %(store)s was set") % {"store": context["store_name"]}
     for email in owners:
-        send_mail(header_text(subject), body, settings.DEFAULT_FROM_EMAIL, [email])
+        emails.send(email, subject, "payout_account_changed", context)

@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from billing import providers
 from billing.webhooks import keys
 from pancake.api import ids
 from pancake.celery import app as celery_app
@@ -158,3 +159,13 @@ def receiver():
     r = Receiver()
     yield r
     r.close()
+
+
+@pytest.fixture
+def live_payments(settings, monkeypatch):
+    """A deployment whose prod has a configured payment provider: live links and checkout pages
+    open instead of saying that the store can't accept payments yet."""
+    monkeypatch.setitem(
+        providers.PROD_PROVIDERS, "configured-live", "tests.helpers.ConfiguredLiveProvider"
+    )
+    settings.PAYMENT_PROVIDER_PROD = "configured-live"

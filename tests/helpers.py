@@ -32,6 +32,18 @@ ROOT = Path(__file__).resolve().parent.parent
 # --- signed calls ---------------------------------------------------------------------------------
 
 
+class ConfiguredLiveProvider:
+    """Stands for a real provider set up for prod (``live_payments`` fixture): only its
+    ``is_configured`` is asked, by ``billing.providers.live_payments_available``; a test that
+    pays in prod needs the real provider."""
+
+    name = "configured-live"
+
+    @classmethod
+    def is_configured(cls) -> bool:
+        return True
+
+
 def sign_headers(
     private_key, merchant_id: str, path: str, body: bytes, timestamp: int | None = None
 ) -> dict:

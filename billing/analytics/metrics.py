@@ -21,17 +21,14 @@ rate is missing). Each reader runs a fixed number of SQL statements, whatever th
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import (
-    BigIntegerField,
-    Case,
     Count,
     DateField,
-    ExpressionWrapper,
     F,
     Min,
     Q,
@@ -39,7 +36,6 @@ from django.db.models import (
     Sum,
     TextField,
     Value,
-    When,
 )
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, Lower, TruncDay
@@ -244,25 +240,37 @@ def _customers_by_country(scope: Scope, source: str, *, by_country: bool) -> dic
     }
 
 
+class _Reads:
+    """What the readers of one scope share: the buyer book (read once, on first use; None when
+    computed raw or the store has no seal yet)."""
+
+    def __init__(self, scope: Scope, source: str):
+        self.scope, self.source = scope, source
+        self._book: Any = ...
+
+    def book(self) -> rollups.BuyerBook | None:
+        if self._book is ...:
+            self._book = (
+                None
+                if self.source == "raw"
+                else rollups.buyer_book(
+                    self.scope.store, self.scope.environment, product_id=self.scope.product_id
+                )
+            )
+        return self._book
+
+
 def _first_days(
-    scope: Scope, source: str, *, by_day: bool
+    scope: Scope, source: str, *, by_day: bool, reads: _Reads | None = None
 ) -> tuple[dict[date, int], int | None, int | None]:
     """New customers of the window (``{local day of their first paid charge: n}``; not
     ``by_day``: all under the window's first day), customers to the window's end (read raw
     only when not ``by_day``: None) and, from the rollups only (else None), the customers whose
     last paid charge is on or after the window's start."""
     w = scope.window
-    if source != "raw":
-        counted = rollups.buyer_counts(
-            scope.store,
-            scope.environment,
-            w.start,
-            w.end,
-            product_id=scope.product_id,
-            by_day=by_day,
-        )
-        if counted is not None:
-            return counted
+    book = (reads or _Reads(scope, source)).book()
+    if book is not None:
+        return book.counts(w.start, w.end, by_day=by_day)
     firsts = (
         _buyers(_payments(scope))
         .values(email=_email())
@@ -286,9 +294,9 @@ def _subscriptions(scope: Scope) -> QuerySet:
         qs = qs.filter(product_id=scope.product_id)
     return qs.annotate(
         # When it starts counting (after its trial) and stops (ended, or paused).
-        began=Coalesce("trial_end_at", "created_at"),
-        stopped=Case(When(status=SubStatus.PAUSED, then=F("paused_at")), default=F("ended_at")),
-        pretax=ExpressionWrapper(F("total") - F("tax_amount"), output_field=BigIntegerField()),
+        began=F("counting_from"),
+        stopped=F("counting_until"),
+        pretax=F("period_pretax"),
     ).exclude(status__in=NOT_RECURRING)
 
 
@@ -322,6 +330,75 @@ def _mrr_exact_at(scope: Scope, at: datetime) -> dict[str, Decimal]:
     )
 
 
+def _subscription_figures(scope: Scope, windows: list[Window]) -> list[dict]:
+    """For each window: subscriptions active at its end and at its start, new, churned, the
+    trials' figures (started, ended, converted) and the unrounded MRR per currency at its end
+    and at its start. One statement for all the windows, grouped by currency and billing
+    period."""
+    qs = Subscription.objects.filter(store=scope.store, environment=scope.environment)
+    if scope.product_id:
+        qs = qs.filter(product_id=scope.product_id)
+    qs = qs.annotate(
+        began=F("counting_from"), stopped=F("counting_until"), pretax=F("period_pretax")
+    )
+    recurring = ~Q(status__in=NOT_RECURRING)
+    trial = Q(trial_end_at__isnull=False) & ~Q(status=SubStatus.PENDING)
+    aggregates: dict[str, Any] = {}
+    for i, w in enumerate(windows):
+        trial_ended = (
+            trial
+            & Q(trial_end_at__gte=w.start, trial_end_at__lt=w.end)
+            & ~Q(status=SubStatus.TRIALING)
+        )
+        aggregates.update(
+            {
+                f"active_end_{i}": Count("id", filter=recurring & _active_at(w.end)),
+                f"active_start_{i}": Count("id", filter=recurring & _active_at(w.start)),
+                f"new_{i}": Count(
+                    "id", filter=recurring & Q(began__gte=w.start, began__lt=w.end) & _counted()
+                ),
+                f"churned_{i}": Count(
+                    "id",
+                    filter=recurring
+                    & Q(status__in=ENDED, ended_at__gte=w.start, ended_at__lt=w.end)
+                    & Q(ended_at__gt=F("began")),
+                ),
+                f"trials_started_{i}": Count(
+                    "id", filter=trial & Q(created_at__gte=w.start, created_at__lt=w.end)
+                ),
+                f"trials_ended_{i}": Count("id", filter=trial_ended),
+                f"trials_converted_{i}": Count(
+                    "id",
+                    filter=trial_ended
+                    & (Q(ended_at__isnull=True) | Q(ended_at__gt=F("trial_end_at"))),
+                ),
+                f"mrr_end_{i}": Sum("pretax", filter=recurring & _active_at(w.end)),
+                f"mrr_start_{i}": Sum("pretax", filter=recurring & _active_at(w.start)),
+            }
+        )
+    rows = list(qs.values("currency", "billing_period").annotate(**aggregates).order_by())
+    figures = []
+    for i in range(len(windows)):
+        counts = {
+            name: sum(row[f"{name}_{i}"] for row in rows)
+            for name in (
+                "active_end",
+                "active_start",
+                "new",
+                "churned",
+                "trials_started",
+                "trials_ended",
+                "trials_converted",
+            )
+        }
+        for edge in ("end", "start"):
+            counts[f"mrr_{edge}"] = _mrr_exact(
+                {**row, "pretax": row[f"mrr_{edge}_{i}"]} for row in rows
+            )
+        figures.append(counts)
+    return figures
+
+
 def _rounded(exact: dict[str, Decimal]) -> dict[str, int]:
     """MRR is rounded half up once, on each currency's total."""
     return {c: _half_up(v) for c, v in exact.items()}
@@ -346,6 +423,12 @@ def _net(charges: dict, refunds: dict, currency: str) -> int:
 
 
 def summary(scope: Scope, *, source: str = "rollups") -> Summary:
+    return _summary(
+        scope, source, _Reads(scope, source), _subscription_figures(scope, [scope.window])[0]
+    )
+
+
+def _summary(scope: Scope, source: str, reads: _Reads, subs: dict) -> Summary:
     w = scope.window
     money = _Money(scope.store.default_currency)
     charge_rows, refund_rows = _sums(scope, w.start, w.end, ("currency",), source)
@@ -367,11 +450,14 @@ def summary(scope: Scope, *, source: str = "rollups") -> Summary:
     else:
         average_total = None if sales else 0
 
-    firsts, customers_to_date, since_start = _first_days(scope, source, by_day=False)
+    firsts, customers_to_date, since_start = _first_days(scope, source, by_day=False, reads=reads)
     new_customers = sum(firsts.values())
+    book = reads.book()
     if since_start is not None and w.end > timezone.now():
         # A window reaching now: its customers are those who paid last on or after its start.
         customers = since_start
+    elif book is not None and (counted := book.customers(w.start, w.end)) is not None:
+        customers = counted
     else:
         customers = _customers_by_country(scope, source, by_country=False).get("", 0)
     # Lifetime value: net revenue to the window's end over the customers to its end.
@@ -392,39 +478,7 @@ def summary(scope: Scope, *, source: str = "rollups") -> Summary:
     else:
         ltv = money.amount({})
 
-    subs = _subscriptions(scope)
-    counts = subs.aggregate(
-        active_end=Count("id", filter=_active_at(w.end)),
-        active_start=Count("id", filter=_active_at(w.start)),
-        new=Count("id", filter=Q(began__gte=w.start, began__lt=w.end) & _counted()),
-        churned=Count(
-            "id",
-            filter=Q(status__in=ENDED, ended_at__gte=w.start, ended_at__lt=w.end)
-            & Q(ended_at__gt=F("began")),
-        ),
-    )
-    trials = (
-        Subscription.objects.filter(
-            store=scope.store, environment=scope.environment, trial_end_at__isnull=False
-        )
-        .filter(**({"product_id": scope.product_id} if scope.product_id else {}))
-        .exclude(status=SubStatus.PENDING)
-        .aggregate(
-            started=Count("id", filter=Q(created_at__gte=w.start, created_at__lt=w.end)),
-            ended=Count(
-                "id",
-                filter=Q(trial_end_at__gte=w.start, trial_end_at__lt=w.end)
-                & ~Q(status=SubStatus.TRIALING),
-            ),
-            converted=Count(
-                "id",
-                filter=Q(trial_end_at__gte=w.start, trial_end_at__lt=w.end)
-                & ~Q(status=SubStatus.TRIALING)
-                & (Q(ended_at__isnull=True) | Q(ended_at__gt=F("trial_end_at"))),
-            ),
-        )
-    )
-    mrr = _rounded(_mrr_exact_at(scope, w.end))
+    mrr = _rounded(subs["mrr_end"])
     mrr_amount = money.amount(mrr)
     return Summary(
         gross=gross_amount,
@@ -445,15 +499,36 @@ def summary(scope: Scope, *, source: str = "rollups") -> Summary:
             money.currency,
             None if mrr_amount.total is None else 12 * mrr_amount.total,
         ),
-        active_subscriptions=counts["active_end"],
-        active_subscriptions_at_start=counts["active_start"],
-        new_subscriptions=counts["new"],
-        churned_subscriptions=counts["churned"],
-        churn_rate=_ratio(counts["churned"], counts["active_start"]),
-        trials_started=trials["started"],
-        trials_ended=trials["ended"],
-        trials_converted=trials["converted"],
-        trial_conversion=_ratio(trials["converted"], trials["ended"]),
+        active_subscriptions=subs["active_end"],
+        active_subscriptions_at_start=subs["active_start"],
+        new_subscriptions=subs["new"],
+        churned_subscriptions=subs["churned"],
+        churn_rate=_ratio(subs["churned"], subs["active_start"]),
+        trials_started=subs["trials_started"],
+        trials_ended=subs["trials_ended"],
+        trials_converted=subs["trials_converted"],
+        trial_conversion=_ratio(subs["trials_converted"], subs["trials_ended"]),
+    )
+
+
+@dataclass(frozen=True)
+class Overview:
+    summary: Summary  # of the window
+    previous: Summary  # of the window before it (``Window.previous()``)
+    points: list[Point]  # the window's series
+
+
+def overview(scope: Scope, granularity: str, *, source: str = "rollups") -> Overview:
+    """What the Home and Analytics pages show: the window's summary, the previous window's and
+    the window's series, sharing their statements (the buyer book, and the subscriptions of
+    both windows read in one)."""
+    previous = replace(scope, window=scope.window.previous())
+    reads = _Reads(scope, source)
+    before, now = _subscription_figures(scope, [previous.window, scope.window])
+    return Overview(
+        summary=_summary(scope, source, reads, now),
+        previous=_summary(previous, source, reads, before),
+        points=_series(scope, granularity, source, reads, now["mrr_start"]),
     )
 
 
@@ -463,6 +538,12 @@ def _day(expr, window: Window):
 
 def series(scope: Scope, granularity: str, *, source: str = "rollups") -> list[Point]:
     """One point per period the window touches (store-local), empty ones included."""
+    return _series(scope, granularity, source, _Reads(scope, source), None)
+
+
+def _series(
+    scope: Scope, granularity: str, source: str, reads: _Reads, mrr_at_start: dict | None
+) -> list[Point]:
     w = scope.window
     money = _Money(scope.store.default_currency)
     starts = buckets(w, granularity)
@@ -486,7 +567,7 @@ def series(scope: Scope, granularity: str, *, source: str = "rollups") -> list[P
         refunds[b][row["currency"]] += row["refunds"] or 0
         refunds_tax[b][row["currency"]] += row["refunds_tax"] or 0
     new_customers: dict = defaultdict(int)
-    for day, n in _first_days(scope, source, by_day=True)[0].items():
+    for day, n in _first_days(scope, source, by_day=True, reads=reads)[0].items():
         new_customers[bucket(day)] += n
 
     # MRR at each period's end: at the window's start, plus what began, less what stopped, by
@@ -504,7 +585,9 @@ def series(scope: Scope, granularity: str, *, source: str = "rollups") -> list[P
         )
         for row in rows:
             deltas[row["day"]].append((sign, row))
-    exact = _mrr_exact_at(scope, w.start)
+    exact = defaultdict(
+        Decimal, _mrr_exact_at(scope, w.start) if mrr_at_start is None else mrr_at_start
+    )
     days = sorted(deltas)
     points, i = [], 0
     for n, start in enumerate(starts):
@@ -549,7 +632,14 @@ def geography(scope: Scope, *, source: str = "rollups") -> list[CountryRow]:
     for row in _sums(scope, w.start, w.end, ("country", "currency"), source)[0]:
         gross[row["country"]][row["currency"]] = row["gross"] or 0
         sales[row["country"]] += row["sales"]
-    customers = _customers_by_country(scope, source, by_country=True)
+    book = None
+    if source != "raw" and not scope.product_id and w.end > timezone.now():
+        book = rollups.buyer_book(scope.store, scope.environment, by_country=True)
+    if book is not None:
+        # A window reaching now: the buyers whose last charge in a country is in it.
+        customers = book.since_by_country(w.start, w.end)
+    else:
+        customers = _customers_by_country(scope, source, by_country=True)
     rows = [
         CountryRow(c, money.amount(gross[c]), sales[c], customers.get(c, 0))
         for c in gross
@@ -622,6 +712,7 @@ def change(current: Amount | int | Decimal | None, previous: Amount | int | Deci
 __all__ = [
     "Amount",
     "CountryRow",
+    "Overview",
     "Granularity",
     "Point",
     "ProductRow",
@@ -630,6 +721,7 @@ __all__ = [
     "TaxRow",
     "change",
     "geography",
+    "overview",
     "series",
     "summary",
     "tax_by_country",

@@ -45,8 +45,11 @@ from django.utils import timezone
 
 from billing.analytics.periods import local_midnight, store_zone
 from billing.models import (
+    ANY_COUNTRY,
     AnalyticsBuyer,
+    AnalyticsBuyerCount,
     AnalyticsBuyerDay,
+    AnalyticsBuyerGap,
     AnalyticsDay,
     AnalyticsSeal,
     Payment,
@@ -188,6 +191,8 @@ def roll_up(store, environment, *, now: datetime | None = None) -> int:
         if fresh:
             AnalyticsDay.objects.filter(store=store, environment=environment).delete()
             AnalyticsBuyer.objects.filter(store=store, environment=environment).delete()
+            AnalyticsBuyerCount.objects.filter(store=store, environment=environment).delete()
+            AnalyticsBuyerGap.objects.filter(store=store, environment=environment).delete()
             AnalyticsBuyerDay.objects.filter(store=store, environment=environment).delete()
             first = (
                 paid_payments(store, environment)
@@ -255,7 +260,13 @@ def roll_up(store, environment, *, now: datetime | None = None) -> int:
         # A rebuild fills the tables at once: fresh statistics before autovacuum's, or the
         # planner takes the buyers' tables for empty and nested-loops over them.
         with connection.cursor() as cursor:
-            for model in (AnalyticsDay, AnalyticsBuyer, AnalyticsBuyerDay):
+            for model in (
+                AnalyticsDay,
+                AnalyticsBuyer,
+                AnalyticsBuyerCount,
+                AnalyticsBuyerDay,
+                AnalyticsBuyerGap,
+            ):
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     return len(days)
 
@@ -274,11 +285,9 @@ def _buyer_charges(store, environment) -> QuerySet:
 
 
 def _buyer_days(store, environment, tz, days, charges_q, fresh: bool) -> None:
-    """The buyers of each recomputed day, per product ("" too) and country."""
-    if not fresh:
-        AnalyticsBuyerDay.objects.filter(
-            store=store, environment=environment, day__in=days
-        ).delete()
+    """The buyers of each recomputed day, per product ("" too) and country, and the gaps
+    between their days (``AnalyticsBuyerGap``) moved with them."""
+    table = AnalyticsBuyerDay.objects.filter(store=store, environment=environment)
     charges = _buyer_charges(store, environment).filter(charges_q)
     rows = (
         _keyed(charges, tz, "paid_at", "billing_detail", "product_id")
@@ -287,13 +296,21 @@ def _buyer_days(store, environment, tz, days, charges_q, fresh: bool) -> None:
         .distinct()
         .order_by()
     )
+    gaps: dict[tuple[str, date, date], int] = defaultdict(int)
+    if not fresh:
+        # The buyers whose days change: those of the recomputed days, before and after.
+        rows = list(rows)
+        emails = set(table.filter(day__in=days).values_list("email", flat=True))
+        emails |= {e for _, _, _, e in rows}
+        _count_gaps(table, sorted(emails), gaps, -1)
+        table.filter(day__in=days).delete()
     batch: list[AnalyticsBuyerDay] = []
 
     def flush():
         AnalyticsBuyerDay.objects.bulk_create(batch, ignore_conflicts=True)
         batch.clear()
 
-    for day, product_key, country, email in rows.iterator(chunk_size=5000):
+    for day, product_key, country, email in rows if not fresh else rows.iterator(chunk_size=5000):
         for key in {"", _product_key(product_key)}:
             batch.append(
                 AnalyticsBuyerDay(
@@ -308,56 +325,152 @@ def _buyer_days(store, environment, tz, days, charges_q, fresh: bool) -> None:
         if len(batch) >= 5000:
             flush()
     flush()
+    _count_gaps(table, None if fresh else sorted(emails), gaps, 1)
+    _add(
+        AnalyticsBuyerGap,
+        store,
+        environment,
+        ("product_key", "after_day", "before_day"),
+        {k: [n] for k, n in gaps.items()},
+        ("n",),
+    )
+
+
+def _count_gaps(table: QuerySet, emails: list[str] | None, into: dict, sign: int) -> None:
+    """Add ``sign`` for each gap of more than a day between the consecutive days of each
+    buyer of ``emails`` (None: every buyer), per product key."""
+    chunks = (
+        [None] if emails is None else [emails[n : n + 5000] for n in range(0, len(emails), 5000)]
+    )
+    for chunk in chunks:
+        qs = table if chunk is None else table.filter(email__in=chunk)
+        previous: tuple | None = None
+        for key, email, day in (
+            qs.values_list("product_key", "email", "day")
+            .distinct()
+            .order_by("product_key", "email", "day")
+            .iterator(chunk_size=20000)
+        ):
+            if (
+                previous is not None
+                and previous[:2] == (key, email)
+                and (day - previous[2]).days > 1
+            ):
+                into[(key, previous[2], day)] += sign
+            previous = (key, email, day)
 
 
 def _first_charges(store, environment, tz, new_charges: Q, fresh: bool) -> None:
-    """Each buyer's first and last paid charges, per product ("" too), moved to the earliest
-    and latest of the kept ones and the charges ``new_charges`` selects (a paid charge stays
-    paid, with its amount, product, order and instant: a first only moves earlier, a last
-    later)."""
-    spans: dict[tuple[str, str], list[datetime]] = {}
+    """Each buyer's first and last paid charges, per product ("" too) in any country and, for
+    any product, per billing country, moved to the earliest and latest of the kept ones and
+    the charges ``new_charges`` selects (a paid charge stays paid, with its amount, product,
+    order and instant: a first only moves earlier, a last later); and the per-day counts of
+    firsts and lasts (``AnalyticsBuyerCount``) moved with them."""
+    spans: dict[tuple[str, str, str], list[datetime]] = {}
     rows = (
-        _buyer_charges(store, environment)
-        .filter(new_charges)
-        .values("product_id", e=_email())
+        _keyed(
+            _buyer_charges(store, environment).filter(new_charges),
+            tz,
+            "paid_at",
+            "billing_detail",
+            "product_id",
+        )
+        .values("product_id", "country", e=_email())
         .annotate(first=Min("paid_at"), last=Max("paid_at"))
         .order_by()
-        .values_list("product_id", "e", "first", "last")
+        .values_list("product_id", "country", "e", "first", "last")
     )
-    for product_id, email, first, last in rows.iterator(chunk_size=5000):
+    for product_id, country, email, first, last in rows.iterator(chunk_size=5000):
         for key in {"", _product_key(product_id)}:
-            _widen(spans, (key, email), first, last)
+            _widen(spans, (key, ANY_COUNTRY, email), first, last)
+        _widen(spans, ("", country, email), first, last)
     # The kept rows of these buyers (none when the store is rebuilt), looked up by email in
     # chunks: an IN (subquery) here lets PostgreSQL pick a nested loop over the whole table.
-    emails = sorted({email for _, email in spans}) if not fresh else []
+    emails = sorted({email for _, _, email in spans}) if not fresh else []
+    counts: dict[tuple[str, str, date], list[int]] = defaultdict(lambda: [0, 0])
     for n in range(0, len(emails), 5000):
         kept = AnalyticsBuyer.objects.filter(
             store=store, environment=environment, email__in=emails[n : n + 5000]
-        ).values_list("product_key", "email", "first_paid_at", "last_paid_at")
-        for key, email, first, last in kept:
-            if (key, email) in spans:
-                span = spans[(key, email)]
-                if first <= span[0] and last >= span[1]:
-                    del spans[(key, email)]
-                else:
-                    _widen(spans, (key, email), first, last)
+        ).values_list(
+            "product_key",
+            "country",
+            "email",
+            "first_paid_at",
+            "last_paid_at",
+            "first_day",
+            "last_day",
+        )
+        for key, country, email, first, last, first_day, last_day in kept:
+            span = spans.get((key, country, email))
+            if span is None:
+                continue
+            if first <= span[0] and last >= span[1]:
+                del spans[(key, country, email)]
+            else:
+                _widen(spans, (key, country, email), first, last)
+                counts[(key, country, first_day)][0] -= 1
+                counts[(key, country, last_day)][1] -= 1
+    for (key, country, _), (first, last) in spans.items():
+        counts[(key, country, first.astimezone(tz).date())][0] += 1
+        counts[(key, country, last.astimezone(tz).date())][1] += 1
     AnalyticsBuyer.objects.bulk_create(
         [
             AnalyticsBuyer(
                 store=store,
                 environment=environment,
                 product_key=key,
+                country=country,
                 email=email,
                 first_paid_at=first,
                 first_day=first.astimezone(tz).date(),
                 last_paid_at=last,
                 last_day=last.astimezone(tz).date(),
             )
-            for (key, email), (first, last) in spans.items()
+            for (key, country, email), (first, last) in spans.items()
         ],
         update_conflicts=True,
-        unique_fields=["store", "environment", "product_key", "email"],
+        unique_fields=["store", "environment", "product_key", "country", "email"],
         update_fields=["first_paid_at", "first_day", "last_paid_at", "last_day"],
+        batch_size=5000,
+    )
+    _add(
+        AnalyticsBuyerCount,
+        store,
+        environment,
+        ("product_key", "country", "day"),
+        counts,
+        ("firsts", "lasts"),
+    )
+
+
+def _add(model, store, environment, keys: tuple, deltas: dict, fields: tuple) -> None:
+    """Add ``{key values: [field deltas]}`` to ``model``'s counters of the store and
+    environment (under the seal's lock: no other roll-up of them writes meanwhile). Rows are
+    found by their last key, a day, in chunks."""
+    deltas = {k: v for k, v in deltas.items() if any(v)}
+    if not deltas:
+        return
+    table = model.objects.filter(store=store, environment=environment)
+    current: dict[tuple, list[int]] = {}
+    days = sorted({k[-1] for k in deltas})
+    for n in range(0, len(days), 1000):
+        rows = table.filter(**{f"{keys[-1]}__in": days[n : n + 1000]}).values_list(*keys, *fields)
+        for row in rows:
+            current[tuple(row[: len(keys)])] = list(row[len(keys) :])
+    zero = [0] * len(fields)
+    model.objects.bulk_create(
+        [
+            model(
+                store=store,
+                environment=environment,
+                **dict(zip(keys, key, strict=True)),
+                **{f: c + d for f, c, d in zip(fields, current.get(key, zero), delta, strict=True)},
+            )
+            for key, delta in deltas.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["store", "environment", *keys],
+        update_fields=list(fields),
         batch_size=5000,
     )
 
@@ -482,79 +595,145 @@ def _usable_seal(store, environment):
     ).first()
 
 
-def buyer_counts(
-    store, environment, start: datetime, end: datetime, *, product_id=None, by_day: bool
-) -> tuple[dict[date, int], int | None, int | None] | None:
-    """New customers (first paid charge in ``[start, end)``, local midnights), customers to
-    ``end`` and customers whose last paid charge is on or after ``start`` (the window's
-    customers when it reaches now): ``({first local day: n}, to_date, since_start)``
-    (``by_day`` False: the new ones summed under ``start``'s day; True: the others None).
-    None while the store has no seal for its timezone (read it raw). The sealed buyers come
-    from ``AnalyticsBuyer``; a buyer with a charge after the seal or written since it is
-    corrected from those raw charges: four statements."""
+class BuyerBook:
+    """The buyer figures of any number of windows from three statements: the sealed per-day
+    counts (``AnalyticsBuyerCount``, a row per day at most, per country with ``by_country``)
+    and, for the buyers with a charge after the seal or written since it, their raw first and
+    last charges and their sealed rows (a day or so of buyers), which correct the counts. The
+    customers of a window that ended add the gaps that span it (``customers``)."""
+
+    def __init__(self, store, environment, seal, product_id=None, *, by_country: bool = False):
+        self.store, self.environment, self.seal = store, environment, seal
+        tz = self.tz = store_zone(store.timezone)
+        key = self.key = _product_key(product_id)
+        recent = _buyer_charges(store, environment).filter(
+            Q(paid_at__gte=seal.sealed_through) | Q(updated_at__gt=seal.computed_at)
+        )
+        if product_id:
+            recent = recent.filter(product_id=product_id)
+        country = F("country") if by_country else Value(ANY_COUNTRY, output_field=TextField())
+        self.raw = {
+            (c, email): (first.astimezone(tz).date(), last.astimezone(tz).date())
+            for c, email, first, last in _keyed(
+                recent, tz, "paid_at", "billing_detail", "product_id"
+            )
+            .values(c=country, e=_email())
+            .annotate(first=Min("paid_at"), last=Max("paid_at"))
+            .order_by()
+            .values_list("c", "e", "first", "last")
+        }
+        countries = Q(country=ANY_COUNTRY)
+        if by_country:
+            countries = ~countries
+        # By the list of emails: an IN (subquery) lets PostgreSQL pick a nested loop over the
+        # whole table. The list is the buyers paid since the seal (a day or so of them).
+        self.kept = {
+            (c, email): (first, last)
+            for c, email, first, last in AnalyticsBuyer.objects.filter(
+                countries,
+                store=store,
+                environment=environment,
+                product_key=key,
+                email__in=sorted({e for _, e in self.raw}),
+            ).values_list("country", "email", "first_day", "last_day")
+        }
+        self.days = list(
+            AnalyticsBuyerCount.objects.filter(
+                countries, store=store, environment=environment, product_key=key
+            ).values_list("country", "day", "firsts", "lasts")
+        )
+
+    def _tally(self, start: datetime, end: datetime, by_day: bool) -> dict[str, list]:
+        """Per country (``ANY_COUNTRY`` without ``by_country``): ``[{day: new}, to_date,
+        since]`` (see ``counts``)."""
+        start_day, end_day = start.astimezone(self.tz).date(), end.astimezone(self.tz).date()
+        tally: dict[str, list] = defaultdict(lambda: [defaultdict(int), 0, 0])
+        for country, day, firsts, lasts in self.days:
+            t = tally[country]
+            if start_day <= day < end_day:
+                t[0][day if by_day else start_day] += firsts
+            if day < end_day:
+                t[1] += firsts
+            else:
+                # A buyer first paid on or after the window's end is not counted; their last
+                # charge is on or after the window's start too, so it leaves ``since``.
+                t[2] -= firsts
+            if day >= start_day:
+                t[2] += lasts
+        for buyer in set(self.raw) | set(self.kept):
+            old = self.kept.get(buyer)
+            spans = [s for s in (old, self.raw.get(buyer)) if s is not None]
+            new = (min(s[0] for s in spans), max(s[1] for s in spans))
+            t = tally[buyer[0]]
+            for span, sign in ((old, -1), (new, 1)):
+                if span is None or span[0] >= end_day:
+                    continue
+                t[1] += sign
+                if span[0] >= start_day:
+                    t[0][span[0] if by_day else start_day] += sign
+                if span[1] >= start_day:
+                    t[2] += sign
+        return tally
+
+    def counts(
+        self, start: datetime, end: datetime, *, by_day: bool
+    ) -> tuple[dict[date, int], int | None, int | None]:
+        """New customers (first paid charge in ``[start, end)``, local midnights), customers to
+        ``end`` and customers whose last paid charge is on or after ``start`` (the window's
+        customers when it reaches now): ``({first local day: n}, to_date, since_start)``
+        (``by_day`` False: the new ones summed under ``start``'s day; True: the others None)."""
+        days, to_date, since = self._tally(start, end, by_day)[ANY_COUNTRY]
+        if by_day:
+            return dict(days), None, None
+        days[start.astimezone(self.tz).date()] += 0
+        return dict(days), to_date, since
+
+    def since_by_country(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Per billing country, the buyers whose last paid charge there is on or after
+        ``start``: the customers of a window reaching now (a book made ``by_country``)."""
+        return {c: t[2] for c, t in self._tally(start, end, False).items() if t[2]}
+
+    def customers(self, start: datetime, end: datetime) -> int | None:
+        """The distinct customers of a window that ended by the seal with no day of it written
+        since (two statements): those first paid before its end, less those last paid before
+        its start, less the gaps between two charges of a buyer that span it. None otherwise
+        (count them distinct)."""
+        if end > self.seal.sealed_through:
+            return None
+        late = _buyer_charges(self.store, self.environment).filter(
+            updated_at__gt=self.seal.computed_at, paid_at__gte=start, paid_at__lt=end
+        )
+        if late.exists():
+            return None
+        start_day, end_day = start.astimezone(self.tz).date(), end.astimezone(self.tz).date()
+        spanning = AnalyticsBuyerGap.objects.filter(
+            store=self.store,
+            environment=self.environment,
+            product_key=self.key,
+            after_day__lt=start_day,
+            before_day__gte=end_day,
+        ).aggregate(n=Sum("n"))["n"]
+        firsts = sum(f for _, d, f, _ in self.days if d < end_day)
+        lasts = sum(la for _, d, _, la in self.days if d < start_day)
+        return firsts - lasts - (spanning or 0)
+
+
+def buyer_book(
+    store, environment, *, product_id=None, by_country: bool = False
+) -> BuyerBook | None:
+    """The store's ``BuyerBook``; None while it has no seal for its timezone (read it raw)."""
     seal = _usable_seal(store, environment)
     if seal is None:
         return None
-    tz = store_zone(store.timezone)
-    key = _product_key(product_id)
-    start_day, end_day = start.astimezone(tz).date(), end.astimezone(tz).date()
-    recent = _buyer_charges(store, environment).filter(
-        Q(paid_at__gte=seal.sealed_through) | Q(updated_at__gt=seal.computed_at)
-    )
-    if product_id:
-        recent = recent.filter(product_id=product_id)
-    raw = {
-        email: (first.astimezone(tz).date(), last.astimezone(tz).date())
-        for email, first, last in recent.values(e=_email())
-        .annotate(first=Min("paid_at"), last=Max("paid_at"))
-        .order_by()
-        .values_list("e", "first", "last")
-    }
-    table = AnalyticsBuyer.objects.filter(store=store, environment=environment, product_key=key)
-    kept = {
-        email: (first, last)
-        # By the list of emails: an IN (subquery) lets PostgreSQL pick a nested loop over the
-        # whole table. The list is the buyers paid since the seal (a day or so of them).
-        for email, first, last in table.filter(email__in=sorted(raw)).values_list(
-            "email", "first_day", "last_day"
-        )
-    }
-    counted = table.filter(first_day__lt=end_day)
-    days: dict[date, int] = defaultdict(int)
-    since: int | None = None
-    to_date: int | None = None
-    if by_day:
-        # The window's days only (customers to date are the summary's, not the series').
-        for day, n in (
-            counted.filter(first_day__gte=start_day)
-            .values("first_day")
-            .annotate(n=Count("id"))
-            .order_by()
-            .values_list("first_day", "n")
-        ):
-            days[day] += n
-    else:
-        totals = counted.aggregate(
-            new=Count("id", filter=Q(first_day__gte=start_day)),
-            since=Count("id", filter=Q(last_day__gte=start_day)),
-            to_date=Count("id"),
-        )
-        days[start_day] += totals["new"]
-        to_date, since = totals["to_date"], totals["since"]
-    for email in set(raw) | set(kept):
-        old = kept.get(email)
-        spans = [s for s in (old, raw.get(email)) if s is not None]
-        new = (min(s[0] for s in spans), max(s[1] for s in spans))
-        for span, sign in ((old, -1), (new, 1)):
-            if span is None or span[0] >= end_day:
-                continue
-            if to_date is not None:
-                to_date += sign
-            if span[0] >= start_day:
-                days[span[0] if by_day else start_day] += sign
-            if since is not None and span[1] >= start_day:
-                since += sign
-    return dict(days), to_date, since
+    return BuyerBook(store, environment, seal, product_id, by_country=by_country)
+
+
+def buyer_counts(
+    store, environment, start: datetime, end: datetime, *, product_id=None, by_day: bool
+) -> tuple[dict[date, int], int | None, int | None] | None:
+    """``BuyerBook.counts`` of one window; None while the store has no seal for its timezone."""
+    book = buyer_book(store, environment, product_id=product_id)
+    return None if book is None else book.counts(start, end, by_day=by_day)
 
 
 def distinct_buyers(

@@ -143,22 +143,20 @@ def paid(scope: Scope, currency: str | None = None):
     return qs
 
 
-def attempts(scope: Scope):
-    return Payment.objects.filter(
-        store_id=scope.store_id,
-        environment=scope.environment,
-        created_at__gte=scope.window.start,
-        created_at__lt=scope.window.end,
+def _in_window(model, scope: Scope, field: str = "created_at"):
+    """``model``'s rows of the scope's store and environment whose ``field`` is in the
+    window."""
+    return model.objects.filter(
+        store_id=scope.store_id, environment=scope.environment, **_window_kw(field, scope)
     )
+
+
+def attempts(scope: Scope):
+    return _in_window(Payment, scope)
 
 
 def orders(scope: Scope):
-    return Order.objects.filter(
-        store_id=scope.store_id,
-        environment=scope.environment,
-        created_at__gte=scope.window.start,
-        created_at__lt=scope.window.end,
-    )
+    return _in_window(Order, scope)
 
 
 def _in(field: str, scope: Scope) -> Q:
@@ -197,6 +195,24 @@ def _money_groups(qs, key: str, *, amount: str = "amount") -> list[dict]:
     return [
         {"currency": r["cur"], "total_amount": r["total"], "payment_count": r["n"]} for r in rows
     ]
+
+
+def _distribution(qs, key: str, amount: str = "", currency: str | None = None) -> list[dict]:
+    """``qs`` grouped by its ``key`` column, most rows first (then by key): each group's
+    ``count``, its ``percentage`` of all the rows and, with an ``amount`` column, that column's
+    sum (``total_amount``); only the rows in ``currency`` when one is given."""
+    if currency:
+        qs = qs.filter(currency=_cur(currency))
+    sums = {"total": Sum(amount)} if amount else {}
+    rows = list(qs.values(key).annotate(count=Count("id"), **sums).order_by("-count", key))
+    whole = sum(r["count"] for r in rows)
+    out = []
+    for r in rows:
+        group = {key: r[key], "count": r["count"], "percentage": _pct(r["count"], whole)}
+        if amount:
+            group["total_amount"] = r["total"]
+        out.append(group)
+    return out
 
 
 # -- orderStatistics ---------------------------------------------------------------------------
@@ -366,9 +382,7 @@ def failed_reasons(scope):
 def refund_stats(scope):
     """Refunds created in the window by status, the succeeded ones' amounts per currency, and
     the refund rate: paid charges of the window refunded in part or in full, in percent."""
-    refunds = Refund.objects.filter(
-        store_id=scope.store_id, environment=scope.environment, **_window_kw("created_at", scope)
-    )
+    refunds = _in_window(Refund, scope)
     row = refunds.aggregate(
         total=Count("id"),
         ok=Count("id", filter=Q(status="succeeded")),
@@ -937,30 +951,11 @@ def tax_amount_by_period(scope, granularity, currency):
 
 
 def subscriptions(scope):
-    return Subscription.objects.filter(
-        store_id=scope.store_id, environment=scope.environment, **_window_kw("created_at", scope)
-    )
+    return _in_window(Subscription, scope)
 
 
 def billing_period_distribution(scope, currency):
-    qs = subscriptions(scope)
-    if currency:
-        qs = qs.filter(currency=_cur(currency))
-    rows = list(
-        qs.values("billing_period")
-        .annotate(count=Count("id"), total=Sum("total"))
-        .order_by("-count", "billing_period")
-    )
-    whole = sum(r["count"] for r in rows)
-    return [
-        {
-            "billing_period": r["billing_period"],
-            "count": r["count"],
-            "total_amount": r["total"],
-            "percentage": _pct(r["count"], whole),
-        }
-        for r in rows
-    ]
+    return _distribution(subscriptions(scope), "billing_period", "total", currency)
 
 
 def active_count(scope):
@@ -1008,9 +1003,7 @@ def _hours(value):
 
 
 def cancellation_trend(scope, granularity):
-    qs = Subscription.objects.filter(
-        store_id=scope.store_id, environment=scope.environment, **_window_kw("canceled_at", scope)
-    )
+    qs = _in_window(Subscription, scope, "canceled_at")
     return [
         {"period": r["period"], "canceled_count": r["n"]}
         for r in _series(scope, qs, "canceled_at", granularity, n=Count("id"))
@@ -1075,13 +1068,7 @@ def _counting_subscriptions(scope: Scope):
     return (
         Subscription.objects.filter(store_id=scope.store_id, environment=scope.environment)
         .exclude(status__in=(SubscriptionStatus.PENDING, SubscriptionStatus.TRIALING))
-        .annotate(
-            began=Coalesce("trial_end_at", "created_at"),
-            stopped=Case(
-                When(status=SubscriptionStatus.PAUSED, then=F("paused_at")),
-                default=F("ended_at"),
-            ),
-        )
+        .annotate(began=F("counting_from"), stopped=F("counting_until"))
     )
 
 
@@ -1122,39 +1109,15 @@ def churn_rate(scope, granularity):
 
 
 def tickets(scope):
-    return RefundTicket.objects.filter(
-        store_id=scope.store_id, environment=scope.environment, **_window_kw("created_at", scope)
-    )
+    return _in_window(RefundTicket, scope)
 
 
 def reason_distribution(scope, currency):
-    qs = tickets(scope)
-    if currency:
-        qs = qs.filter(currency=_cur(currency))
-    rows = list(
-        qs.values("reason")
-        .annotate(count=Count("id"), total=Sum("requested_amount"))
-        .order_by("-count", "reason")
-    )
-    whole = sum(r["count"] for r in rows)
-    return [
-        {
-            "reason": r["reason"],
-            "count": r["count"],
-            "total_amount": r["total"],
-            "percentage": _pct(r["count"], whole),
-        }
-        for r in rows
-    ]
+    return _distribution(tickets(scope), "reason", "requested_amount", currency)
 
 
 def ticket_status_distribution(scope):
-    rows = list(tickets(scope).values("status").annotate(count=Count("id")).order_by("-count"))
-    whole = sum(r["count"] for r in rows)
-    return [
-        {"status": r["status"], "count": r["count"], "percentage": _pct(r["count"], whole)}
-        for r in rows
-    ]
+    return _distribution(tickets(scope), "status")
 
 
 def _review_time():

@@ -114,6 +114,18 @@ def _round(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def mrr_per_currency(subscriptions) -> dict:
+    """``{key: {currency: MRR}}`` of subscription rows ``(key, status, billing period,
+    currency, total, tax amount)``: the live ones (``MRR_STATUSES``), pre-tax, per month,
+    summed per key and currency, then rounded half up; currencies in order."""
+    exact: dict = {}
+    for key, status, period, currency, total, tax in subscriptions:
+        if status in MRR_STATUSES:
+            per = exact.setdefault(key, {})
+            per[currency] = per.get(currency, Decimal(0)) + monthly(total - tax, period)
+    return {key: {c: _round(v) for c, v in sorted(per.items())} for key, per in exact.items()}
+
+
 def _orders_of(store: Store, environment: str, email: str) -> dict:
     """Lookups of rows whose order is ``email``'s, spelled so the order is found through
     ``order_store_env_email_idx`` (store and environment included)."""
@@ -334,18 +346,14 @@ def fill(store: Store, environment: str, rows: list[CustomerRow]) -> list[Custom
     ).values_list(
         "order__buyer_email", "status", "billing_period", "currency", "total", "tax_amount"
     )
-    mrr: dict[str, dict[str, Decimal]] = {}
+    subs = list(subs)
     statuses: dict[str, set[str]] = {}
-    for email, status, period, currency, total, tax in subs:
-        row = by_email[email]
+    for email, status, *_price in subs:
         statuses.setdefault(email, set()).add(status)
         if status != S.PENDING:
-            row.subscription_count += 1
-        if status in MRR_STATUSES:
-            per = mrr.setdefault(email, {})
-            per[currency] = per.get(currency, Decimal(0)) + monthly(total - tax, period)
-    for email, per in mrr.items():
-        by_email[email].mrr = {c: _round(v) for c, v in sorted(per.items())}
+            by_email[email].subscription_count += 1
+    for email, per in mrr_per_currency(subs).items():
+        by_email[email].mrr = per
     for row in rows:
         n, full = paid.get(row.email, (0, 0))
         row.status = derive_status(statuses.get(row.email, set()), n, full)

@@ -178,10 +178,8 @@ def store_home(request, store):
     days = range_form.chosen_days()
     window = Window.last_days(days, tz, _now())
     scope = Scope(store, environment, window)
-    previous = Scope(store, environment, window.previous())
-    current_summary = metrics.summary(scope)
-    previous_summary = metrics.summary(previous)
-    points = metrics.series(scope, Granularity.DAY)
+    figures = metrics.overview(scope, Granularity.DAY)
+    current_summary, previous_summary, points = figures.summary, figures.previous, figures.points
     currency = store.default_currency
     dismissed = str(store.pk) in (request.user.preferences.get("checklistDismissed") or [])
     members = list(store_selectors.store_members(store))
@@ -262,10 +260,8 @@ class _Analytics:
         self.product_id = uuid.UUID(cleaned["product"]) if cleaned.get("product") else None
         self.window = Window.of_days(self.first, self.last, self.tz)
         scope = Scope(store, self.environment, self.window, self.product_id)
-        previous = Scope(store, self.environment, self.window.previous(), self.product_id)
-        self.summary = metrics.summary(scope)
-        self.previous = metrics.summary(previous)
-        self.points = metrics.series(scope, GRANULARITY[self.granularity])
+        figures = metrics.overview(scope, GRANULARITY[self.granularity])
+        self.summary, self.previous, self.points = figures.summary, figures.previous, figures.points
         self.cards = _cards(ANALYTICS_CARDS, self.summary, self.previous, store.default_currency)
 
     def query(self, request) -> str:

@@ -102,6 +102,7 @@ INERT_FOR_ACTIONS = {
     "django.contrib.sessions.middleware.SessionMiddleware",  # actions never touch the session
     "django.middleware.csrf.CsrfViewMiddleware",  # action views are csrf_exempt
     "django.contrib.auth.middleware.AuthenticationMiddleware",  # a lazy request.user, unused
+    "stores.middleware.KnownDeviceMiddleware",  # acts after a sign-in only: actions never do
     "django.contrib.messages.middleware.MessageMiddleware",  # no messages from actions
     "allauth.account.middleware.AccountMiddleware",  # redirects /accounts/ 404s only
     "pancake.audit.AuditContextMiddleware",  # the action view sets the audit context itself

@@ -27,11 +27,11 @@ class Migration(migrations.Migration):
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("auditlog", "0017_add_actor_email"),
-        ("stores", "0007_staff_permissions"),
+        ("stores", "0008_staff_permissions"),
         ("products", "0004_environment_label_live"),
         ("checkout", "0008_staff_permissions"),
-        ("billing", "0015_staff_permissions"),
-        ("portal", "__latest__"),
+        ("billing", "0016_staff_permissions"),
+        ("portal", "0002_environment_label_live"),
     ]
 
     operations = [migrations.RunPython(create_groups, remove_groups)]

@@ -54,13 +54,16 @@ def _keyset(value: str) -> tuple[datetime, uuid.UUID] | None:
         raise Http404("No such page") from None
 
 
+def _kind(value: str) -> str:
+    """The page's kind filter (an unknown kind: no filter, as the list shows everything)."""
+    return value if value in K.values else ""
+
+
 @require_GET
 @store_page
 def notification_list(request, store):
     environment = current_environment(request)
-    kind = request.GET.get("kind", "")
-    if kind not in K.values:
-        kind = ""
+    kind = _kind(request.GET.get("kind", ""))
     unread_only = request.GET.get("unread") == "1"
     rows, next_key = notifications.page_of(
         store,
@@ -118,10 +121,18 @@ def notification_read(request, store, notification_id):
 @require_POST
 @store_page
 def notifications_read_all(request, store):
+    """Marks read what the page shows: with a kind filter, only that kind ("unread only" shows
+    the unread ones, which are exactly those marked)."""
+    kind = _kind(request.POST.get("kind", ""))
     count = notifications.mark_all_read(
-        store, request.user, store.caller_role, current_environment(request)
+        store, request.user, store.caller_role, current_environment(request), kind=kind
     )
-    if count:
+    if count and kind:
+        messages.success(
+            request,
+            _("All “%(kind)s” notifications are marked read.") % {"kind": K(kind).label},
+        )
+    elif count:
         messages.success(request, _("All notifications are marked read."))
     return _back(request, store)
 

@@ -8,7 +8,7 @@ from django.contrib.auth import login as auth_login
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
-from stores import forms, notifications
+from stores import forms
 from stores.auth import magic_link_consume, magic_link_request, safe_next
 from stores.dashboard import page
 
@@ -50,24 +50,5 @@ def magic_link(request, token):
         return page(request, "dashboard/magic_link_invalid.html", status=400, headers=no_store)
     merchant, next_url = result
     auth_login(request, merchant, backend="django.contrib.auth.backends.ModelBackend")
-    response = redirect(safe_next(request, next_url) or "dashboard:home")
-    remember_device(request, response, merchant)
-    return response
-
-
-def remember_device(request, response, merchant) -> None:
-    """Sign-ins from a browser the merchant has not used before tell their stores' notification
-    centers; the browser keeps a long-lived random cookie (only its hash is stored)."""
-    token = notifications.device_sign_in(
-        merchant,
-        request.COOKIES.get(notifications.DEVICE_COOKIE),
-        request.headers.get("User-Agent", ""),
-    )
-    response.set_cookie(
-        notifications.DEVICE_COOKIE,
-        token,
-        max_age=notifications.DEVICE_COOKIE_MAX_AGE,
-        secure=settings.SESSION_COOKIE_SECURE,
-        httponly=True,
-        samesite="Lax",
-    )
+    # The login's signal has the device check run on this response (stores.middleware).
+    return redirect(safe_next(request, next_url) or "dashboard:home")

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from billing.models import (
@@ -20,8 +21,8 @@ from billing.models import (
 )
 from checkout.models import CheckoutSession
 from pancake.api import ids
-from stores.models import Store
-from tests.factories import CheckoutSessionFactory
+from stores.models import Merchant, Store
+from tests.factories import CheckoutSessionFactory, MerchantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -242,3 +243,16 @@ def test_a_reader_cannot_expire_a_session(reader):
     assert _refused(_run(reader, CheckoutSession, "expire", [session.pk]))
     session.refresh_from_db()
     assert session.status == "open"
+
+
+# --- unlock a merchant's API rate limit ----------------------------------------------------------
+
+
+def test_an_agent_may_unlock_a_rate_limit_and_a_reader_may_not(agent, reader):
+    merchant = MerchantFactory()
+    refused = _run(reader, Merchant, "unlock_rate_limit", [merchant.pk])
+    assert _refused(refused)
+    response = _run(agent, Merchant, "unlock_rate_limit", [merchant.pk])
+    assert response.status_code == 302
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert said == ["Rate limit unlocked for 1 merchant."]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models import Count, F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,8 +19,11 @@ from billing.analytics import metrics, rollups
 from billing.analytics.metrics import Scope
 from billing.analytics.periods import Granularity, Window, store_zone
 from billing.models import (
+    ANY_COUNTRY,
     AnalyticsBuyer,
+    AnalyticsBuyerCount,
     AnalyticsBuyerDay,
+    AnalyticsBuyerGap,
     AnalyticsDay,
     AnalyticsSeal,
     Subscription,
@@ -76,6 +80,12 @@ def _figures(store, now, source, *, full, products=()):
     for scope in scopes:
         out.append(metrics.summary(scope, source=source))
         out.append(metrics.series(scope, Granularity.DAY, source=source))
+        # The pages' reader shares statements between the two windows and the series: the
+        # same figures as the readers called one by one.
+        previous = Scope(scope.store, scope.environment, scope.window.previous(), scope.product_id)
+        assert metrics.overview(scope, Granularity.DAY, source=source) == metrics.Overview(
+            out[-2], metrics.summary(previous, source=source), out[-1]
+        )
         if full:
             out.append(metrics.series(scope, Granularity.WEEK, source=source))
             out.append(metrics.geography(scope, source=source))
@@ -93,7 +103,13 @@ def _tables(store):
     """Every rollup row of the store, in a stable order."""
     return [
         list(model.objects.filter(store=store).order_by("pk").values())
-        for model in (AnalyticsDay, AnalyticsBuyer, AnalyticsBuyerDay)
+        for model in (
+            AnalyticsDay,
+            AnalyticsBuyer,
+            AnalyticsBuyerCount,
+            AnalyticsBuyerDay,
+            AnalyticsBuyerGap,
+        )
     ]
 
 
@@ -236,7 +252,9 @@ def test_a_timezone_change_rebuilds_the_store(history):
     window = Window.of_days(date(2026, 4, 30), date(2026, 5, 5), tz)
     before = metrics.series(Scope(store, ENV, window), Granularity.DAY)
     assert before == metrics.series(Scope(store, ENV, window), Granularity.DAY, source="raw")
-    b2 = AnalyticsBuyer.objects.filter(store=store, product_key="", email="b2@example.com")
+    b2 = AnalyticsBuyer.objects.filter(
+        store=store, product_key="", country=ANY_COUNTRY, email="b2@example.com"
+    )
     assert b2.get().first_day == date(2026, 5, 3)  # 02:00 UTC May 3rd is 11:00 in Tokyo
     rollups.roll_up(store, ENV)
     assert AnalyticsSeal.objects.get(store=store).timezone == "America/New_York"
@@ -289,7 +307,8 @@ def test_concurrent_runs_leave_one_row_per_key():
         (date(2026, 5, 4), 1000),
     ]
     # One buyer row per buyer and key (any product, the book), one buyer-day row each too.
-    assert sorted(AnalyticsBuyer.objects.filter(store=store).values_list("email", "first_day")) == [
+    buyers = AnalyticsBuyer.objects.filter(store=store, country=ANY_COUNTRY)
+    assert sorted(buyers.values_list("email", "first_day")) == [
         (f"b{n}@example.com", date(2026, 5, 1 + n)) for n in range(4) for _ in range(2)
     ]
     assert AnalyticsBuyerDay.objects.filter(store=store).count() == 8
@@ -313,7 +332,9 @@ def test_the_buyer_tables_count_customers_exactly(history):
     tz = store_zone("Asia/Tokyo")
     rollups.roll_up(store, ENV)
     firsts = sorted(
-        AnalyticsBuyer.objects.filter(store=store, product_key="").values_list("email", "first_day")
+        AnalyticsBuyer.objects.filter(store=store, product_key="", country=ANY_COUNTRY).values_list(
+            "email", "first_day"
+        )
     )
     assert firsts == [
         ("b0@example.com", date(2026, 5, 1)),
@@ -325,6 +346,8 @@ def test_the_buyer_tables_count_customers_exactly(history):
     ]
     # The same per product (the book's buyers are all of them), and one buyer-day each.
     assert AnalyticsBuyer.objects.filter(store=store, product_key=str(book.pk)).count() == 6
+    # Per billing country too, for any product: b0-b5 all in the US.
+    assert AnalyticsBuyer.objects.filter(store=store, product_key="", country="US").count() == 6
     assert AnalyticsBuyerDay.objects.filter(store=store).count() == 12
 
     # Today (May 6th): b0 buys again, b2 buys a pen; written late: a new buyer who paid on
@@ -349,7 +372,7 @@ def test_the_buyer_tables_count_customers_exactly(history):
     clock.shift(timedelta(hours=1))
     rollups.roll_up(store, ENV)
     assert AnalyticsBuyer.objects.get(
-        store=store, product_key="", email="b5@example.com"
+        store=store, product_key="", country=ANY_COUNTRY, email="b5@example.com"
     ).first_day == date(2026, 5, 1)
     assert _customers(store, window) == expected
     assert _customers(store, window, product_id=pen.pk) == pen_only
@@ -359,21 +382,43 @@ def test_the_buyer_tables_count_customers_exactly(history):
     assert metrics.summary(scope).ltv == metrics.summary(scope, source="raw").ltv
     assert metrics.summary(scope).ltv.by_currency == {"USD": 3257}
 
-    # The sealed figures are read from the tables: a row changed by hand shows.
-    AnalyticsBuyer.objects.filter(store=store, product_key="", email="b2@example.com").update(
-        first_day=date(2026, 5, 4)
-    )
+    # The per-day counts equal the buyers' first and last days.
+    every = AnalyticsBuyerCount.objects.filter(store=store, product_key="")
+    counts = every.filter(country=ANY_COUNTRY)
+    buyers = AnalyticsBuyer.objects.filter(store=store, product_key="")
+    for column, field in (("first_day", "firsts"), ("last_day", "lasts")):
+        by_day = buyers.values("country", column).annotate(n=Count("id"))
+        assert {(c, d): n for c, d, n in every.values_list("country", "day", field) if n} == {
+            (row["country"], row[column]): row["n"] for row in by_day
+        }
+
+    # The sealed figures are read from the counts: a count changed by hand shows (b2's first
+    # charge moved from May 3rd to May 4th).
+    counts.filter(day=date(2026, 5, 3)).update(firsts=F("firsts") - 1)
+    counts.filter(day=date(2026, 5, 4)).update(firsts=F("firsts") + 1)
     assert _customers(store, window)[3] == [2, 0, 2, 1, 0]
     # A window reaching now counts its customers by their last charge (b3's: May 4th) ...
-    AnalyticsBuyer.objects.filter(store=store, product_key="", email="b3@example.com").update(
-        last_day=date(2026, 5, 1)
-    )
+    counts.filter(day=date(2026, 5, 4)).update(lasts=F("lasts") - 1)
+    counts.filter(day=date(2026, 5, 1)).update(lasts=F("lasts") + 1)
     assert _customers(store, window)[0] == 6
-    # ... one that ended, and the countries, by the buyers' days.
+    # ... one that ended by the first and last days too (b3 now last paid before it) ...
     ended = Window.of_days(date(2026, 5, 2), date(2026, 5, 5), tz)
     # May 2nd-5th: b1-b5 and late; new: b1-b4 and late.
     assert _customers(store, ended, "raw") == (6, 5, 1, [2, 1, 1, 1], {"US": 5, "JP": 1})
-    AnalyticsBuyerDay.objects.filter(store=store, product_key="", email="b3@example.com").delete()
     assert _customers(store, ended)[0] == 5
+    # ... less the buyers who paid before it and after it but not in it (a gap spanning it).
+    gaps = AnalyticsBuyerGap.objects.filter(store=store, product_key="")
+    # b5 paid on May 1st and 5th (a gap inside it); the others on one sealed day each.
+    assert list(gaps.values_list("after_day", "before_day", "n")) == [
+        (date(2026, 5, 1), date(2026, 5, 5), 1)
+    ]
+    gaps.create(
+        store=store, environment=ENV, after_day=date(2026, 5, 1), before_day=date(2026, 5, 6), n=1
+    )
+    assert _customers(store, ended)[0] == 4
+    # The countries of a window reaching now, by the last day in each country.
+    us = every.filter(country="US")
+    us.filter(day=date(2026, 5, 4)).update(lasts=F("lasts") - 1)
+    us.filter(day=date(2026, 5, 1)).update(lasts=F("lasts") + 1)
     assert _customers(store, window)[4] == {"US": 5, "JP": 1}
     assert _customers(store, window, "raw") == expected

@@ -22,7 +22,9 @@ def _store_for(page, live, email: str, name: str):
 
 
 @pytest.mark.browser
-def test_create_a_two_currency_subscription_publish_it_and_open_its_link(pages, live):
+def test_create_a_two_currency_subscription_publish_it_and_open_its_link(
+    pages, live, live_payments
+):
     page = pages.new()  # phone size
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.url)
     merchant, store = _store_for(page, live, "seller@example.com", "Lumen Apps")
@@ -138,7 +140,7 @@ def test_create_a_two_currency_subscription_publish_it_and_open_its_link(pages, 
 
 
 @pytest.mark.browser
-def test_edit_makes_version_2_toggle_status_and_remove_a_price(pages, live):
+def test_edit_makes_version_2_toggle_status_and_remove_a_price(pages, live, live_payments):
     page = pages.new(viewport={"width": 1280, "height": 900})
     merchant, store = _store_for(page, live, "editor@example.com", "Edit Shop")
     product = product_services.product_create(

@@ -521,3 +521,21 @@ def test_statement_count_is_the_same_for_1_and_for_50_payments(api, store, data)
     assert one == fifty
     # The store's ids and timezone, then a few statements per selected sub-field.
     assert all(4 <= n <= 12 for n in one.values()), one
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ('storeSlug: "maple"', "Unknown argument 'storeSlug'"),
+        ('filter: { currency: "usd" }', "Field 'currency' is not defined by type"),
+        ('filter: { status: "succeeded" }', "Field 'status' is not defined by type"),
+    ],
+)
+def test_arguments_the_roots_do_not_take_are_refused_not_ignored(gql, sid, args, message):
+    """The roots take ``storeId`` and ``filter.timeRange`` (the SDK guide's documents); currency
+    and the like are sub-field arguments. Anything else fails validation: no figure is ever
+    answered for a filter that was silently dropped."""
+    for root in ROOTS:
+        body = gql(f'{{ {root}(storeId: "{sid}", {args}) {{ __typename }} }}', expect=400)
+        assert body["data"] is None
+        assert message in body["errors"][0]["message"], body

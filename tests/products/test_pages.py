@@ -869,7 +869,9 @@ def test_the_checkout_uses_the_stores_light_branding_allowed_by_a_style_hash(cli
     assert "unsafe-inline" not in response["Content-Security-Policy"]
 
 
-def test_a_test_only_product_is_not_available_in_prod_until_published(client, owner, shop):
+def test_a_test_only_product_is_not_available_in_prod_until_published(
+    client, owner, shop, live_payments
+):
     product = make_product(shop)
     response = client.get(_link(product))
     assert response.status_code == 404
@@ -898,7 +900,9 @@ def test_an_inactive_product_is_not_available(client, owner, shop):
     assert "This product isn't available" in response.content.decode()
 
 
-def test_a_deleted_or_inactive_store_and_unknown_slugs_are_not_available(client, owner, shop):
+def test_a_deleted_or_inactive_store_and_unknown_slugs_are_not_available(
+    client, owner, shop, live_payments
+):
     product = make_product(shop)
     publish(owner, product)
     assert client.get(_link(product)).status_code == 302
@@ -917,7 +921,9 @@ def test_a_deleted_or_inactive_store_and_unknown_slugs_are_not_available(client,
     assert "This product isn't available" in response.content.decode()
 
 
-def test_the_published_version_is_shown_not_a_newer_test_version(client, owner, shop):
+def test_the_published_version_is_shown_not_a_newer_test_version(
+    client, owner, shop, live_payments
+):
     product = make_product(shop, name="Old Name")
     publish(owner, product)
     product_services.product_update(

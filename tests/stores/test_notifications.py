@@ -336,6 +336,36 @@ def test_mark_all_read(owner, owner_client, shop):
     assert bell(owner_client.get(url(shop))) == "1"
 
 
+def test_mark_all_read_marks_only_the_filtered_kind(owner, owner_client, shop):
+    """With the page filtered to a kind (and "unread only"), "Mark all read" marks what the
+    filter shows; the other kinds stay unread."""
+    payments = [make(shop, "payment") for _ in range(2)]
+    failed = make(shop, "payment_failed")
+    refund = make(shop, "refund_request")
+    response = owner_client.post(
+        url(shop, "dashboard:notifications-read-all"),
+        {"kind": "payment", "unread": "1"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == url(shop) + "?kind=payment&unread=1"
+    assert "All “New payment” notifications are marked read." in response.content.decode()
+    read = set(NotificationRead.objects.filter(merchant=owner).values_list("notification_id"))
+    assert read == {(n.pk,) for n in payments}
+    assert bell(response) == "2"
+    unread = owner_client.get(url(shop), {"unread": "1"})
+    assert set(page_ids(unread)) == {str(failed.pk), str(refund.pk)}
+    # An unknown kind is no filter, as on the list: everything it shows is marked.
+    owner_client.post(url(shop, "dashboard:notifications-read-all"), {"kind": "nonsense"})
+    assert NotificationRead.objects.filter(merchant=owner).count() == 4
+
+
+def test_the_mark_all_form_carries_the_pages_filter(owner_client, shop):
+    make(shop, "payment_failed")
+    body = owner_client.get(url(shop), {"kind": "payment_failed"}).content.decode()
+    form = re.search(r"<form[^>]*read-all.*?</form>", body, re.S).group(0)
+    assert 'name="kind" value="payment_failed"' in form
+
+
 def test_another_stores_notification_is_404_and_unseen(owner_client, shop):
     elsewhere = MembershipFactory().store
     theirs = make(elsewhere)

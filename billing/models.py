@@ -567,6 +567,7 @@ class RefundTicket(BaseModel):
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        permissions = [("can_retry_refund", "Can retry a failed refund")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(requested_amount__gt=0)
@@ -748,6 +749,7 @@ class Invoice(BaseModel):
     pdf_rendered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        permissions = [("can_rerender_invoice", "Can render an invoice PDF again")]
         constraints = [
             models.UniqueConstraint(
                 fields=["store", "environment", "number"], name="invoice_number_once"
@@ -914,6 +916,7 @@ class WebhookDelivery(BaseModel):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        permissions = [("can_resend_webhook", "Can resend a webhook delivery")]
         constraints = [
             models.UniqueConstraint(
                 fields=["event", "endpoint"],
@@ -1181,6 +1184,7 @@ class Payout(BaseModel):
     reference = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
+        permissions = [("can_mark_payout_paid", "Can mark a payout paid")]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
         ]

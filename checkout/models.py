@@ -63,6 +63,7 @@ class CheckoutSession(BaseModel):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        permissions = [("can_expire_checkout_session", "Can expire a checkout session")]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="session_amount_not_negative"),
             models.CheckConstraint(

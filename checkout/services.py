@@ -531,6 +531,20 @@ def session_expire(*, actor: Actor, session_id: uuid.UUID) -> CheckoutSession:
     return session
 
 
+def session_expire_by_staff(*, session_id: uuid.UUID) -> CheckoutSession:
+    """Platform staff expire an open session (the admin's action), with the rules of
+    ``session_expire`` but no store access check: a session with an order is left (409)."""
+    with transaction.atomic():
+        session = CheckoutSession.objects.select_for_update().get(pk=session_id)
+        if session.status == SessionStatus.COMPLETED or session.order_exists():
+            raise Conflict("Checkout session has an order: cancel the order instead", layer="order")
+        if session.status == SessionStatus.OPEN:
+            session.status = SessionStatus.EXPIRED
+            session.expires_at = min(session.expires_at, timezone.now())
+            session.save(update_fields=["status", "expires_at", "updated_at"])
+    return session
+
+
 def session_tax(session: CheckoutSession, detail: dict, ip_country: str | None = None) -> TaxResult:
     """Tax of the session's frozen price for one billing detail: the preview, the hosted page's
     summary and the order all ask it the same way. ``ip_country`` is the buyer's country by IP

@@ -14,3 +14,5 @@ class PancakeConfig(AppConfig):
         # Every app's tasks.py registers its Celery tasks in every process, web included, so a
         # service can queue a task by its registered name (pancake.celery.registered).
         autodiscover_modules("tasks")
+        # Every app's audited.py registers the tables the audit trail records (pancake.audit).
+        autodiscover_modules("audited")

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.google",
     "allauth.socialaccount.providers.github",
+    "auditlog",
     "pancake",
     "stores",
     "products",
@@ -99,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # The known-device check of every sign-in path (django.contrib.auth.login's signal).
     "stores.middleware.KnownDeviceMiddleware",
+    # Who changed what, and from where, for the audit trail (pancake/audit.py).
+    "pancake.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -106,6 +109,9 @@ MIDDLEWARE = [
 
 if PRODUCTION:
     MIDDLEWARE.insert(3, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+# The audit trail (pancake/audit.py, docs/audit.md): before and after as JSON values.
+AUDITLOG_STORE_JSON_CHANGES = True
 
 ROOT_URLCONF = "pancake.urls"
 WSGI_APPLICATION = "pancake.wsgi.application"

@@ -1,12 +1,31 @@
-"""Support staff's view of merchants, stores, teams, API keys and sign-in links.
-Django's admin log records every change made here."""
+"""Support staff's view of merchants, stores, teams, API keys, sign-in links, payout setups,
+notifications and known devices. Every change made here is in the audit trail
+(``pancake.admin.AuditedAdmin``). Actions: suspend or reactivate a store
+(``stores.services.store_suspend`` / ``store_reactivate``, permission
+``stores.can_suspend_store``)."""
 
-from django.contrib import admin
+from auditlog.models import LogEntry
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from pancake import audit
+from pancake.admin import AuditedAdmin, ReadOnlyAdmin, audited_action, permission_check
 from pancake.api import ratelimit
-from stores.models import ApiKey, BuyerSession, MagicLink, Merchant, Store, StoreMembership
+from pancake.api.errors import PancakeError
+from stores import services
+from stores.models import (
+    ApiKey,
+    BuyerSession,
+    KnownDevice,
+    MagicLink,
+    Merchant,
+    Notification,
+    NotificationRead,
+    PayoutSetup,
+    Store,
+    StoreMembership,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -20,7 +39,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(admin.ModelAdmin):
+class MerchantAdmin(AuditedAdmin):
     list_display = (
         "email",
         "name",
@@ -47,7 +66,9 @@ class MerchantAdmin(admin.ModelAdmin):
     filter_horizontal = ("groups", "user_permissions")
     actions = ("unlock_rate_limit",)
 
-    @admin.action(description=_("Unlock rate limit"), permissions=("change",))
+    has_unlock_rate_limit_permission = permission_check("stores.can_unlock_rate_limit")
+
+    @admin.action(description=_("Unlock rate limit"), permissions=["unlock_rate_limit"])
     def unlock_rate_limit(self, request, queryset):
         """Refill the selected merchants' API rate-limit buckets (both environments) now."""
         count = 0
@@ -69,9 +90,32 @@ class MerchantAdmin(admin.ModelAdmin):
     def short_id(self, obj):
         return obj.short_id
 
+    def save_related(self, request, form, formsets, change):
+        """Groups and permissions are many-to-many: recorded here, after they are saved."""
+        merchant = form.instance
+        before = _access(merchant) if change else ([], [])
+        super().save_related(request, form, formsets, change)
+        after = _access(merchant)
+        also = {
+            name: [old, new]
+            for name, old, new in zip(("groups", "user_permissions"), before, after, strict=True)
+            if old != new
+        }
+        if also:
+            audit.record(
+                merchant, action=LogEntry.Action.UPDATE, before=None, after=None, also=also
+            )
+
+
+def _access(merchant: Merchant) -> tuple[list[str], list[str]]:
+    return (
+        sorted(merchant.groups.values_list("name", flat=True)),
+        sorted(merchant.user_permissions.values_list("codename", flat=True)),
+    )
+
 
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(AuditedAdmin):
     list_display = (
         "name",
         "slug",
@@ -88,13 +132,39 @@ class StoreAdmin(admin.ModelAdmin):
     raw_id_fields = ("created_by",)
     date_hierarchy = "created_at"
     inlines = [MembershipInline]
+    actions = ("suspend", "reactivate")
+
+    has_suspend_permission = permission_check("stores.can_suspend_store")
 
     def get_queryset(self, request):
         return super().get_queryset(request).distinct()
 
+    @admin.action(description="Suspend the store", permissions=["suspend"])
+    @audited_action
+    def suspend(self, request, queryset):
+        for store_id in queryset.values_list("pk", flat=True):
+            services.store_suspend(store_id=store_id)
+        self.message_user(request, "Suspended.", messages.SUCCESS)
+
+    @admin.action(description="Reactivate the store", permissions=["suspend"])
+    @audited_action
+    def reactivate(self, request, queryset):
+        done, refused = [], []
+        for store in queryset.only("pk", "name"):
+            try:
+                services.store_reactivate(store_id=store.pk)
+            except PancakeError as exc:
+                refused.append(f"{store.name}: {exc.message}")
+            else:
+                done.append(store.name)
+        if done:
+            self.message_user(request, "Reactivated: " + ", ".join(done), messages.SUCCESS)
+        if refused:
+            self.message_user(request, "Not reactivated: " + "; ".join(refused), messages.WARNING)
+
 
 @admin.register(StoreMembership)
-class StoreMembershipAdmin(admin.ModelAdmin):
+class StoreMembershipAdmin(AuditedAdmin):
     list_display = ("store", "merchant", "role", "status", "accepted_at", "created_at")
     list_filter = ("role", "status")
     search_fields = ("store__name", "store__slug", "merchant__email")
@@ -104,7 +174,7 @@ class StoreMembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(AuditedAdmin):
     list_display = ("name", "merchant", "environment", "api_version", "created_at", "last_used_at")
     list_filter = ("environment", "api_version")
     search_fields = ("name", "merchant__email", "fingerprint")
@@ -125,7 +195,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(MagicLink)
-class MagicLinkAdmin(admin.ModelAdmin):
+class MagicLinkAdmin(AuditedAdmin):
     """Sign-in links without their token: only a hash is stored, and it is never shown."""
 
     list_display = ("email", "created_at", "expires_at", "used_at")
@@ -143,7 +213,7 @@ class MagicLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(BuyerSession)
-class BuyerSessionAdmin(admin.ModelAdmin):
+class BuyerSessionAdmin(AuditedAdmin):
     list_display = (
         "buyer_identity",
         "store",
@@ -169,3 +239,60 @@ class BuyerSessionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(PayoutSetup)
+class PayoutSetupAdmin(ReadOnlyAdmin):
+    """The three payout setup steps of a store, as its owner filled them (the verification code
+    is never shown, only whether the email was verified)."""
+
+    list_display = (
+        "store",
+        "contact_email",
+        "email_verified_at",
+        "account_last4",
+        "account_set_at",
+    )
+    list_filter = (("email_verified_at", admin.EmptyFieldListFilter), "bank_country")
+    search_fields = ("store__name", "contact_email", "account_holder")
+    fields = (
+        "store",
+        "contact_email",
+        "email_verified_at",
+        "account_holder",
+        "bank_country",
+        "account_kind",
+        "account_last4",
+        "account_set_at",
+        "created_at",
+        "updated_at",
+    )
+    list_select_related = ("store",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "store", "environment", "recipient", "managers_only", "created_at")
+    list_filter = ("kind", "environment", "managers_only")
+    search_fields = ("store__name", "recipient__email", "=object_id", "=event_id")
+    list_select_related = ("store", "recipient")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(NotificationRead)
+class NotificationReadAdmin(ReadOnlyAdmin):
+    list_display = ("notification", "merchant", "read_at")
+    search_fields = ("merchant__email",)
+    list_select_related = ("notification", "merchant")
+    show_full_result_count = False
+
+
+@admin.register(KnownDevice)
+class KnownDeviceAdmin(ReadOnlyAdmin):
+    """Browsers a merchant signed in from (the device cookie's hash is never shown)."""
+
+    list_display = ("merchant", "user_agent", "created_at", "last_seen_at")
+    search_fields = ("merchant__email", "user_agent")
+    fields = ("merchant", "user_agent", "created_at", "last_seen_at")
+    list_select_related = ("merchant",)

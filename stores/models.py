@@ -94,6 +94,9 @@ class Merchant(AbstractBaseUser, PermissionsMixin):
 
     objects = MerchantManager()
 
+    class Meta:
+        permissions = [("can_unlock_rate_limit", "Can unlock a merchant's API rate limit")]
+
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -144,6 +147,7 @@ class Store(BaseModel):
     deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        permissions = [("can_suspend_store", "Can suspend or reactivate a store")]
         indexes = [models.Index(fields=["deleted_at"], name="store_deleted_idx")]
 
     def __str__(self) -> str:

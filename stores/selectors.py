@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 
+from auditlog.models import LogEntry
 from django.core import signing
 from django.db import connection
-from django.db.models import CharField, QuerySet
+from django.db.models import CharField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from pancake.api.actor import Actor
@@ -162,4 +163,29 @@ def invitation_for_token(token: str) -> StoreMembership | None:
         StoreMembership.objects.select_related("store", "merchant", "invited_by")
         .filter(pk=membership_id, store__deleted_at__isnull=True)
         .first()
+    )
+
+
+# --- the Security log ----------------------------------------------------------------------------
+
+
+def security_log(store: Store) -> QuerySet[LogEntry]:
+    """The audit trail's entries of ``store`` (``pancake.audit``), newest first: changes to the
+    store and its team, webhook endpoints and refund tickets, made by its team, the API or staff;
+    and the API keys created, changed or deleted by its members (a key acts on every store of
+    its merchant). Only the store's owners and admins see it."""
+    members = [
+        str(merchant_id)
+        for merchant_id in StoreMembership.objects.filter(store=store).values_list(
+            "merchant_id", flat=True
+        )
+    ]
+    return (
+        LogEntry.objects.filter(
+            Q(additional_data__store_id=str(store.pk))
+            | Q(content_type__app_label="stores", content_type__model="apikey")
+            & Q(additional_data__merchant_id__in=members)
+        )
+        .select_related("actor", "content_type")
+        .order_by("-timestamp", "-pk")
     )

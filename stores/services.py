@@ -34,6 +34,7 @@ from stores.models import (
     Role,
     Store,
     StoreMembership,
+    StoreStatus,
     normalize_email,
 )
 from stores.selectors import INVITE_SALT, access_store, invited_membership_id
@@ -298,6 +299,29 @@ def store_delete(*, actor: Actor, store_id: uuid.UUID) -> Store:
         store = lock_store(store_id)
         store.deleted_at = timezone.now()
         store.save(update_fields=["deleted_at", "updated_at"])
+    return store
+
+
+def store_suspend(*, store_id: uuid.UUID) -> Store:
+    """Platform staff suspend a store (the admin's action): it stays suspended, whatever its
+    team tries, until staff reactivate it. Suspending a suspended store changes nothing."""
+    with transaction.atomic():
+        store = lock_store(store_id)
+        if store.status != StoreStatus.SUSPENDED:
+            store.status = StoreStatus.SUSPENDED
+            store.save(update_fields=["status", "updated_at"])
+    return store
+
+
+def store_reactivate(*, store_id: uuid.UUID) -> Store:
+    """Platform staff lift a suspension: the store is active again. A store that is not
+    suspended is left as it is (409), so an inactive store is never switched on by staff."""
+    with transaction.atomic():
+        store = lock_store(store_id)
+        if store.status != StoreStatus.SUSPENDED:
+            raise Conflict("This store is not suspended", layer="store", code="not_suspended")
+        store.status = StoreStatus.ACTIVE
+        store.save(update_fields=["status", "updated_at"])
     return store
 
 

@@ -4,7 +4,7 @@ one ``dashboard`` namespace."""
 
 from django.urls import path
 
-from stores.views import developers, home, notifications, settings, signin, team
+from stores.views import developers, home, notifications, security_log, settings, signin, team
 
 store = "dashboard/<uuid:store_id>/"
 
@@ -30,6 +30,11 @@ dashboard_patterns = [
         name="settings-branding-reset",
     ),
     path(store + "settings/delete/", settings.settings_delete, name="settings-delete"),
+    path(
+        store + "settings/security-log/",
+        security_log.security_log,
+        name="settings-security-log",
+    ),
     path(store + "team/", team.team, name="team"),
     path(store + "team/transfer/", team.team_transfer, name="team-transfer"),
     path(store + "team/leave/", team.team_leave, name="team-leave"),

@@ -105,6 +105,7 @@ INERT_FOR_ACTIONS = {
     "stores.middleware.KnownDeviceMiddleware",  # acts after a sign-in only: actions never do
     "django.contrib.messages.middleware.MessageMiddleware",  # no messages from actions
     "allauth.account.middleware.AccountMiddleware",  # redirects /accounts/ 404s only
+    "pancake.audit.AuditContextMiddleware",  # the action view sets the audit context itself
 }
 
 

@@ -27,6 +27,7 @@ from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
+from pancake import audit
 from pancake.api import auth, envelope, idempotency, openapi, ratelimit, versions
 from pancake.api.errors import InvalidInput
 
@@ -188,8 +189,10 @@ class ActionView(APIView):
             record = claim
 
         instance = cls(django_request, actor)
+        # Action calls skip the page middlewares: the audit trail learns who and from where here.
+        who = audit.context_from_request(django_request, actor.merchant, "api")
         try:
-            with transaction.atomic() if cls.atomic else nullcontext():
+            with audit.acting(who), transaction.atomic() if cls.atomic else nullcontext():
                 result = instance.perform(actor, validated)
                 if cls.Output is not None:
                     result = cls.Output(result, context=context).data

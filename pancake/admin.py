@@ -17,7 +17,7 @@ from functools import wraps
 from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
-from django.db import transaction
+from django.db import models, transaction
 
 from pancake import audit
 from pancake.models import EmailDelivery, IdempotencyKey, OutboxEvent
@@ -82,6 +82,9 @@ def audited_action(func):
 class AuditedAdmin(admin.ModelAdmin):
     """Staff edits recorded with their values before and after (a model recorded on every save
     is left to its own entries)."""
+
+    # Addresses typed without a scheme are https ones (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change):
         if audit.is_registered(type(obj)):

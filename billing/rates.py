@@ -189,10 +189,15 @@ def convert(
     if from_currency == to_currency:
         return amount_minor
     quote = rate(from_currency, to_currency, rates=rates)
-    if quote is None:
-        return None
+    return None if quote is None else apply(amount_minor, quote)
+
+
+def apply(amount_minor: int, quote: RateQuote) -> int:
+    """``amount_minor`` of the quote's currency in minor units of its target, rounded half up
+    (half away from zero for a negative amount): ``convert`` with a quote already read, for code
+    that converts many amounts between the same currencies."""
     with localcontext() as ctx:
         ctx.prec = _PRECISION
-        shift = Decimal(10) ** (exponent(to_currency) - exponent(from_currency))
+        shift = Decimal(10) ** (exponent(quote.to_currency) - exponent(quote.from_currency))
         value = Decimal(amount_minor) * quote.rate * shift
         return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))

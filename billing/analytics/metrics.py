@@ -152,11 +152,13 @@ class TaxRow:
 
 
 class _Money:
-    """Converts sums per currency to the store's currency with one read of the rates."""
+    """Converts sums per currency to the store's currency with one read of the rates (and one
+    quote per currency, however many amounts)."""
 
     def __init__(self, currency: str):
         self.currency = currency
         self._rates: dict | None = None
+        self._quotes: dict[str, rates.RateQuote | None] = {}
 
     def amount(self, by_currency: dict[str, int]) -> Amount:
         clean = {c: int(v) for c, v in sorted(by_currency.items()) if v}
@@ -169,10 +171,15 @@ class _Money:
             self._rates = rates.table()
         total = 0
         for currency, value in by_currency.items():
-            converted = rates.convert(value, currency, self.currency, rates=self._rates)
-            if converted is None:
+            if currency == self.currency:
+                total += value
+                continue
+            if currency not in self._quotes:
+                self._quotes[currency] = rates.rate(currency, self.currency, rates=self._rates)
+            quote = self._quotes[currency]
+            if quote is None:
                 return None
-            total += converted
+            total += rates.apply(value, quote)
         return total
 
 

@@ -9,7 +9,7 @@ last 4 digits and expiry. Never the full number or the CVC.
 from datetime import timedelta
 
 from django.db import models
-from django.db.models import Case, F, Q, When
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -305,6 +305,13 @@ class SubscriptionStatus(models.TextChoices):
     PAUSED = "paused", _("Paused")
 
 
+# MRR counts a period's pre-tax charge per month: weekly × 4.33, monthly × 1, quarterly ÷ 3,
+# yearly ÷ 12; as whole numbers over MRR_SCALE (5196/1200 = 4.33, 400/1200 = 1/3 ...) so that
+# the database sums them exactly. Another billing period counts as monthly.
+MRR_SCALE = 1200
+MRR_NUMERATORS = {"weekly": 5196, "monthly": 1200, "quarterly": 400, "yearly": 100}
+
+
 class Subscription(BaseModel):
     """A subscription order's recurring side: what is charged each period, when, on which saved
     method, and where it stands. The order stays what buyers and the API name (``orderId``);
@@ -377,8 +384,7 @@ class Subscription(BaseModel):
     due_at = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
     # Computed by the database, for the merchant's figures (billing/analytics): when it starts
-    # counting towards MRR (after its trial), when it stops (ended, or paused), and a period's
-    # charge before tax.
+    # counting towards MRR (after its trial), when it stops (ended, or paused), and its MRR.
     counting_from = models.GeneratedField(
         expression=Coalesce("trial_end_at", "created_at"),
         output_field=models.DateTimeField(),
@@ -391,8 +397,13 @@ class Subscription(BaseModel):
         output_field=models.DateTimeField(null=True),
         db_persist=True,
     )
-    period_pretax = models.GeneratedField(
-        expression=F("total") - F("tax_amount"),
+    # Its MRR in 1/MRR_SCALE of a minor unit, a whole number (so sums of it are exact).
+    period_mrr_scaled = models.GeneratedField(
+        expression=(F("total") - F("tax_amount"))
+        * Case(
+            *(When(billing_period=p, then=Value(n)) for p, n in MRR_NUMERATORS.items()),
+            default=Value(MRR_SCALE),
+        ),
         output_field=models.BigIntegerField(),
         db_persist=True,
     )

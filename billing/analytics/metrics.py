@@ -44,7 +44,7 @@ from django.utils import timezone
 from billing import rates
 from billing.analytics import rollups
 from billing.analytics.periods import Granularity, Window, buckets, label, period_start
-from billing.models import Payment, PaymentStatus, Subscription
+from billing.models import MRR_SCALE, Payment, PaymentStatus, Subscription
 from billing.models import SubscriptionStatus as SubStatus
 from products.models import Product
 
@@ -54,13 +54,9 @@ PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus
 NOT_RECURRING = (SubStatus.PENDING, SubStatus.TRIALING)
 # Churn: a subscription that ended (a pause is not churn, but a paused one is not active).
 ENDED = (SubStatus.CANCELED, SubStatus.EXPIRED)
-# Months per billing period's charge, on the pre-tax price: weekly × 4.33, quarterly ÷ 3 ...
-MONTHLY_FACTOR = {
-    "weekly": Decimal("4.33"),
-    "monthly": Decimal(1),
-    "quarterly": Decimal(1) / Decimal(3),
-    "yearly": Decimal(1) / Decimal(12),
-}
+# MRR is summed exactly, in 1/MRR_SCALE of a minor unit (``Subscription.period_mrr_scaled``:
+# the pre-tax charge × 4.33 weekly, × 1 monthly, ÷ 3 quarterly, ÷ 12 yearly), and rounded half
+# up once per currency.
 
 
 def _half_up(value: Decimal) -> int:
@@ -303,7 +299,6 @@ def _subscriptions(scope: Scope) -> QuerySet:
         # When it starts counting (after its trial) and stops (ended, or paused).
         began=F("counting_from"),
         stopped=F("counting_until"),
-        pretax=F("period_pretax"),
     ).exclude(status__in=NOT_RECURRING)
 
 
@@ -317,22 +312,20 @@ def _counted() -> Q:
     return Q(stopped__isnull=True) | Q(stopped__gt=F("began"))
 
 
-def _mrr_exact(groups) -> dict[str, Decimal]:
-    """Rows of (currency, billing_period, pretax) → unrounded MRR per currency."""
-    exact: dict[str, Decimal] = defaultdict(Decimal)
+def _mrr_exact(groups) -> dict[str, int]:
+    """Rows of (currency, mrr) → MRR per currency in 1/MRR_SCALE of a minor unit."""
+    exact: dict[str, int] = defaultdict(int)
     for row in groups:
-        exact[row["currency"]] += Decimal(row["pretax"] or 0) * MONTHLY_FACTOR.get(
-            row["billing_period"], Decimal(1)
-        )
+        exact[row["currency"]] += row["mrr"] or 0
     return exact
 
 
-def _mrr_exact_at(scope: Scope, at: datetime) -> dict[str, Decimal]:
+def _mrr_exact_at(scope: Scope, at: datetime) -> dict[str, int]:
     return _mrr_exact(
         _subscriptions(scope)
         .filter(_active_at(at))
-        .values("currency", "billing_period")
-        .annotate(pretax=Sum("pretax"))
+        .values("currency")
+        .annotate(mrr=Sum("period_mrr_scaled"))
         .order_by()
     )
 
@@ -345,9 +338,7 @@ def _subscription_figures(scope: Scope, windows: list[Window]) -> list[dict]:
     qs = Subscription.objects.filter(store=scope.store, environment=scope.environment)
     if scope.product_id:
         qs = qs.filter(product_id=scope.product_id)
-    qs = qs.annotate(
-        began=F("counting_from"), stopped=F("counting_until"), pretax=F("period_pretax")
-    )
+    qs = qs.annotate(began=F("counting_from"), stopped=F("counting_until"))
     # A subscription that stopped counting, was created and ended its trial before the first
     # window's start adds to no figure: only the others are aggregated.
     first = min(w.start for w in windows)
@@ -388,11 +379,11 @@ def _subscription_figures(scope: Scope, windows: list[Window]) -> list[dict]:
                     filter=trial_ended
                     & (Q(ended_at__isnull=True) | Q(ended_at__gt=F("trial_end_at"))),
                 ),
-                f"mrr_end_{i}": Sum("pretax", filter=recurring & _active_at(w.end)),
-                f"mrr_start_{i}": Sum("pretax", filter=recurring & _active_at(w.start)),
+                f"mrr_end_{i}": Sum("period_mrr_scaled", filter=recurring & _active_at(w.end)),
+                f"mrr_start_{i}": Sum("period_mrr_scaled", filter=recurring & _active_at(w.start)),
             }
         )
-    rows = list(qs.values("currency", "billing_period").annotate(**aggregates).order_by())
+    rows = list(qs.values("currency").annotate(**aggregates).order_by())
     figures = []
     for i in range(len(windows)):
         counts = {
@@ -409,15 +400,15 @@ def _subscription_figures(scope: Scope, windows: list[Window]) -> list[dict]:
         }
         for edge in ("end", "start"):
             counts[f"mrr_{edge}"] = _mrr_exact(
-                {**row, "pretax": row[f"mrr_{edge}_{i}"]} for row in rows
+                {"currency": row["currency"], "mrr": row[f"mrr_{edge}_{i}"]} for row in rows
             )
         figures.append(counts)
     return figures
 
 
-def _rounded(exact: dict[str, Decimal]) -> dict[str, int]:
-    """MRR is rounded half up once, on each currency's total."""
-    return {c: _half_up(v) for c, v in exact.items()}
+def _rounded(exact: dict[str, int]) -> dict[str, int]:
+    """MRR is rounded half up once, on each currency's total (from 1/MRR_SCALE units)."""
+    return {c: _half_up(Decimal(v) / MRR_SCALE) for c, v in exact.items()}
 
 
 def _ratio(numerator: int, denominator: int) -> Decimal | None:
@@ -595,14 +586,14 @@ def _series(
     for sign, qs, column in ((1, began, "began"), (-1, stopped, "stopped")):
         rows = (
             qs.annotate(day=_day(column, w))
-            .values("day", "currency", "billing_period")
-            .annotate(pretax=Sum("pretax"))
+            .values("day", "currency")
+            .annotate(mrr=Sum("period_mrr_scaled"))
             .order_by()
         )
         for row in rows:
             deltas[row["day"]].append((sign, row))
     exact = defaultdict(
-        Decimal, _mrr_exact_at(scope, w.start) if mrr_at_start is None else mrr_at_start
+        int, _mrr_exact_at(scope, w.start) if mrr_at_start is None else mrr_at_start
     )
     days = sorted(deltas)
     points, i = [], 0
@@ -610,11 +601,7 @@ def _series(
         end_day = starts[n + 1] if n + 1 < len(starts) else w.last_day + timedelta(days=1)
         while i < len(days) and days[i] < end_day:
             for sign, row in deltas[days[i]]:
-                exact[row["currency"]] += (
-                    sign
-                    * Decimal(row["pretax"] or 0)
-                    * MONTHLY_FACTOR.get(row["billing_period"], Decimal(1))
-                )
+                exact[row["currency"]] += sign * (row["mrr"] or 0)
             i += 1
         mrr = _rounded(exact)
         currencies = set(gross[start]) | set(refunds[start])

@@ -102,11 +102,21 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="subscription",
-            name="period_pretax",
+            name="period_mrr_scaled",
             field=models.GeneratedField(
                 db_persist=True,
                 expression=django.db.models.expressions.CombinedExpression(
-                    models.F("total"), "-", models.F("tax_amount")
+                    django.db.models.expressions.CombinedExpression(
+                        models.F("total"), "-", models.F("tax_amount")
+                    ),
+                    "*",
+                    models.Case(
+                        models.When(billing_period="weekly", then=models.Value(5196)),
+                        models.When(billing_period="monthly", then=models.Value(1200)),
+                        models.When(billing_period="quarterly", then=models.Value(400)),
+                        models.When(billing_period="yearly", then=models.Value(100)),
+                        default=models.Value(1200),
+                    ),
                 ),
                 output_field=models.BigIntegerField(),
             ),

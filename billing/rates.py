@@ -19,7 +19,7 @@ import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 
 from django.conf import settings
@@ -36,6 +36,7 @@ SNAPSHOT = Path(__file__).resolve().parent / "rates_data" / "eurofxref-snapshot.
 FETCH_TIMEOUT = 20  # seconds
 # Enough digits for any amount a bigint holds times any rate, without rounding before the end.
 _PRECISION = 50
+_CONTEXT = Context(prec=_PRECISION)
 
 
 class RatesUnavailable(Exception):
@@ -196,8 +197,8 @@ def apply(amount_minor: int, quote: RateQuote) -> int:
     """``amount_minor`` of the quote's currency in minor units of its target, rounded half up
     (half away from zero for a negative amount): ``convert`` with a quote already read, for code
     that converts many amounts between the same currencies."""
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        shift = Decimal(10) ** (exponent(quote.to_currency) - exponent(quote.from_currency))
-        value = Decimal(amount_minor) * quote.rate * shift
-        return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    # The rate per minor unit: scaling by a power of ten is exact, so this is the same product
+    # as amount × rate × 10^(exponent difference).
+    per_minor = quote.rate.scaleb(exponent(quote.to_currency) - exponent(quote.from_currency))
+    value = _CONTEXT.multiply(Decimal(amount_minor), per_minor)
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP, context=_CONTEXT))

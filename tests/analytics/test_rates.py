@@ -3,16 +3,21 @@ hand (minor units, half up, through the euro), a failing source keeps the old ra
 admin edits a rate."""
 
 import logging
+import math
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 import time_machine
 from django.conf import settings
+from hypothesis import given
+from hypothesis import strategies as st
 
 from billing import rates, tasks
 from billing.models import ExchangeRate
+from pancake.money import exponent
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "eurofxref-test.xml"
 URL = FIXTURE.as_uri()
@@ -129,3 +134,21 @@ def test_a_document_with_entities_is_refused():
     )
     with pytest.raises(rates.RatesUnavailable):
         rates.parse_ecb(bomb)
+
+
+@given(
+    amount=st.integers(min_value=-(10**13), max_value=10**13),
+    rate=st.decimals(min_value=Decimal("0.000001"), max_value=Decimal(100000), places=12),
+    pair=st.sampled_from([("JPY", "USD"), ("USD", "JPY"), ("USD", "BHD"), ("EUR", "USD")]),
+)
+def test_apply_is_the_exact_product_rounded_half_away_from_zero(amount, rate, pair):
+    """``apply`` against exact rational arithmetic: amount × rate × 10^(exponent difference),
+    rounded half away from zero (12-digit rates and 13-digit amounts stay within the
+    precision, so nothing is rounded before the end)."""
+    source, target = pair
+    quote = rates.RateQuote(source, target, rate, "test", datetime.now(UTC))
+    exact = (
+        Fraction(amount) * Fraction(rate) * Fraction(10) ** (exponent(target) - exponent(source))
+    )
+    whole = math.floor(abs(exact) + Fraction(1, 2))
+    assert rates.apply(amount, quote) == (whole if exact >= 0 else -whole)

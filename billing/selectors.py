@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from billing.models import Payment, PaymentStatus
+from billing.models import Payment, PaymentMethodUpdate, PaymentStatus
 from checkout.models import Order, OrderStatus
 from checkout.selectors import access_order
 from pancake.api.actor import Actor
@@ -28,6 +28,27 @@ def payment_retryable(order: Order) -> Payment | None:
     if payment is None or payment.status not in RETRYABLE:
         return None
     return payment
+
+
+def stripe_payment(attempt_id: uuid.UUID) -> Payment | None:
+    """The Stripe payment of a step-2 page (the attempt id is the payment's), with its order,
+    session and store."""
+    return (
+        Payment.objects.select_related("order", "order__session", "order__session__store")
+        .filter(pk=attempt_id, provider="stripe")
+        .first()
+    )
+
+
+def stripe_card_update(attempt_id: uuid.UUID) -> PaymentMethodUpdate | None:
+    """A subscription's card replacement (the portal's "Replace card") done on the Stripe page."""
+    return (
+        PaymentMethodUpdate.objects.select_related(
+            "subscription__order__session__store", "subscription__order__session__version"
+        )
+        .filter(pk=attempt_id, provider="stripe")
+        .first()
+    )
 
 
 def access_payment(

@@ -36,7 +36,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing import selectors as billing_selectors
 from billing import services as billing_services
-from billing.models import Payment, PaymentMethodUpdate, PaymentStatus, PlanChange
+from billing.models import Payment, PaymentStatus, PlanChange
 from billing.providers import live_payments_available
 from billing.subscriptions import plan_changes
 from billing.subscriptions import selectors as subscription_selectors
@@ -692,7 +692,6 @@ def _confirmation(change: PlanChange, context: dict) -> None:
 # webhook has not applied it yet (``billing.services.provider_payment_sync``). Holding the
 # attempt's id is the permission to pay it, as holding the session's id is for the checkout.
 
-STRIPE = "stripe"
 STRIPE_DEFAULT_JS_URL = "https://js.stripe.com/v3/"
 STRIPE_DEFAULT_API_BASE = "https://api.stripe.com"
 # Stripe's decline codes the page explains in the buyer's language (checkout.views.failure_reason).
@@ -717,11 +716,7 @@ STRIPE_CONFIRMS_PER_HOUR = 10
 
 
 def _stripe_payment_or_404(attempt_id: uuid.UUID) -> Payment:
-    payment = (
-        Payment.objects.select_related("order", "order__session", "order__session__store")
-        .filter(pk=attempt_id, provider=STRIPE)
-        .first()
-    )
+    payment = billing_selectors.stripe_payment(attempt_id)
     if payment is None or payment.order.session.store.deleted_at is not None:
         raise Http404("Payment not found")
     return payment
@@ -801,17 +796,6 @@ def _stripe_button(payment: Payment) -> str:
     return _("Pay %(amount)s") % {"amount": presenters.money(payment.amount, payment.currency)}
 
 
-def _stripe_update(attempt_id: uuid.UUID) -> PaymentMethodUpdate | None:
-    """A subscription's card replacement (the portal's "Replace card") paid on this page."""
-    return (
-        PaymentMethodUpdate.objects.select_related(
-            "subscription__order__session__store", "subscription__order__session__version"
-        )
-        .filter(pk=attempt_id, provider=STRIPE)
-        .first()
-    )
-
-
 def _with_outcome(url: str, intent_id: str) -> str:
     """The return URL with the outcome, as a provider's hosted page hands it back."""
     query = urlencode({"payment": intent_id, "status": "succeeded"})
@@ -824,12 +808,8 @@ def stripe_pay(request, attempt_id: uuid.UUID):
     """The page of an order's payment, or of a subscription's card replacement. Back from a
     SetupIntent (``?status=succeeded``) it applies the outcome at once (the intent's re-check,
     ``provider_payment_sync``) and sends the buyer on to the return URL."""
-    payment = (
-        Payment.objects.select_related("order", "order__session", "order__session__store")
-        .filter(pk=attempt_id, provider=STRIPE)
-        .first()
-    )
-    update = _stripe_update(attempt_id) if payment is None else None
+    payment = billing_selectors.stripe_payment(attempt_id)
+    update = billing_selectors.stripe_card_update(attempt_id) if payment is None else None
     if payment is not None:
         order = payment.order
     elif update is not None:

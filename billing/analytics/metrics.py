@@ -291,15 +291,18 @@ def _first_days(
     return dict(days), None, None
 
 
-def _subscriptions(scope: Scope) -> QuerySet:
+def _all_subscriptions(scope: Scope) -> QuerySet:
+    """The scope's subscriptions, trials and pending ones included, with when each starts
+    counting (after its trial) and stops (ended, or paused)."""
     qs = Subscription.objects.filter(store=scope.store, environment=scope.environment)
     if scope.product_id:
         qs = qs.filter(product_id=scope.product_id)
-    return qs.annotate(
-        # When it starts counting (after its trial) and stops (ended, or paused).
-        began=F("counting_from"),
-        stopped=F("counting_until"),
-    ).exclude(status__in=NOT_RECURRING)
+    return qs.annotate(began=F("counting_from"), stopped=F("counting_until"))
+
+
+def _subscriptions(scope: Scope) -> QuerySet:
+    """Those that may count towards MRR (not pending, not in their trial)."""
+    return _all_subscriptions(scope).exclude(status__in=NOT_RECURRING)
 
 
 def _active_at(at: datetime) -> Q:
@@ -333,12 +336,9 @@ def _mrr_exact_at(scope: Scope, at: datetime) -> dict[str, int]:
 def _subscription_figures(scope: Scope, windows: list[Window]) -> list[dict]:
     """For each window: subscriptions active at its end and at its start, new, churned, the
     trials' figures (started, ended, converted) and the unrounded MRR per currency at its end
-    and at its start. One statement for all the windows, grouped by currency and billing
-    period."""
-    qs = Subscription.objects.filter(store=scope.store, environment=scope.environment)
-    if scope.product_id:
-        qs = qs.filter(product_id=scope.product_id)
-    qs = qs.annotate(began=F("counting_from"), stopped=F("counting_until"))
+    and at its start (1/MRR_SCALE minor units). One statement for all the windows, grouped by
+    currency."""
+    qs = _all_subscriptions(scope)
     # A subscription that stopped counting, was created and ended its trial before the first
     # window's start adds to no figure: only the others are aggregated.
     first = min(w.start for w in windows)

@@ -728,14 +728,6 @@ def buyer_book(
     return BuyerBook(store, environment, seal, product_id, by_country=by_country)
 
 
-def buyer_counts(
-    store, environment, start: datetime, end: datetime, *, product_id=None, by_day: bool
-) -> tuple[dict[date, int], int | None, int | None] | None:
-    """``BuyerBook.counts`` of one window; None while the store has no seal for its timezone."""
-    book = buyer_book(store, environment, product_id=product_id)
-    return None if book is None else book.counts(start, end, by_day=by_day)
-
-
 def distinct_buyers(
     store, environment, start: datetime, end: datetime, *, product_id=None, by_country: bool
 ) -> dict[str, int] | None:
